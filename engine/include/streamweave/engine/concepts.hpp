@@ -1,0 +1,165 @@
+// The shapes a user callable must have, checked where the graph is built. A wrong callable
+// fails with the name of the concept it misses (e.g. "MapFunction<F, Bid>"), not with an
+// error deep inside the runtime.
+#pragma once
+
+#include <concepts>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <ranges>
+#include <type_traits>
+
+#include "streamweave/engine/input.hpp"
+#include "streamweave/engine/instance.hpp"
+
+namespace sw {
+
+// Items cross threads and fan-out copies them when a consumer must own one.
+template <class T>
+concept Item = std::is_object_v<T> && std::copy_constructible<T> && std::move_constructible<T> &&
+               !std::is_const_v<T>;
+
+// f(item) -> U: one output per input.
+template <class F, class T>
+concept MapFunction = Item<T> && std::invocable<F&, T&&> &&
+                      Item<std::remove_cvref_t<std::invoke_result_t<F&, T&&>>>;
+
+template <class F, class T>
+  requires MapFunction<F, T>
+using map_result_t = std::remove_cvref_t<std::invoke_result_t<F&, T&&>>;
+
+// f(const item&) -> bool: keep the item when true.
+template <class F, class T>
+concept FilterPredicate = Item<T> && std::predicate<F&, const T&>;
+
+// f(item) -> a range of U: zero or more outputs per input.
+template <class F, class T>
+concept FlatMapFunction = Item<T> && std::invocable<F&, T&&> &&
+                          std::ranges::input_range<std::invoke_result_t<F&, T&&>> &&
+                          Item<std::ranges::range_value_t<std::invoke_result_t<F&, T&&>>>;
+
+// f(const item&, Emitter<U>&): emits any number of U through the emitter.
+template <class F, class T, class U>
+concept FlatMapEmitter = Item<T> && Item<U> && std::invocable<F&, const T&, Emitter<U>&>;
+
+// f(const item&): looks at the item, changes nothing.
+template <class F, class T>
+concept InspectFunction = Item<T> && std::invocable<F&, const T&>;
+
+// f(const item&) -> K, where K can be hashed and compared (a key_by key).
+template <class F, class T>
+concept KeyFunction =
+    Item<T> && std::invocable<F&, const T&> &&
+    std::regular<std::remove_cvref_t<std::invoke_result_t<F&, const T&>>> && requires(
+        const std::remove_cvref_t<std::invoke_result_t<F&, const T&>>& key) {
+      { std::hash<std::remove_cvref_t<std::invoke_result_t<F&, const T&>>>{}(key) } -> std::convertible_to<std::size_t>;
+    };
+
+template <class F, class T>
+  requires KeyFunction<F, T>
+using key_result_t = std::remove_cvref_t<std::invoke_result_t<F&, const T&>>;
+
+// f(Acc, const item&) -> Acc, or f(Acc&, const item&) updating in place.
+template <class F, class Acc, class T>
+concept AggregateFunction =
+    Item<T> && std::copy_constructible<Acc> &&
+    ((std::invocable<F&, Acc&, const T&> &&
+      std::is_void_v<std::invoke_result_t<F&, Acc&, const T&>>) ||
+     (std::invocable<F&, Acc, const T&> &&
+      std::convertible_to<std::invoke_result_t<F&, Acc, const T&>, Acc>));
+
+namespace detail {
+template <class F>
+struct first_parameter;
+template <class C, class R, class A, class... Rest>
+struct first_parameter<R (C::*)(A, Rest...) const> {
+  using type = std::remove_cvref_t<A>;
+};
+template <class C, class R, class A, class... Rest>
+struct first_parameter<R (C::*)(A, Rest...)> {
+  using type = std::remove_cvref_t<A>;
+};
+template <class R, class A, class... Rest>
+struct first_parameter<R (*)(A, Rest...)> {
+  using type = std::remove_cvref_t<A>;
+};
+template <class F>
+concept has_call_operator = requires { &F::operator(); };
+template <class F>
+struct accumulator_of {};
+template <class F>
+  requires has_call_operator<F>
+struct accumulator_of<F> : first_parameter<decltype(&F::operator())> {};
+template <class R, class A, class... Rest>
+struct accumulator_of<R (*)(A, Rest...)> : first_parameter<R (*)(A, Rest...)> {};
+}  // namespace detail
+
+// reduce's accumulator type: the (non-generic) function's first parameter.
+template <class F>
+using accumulator_t = typename detail::accumulator_of<std::decay_t<F>>::type;
+
+// f(Acc, const item&) -> Acc where Acc can be read off f's first parameter.
+template <class F, class T>
+concept ReduceFunction = requires { typename accumulator_t<F>; } &&
+                         std::default_initializable<accumulator_t<F>> &&
+                         AggregateFunction<F, accumulator_t<F>, T>;
+
+// A class-based transformer: `using output_type = U;`, process(const T&, Emitter<U>&), and
+// optionally finish(Emitter<U>&) to emit what it holds at end of stream. One object per
+// instance (copied), so it may keep state without locks.
+template <class P, class T>
+concept Transformer = Item<T> && std::copy_constructible<P> && requires { typename P::output_type; } &&
+                      Item<typename P::output_type> &&
+                      requires(P& p, const T& item, Emitter<typename P::output_type>& out) {
+                        p.process(item, out);
+                      };
+
+// f(index) -> T: the generator behind sw::generate.
+template <class F, class T>
+concept GeneratorFunction = Item<T> && std::invocable<F&, std::uint64_t> &&
+                            std::convertible_to<std::invoke_result_t<F&, std::uint64_t>, T>;
+
+// A class-based producer: next() returns std::optional<T> until exhausted (std::nullopt).
+// split(i, n) gives the part instance i of n produces; without it parallelism must be 1.
+template <class P>
+concept Producer = std::copy_constructible<P> && requires(P& p) {
+  { p.next() };
+  requires Item<typename std::remove_cvref_t<decltype(p.next())>::value_type>;
+  { static_cast<bool>(p.next()) };
+};
+
+template <class P>
+concept SplittableProducer = Producer<P> && requires(const P& p, unsigned i, unsigned n) {
+  { p.split(i, n) } -> std::convertible_to<P>;
+};
+
+// A class-based consumer: consume(const T&), and optionally finish() at end of stream.
+template <class C, class T>
+concept Consumer = Item<T> && std::copy_constructible<C> && requires(C& c, const T& item) {
+  c.consume(item);
+};
+
+// f(const item&): what for_each calls per item.
+template <class F, class T>
+concept ItemFunction = Item<T> && std::invocable<F&, const T&>;
+
+// What Graph::source accepts: an object from the operator library (sw::generate, sw::from,
+// sw::producer, ...) that names its item type and makes one instance per parallel task.
+template <class S>
+concept SourceSpec = std::copy_constructible<S> && requires(const S& s, const InstanceContext& ctx) {
+  typename S::value_type;
+  requires Item<typename S::value_type>;
+  { S::op_name } -> std::convertible_to<const char*>;
+  { s.instantiate(ctx) } -> std::convertible_to<std::unique_ptr<OperatorInstance>>;
+};
+
+// What Stream<T>::sink accepts: an object from the operator library (sw::collect,
+// sw::count, sw::for_each, ...) that can consume items of type T.
+template <class S, class T>
+concept SinkSpec = Item<T> && std::copy_constructible<S> && requires(const S& s, const InstanceContext& ctx) {
+  { S::op_name } -> std::convertible_to<const char*>;
+  { s.template instantiate<T>(ctx) } -> std::convertible_to<std::unique_ptr<OperatorInstance>>;
+};
+
+}  // namespace sw

@@ -1,0 +1,254 @@
+// Operator instances: what one parallel instance of a node is while a graph runs.
+//
+// The runtime creates instances from NodeSpecs, wires their outputs (to a fused successor or
+// to an output collector) and drives them from one task; an instance is never called from
+// two threads at once, so it keeps its state without locks.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "streamweave/engine/errors.hpp"
+#include "streamweave/engine/input.hpp"
+#include "streamweave/engine/options.hpp"
+
+namespace sw {
+
+// Counters of one instance. Written only by its task; read after the run.
+struct InstanceMetrics {
+  std::uint64_t items_in = 0;
+  std::uint64_t items_out = 0;
+  std::uint64_t batches_in = 0;
+  std::uint64_t batches_out = 0;
+  std::uint64_t errors_skipped = 0;
+  std::uint64_t retries = 0;
+  std::uint64_t dead_lettered = 0;
+  std::int64_t busy_ns = 0;
+  std::int64_t blocked_ns = 0;
+};
+
+struct InstanceContext {
+  const std::string* node = nullptr;
+  unsigned instance = 0;
+  unsigned parallelism = 1;
+  ErrorPolicy errors = ErrorPolicy::stop();
+  InstanceMetrics* metrics = nullptr;
+};
+
+// An item a node failed on, and why. The stream of these is a node's dead-letter output.
+template <class T>
+struct DeadLetter {
+  T item;
+  std::string node;
+  unsigned instance = 0;
+  std::uint64_t position = 0;
+  std::string error;
+};
+
+class OperatorInstance {
+ public:
+  virtual ~OperatorInstance() = default;
+  // Where upstream items enter; nullptr for a source.
+  [[nodiscard]] virtual InputBase* input() noexcept { return nullptr; }
+  // Connects output `port` (0: main, 1: dead letters) to `target`. Throws GraphError when
+  // the target's item type differs from the port's.
+  virtual void bind_output(std::size_t port, InputBase& target) = 0;
+  // Sources only: emits at most `max_items` items; returns false once exhausted.
+  virtual bool produce(std::size_t /*max_items*/) { return false; }
+  // Sources only: the source is exhausted (or stopped); finishes the outputs.
+  virtual void close() {}
+};
+
+namespace detail {
+
+[[noreturn]] void throw_port_mismatch(const InstanceContext& ctx, std::size_t port);
+[[noreturn]] void throw_node_error(const InstanceContext& ctx, std::uint64_t position,
+                                   std::exception_ptr error);
+std::string describe(std::exception_ptr error);
+
+template <class T>
+Input<T>* checked_input(const InstanceContext& ctx, std::size_t port, InputBase& target) {
+  if (target.item_type() != typeid(T)) throw_port_mismatch(ctx, port);
+  return static_cast<Input<T>*>(&target);
+}
+
+}  // namespace detail
+
+// Base of every instance that takes items of type In and emits Out on port 0; port 1 is
+// the dead-letter output, bound only when the node's policy is dead_letter.
+template <class In, class Out>
+class TransformBase : public OperatorInstance, public Input<In> {
+ public:
+  explicit TransformBase(const InstanceContext& ctx) noexcept : ctx_(ctx), metrics_(*ctx.metrics) {}
+
+  InputBase* input() noexcept final { return this; }
+
+  void bind_output(std::size_t port, InputBase& target) override {
+    if (port == 0) {
+      out_ = detail::checked_input<Out>(ctx_, port, target);
+    } else if (port == 1) {
+      dead_ = detail::checked_input<DeadLetter<In>>(ctx_, port, target);
+    } else {
+      detail::throw_port_mismatch(ctx_, port);
+    }
+  }
+
+  void finish() override {
+    on_finish();
+    if (out_ != nullptr) out_->finish();
+    if (dead_ != nullptr) dead_->finish();
+  }
+
+ protected:
+  // Called once at end of input, before the outputs finish: emit what is held back.
+  virtual void on_finish() {}
+
+  void emit(Out&& item) {
+    ++metrics_.items_out;
+    out_->push(std::move(item));
+  }
+  void emit_ref(const Out& item) {
+    ++metrics_.items_out;
+    out_->push_ref(item);
+  }
+  [[nodiscard]] Emitter<Out> emitter() noexcept { return Emitter<Out>(*out_, metrics_.items_out); }
+
+  // Runs `call(item)` (which calls the user function and emits) under the node's error
+  // policy. Errors thrown further down a fused chain (NodeError) pass through untouched.
+  template <class Item, class Call>
+  void guarded(Item&& item, Call&& call) {
+    const std::uint64_t position = metrics_.items_in++;
+    if (ctx_.errors.kind() == ErrorPolicy::Kind::stop ||
+        ctx_.errors.kind() == ErrorPolicy::Kind::skip) [[likely]] {
+      try {
+        call(std::forward<Item>(item));
+      } catch (const NodeError&) {
+        throw;
+      } catch (...) {
+        if (ctx_.errors.kind() == ErrorPolicy::Kind::stop) {
+          detail::throw_node_error(ctx_, position, std::current_exception());
+        }
+        ++metrics_.errors_skipped;
+      }
+      return;
+    }
+    guarded_slow(item, call, position);
+  }
+
+  InstanceContext ctx_;
+  InstanceMetrics& metrics_;
+  Input<Out>* out_ = nullptr;
+  Input<DeadLetter<In>>* dead_ = nullptr;
+
+ private:
+  // retry and dead_letter keep the original item, so each attempt works on a copy.
+  template <class Call>
+  void guarded_slow(const In& item, Call& call, std::uint64_t position) {
+    const unsigned attempts =
+        ctx_.errors.kind() == ErrorPolicy::Kind::retry ? ctx_.errors.attempts() + 1 : 1;
+    std::exception_ptr error;
+    for (unsigned attempt = 0; attempt < attempts; ++attempt) {
+      if (attempt > 0) ++metrics_.retries;
+      try {
+        if constexpr (std::is_invocable_v<Call&, const In&>) {
+          call(item);
+        } else {
+          call(In(item));
+        }
+        return;
+      } catch (const NodeError&) {
+        throw;
+      } catch (...) {
+        error = std::current_exception();
+      }
+    }
+    if (ctx_.errors.kind() == ErrorPolicy::Kind::dead_letter && dead_ != nullptr) {
+      ++metrics_.dead_lettered;
+      dead_->push(DeadLetter<In>{item, *ctx_.node, ctx_.instance, position, detail::describe(error)});
+      return;
+    }
+    detail::throw_node_error(ctx_, position, error);
+  }
+};
+
+// Base of sources: emit Out on port 0.
+template <class Out>
+class SourceBase : public OperatorInstance {
+ public:
+  explicit SourceBase(const InstanceContext& ctx) noexcept : ctx_(ctx), metrics_(*ctx.metrics) {}
+
+  void bind_output(std::size_t port, InputBase& target) override {
+    if (port != 0) detail::throw_port_mismatch(ctx_, port);
+    out_ = detail::checked_input<Out>(ctx_, port, target);
+  }
+  void close() override {
+    if (out_ != nullptr) out_->finish();
+  }
+
+ protected:
+  void emit(Out&& item) {
+    ++metrics_.items_out;
+    out_->push(std::move(item));
+  }
+
+  // Runs a user call that produces the item at `position` under the stop policy.
+  template <class Call>
+  decltype(auto) guarded(std::uint64_t position, Call&& call) {
+    try {
+      return call();
+    } catch (const NodeError&) {
+      throw;
+    } catch (...) {
+      detail::throw_node_error(ctx_, position, std::current_exception());
+    }
+  }
+
+  InstanceContext ctx_;
+  InstanceMetrics& metrics_;
+  Input<Out>* out_ = nullptr;
+};
+
+// Base of sinks: take In, emit nothing.
+template <class In>
+class SinkBase : public OperatorInstance, public Input<In> {
+ public:
+  explicit SinkBase(const InstanceContext& ctx) noexcept : ctx_(ctx), metrics_(*ctx.metrics) {}
+  InputBase* input() noexcept final { return this; }
+  void bind_output(std::size_t port, InputBase&) override { detail::throw_port_mismatch(ctx_, port); }
+
+ protected:
+  // A sink has no dead-letter port: skip and retry apply, dead_letter acts as stop.
+  template <class Item, class Call>
+  void guarded(Item&& item, Call&& call) {
+    const std::uint64_t position = metrics_.items_in++;
+    const unsigned attempts =
+        ctx_.errors.kind() == ErrorPolicy::Kind::retry ? ctx_.errors.attempts() + 1 : 1;
+    for (unsigned attempt = 0;; ++attempt) {
+      try {
+        call(item);
+        return;
+      } catch (const NodeError&) {
+        throw;
+      } catch (...) {
+        if (attempt + 1 < attempts) {
+          ++metrics_.retries;
+          continue;
+        }
+        if (ctx_.errors.kind() == ErrorPolicy::Kind::skip) {
+          ++metrics_.errors_skipped;
+          return;
+        }
+        detail::throw_node_error(ctx_, position, std::current_exception());
+      }
+    }
+  }
+
+  InstanceContext ctx_;
+  InstanceMetrics& metrics_;
+};
+
+}  // namespace sw

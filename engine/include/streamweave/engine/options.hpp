@@ -1,0 +1,84 @@
+// Settings of a node and of a run. Plain values: build them anywhere, copy them freely.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace sw {
+
+using Clock = std::chrono::steady_clock;
+
+// What a node does when a user function throws on an item.
+class ErrorPolicy {
+ public:
+  enum class Kind : std::uint8_t {
+    stop,         // the first error cancels the whole graph; run() throws a PipelineError
+    skip,         // the item is dropped and counted in the report
+    retry,        // the call is repeated up to `attempts` more times, then the graph stops
+    dead_letter,  // the item and its error go to the node's dead-letter stream
+  };
+
+  [[nodiscard]] static constexpr ErrorPolicy stop() noexcept { return {Kind::stop, 0}; }
+  [[nodiscard]] static constexpr ErrorPolicy skip() noexcept { return {Kind::skip, 0}; }
+  [[nodiscard]] static constexpr ErrorPolicy retry(unsigned attempts) noexcept {
+    return {Kind::retry, attempts};
+  }
+  [[nodiscard]] static constexpr ErrorPolicy dead_letter() noexcept {
+    return {Kind::dead_letter, 0};
+  }
+
+  [[nodiscard]] constexpr Kind kind() const noexcept { return kind_; }
+  [[nodiscard]] constexpr unsigned attempts() const noexcept { return attempts_; }
+  [[nodiscard]] std::string to_string() const;
+  friend constexpr bool operator==(const ErrorPolicy&, const ErrorPolicy&) = default;
+
+ private:
+  constexpr ErrorPolicy(Kind kind, unsigned attempts) noexcept : kind_(kind), attempts_(attempts) {}
+  Kind kind_;
+  unsigned attempts_;
+};
+
+// Per-node settings. Unset values fall back to the graph's defaults, then to RunOptions.
+struct NodeOptions {
+  std::optional<unsigned> parallelism{};            // instances of the node; 0 is an error
+  std::optional<std::size_t> batch_size{};          // items per output batch
+  std::optional<std::chrono::microseconds> linger{};  // longest a partial output batch waits
+  std::optional<std::size_t> channel_capacity{};    // batches queued on each input channel
+  ErrorPolicy errors = ErrorPolicy::stop();
+};
+
+// Cancels a running graph from any thread. Copies share one flag.
+class CancelToken {
+ public:
+  CancelToken() : flag_(std::make_shared<std::atomic<bool>>(false)) {}
+  void cancel() const noexcept { flag_->store(true, std::memory_order_release); }
+  [[nodiscard]] bool cancelled() const noexcept {
+    return flag_->load(std::memory_order_acquire);
+  }
+
+ private:
+  std::shared_ptr<std::atomic<bool>> flag_;
+};
+
+// How a graph is executed. `threads == 0` means one worker per hardware thread.
+struct RunOptions {
+  unsigned threads = 0;
+  std::size_t batch_size = 1024;
+  std::chrono::microseconds linger{1000};
+  std::size_t channel_capacity = 16;
+  // Batches (or source steps) a task handles before it yields its thread to other tasks.
+  std::size_t step_budget = 16;
+  // Stop the graph after this long; run() then returns a report marked cancelled.
+  std::optional<std::chrono::milliseconds> deadline{};
+  std::optional<CancelToken> cancel{};
+};
+
+// The number of workers `threads` resolves to on this machine.
+[[nodiscard]] unsigned resolved_threads(const RunOptions& options) noexcept;
+
+}  // namespace sw

@@ -1,0 +1,186 @@
+// The end of a fused chain: an OutputCollector<T> gathers the items a task emits on one
+// port into pooled batches and hands full batches to the runtime's BatchSenders, one per
+// outgoing edge. Fan-out shares one batch between all batch-level edges (forward and
+// rebalance); a hash edge keeps one batch per consumer instance.
+//
+// A collector belongs to one task and is called only from it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "streamweave/engine/batch.hpp"
+#include "streamweave/engine/input.hpp"
+#include "streamweave/engine/instance.hpp"
+#include "streamweave/engine/options.hpp"
+#include "streamweave/engine/partitioning.hpp"
+
+namespace sw {
+
+// Implemented by the runtime: the channels of one edge, seen from one producer instance.
+// send() never blocks: the task checks for room before it starts a step, so a step may
+// overshoot a channel's capacity by what one step emits.
+class BatchSender {
+ public:
+  virtual ~BatchSender() = default;
+  [[nodiscard]] virtual std::size_t targets() const noexcept = 0;
+  virtual void send(std::size_t target, BatchRef batch) = 0;
+  virtual void send_end(std::size_t target) = 0;
+};
+
+struct EdgeBinding {
+  Partitioning partitioning = Partitioning::forward;
+  BatchSender* sender = nullptr;
+  const KeyRouterBase* router = nullptr;  // hash edges only
+};
+
+struct CollectorConfig {
+  std::size_t batch_size = 1024;
+  unsigned instance = 0;  // the producer instance; forward edges send to the same index
+  InstanceMetrics* metrics = nullptr;
+};
+
+// The type-erased face of a collector, for the runtime.
+class CollectorBase {
+ public:
+  virtual ~CollectorBase() = default;
+  [[nodiscard]] virtual InputBase& input() noexcept = 0;
+  // Sends every partially filled batch now (linger expired, or end of a burst).
+  virtual void flush() = 0;
+  // When the oldest item still waiting in a partial batch arrived; empty if none waits.
+  [[nodiscard]] virtual const std::optional<Clock::time_point>& oldest_pending() const noexcept = 0;
+};
+
+template <class T>
+class OutputCollector final : public Input<T>, public CollectorBase {
+ public:
+  OutputCollector(BatchPool<T>& pool, CollectorConfig config, std::vector<EdgeBinding> edges)
+      : pool_(&pool), config_(config) {
+    for (const EdgeBinding& edge : edges) {
+      if (edge.partitioning == Partitioning::hash) {
+        HashEdge hash{edge.sender, static_cast<const KeyRouter<T>*>(edge.router), {}};
+        hash.pending.resize(edge.sender->targets());
+        hash_edges_.push_back(std::move(hash));
+      } else {
+        batch_edges_.push_back(edge);
+      }
+    }
+    rebalance_next_.assign(batch_edges_.size(), config.instance);
+  }
+
+  void push(T&& item) override {
+    if (hash_edges_.empty()) {
+      append_shared(std::move(item));
+      return;
+    }
+    if (!batch_edges_.empty()) append_shared(T(item));
+    for (std::size_t i = 0; i + 1 < hash_edges_.size(); ++i) append_hashed(hash_edges_[i], T(item));
+    append_hashed(hash_edges_.back(), std::move(item));
+  }
+
+  void push_ref(const T& item) override {
+    if (!batch_edges_.empty()) append_shared(T(item));
+    for (HashEdge& edge : hash_edges_) append_hashed(edge, T(item));
+  }
+
+  // A whole batch from upstream is passed on as it is when nothing is pending: zero-copy
+  // relays (merge, rebalance) cost one reference per batch, not a copy per item.
+  void push_items(BatchPtr<T> batch) override {
+    if (hash_edges_.empty() && !shared_ && batch->size() * 2 >= config_.batch_size) {
+      send_shared(std::move(batch));
+      return;
+    }
+    Input<T>::push_items(std::move(batch));
+  }
+
+  void finish() override {
+    flush();
+    for (const EdgeBinding& edge : batch_edges_) send_end_all(edge.sender, edge.partitioning);
+    for (const HashEdge& edge : hash_edges_) send_end_all(edge.sender, Partitioning::hash);
+  }
+
+  InputBase& input() noexcept override { return *this; }
+
+  void flush() override {
+    if (shared_) send_shared(std::exchange(shared_, nullptr));
+    for (HashEdge& edge : hash_edges_) {
+      for (std::size_t target = 0; target < edge.pending.size(); ++target) {
+        if (edge.pending[target]) send_one(edge.sender, target, std::move(edge.pending[target]));
+      }
+    }
+    oldest_.reset();
+  }
+
+  [[nodiscard]] const std::optional<Clock::time_point>& oldest_pending() const noexcept override {
+    return oldest_;
+  }
+
+ private:
+  struct HashEdge {
+    BatchSender* sender;
+    const KeyRouter<T>* router;
+    std::vector<BatchPtr<T>> pending;
+  };
+
+  BatchPtr<T> fresh_batch() {
+    if (!oldest_) oldest_ = Clock::now();
+    return pool_->acquire(config_.batch_size);
+  }
+
+  void append_shared(T&& item) {
+    if (!shared_) shared_ = fresh_batch();
+    shared_->items.push_back(std::move(item));
+    if (shared_->items.size() >= config_.batch_size) send_shared(std::exchange(shared_, nullptr));
+  }
+
+  void append_hashed(HashEdge& edge, T&& item) {
+    const std::size_t target = edge.router->route(item, edge.pending.size());
+    BatchPtr<T>& batch = edge.pending[target];
+    if (!batch) batch = fresh_batch();
+    batch->items.push_back(std::move(item));
+    if (batch->items.size() >= config_.batch_size) send_one(edge.sender, target, std::move(batch));
+  }
+
+  void send_shared(BatchPtr<T> batch) {
+    for (std::size_t i = 0; i < batch_edges_.size(); ++i) {
+      const EdgeBinding& edge = batch_edges_[i];
+      std::size_t target = config_.instance;
+      if (edge.partitioning == Partitioning::rebalance) {
+        target = rebalance_next_[i]++ % edge.sender->targets();
+      }
+      // The last edge takes our reference; the others share the same batch.
+      if (i + 1 == batch_edges_.size()) {
+        send_one(edge.sender, target, std::move(batch));
+      } else {
+        send_one(edge.sender, target, batch);
+      }
+    }
+  }
+
+  void send_one(BatchSender* sender, std::size_t target, BatchPtr<T> batch) {
+    ++config_.metrics->batches_out;
+    sender->send(target, BatchRef(batch.detach(), false));
+  }
+
+  void send_end_all(BatchSender* sender, Partitioning partitioning) {
+    if (partitioning == Partitioning::forward) {
+      sender->send_end(config_.instance);
+      return;
+    }
+    for (std::size_t target = 0; target < sender->targets(); ++target) sender->send_end(target);
+  }
+
+  BatchPool<T>* pool_;
+  CollectorConfig config_;
+  std::vector<EdgeBinding> batch_edges_;
+  std::vector<std::size_t> rebalance_next_;
+  std::vector<HashEdge> hash_edges_;
+  BatchPtr<T> shared_;
+  std::optional<Clock::time_point> oldest_;
+};
+
+}  // namespace sw

@@ -1,0 +1,53 @@
+// What a run did: per node counters and times, totals and throughput.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sw {
+
+struct NodeReport {
+  std::string name;
+  std::string op;
+  unsigned parallelism = 1;
+  std::size_t chain = 0;  // nodes with the same chain ran fused in one task per instance
+  std::uint64_t items_in = 0;
+  std::uint64_t items_out = 0;
+  std::uint64_t batches_in = 0;
+  std::uint64_t batches_out = 0;
+  std::uint64_t errors_skipped = 0;
+  std::uint64_t retries = 0;
+  std::uint64_t dead_lettered = 0;
+  double busy_seconds = 0;     // summed over instances; fused nodes share their chain's time
+  double blocked_seconds = 0;  // parked with a full output channel (backpressure)
+};
+
+struct RunReport {
+  enum class Status : std::uint8_t { completed, cancelled };
+
+  std::string graph;
+  Status status = Status::completed;
+  unsigned threads = 0;
+  std::size_t tasks = 0;
+  std::vector<NodeReport> nodes;
+  std::uint64_t events = 0;  // items emitted by all sources
+  double wall_seconds = 0;
+  double events_per_second = 0;
+  std::uint64_t batches_acquired = 0;
+  std::uint64_t batches_created = 0;
+
+  // Share of batches that came from a pool's free list rather than a fresh allocation.
+  [[nodiscard]] double batch_reuse_rate() const noexcept {
+    return batches_acquired == 0 ? 0.0
+                                 : 1.0 - static_cast<double>(batches_created) /
+                                             static_cast<double>(batches_acquired);
+  }
+  // The report of node `name`; throws std::out_of_range if there is none.
+  [[nodiscard]] const NodeReport& node(std::string_view name) const;
+  // A human-readable table: one line per node, then the totals.
+  [[nodiscard]] std::string summary() const;
+};
+
+}  // namespace sw

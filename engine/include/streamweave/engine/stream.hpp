@@ -1,0 +1,242 @@
+// Stream<T>: a typed handle on one output of a node, and the fluent API that adds nodes
+// after it. Handles are cheap values; using one handle twice is fan-out.
+//
+// Transform methods take a name (unique in the graph), the user function and optional
+// NodeOptions, and return the new node's stream. The settings methods (parallelism,
+// batch_size, ...) change the node that produced the stream.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "streamweave/engine/concepts.hpp"
+#include "streamweave/engine/graph.hpp"
+#include "streamweave/engine/key_value.hpp"
+#include "streamweave/engine/node_types.hpp"
+#include "streamweave/engine/partitioning.hpp"
+
+namespace sw {
+
+template <class In, class Out>
+class TransformStream;
+template <class T, class KeyFn>
+class KeyedStream;
+
+template <class T>
+class Stream {
+ public:
+  using value_type = T;
+
+  Stream(Graph& graph, NodeId node, std::size_t port) noexcept
+      : graph_(&graph), node_(node), port_(port) {}
+
+  // f(item) -> U for every item.
+  template <class F>
+    requires MapFunction<F, T>
+  TransformStream<T, map_result_t<F, T>> map(std::string name, F f, NodeOptions options = {}) const {
+    using Out = map_result_t<F, T>;
+    return add_transform<Out, Kernel<op::map, T, Out, F>>(std::move(name), "map", options, std::move(f));
+  }
+
+  // Keeps the items for which pred(item) is true.
+  template <class F>
+    requires FilterPredicate<F, T>
+  TransformStream<T, T> filter(std::string name, F pred, NodeOptions options = {}) const {
+    return add_transform<T, Kernel<op::filter, T, F>>(std::move(name), "filter", options, std::move(pred));
+  }
+
+  // f(item) returns a range; each of its elements is emitted.
+  template <class F>
+    requires FlatMapFunction<F, T>
+  auto flat_map(std::string name, F f, NodeOptions options = {}) const {
+    using Out = std::remove_cvref_t<std::ranges::range_value_t<std::invoke_result_t<F&, T&&>>>;
+    return add_transform<Out, Kernel<op::flat_map, T, Out, F>>(std::move(name), "flat_map", options,
+                                                               std::move(f));
+  }
+
+  // f(item, emit) calls emit(u) for each output: no container per item.
+  template <class U, class F>
+    requires FlatMapEmitter<F, T, U>
+  TransformStream<T, U> flat_map(std::string name, F f, NodeOptions options = {}) const {
+    return add_transform<U, Kernel<op::flat_map_emit, T, U, F>>(std::move(name), "flat_map", options,
+                                                                std::move(f));
+  }
+
+  // Calls f(item) and passes the item on unchanged.
+  template <class F>
+    requires InspectFunction<F, T>
+  TransformStream<T, T> inspect(std::string name, F f, NodeOptions options = {}) const {
+    return add_transform<T, Kernel<op::inspect, T, F>>(std::move(name), "inspect", options, std::move(f));
+  }
+
+  // A class-based (stateful) transformer; each instance gets its own copy of `p`.
+  template <class P>
+    requires Transformer<P, T>
+  TransformStream<T, typename P::output_type> transform(std::string name, P p,
+                                                        NodeOptions options = {}) const {
+    using Out = typename P::output_type;
+    return add_transform<Out, Kernel<op::transform, T, P>>(std::move(name), "transform", options,
+                                                          std::move(p));
+  }
+
+  // Partitions by key: the next node's instance for an item is chosen by hash(key(item)).
+  template <class F>
+    requires KeyFunction<F, T>
+  KeyedStream<T, F> key_by(F key) const {
+    return KeyedStream<T, F>(*this, std::move(key));
+  }
+
+  // Spreads the next node's input round-robin, batch by batch, over its instances.
+  [[nodiscard]] Stream rebalance() const {
+    Stream copy = *this;
+    copy.partitioning_ = Partitioning::rebalance;
+    copy.router_.reset();
+    return copy;
+  }
+
+  // One stream of the items of this stream and of `others` (same item type), in no
+  // particular order between inputs.
+  template <class... Others>
+    requires(std::convertible_to<const Others&, const Stream<T>&> && ...)
+  Stream<T> merge(const Others&... others) const {
+    return merge_as(graph_->unique_name("merge"), {}, others...);
+  }
+  template <class... Others>
+    requires(std::convertible_to<const Others&, const Stream<T>&> && ...)
+  Stream<T> merge_as(std::string name, NodeOptions options, const Others&... others) const {
+    const NodeId id = graph_->add_node(std::make_unique<MergeNode<T>>(std::move(name), options));
+    connect_to(id);
+    (static_cast<const Stream<T>&>(others).connect_to(id), ...);
+    return Stream<T>(*graph_, id, 0);
+  }
+
+  // Ends the stream in a sink: sw::collect, sw::count, sw::for_each, sw::discard, ...
+  template <class S>
+    requires SinkSpec<S, T>
+  void sink(std::string name, S spec, NodeOptions options = {}) const {
+    auto make = [spec = std::move(spec)](const InstanceContext& ctx) {
+      return std::unique_ptr<OperatorInstance>(spec.template instantiate<T>(ctx));
+    };
+    const NodeId id = graph_->add_node(
+        std::make_unique<SinkNode<T, decltype(make)>>(std::move(name), S::op_name, options, std::move(make)));
+    connect_to(id);
+  }
+
+  // Settings of the node that produced this stream.
+  const Stream& parallelism(unsigned n) const {
+    options().parallelism = n;
+    return *this;
+  }
+  const Stream& batch_size(std::size_t n) const {
+    options().batch_size = n;
+    return *this;
+  }
+  const Stream& linger(std::chrono::microseconds d) const {
+    options().linger = d;
+    return *this;
+  }
+  const Stream& channel_capacity(std::size_t batches) const {
+    options().channel_capacity = batches;
+    return *this;
+  }
+  const Stream& on_error(ErrorPolicy policy) const {
+    options().errors = policy;
+    return *this;
+  }
+
+  [[nodiscard]] Graph& graph() const noexcept { return *graph_; }
+  [[nodiscard]] NodeId node() const noexcept { return node_; }
+  [[nodiscard]] std::size_t port() const noexcept { return port_; }
+
+ protected:
+  template <class Out, class K, class... Args>
+  TransformStream<T, Out> add_transform(std::string name, const char* op, NodeOptions options,
+                                        Args... args) const {
+    auto make = [... args = std::move(args)](const InstanceContext& ctx) {
+      return std::unique_ptr<OperatorInstance>(std::make_unique<K>(ctx, args...));
+    };
+    const NodeId id = graph_->add_node(std::make_unique<TransformNode<T, Out, decltype(make)>>(
+        std::move(name), op, options, std::move(make)));
+    connect_to(id);
+    return TransformStream<T, Out>(*graph_, id);
+  }
+
+  void connect_to(NodeId id) const {
+    graph_->add_edge(EdgeSpec{node_, port_, id, partitioning_, router_});
+  }
+
+  NodeOptions& options() const { return graph_->node(node_).options(); }
+
+  Graph* graph_;
+  NodeId node_;
+  std::size_t port_;
+  Partitioning partitioning_ = Partitioning::forward;
+  std::shared_ptr<const KeyRouterBase> router_;
+};
+
+// The stream of a transform node, which also has a dead-letter output.
+template <class In, class Out>
+class TransformStream : public Stream<Out> {
+ public:
+  TransformStream(Graph& graph, NodeId node) noexcept : Stream<Out>(graph, node, 0) {}
+
+  // The items this node failed on, with their errors. Requires ErrorPolicy::dead_letter
+  // on the node (validation says so otherwise).
+  [[nodiscard]] Stream<DeadLetter<In>> dead_letters() const {
+    return Stream<DeadLetter<In>>(*this->graph_, this->node_, 1);
+  }
+};
+
+// A stream partitioned by key: the next node receives every item of a key in one instance.
+template <class T, class KeyFn>
+class KeyedStream : public Stream<T> {
+ public:
+  using key_type = key_result_t<KeyFn, T>;
+
+  KeyedStream(const Stream<T>& stream, KeyFn key) : Stream<T>(stream), key_(std::move(key)) {
+    this->partitioning_ = Partitioning::hash;
+    this->router_ = std::make_shared<KeyRouterFor<T, KeyFn>>(key_);
+  }
+
+  // Running state per key: acc = fold(acc, item), starting from `init`; emits
+  // KeyValue{key, acc} after every item, or once per key at end (options.emit).
+  template <class Acc, class G>
+    requires AggregateFunction<G, Acc, T>
+  TransformStream<T, KeyValue<key_type, Acc>> aggregate(std::string name, Acc init, G fold,
+                                                        ReduceOptions options = {}) const {
+    using Out = KeyValue<key_type, Acc>;
+    return this->template add_transform<Out, Kernel<op::aggregate, T, KeyFn, Acc, G>>(
+        std::move(name), "aggregate", options.node, key_, std::move(init), std::move(fold),
+        options.emit);
+  }
+
+  // aggregate() whose accumulator type is fold's first parameter, starting value-initialised:
+  // reduce("sum", [](std::int64_t acc, const Bid& b) { return acc + b.price; }).
+  template <class G>
+    requires ReduceFunction<G, T>
+  auto reduce(std::string name, G fold, ReduceOptions options = {}) const {
+    return aggregate(std::move(name), accumulator_t<G>{}, std::move(fold), options);
+  }
+
+ private:
+  KeyFn key_;
+};
+
+template <class S>
+  requires SourceSpec<S>
+Stream<typename S::value_type> Graph::source(std::string name, S spec, NodeOptions options) {
+  using T = typename S::value_type;
+  auto make = [spec = std::move(spec)](const InstanceContext& ctx) {
+    return std::unique_ptr<OperatorInstance>(spec.instantiate(ctx));
+  };
+  const NodeId id = add_node(
+      std::make_unique<SourceNode<T, decltype(make)>>(std::move(name), S::op_name, options, std::move(make)));
+  return Stream<T>(*this, id, 0);
+}
+
+}  // namespace sw

@@ -1,0 +1,38 @@
+#include "streamweave/engine/options.hpp"
+
+#include <thread>
+
+#include "streamweave/engine/errors.hpp"
+
+namespace sw {
+
+std::string ErrorPolicy::to_string() const {
+  switch (kind_) {
+    case Kind::stop:
+      return "stop";
+    case Kind::skip:
+      return "skip";
+    case Kind::retry:
+      return "retry(" + std::to_string(attempts_) + ")";
+    case Kind::dead_letter:
+      return "dead-letter";
+  }
+  return "?";
+}
+
+unsigned resolved_threads(const RunOptions& options) noexcept {
+  if (options.threads != 0) return options.threads;
+  const unsigned hardware = std::thread::hardware_concurrency();
+  return hardware == 0 ? 1 : hardware;
+}
+
+NodeError::NodeError(std::string node, unsigned instance, std::uint64_t position,
+                     std::string message)
+    : std::runtime_error("node '" + node + "' (instance " + std::to_string(instance) +
+                         ") failed on item " + std::to_string(position) + ": " + message),
+      node_(std::move(node)),
+      instance_(instance),
+      position_(position),
+      message_(std::move(message)) {}
+
+}  // namespace sw

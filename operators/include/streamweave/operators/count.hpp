@@ -1,0 +1,47 @@
+// count(total): adds the number of items to `total` at end of stream (each instance adds
+// its own count under a lock). Works for a stream of any item type; copies nothing.
+// Options: NodeOptions.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+
+#include "streamweave/engine/instance.hpp"
+
+namespace sw {
+
+template <class T>
+class CountSink final : public SinkBase<T> {
+ public:
+  CountSink(const InstanceContext& ctx, std::uint64_t* total, std::shared_ptr<std::mutex> mutex)
+      : SinkBase<T>(ctx), total_(total), mutex_(std::move(mutex)) {}
+
+  void push(T&&) override { ++this->metrics_.items_in; }
+  void push_ref(const T&) override { ++this->metrics_.items_in; }
+  void push_items(BatchPtr<T> batch) override { this->metrics_.items_in += batch->size(); }
+  void finish() override {
+    std::lock_guard lock(*mutex_);
+    *total_ += this->metrics_.items_in;
+  }
+
+ private:
+  std::uint64_t* total_;
+  std::shared_ptr<std::mutex> mutex_;
+};
+
+struct CountSpec {
+  static constexpr const char* op_name = "count";
+  std::uint64_t* total;
+  std::shared_ptr<std::mutex> mutex = std::make_shared<std::mutex>();
+
+  template <class T>
+  [[nodiscard]] std::unique_ptr<OperatorInstance> instantiate(const InstanceContext& ctx) const {
+    return std::make_unique<CountSink<T>>(ctx, total, mutex);
+  }
+};
+
+[[nodiscard]] inline CountSpec count(std::uint64_t& total) { return CountSpec{&total}; }
+
+}  // namespace sw

@@ -1,0 +1,68 @@
+// from(container): a source of a copy of each element, in order. The elements are held by
+// the graph (shared between runs and instances); parallel instances each emit one
+// contiguous slice. Options: NodeOptions.
+#pragma once
+
+#include <initializer_list>
+#include <iterator>
+#include <memory>
+#include <ranges>
+#include <vector>
+
+#include "streamweave/engine/concepts.hpp"
+#include "streamweave/engine/instance.hpp"
+#include "streamweave/operators/generate.hpp"
+
+namespace sw {
+
+template <class T>
+class FromSource final : public SourceBase<T> {
+ public:
+  FromSource(const InstanceContext& ctx, std::shared_ptr<const std::vector<T>> items)
+      : SourceBase<T>(ctx), items_(std::move(items)) {
+    std::tie(next_, end_) = detail::split_range(items_->size(), ctx.instance, ctx.parallelism);
+  }
+
+  bool produce(std::size_t max_items) override {
+    const std::uint64_t stop = end_ - next_ < max_items ? end_ : next_ + max_items;
+    for (; next_ < stop; ++next_) this->emit(T((*items_)[next_]));
+    return next_ < end_;
+  }
+
+ private:
+  std::shared_ptr<const std::vector<T>> items_;
+  std::uint64_t next_ = 0;
+  std::uint64_t end_ = 0;
+};
+
+template <class T>
+struct FromSpec {
+  using value_type = T;
+  static constexpr const char* op_name = "from";
+  std::shared_ptr<const std::vector<T>> items;
+
+  [[nodiscard]] std::unique_ptr<OperatorInstance> instantiate(const InstanceContext& ctx) const {
+    return std::make_unique<FromSource<T>>(ctx, items);
+  }
+};
+
+template <std::ranges::input_range R>
+  requires Item<std::ranges::range_value_t<R>>
+[[nodiscard]] auto from(R&& range) {
+  using T = std::ranges::range_value_t<R>;
+  std::vector<T> items;
+  if constexpr (std::is_rvalue_reference_v<R&&> && std::same_as<std::remove_cvref_t<R>, std::vector<T>>) {
+    items = std::move(range);
+  } else {
+    for (auto&& item : range) items.push_back(item);
+  }
+  return FromSpec<T>{std::make_shared<const std::vector<T>>(std::move(items))};
+}
+
+template <class T>
+  requires Item<T>
+[[nodiscard]] FromSpec<T> from(std::initializer_list<T> items) {
+  return FromSpec<T>{std::make_shared<const std::vector<T>>(items)};
+}
+
+}  // namespace sw

@@ -1,0 +1,72 @@
+// generate<T>(count, f): a source of f(0), f(1), ..., f(count - 1). Parallel instances each
+// produce one contiguous index range, so the union is exactly the single-instance output.
+// sw::unbounded makes a never-ending source (stop it with a deadline or a CancelToken).
+// Options: NodeOptions; a source's error policy is stop.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <utility>
+
+#include "streamweave/engine/concepts.hpp"
+#include "streamweave/engine/instance.hpp"
+#include "streamweave/serde/hash.hpp"
+
+namespace sw {
+
+inline constexpr std::uint64_t unbounded = std::numeric_limits<std::uint64_t>::max();
+
+namespace detail {
+// [begin, end) of instance i of n over [0, count).
+inline std::pair<std::uint64_t, std::uint64_t> split_range(std::uint64_t count, unsigned i,
+                                                           unsigned n) noexcept {
+  const auto at = [&](unsigned k) {
+    return static_cast<std::uint64_t>(static_cast<uint128_t>(count) * k / n);
+  };
+  return {at(i), at(i + 1)};
+}
+}  // namespace detail
+
+template <class T, class F>
+class GenerateSource final : public SourceBase<T> {
+ public:
+  GenerateSource(const InstanceContext& ctx, std::uint64_t count, F f)
+      : SourceBase<T>(ctx), f_(std::move(f)) {
+    std::tie(next_, end_) = detail::split_range(count, ctx.instance, ctx.parallelism);
+  }
+
+  bool produce(std::size_t max_items) override {
+    const std::uint64_t stop = end_ - next_ < max_items ? end_ : next_ + max_items;
+    for (; next_ < stop; ++next_) {
+      this->emit(T(this->guarded(next_, [&] { return std::invoke(f_, next_); })));
+    }
+    return next_ < end_;
+  }
+
+ private:
+  F f_;
+  std::uint64_t next_ = 0;
+  std::uint64_t end_ = 0;
+};
+
+template <class T, class F>
+struct GenerateSpec {
+  using value_type = T;
+  static constexpr const char* op_name = "generate";
+  std::uint64_t count;
+  F f;
+
+  [[nodiscard]] std::unique_ptr<OperatorInstance> instantiate(const InstanceContext& ctx) const {
+    return std::make_unique<GenerateSource<T, F>>(ctx, count, f);
+  }
+};
+
+template <class T, class F>
+  requires GeneratorFunction<F, T>
+[[nodiscard]] GenerateSpec<T, F> generate(std::uint64_t count, F f) {
+  return {count, std::move(f)};
+}
+
+}  // namespace sw

@@ -1,0 +1,20 @@
+// The whole public API: the graph builder, every operator, and Graph::run.
+#pragma once
+
+#include "streamweave/engine/graph.hpp"
+#include "streamweave/engine/plan.hpp"
+#include "streamweave/operators/aggregate.hpp"
+#include "streamweave/operators/collect.hpp"
+#include "streamweave/operators/consumer.hpp"
+#include "streamweave/operators/count.hpp"
+#include "streamweave/operators/discard.hpp"
+#include "streamweave/operators/filter.hpp"
+#include "streamweave/operators/flat_map.hpp"
+#include "streamweave/operators/for_each.hpp"
+#include "streamweave/operators/from.hpp"
+#include "streamweave/operators/generate.hpp"
+#include "streamweave/operators/inspect.hpp"
+#include "streamweave/operators/map.hpp"
+#include "streamweave/operators/merge.hpp"
+#include "streamweave/operators/producer.hpp"
+#include "streamweave/operators/transform.hpp"

@@ -1,0 +1,101 @@
+#include "run_context.hpp"
+
+#include <thread>
+
+namespace sw::runtime {
+
+RunContext::RunContext(unsigned threads)
+    // TBB counts the calling thread in max_allowed_parallelism; it does no work here, so
+    // allow one more, and reserve no arena slot for it: `threads` workers do the work.
+    : workers_(oneapi::tbb::global_control::max_allowed_parallelism, threads + 1),
+      arena_(static_cast<int>(threads), 0) {}
+
+RunContext::~RunContext() {
+  // Tasks are destroyed before pools (member order); nothing may still run a task.
+  while (in_flight_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
+}
+
+void RunContext::schedule(Task& task) {
+  in_flight_.fetch_add(1, std::memory_order_relaxed);
+  arena_.enqueue([this, &task] {
+    task.run();
+    in_flight_.fetch_sub(1, std::memory_order_release);  // the last touch of this run
+  });
+}
+
+void RunContext::wake_at(Task& task, Clock::time_point when) {
+  std::lock_guard lock(mutex_);
+  const bool earliest = timers_.empty() || when < timers_.top().when;
+  timers_.push(Timer{when, &task});
+  if (earliest) changed_.notify_one();
+}
+
+void RunContext::task_done() noexcept {
+  std::lock_guard lock(mutex_);
+  ++done_;
+  changed_.notify_one();
+}
+
+void RunContext::fail(std::exception_ptr error) noexcept {
+  {
+    std::lock_guard lock(mutex_);
+    if (!error_) error_ = std::move(error);
+  }
+  cancel();
+}
+
+void RunContext::cancel() noexcept {
+  if (cancelled_.exchange(true, std::memory_order_acq_rel)) return;
+  for (auto& task : tasks) task->wake();
+}
+
+std::exception_ptr RunContext::error() const {
+  std::lock_guard lock(mutex_);
+  return error_;
+}
+
+bool RunContext::wait(const RunOptions& options, Clock::time_point started) {
+  constexpr auto kTokenPoll = std::chrono::milliseconds(5);
+  std::optional<Clock::time_point> deadline;
+  if (options.deadline) deadline = started + *options.deadline;
+  bool stopped_early = false;
+
+  std::unique_lock lock(mutex_);
+  std::vector<Task*> due;
+  while (done_ < tasks.size()) {
+    Clock::time_point wake = Clock::time_point::max();
+    if (!timers_.empty()) wake = timers_.top().when;
+    if (deadline && *deadline < wake) wake = *deadline;
+    if (options.cancel && !stopped_early) wake = std::min(wake, Clock::now() + kTokenPoll);
+    if (wake == Clock::time_point::max()) {
+      changed_.wait(lock);
+    } else {
+      changed_.wait_until(lock, wake);
+    }
+
+    const Clock::time_point now = Clock::now();
+    due.clear();
+    while (!timers_.empty() && timers_.top().when <= now) {
+      due.push_back(timers_.top().task);
+      timers_.pop();
+    }
+    const bool stop = !stopped_early && ((deadline && now >= *deadline) ||
+                                         (options.cancel && options.cancel->cancelled()));
+    if (due.empty() && !stop) continue;
+    lock.unlock();
+    for (Task* task : due) {
+      task->timer_fired();
+      task->wake();
+    }
+    if (stop) {
+      stopped_early = !cancelled();
+      cancel();
+    }
+    lock.lock();
+  }
+  lock.unlock();
+  while (in_flight_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
+  return stopped_early;
+}
+
+}  // namespace sw::runtime

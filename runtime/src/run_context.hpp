@@ -1,0 +1,68 @@
+// Internal: the state of one run — arena, tasks, pools, completion, timers, first error.
+#pragma once
+
+#include <oneapi/tbb/global_control.h>
+#include <oneapi/tbb/task_arena.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <queue>
+#include <vector>
+
+#include "streamweave/engine/batch.hpp"
+#include "streamweave/engine/options.hpp"
+#include "task.hpp"
+
+namespace sw::runtime {
+
+class RunContext {
+ public:
+  explicit RunContext(unsigned threads);
+  ~RunContext();
+
+  // Enqueues task.run() on the arena. Any thread.
+  void schedule(Task& task);
+  // Asks for task.wake() at `when` (linger). Any thread.
+  void wake_at(Task& task, Clock::time_point when);
+  // A task has finished for good. Any thread; the task's last call into the run.
+  void task_done() noexcept;
+  // Records the first error and cancels the run. Any thread.
+  void fail(std::exception_ptr error) noexcept;
+  // Stops every task soon; they drop what they hold. Any thread.
+  void cancel() noexcept;
+  [[nodiscard]] bool cancelled() const noexcept { return cancelled_.load(std::memory_order_acquire); }
+
+  // The calling thread waits until every task is done, firing timers and watching the
+  // deadline and cancel token meanwhile. Returns true if the run was cancelled.
+  bool wait(const RunOptions& options, Clock::time_point started);
+
+  [[nodiscard]] std::exception_ptr error() const;
+
+  // Destroyed last: batches held by tasks return to them.
+  std::vector<std::unique_ptr<BatchPoolBase>> pools;
+  std::vector<std::unique_ptr<Task>> tasks;
+
+ private:
+  struct Timer {
+    Clock::time_point when;
+    Task* task;
+    bool operator>(const Timer& other) const noexcept { return when > other.when; }
+  };
+
+  oneapi::tbb::global_control workers_;
+  oneapi::tbb::task_arena arena_;
+  std::atomic<bool> cancelled_{false};
+  std::atomic<std::size_t> in_flight_{0};
+
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
+  std::size_t done_ = 0;
+  std::exception_ptr error_;
+  std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
+};
+
+}  // namespace sw::runtime

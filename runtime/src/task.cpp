@@ -1,0 +1,138 @@
+#include "task.hpp"
+
+#include <algorithm>
+
+#include "run_context.hpp"
+
+namespace sw::runtime {
+
+namespace {
+std::int64_t nanos(Clock::duration d) noexcept {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
+}
+}  // namespace
+
+ChannelSender::ChannelSender(std::vector<Channel*> targets) : targets_(std::move(targets)) {
+  tokens_.reserve(targets_.size());
+  for (Channel* channel : targets_) tokens_.emplace_back(channel->queue());
+}
+
+void ChannelSender::send(std::size_t target, BatchRef batch) {
+  targets_[target]->push(tokens_[target], Event{std::move(batch)});
+}
+
+void ChannelSender::send_end(std::size_t target) { targets_[target]->push(tokens_[target], Event{}); }
+
+void Task::wake() noexcept {
+  std::uint8_t state = state_.load(std::memory_order_acquire);
+  for (;;) {
+    if (state == kIdle) {
+      if (state_.compare_exchange_weak(state, kQueued, std::memory_order_acq_rel)) {
+        run_->schedule(*this);
+        return;
+      }
+    } else if (state == kRunning) {
+      if (state_.compare_exchange_weak(state, kRerun, std::memory_order_acq_rel)) return;
+    } else {
+      return;  // already queued, already asked to rerun, or done
+    }
+  }
+}
+
+void Task::run() noexcept {
+  state_.store(kRunning, std::memory_order_release);
+  for (;;) {
+    try {
+      step();
+    } catch (...) {
+      finished_ = true;
+      run_->fail(std::current_exception());
+    }
+    if (finished_) {
+      state_.store(kDone, std::memory_order_release);
+      run_->task_done();
+      return;
+    }
+    if (more_work_) {
+      // Budget spent with work left: yield the worker to other tasks, come back later.
+      state_.store(kQueued, std::memory_order_release);
+      run_->schedule(*this);
+      return;
+    }
+    std::uint8_t expected = kRunning;
+    if (state_.compare_exchange_strong(expected, kIdle, std::memory_order_acq_rel)) return;
+    state_.store(kRunning, std::memory_order_release);  // woken while running: look again
+  }
+}
+
+bool Task::outputs_have_room() const noexcept {
+  return std::all_of(outputs.begin(), outputs.end(), [](const Channel* c) { return c->has_room(); });
+}
+
+void Task::step() {
+  more_work_ = false;
+  if (run_->cancelled()) {
+    finished_ = true;
+    return;
+  }
+  const Clock::time_point start = Clock::now();
+  if (blocked_since_) {
+    if (!outputs_have_room()) return;  // a spurious wake: still parked
+    blocked_ns_ += nanos(start - *blocked_since_);
+    blocked_since_.reset();
+  }
+  if (input && !consumer_token_) consumer_token_.emplace(input->queue());
+
+  bool input_left = false;
+  for (std::size_t n = 0; n < budget; ++n) {
+    if (!outputs_have_room()) {
+      blocked_since_ = Clock::now();
+      break;
+    }
+    if (source != nullptr) {
+      if (!source->produce(batch_size)) {
+        source->close();
+        finished_ = true;
+        break;
+      }
+      input_left = true;
+      continue;
+    }
+    Event event;
+    if (!input->pop(*consumer_token_, event)) {
+      input_left = false;
+      break;
+    }
+    if (event.batch) {
+      ++head_metrics->batches_in;
+      head_input->push_batch(std::move(event.batch));
+    } else if (++ends_seen_ == ends_expected) {
+      head_input->finish();
+      finished_ = true;
+      break;
+    }
+    input_left = !input->empty();
+  }
+  const Clock::time_point end = Clock::now();
+  busy_ns_ += nanos(end - start);
+  if (finished_ || blocked_since_) return;
+  more_work_ = input_left || (input && !input->empty());
+  if (!more_work_) flush_lingering(end);
+}
+
+void Task::flush_lingering(Clock::time_point now) {
+  std::optional<Clock::time_point> next;
+  for (auto& collector : collectors) {
+    const auto& oldest = collector->oldest_pending();
+    if (!oldest) continue;
+    const Clock::time_point due = *oldest + linger;
+    if (due <= now) {
+      collector->flush();
+    } else if (!next || due < *next) {
+      next = due;
+    }
+  }
+  if (next && !timer_armed_.exchange(true, std::memory_order_acq_rel)) run_->wake_at(*this, *next);
+}
+
+}  // namespace sw::runtime

@@ -1,0 +1,87 @@
+// Internal: a task is one instance of a chain of fused nodes, run as an actor.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <concurrentqueue/concurrentqueue.h>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "channel.hpp"
+#include "streamweave/engine/instance.hpp"
+#include "streamweave/engine/output.hpp"
+
+namespace sw::runtime {
+
+class RunContext;
+
+// The runtime's BatchSender: the channels of one edge's consumer instances, with this
+// producer's tokens (one producer stream per channel keeps its FIFO order).
+class ChannelSender final : public BatchSender {
+ public:
+  explicit ChannelSender(std::vector<Channel*> targets);
+  [[nodiscard]] std::size_t targets() const noexcept override { return targets_.size(); }
+  void send(std::size_t target, BatchRef batch) override;
+  void send_end(std::size_t target) override;
+
+ private:
+  std::vector<Channel*> targets_;
+  std::vector<moodycamel::ProducerToken> tokens_;
+};
+
+class Task {
+ public:
+  Task(RunContext& run, std::size_t chain, unsigned instance) noexcept
+      : run_(&run), chain_(chain), instance_(instance) {}
+
+  // Makes the task run soon. Any thread; idempotent while the task is queued or running.
+  void wake() noexcept;
+  // Runs the task until it has nothing to do, its budget is spent, or it finishes. Called
+  // by the scheduler only; never concurrently with itself.
+  void run() noexcept;
+
+  // Set up by the executor before the run starts.
+  std::vector<std::unique_ptr<OperatorInstance>> ops;
+  OperatorInstance* source = nullptr;  // the head, when it is a source
+  InputBase* head_input = nullptr;     // the head's input, otherwise
+  std::unique_ptr<Channel> input;
+  std::size_t ends_expected = 0;
+  std::vector<std::unique_ptr<CollectorBase>> collectors;
+  std::vector<std::unique_ptr<ChannelSender>> senders;
+  std::vector<Channel*> outputs;
+  InstanceMetrics* head_metrics = nullptr;
+  std::size_t batch_size = 1024;
+  std::chrono::microseconds linger{0};
+  std::size_t budget = 16;
+
+  [[nodiscard]] std::size_t chain() const noexcept { return chain_; }
+  [[nodiscard]] unsigned instance() const noexcept { return instance_; }
+  [[nodiscard]] std::int64_t busy_ns() const noexcept { return busy_ns_; }
+  [[nodiscard]] std::int64_t blocked_ns() const noexcept { return blocked_ns_; }
+  // Clears the armed flag so the linger timer can be armed again (timer side).
+  void timer_fired() noexcept { timer_armed_.store(false, std::memory_order_release); }
+
+ private:
+  enum State : std::uint8_t { kIdle, kQueued, kRunning, kRerun, kDone };
+
+  void step();
+  [[nodiscard]] bool outputs_have_room() const noexcept;
+  void flush_lingering(Clock::time_point now);
+
+  RunContext* run_;
+  std::size_t chain_;
+  unsigned instance_;
+  std::atomic<std::uint8_t> state_{kIdle};
+  std::atomic<bool> timer_armed_{false};
+  std::optional<moodycamel::ConsumerToken> consumer_token_;
+  std::size_t ends_seen_ = 0;
+  bool finished_ = false;
+  bool more_work_ = false;
+  std::optional<Clock::time_point> blocked_since_;
+  std::int64_t busy_ns_ = 0;
+  std::int64_t blocked_ns_ = 0;
+};
+
+}  // namespace sw::runtime
