@@ -189,6 +189,7 @@ Plan make_plan(const Graph& graph, const RunOptions& options) {
     std::size_t port_edges = 0;
     for (std::size_t other : plan.outputs[edge.from]) port_edges += edges[other].port == edge.port;
     p.fused = trivially_forward && from.parallelism == to.parallelism && port_edges == 1 &&
+              graph.node(edge.from).options().chain && graph.node(edge.to).options().chain &&
               plan.inputs[edge.to].size() == 1 && !graph.node(edge.to).accepts_many_inputs();
   }
 

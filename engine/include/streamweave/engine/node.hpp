@@ -90,7 +90,7 @@ struct EdgeSpec {
   NodeId to = 0;
   // forward means "as the parallelism allows": forward when equal, else rebalance.
   Partitioning partitioning = Partitioning::forward;
-  std::shared_ptr<const KeyRouterBase> router;  // hash edges only
+  std::shared_ptr<const KeyRouterBase> router{};  // hash edges only
 };
 
 }  // namespace sw

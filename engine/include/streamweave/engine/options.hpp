@@ -50,6 +50,9 @@ struct NodeOptions {
   std::optional<std::chrono::microseconds> linger{};  // longest a partial output batch waits
   std::optional<std::size_t> channel_capacity{};    // batches queued on each input channel
   ErrorPolicy errors = ErrorPolicy::stop();
+  // false: the node gets its own task, never fused with its producer or consumer — to put
+  // a slow or blocking operator on its own worker, or to measure a channel hop.
+  bool chain = true;
 };
 
 // Cancels a running graph from any thread. Copies share one flag.

@@ -144,6 +144,10 @@ class Stream {
     options().channel_capacity = batches;
     return *this;
   }
+  const Stream& disable_chaining() const {
+    options().chain = false;
+    return *this;
+  }
   const Stream& on_error(ErrorPolicy policy) const {
     options().errors = policy;
     return *this;

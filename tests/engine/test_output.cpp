@@ -1,0 +1,124 @@
+// OutputCollector: batching, sharing one batch across fan-out, rebalance, hash routing and
+// end-of-stream per target.
+#include <catch2/catch.hpp>
+#include <map>
+#include <set>
+#include <streamweave/streamweave.hpp>
+
+#include "support/tracked.hpp"
+
+namespace {
+
+struct RecordingSender final : sw::BatchSender {
+  explicit RecordingSender(std::size_t n) : ends(n, 0), n_(n) {}
+  std::size_t targets() const noexcept override { return n_; }
+  void send(std::size_t target, sw::BatchRef batch) override { sent.emplace_back(target, std::move(batch)); }
+  void send_end(std::size_t target) override { ++ends.at(target); }
+
+  std::vector<std::pair<std::size_t, sw::BatchRef>> sent;
+  std::vector<int> ends;
+
+ private:
+  std::size_t n_;
+};
+
+template <class T>
+const std::vector<T>& items(const sw::BatchRef& ref) {
+  return static_cast<const sw::Batch<T>&>(*ref).items;
+}
+
+}  // namespace
+
+TEST_CASE("full batches are sent, the rest on flush, end-of-stream to the own instance") {
+  sw::BatchPool<int> pool;
+  sw::InstanceMetrics metrics;
+  RecordingSender forward(3);
+  sw::OutputCollector<int> out(pool, {.batch_size = 4, .instance = 2, .metrics = &metrics},
+                               {{sw::Partitioning::forward, &forward, nullptr}});
+  for (int i = 0; i < 10; ++i) out.push(int(i));
+  REQUIRE(forward.sent.size() == 2);
+  CHECK(out.oldest_pending().has_value());
+  out.finish();
+  REQUIRE(forward.sent.size() == 3);
+  CHECK(items<int>(forward.sent[2].second) == std::vector<int>{8, 9});
+  for (const auto& [target, batch] : forward.sent) CHECK(target == 2);
+  CHECK(forward.ends == std::vector<int>{0, 0, 1});
+  CHECK(metrics.batches_out == 3);
+  CHECK_FALSE(out.oldest_pending().has_value());
+}
+
+TEST_CASE("fan-out shares one batch object and copies no item") {
+  sw::BatchPool<sw::test::Tracked> pool;
+  sw::InstanceMetrics metrics;
+  RecordingSender a(1), b(1), c(1);
+  sw::OutputCollector<sw::test::Tracked> out(
+      pool, {.batch_size = 3, .instance = 0, .metrics = &metrics},
+      {{sw::Partitioning::forward, &a, nullptr},
+       {sw::Partitioning::forward, &b, nullptr},
+       {sw::Partitioning::rebalance, &c, nullptr}});
+  sw::test::Tracked::copies = 0;
+  for (std::uint64_t i = 0; i < 3; ++i) out.push(sw::test::Tracked{i});
+  REQUIRE(a.sent.size() == 1);
+  REQUIRE(b.sent.size() == 1);
+  REQUIRE(c.sent.size() == 1);
+  CHECK(a.sent[0].second.get() == b.sent[0].second.get());
+  CHECK(b.sent[0].second.get() == c.sent[0].second.get());
+  CHECK(sw::test::Tracked::copies == 0);
+}
+
+TEST_CASE("rebalance sends whole batches round-robin starting at the own instance") {
+  sw::BatchPool<int> pool;
+  sw::InstanceMetrics metrics;
+  RecordingSender r(3);
+  sw::OutputCollector<int> out(pool, {.batch_size = 2, .instance = 1, .metrics = &metrics},
+                               {{sw::Partitioning::rebalance, &r, nullptr}});
+  for (int i = 0; i < 8; ++i) out.push(int(i));
+  out.finish();
+  std::vector<std::size_t> targets;
+  for (const auto& [t, batch] : r.sent) targets.push_back(t);
+  CHECK(targets == std::vector<std::size_t>{1, 2, 0, 1});
+  CHECK(r.ends == std::vector<int>{1, 1, 1});
+}
+
+TEST_CASE("hash routing sends every key to one target, consistently") {
+  sw::BatchPool<int> pool;
+  sw::InstanceMetrics metrics;
+  RecordingSender h(4);
+  auto key = [](int v) { return v % 10; };
+  sw::KeyRouterFor<int, decltype(key)> router(key);
+  sw::OutputCollector<int> out(pool, {.batch_size = 5, .instance = 0, .metrics = &metrics},
+                               {{sw::Partitioning::hash, &h, &router}});
+  for (int i = 0; i < 1000; ++i) out.push(int(i));
+  out.finish();
+  std::map<int, std::size_t> target_of_key;
+  std::size_t total = 0;
+  for (const auto& [t, batch] : h.sent) {
+    for (int v : items<int>(batch)) {
+      auto [it, inserted] = target_of_key.emplace(v % 10, t);
+      CHECK(it->second == t);
+      ++total;
+    }
+  }
+  CHECK(total == 1000);
+  CHECK(target_of_key.size() == 10);
+  std::set<std::size_t> used;
+  for (const auto& [k, t] : target_of_key) used.insert(t);
+  CHECK(used.size() > 1);  // keys spread over instances
+  CHECK(h.ends == std::vector<int>{1, 1, 1, 1});
+}
+
+TEST_CASE("a whole incoming batch is passed through without copying items") {
+  sw::BatchPool<sw::test::Tracked> pool;
+  sw::InstanceMetrics metrics;
+  RecordingSender s(1);
+  sw::OutputCollector<sw::test::Tracked> out(pool, {.batch_size = 4, .instance = 0, .metrics = &metrics},
+                                             {{sw::Partitioning::forward, &s, nullptr}});
+  auto batch = pool.acquire(4);
+  for (std::uint64_t i = 0; i < 4; ++i) batch->items.emplace_back(i);
+  sw::BatchBase* raw = batch.get();
+  sw::test::Tracked::copies = 0;
+  out.push_items(std::move(batch));
+  REQUIRE(s.sent.size() == 1);
+  CHECK(s.sent[0].second.get() == raw);
+  CHECK(sw::test::Tracked::copies == 0);
+}

@@ -1,0 +1,64 @@
+#include <catch2/catch.hpp>
+#include <map>
+#include <streamweave/streamweave.hpp>
+#include <string>
+
+#include "support/helpers.hpp"
+
+namespace {
+struct Bid {
+  std::uint64_t auction;
+  std::int64_t price;
+};
+}  // namespace
+
+TEST_CASE("keyed reduce at end of stream: one sum per key, for parallelism 1 to 4") {
+  for (unsigned p = 1; p <= 4; ++p) {
+    sw::Graph g{"reduce"};
+    std::vector<sw::KeyValue<std::uint64_t, std::int64_t>> out;
+    g.source("bids", sw::generate<Bid>(10000, [](std::uint64_t i) {
+                return Bid{i % 7, static_cast<std::int64_t>(i)};
+              }), {.parallelism = p})
+        .key_by([](const Bid& b) { return b.auction; })
+        .reduce("sum", [](std::int64_t acc, const Bid& b) { return acc + b.price; },
+                {.emit = sw::Emit::at_end, .node = {.parallelism = p}})
+        .sink("out", sw::collect(out));
+    g.run({.threads = 2});
+    std::map<std::uint64_t, std::int64_t> expected;
+    for (std::int64_t i = 0; i < 10000; ++i) expected[static_cast<std::uint64_t>(i % 7)] += i;
+    std::map<std::uint64_t, std::int64_t> got;
+    for (const auto& kv : out) {
+      CHECK(got.count(kv.key) == 0);  // each key exactly once
+      got[kv.key] = kv.value;
+    }
+    CHECK(got == expected);
+  }
+}
+
+TEST_CASE("keyed reduce emits running values after every item by default") {
+  sw::Graph g{"running"};
+  std::vector<sw::KeyValue<std::string, int>> out;
+  g.source("w", sw::from({std::string("a"), std::string("b"), std::string("a"), std::string("a")}))
+      .key_by([](const std::string& w) { return w; })
+      .reduce("count", [](int acc, const std::string&) { return acc + 1; })
+      .sink("out", sw::collect(out), {.parallelism = 1});
+  g.run({.threads = 1});
+  using KV = sw::KeyValue<std::string, int>;
+  CHECK(out == std::vector<KV>{{"a", 1}, {"b", 1}, {"a", 2}, {"a", 3}});
+}
+
+TEST_CASE("aggregate with an explicit initial value and in-place update") {
+  sw::Graph g{"aggregate"};
+  std::vector<sw::KeyValue<int, std::vector<int>>> out;
+  g.source("n", sw::from(sw::test::iota(10)))
+      .key_by([](int v) { return v % 2; })
+      .aggregate("lists", std::vector<int>{-1}, [](std::vector<int>& acc, int v) { acc.push_back(v); },
+                 {.emit = sw::Emit::at_end})
+      .sink("out", sw::collect(out), {.parallelism = 1});
+  g.run({.threads = 2});
+  REQUIRE(out.size() == 2);
+  std::map<int, std::vector<int>> got;
+  for (auto& kv : out) got[kv.key] = sw::test::sorted(kv.value);
+  CHECK(got[0] == std::vector<int>{-1, 0, 2, 4, 6, 8});
+  CHECK(got[1] == std::vector<int>{-1, 1, 3, 5, 7, 9});
+}

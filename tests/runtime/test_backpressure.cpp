@@ -1,0 +1,64 @@
+// Backpressure: a fast source into a slow sink keeps the items in flight under a bound
+// computed from the channel capacity and the batch size, and the source reports time
+// blocked. No thread busy-waits meanwhile (the source parks).
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <streamweave/streamweave.hpp>
+#include <thread>
+
+#include "support/watchdog.hpp"
+
+namespace {
+
+struct Flow {
+  std::atomic<std::int64_t> produced{0};
+  std::atomic<std::int64_t> consumed{0};
+  std::atomic<std::int64_t> max_in_flight{0};
+
+  void observe() {
+    const std::int64_t in_flight = produced.load() - consumed.load();
+    std::int64_t seen = max_in_flight.load();
+    while (in_flight > seen && !max_in_flight.compare_exchange_weak(seen, in_flight)) {
+    }
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a slow sink bounds the items in flight by the channel capacity") {
+  sw::test::Watchdog watchdog("backpressure");
+  constexpr std::size_t kBatch = 32;
+  constexpr std::size_t kCapacity = 4;
+  constexpr std::int64_t kItems = 6000;
+  for (unsigned consumers : {1u, 3u}) {
+    Flow flow;
+    std::vector<std::unique_ptr<std::atomic<std::int64_t>>> per_sink;
+    sw::Graph g{"backpressure"};
+    auto src = g.source("fast", sw::generate<std::int64_t>(kItems, [&](std::uint64_t i) {
+                          flow.produced.fetch_add(1);
+                          return static_cast<std::int64_t>(i);
+                        }), {.parallelism = 1, .batch_size = kBatch});
+    for (unsigned c = 0; c < consumers; ++c) {
+      per_sink.push_back(std::make_unique<std::atomic<std::int64_t>>(0));
+      auto* mine = per_sink.back().get();
+      src.sink("slow" + std::to_string(c), sw::for_each([&flow, mine, c](std::int64_t) {
+                 if (c == 0) {
+                   flow.observe();
+                   std::this_thread::sleep_for(std::chrono::microseconds(100));
+                   flow.consumed.fetch_add(1);
+                 }
+                 mine->fetch_add(1);
+               }), {.parallelism = 1, .channel_capacity = kCapacity, .chain = false});
+    }
+    const sw::RunReport r = g.run({.threads = 2});
+    for (const auto& n : per_sink) CHECK(n->load() == kItems);
+    // In flight: the channel (capacity + one step's overshoot), the batch being consumed,
+    // and the partial batch at the source.
+    const std::int64_t bound = static_cast<std::int64_t>((kCapacity + 3) * kBatch);
+    INFO("consumers " << consumers << ", max in flight " << flow.max_in_flight.load() << ", bound " << bound);
+    CHECK(flow.max_in_flight.load() <= bound);
+    CHECK(flow.max_in_flight.load() >= static_cast<std::int64_t>(kCapacity * kBatch / 2));
+    CHECK(r.node("fast").blocked_seconds > 0.1);
+  }
+}
