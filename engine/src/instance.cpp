@@ -4,24 +4,21 @@
 
 namespace sw {
 
-BatchPoolStats BatchPoolBase::stats() const {
-  std::lock_guard lock(mutex_);
-  BatchPoolStats stats = stats_;
-  stats.retained = free_.size();
+BatchPoolStats BatchPoolBase::stats() const noexcept {
+  BatchPoolStats stats{acquired_, created_, free_.size()};
+  for (const BatchBase* node = remote_.load(std::memory_order_acquire); node != nullptr;
+       node = node->remote_next_) {
+    ++stats.retained;
+  }
   return stats;
 }
 
-BatchBase* BatchPoolBase::pop_free() noexcept {
-  if (free_.empty()) return nullptr;
-  BatchBase& batch = free_.front();
-  free_.pop_front();
-  return &batch;
-}
-
-bool BatchPoolBase::push_free(BatchBase& batch) noexcept {
-  if (free_.size() >= max_retained_) return false;
-  free_.push_front(batch);
-  return true;
+void BatchPoolBase::push_remote(BatchBase& batch) noexcept {
+  BatchBase* head = remote_.load(std::memory_order_relaxed);
+  do {
+    batch.remote_next_ = head;
+  } while (!remote_.compare_exchange_weak(head, &batch, std::memory_order_release,
+                                          std::memory_order_relaxed));
 }
 
 namespace detail {

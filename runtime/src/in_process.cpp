@@ -40,7 +40,7 @@ void build(const Graph& graph, const RunOptions& options, RunContext& run, Built
       auto task = std::make_unique<Task>(run, c, i);
       for (NodeId id : chain) {
         InstanceContext ctx{&graph.node(id).name(), i, plan.nodes[id].parallelism,
-                            graph.node(id).options().errors, &b.metrics[id][i]};
+                            graph.node(id).options().errors, &b.metrics[id][i], &run};
         task->ops.push_back(graph.node(id).instantiate(ctx));
         instance_of[id].resize(plan.nodes[id].parallelism);
         instance_of[id][i] = task->ops.back().get();
@@ -78,9 +78,9 @@ void build(const Graph& graph, const RunOptions& options, RunContext& run, Built
         }
         continue;
       }
-      BatchPoolBase& pool = *run.pools.emplace_back(node.port(port).make_pool());
       for (unsigned i = 0; i < pn.parallelism; ++i) {
         Task& task = *b.tasks_of[pn.chain][i];
+        BatchPoolBase& pool = run.adopt(node.port(port).make_pool());  // one owner: this task
         std::vector<EdgeBinding> bindings;
         for (std::size_t e : port_edges) {
           const EdgeSpec& edge = edges[e];

@@ -14,12 +14,13 @@
 #include <vector>
 
 #include "streamweave/engine/batch.hpp"
+#include "streamweave/engine/instance.hpp"
 #include "streamweave/engine/options.hpp"
 #include "task.hpp"
 
 namespace sw::runtime {
 
-class RunContext {
+class RunContext final : public PoolProvider {
  public:
   explicit RunContext(unsigned threads);
   ~RunContext();
@@ -41,6 +42,11 @@ class RunContext {
   bool wait(const RunOptions& options, Clock::time_point started);
 
   [[nodiscard]] std::exception_ptr error() const;
+
+  // Keeps an operator's pool until the end of the run (build time, one thread).
+  BatchPoolBase& adopt(std::unique_ptr<BatchPoolBase> pool) override {
+    return *pools.emplace_back(std::move(pool));
+  }
 
   // Destroyed last: batches held by tasks return to them.
   std::vector<std::unique_ptr<BatchPoolBase>> pools;

@@ -13,7 +13,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <typeindex>
 #include <vector>
 
@@ -40,8 +39,10 @@ class BatchBase : public boost::intrusive::slist_base_hook<> {
   }
   friend void intrusive_ptr_release(const BatchBase* batch) noexcept;
 
+  friend class BatchPoolBase;
   mutable std::atomic<std::uint32_t> refs_{0};
   BatchPoolBase* pool_;
+  BatchBase* remote_next_ = nullptr;  // link on the pool's remote-free stack
 };
 
 using BatchRef = boost::intrusive_ptr<BatchBase>;
@@ -57,15 +58,17 @@ class Batch final : public BatchBase {
 template <class T>
 using BatchPtr = boost::intrusive_ptr<Batch<T>>;
 
-// Counters of one pool; read them after a run (they are not synchronised with the run).
+// Counters of one pool; read them when the pool is quiescent (after a run).
 struct BatchPoolStats {
   std::uint64_t acquired = 0;  // batches handed out
   std::uint64_t created = 0;   // of those, newly allocated (the rest were reused)
-  std::size_t retained = 0;    // batches kept on the free list now
+  std::size_t retained = 0;    // batches kept for reuse now
 };
 
-// A free list of batches of one item type. acquire() and recycle() may be called from any
-// thread; the pool must outlive every batch it handed out.
+// Free batches of one item type, owned by one task: acquire() is called by one thread at a
+// time (the owner), recycle() by any thread. Batches released by other threads go onto a
+// lock-free "remote" stack the owner takes over whole, so neither side ever waits on a
+// lock. The pool must outlive every batch it handed out.
 class BatchPoolBase {
  public:
   explicit BatchPoolBase(std::size_t max_retained) noexcept : max_retained_(max_retained) {}
@@ -73,22 +76,55 @@ class BatchPoolBase {
   BatchPoolBase& operator=(const BatchPoolBase&) = delete;
   virtual ~BatchPoolBase() = default;
 
-  [[nodiscard]] BatchPoolStats stats() const;
+  [[nodiscard]] BatchPoolStats stats() const noexcept;
   [[nodiscard]] virtual std::type_index item_type() const noexcept = 0;
 
  protected:
   friend void intrusive_ptr_release(const BatchBase* batch) noexcept;
-  // Takes back a batch whose last reference was released.
+  // Takes back a batch whose last reference was released. Any thread.
   virtual void recycle(BatchBase* batch) noexcept = 0;
 
-  // Called with mutex_ held by the derived pool.
-  BatchBase* pop_free() noexcept;
-  bool push_free(BatchBase& batch) noexcept;  // false: the pool is full, the caller frees it
+  // Owner only: a free batch, or nullptr. Excess batches beyond max_retained go to `drop`.
+  template <class Drop>
+  BatchBase* pop_free(Drop&& drop) noexcept {
+    if (free_.empty()) take_remote(drop);
+    if (free_.empty()) return nullptr;
+    BatchBase& batch = free_.front();
+    free_.pop_front();
+    return &batch;
+  }
+  // Any thread.
+  void push_remote(BatchBase& batch) noexcept;
 
-  mutable std::mutex mutex_;
-  boost::intrusive::slist<BatchBase> free_;
   std::size_t max_retained_;
-  BatchPoolStats stats_;
+  std::uint64_t acquired_ = 0;
+  std::uint64_t created_ = 0;
+
+ private:
+  template <class Drop>
+  void take_remote(Drop& drop) noexcept {
+    BatchBase* node = remote_.exchange(nullptr, std::memory_order_acquire);
+    while (node != nullptr) {
+      BatchBase* next = node->remote_next_;
+      if (free_.size() < max_retained_) {
+        free_.push_front(*node);
+      } else {
+        drop(node);
+      }
+      node = next;
+    }
+  }
+
+  boost::intrusive::slist<BatchBase> free_;  // owner only
+  std::atomic<BatchBase*> remote_{nullptr};
+
+ protected:
+  // For the destructor of the typed pool: every batch still kept, local and remote.
+  template <class Drop>
+  void drop_all(Drop&& drop) noexcept {
+    take_remote(drop);
+    free_.clear_and_dispose([&drop](BatchBase* b) { drop(b); });
+  }
 };
 
 inline void intrusive_ptr_release(const BatchBase* batch) noexcept {
@@ -101,20 +137,16 @@ template <class T>
 class BatchPool final : public BatchPoolBase {
  public:
   explicit BatchPool(std::size_t max_retained = 256) noexcept : BatchPoolBase(max_retained) {}
-  ~BatchPool() override {
-    free_.clear_and_dispose([](BatchBase* b) { std::default_delete<Batch<T>>{}(static_cast<Batch<T>*>(b)); });
-  }
+  ~BatchPool() override { drop_all(&BatchPool::destroy); }
 
-  // An empty batch whose item vector can hold at least `capacity` items.
+  // An empty batch whose item vector can hold at least `capacity` items. Owner only.
   [[nodiscard]] BatchPtr<T> acquire(std::size_t capacity) {
-    Batch<T>* batch = nullptr;
-    {
-      std::lock_guard lock(mutex_);
-      ++stats_.acquired;
-      batch = static_cast<Batch<T>*>(pop_free());
-      if (batch == nullptr) ++stats_.created;
+    ++acquired_;
+    auto* batch = static_cast<Batch<T>*>(pop_free(&BatchPool::destroy));
+    if (batch == nullptr) {
+      ++created_;
+      batch = std::make_unique<Batch<T>>(*this).release();
     }
-    if (batch == nullptr) batch = std::make_unique<Batch<T>>(*this).release();
     batch->items.reserve(capacity);
     return BatchPtr<T>(batch);
   }
@@ -122,15 +154,12 @@ class BatchPool final : public BatchPoolBase {
   [[nodiscard]] std::type_index item_type() const noexcept override { return typeid(T); }
 
  private:
+  static void destroy(BatchBase* batch) noexcept {
+    std::default_delete<Batch<T>>{}(static_cast<Batch<T>*>(batch));
+  }
   void recycle(BatchBase* base) noexcept override {
-    auto* batch = static_cast<Batch<T>*>(base);
-    batch->items.clear();
-    bool kept;
-    {
-      std::lock_guard lock(mutex_);
-      kept = push_free(*batch);
-    }
-    if (!kept) std::default_delete<Batch<T>>{}(batch);
+    static_cast<Batch<T>*>(base)->items.clear();
+    push_remote(*base);
   }
 };
 

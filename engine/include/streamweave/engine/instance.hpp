@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <memory>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -31,13 +32,29 @@ struct InstanceMetrics {
   std::int64_t blocked_ns = 0;
 };
 
+// Implemented by the runtime: keeps batch pools alive until every batch of the run is gone
+// (a batch made by one task may wait in another task's channel). Called while the run is
+// being built, from one thread.
+class PoolProvider {
+ public:
+  virtual ~PoolProvider() = default;
+  virtual BatchPoolBase& adopt(std::unique_ptr<BatchPoolBase> pool) = 0;
+};
+
 struct InstanceContext {
   const std::string* node = nullptr;
   unsigned instance = 0;
   unsigned parallelism = 1;
   ErrorPolicy errors = ErrorPolicy::stop();
   InstanceMetrics* metrics = nullptr;
+  PoolProvider* pools = nullptr;
 };
+
+// A pool of batches of T that lives as long as the run.
+template <class T>
+BatchPool<T>& make_pool(const InstanceContext& ctx) {
+  return static_cast<BatchPool<T>&>(ctx.pools->adopt(std::make_unique<BatchPool<T>>()));
+}
 
 // An item a node failed on, and why. The stream of these is a node's dead-letter output.
 template <class T>
@@ -115,7 +132,34 @@ class TransformBase : public OperatorInstance, public Input<In> {
     ++metrics_.items_out;
     out_->push_ref(item);
   }
+  void emit_batch(BatchPtr<Out> batch) {
+    metrics_.items_out += batch->size();
+    out_->push_items(std::move(batch));
+  }
   [[nodiscard]] Emitter<Out> emitter() noexcept { return Emitter<Out>(*out_, metrics_.items_out); }
+
+  // Under the default stop policy a whole batch can run in one tight loop; the other
+  // policies handle items one by one.
+  [[nodiscard]] bool stops_on_error() const noexcept {
+    return ctx_.errors.kind() == ErrorPolicy::Kind::stop;
+  }
+
+  // Runs `loop(i)` (which processes items from index i on and advances i) over a batch of
+  // `n` items received as positions [first, first + n): a failure is reported at the item
+  // the loop had reached.
+  template <class Loop>
+  void batch_loop(std::size_t n, Loop&& loop) {
+    const std::uint64_t first = metrics_.items_in;
+    metrics_.items_in += n;
+    std::size_t i = 0;
+    try {
+      loop(i);
+    } catch (const NodeError&) {
+      throw;
+    } catch (...) {
+      detail::throw_node_error(ctx_, first + i, std::current_exception());
+    }
+  }
 
   // Runs `call(item)` (which calls the user function and emits) under the node's error
   // policy. Errors thrown further down a fused chain (NodeError) pass through untouched.
@@ -194,12 +238,28 @@ class SourceBase : public OperatorInstance {
     ++metrics_.items_out;
     out_->push(std::move(item));
   }
+  void emit_batch(BatchPtr<Out> batch) {
+    metrics_.items_out += batch->size();
+    out_->push_items(std::move(batch));
+  }
 
   // Runs a user call that produces the item at `position` under the stop policy.
   template <class Call>
   decltype(auto) guarded(std::uint64_t position, Call&& call) {
     try {
       return call();
+    } catch (const NodeError&) {
+      throw;
+    } catch (...) {
+      detail::throw_node_error(ctx_, position, std::current_exception());
+    }
+  }
+
+  // Runs `loop`, which advances `position` as it goes; a failure names that position.
+  template <class Loop>
+  void guarded_at(const std::uint64_t& position, Loop&& loop) {
+    try {
+      loop();
     } catch (const NodeError&) {
       throw;
     } catch (...) {

@@ -87,14 +87,26 @@ class OutputCollector final : public Input<T>, public CollectorBase {
     for (HashEdge& edge : hash_edges_) append_hashed(edge, T(item));
   }
 
-  // A whole batch from upstream is passed on as it is when nothing is pending: zero-copy
-  // relays (merge, rebalance) cost one reference per batch, not a copy per item.
+  // A whole batch from upstream: passed on as it is when nothing is pending (zero-copy
+  // relays cost one reference per batch), otherwise appended or scattered in bulk. Items are
+  // moved out when this is the batch's last holder and no other edge still needs them.
   void push_items(BatchPtr<T> batch) override {
-    if (hash_edges_.empty() && !shared_ && batch->size() * 2 >= config_.batch_size) {
-      send_shared(std::move(batch));
-      return;
+    if (batch->items.empty()) return;
+    if (!batch_edges_.empty()) {
+      if (!shared_ && batch->size() * 2 >= config_.batch_size) {
+        if (hash_edges_.empty()) {
+          send_shared(std::move(batch));
+          return;
+        }
+        send_shared(batch);  // our reference stays: the hash edges below copy from it
+      } else {
+        append_shared_bulk(*batch, hash_edges_.empty() && batch->unique());
+      }
     }
-    Input<T>::push_items(std::move(batch));
+    for (std::size_t e = 0; e < hash_edges_.size(); ++e) {
+      const bool last = e + 1 == hash_edges_.size();
+      scatter(hash_edges_[e], *batch, last && batch->unique());
+    }
   }
 
   void finish() override {
@@ -135,6 +147,35 @@ class OutputCollector final : public Input<T>, public CollectorBase {
     if (!shared_) shared_ = fresh_batch();
     shared_->items.push_back(std::move(item));
     if (shared_->items.size() >= config_.batch_size) send_shared(std::exchange(shared_, nullptr));
+  }
+
+  void append_shared_bulk(Batch<T>& from, bool move) {
+    for (T& item : from.items) {
+      if (!shared_) shared_ = fresh_batch();
+      if (move) {
+        shared_->items.push_back(std::move(item));
+      } else {
+        shared_->items.push_back(item);
+      }
+      if (shared_->items.size() >= config_.batch_size) send_shared(std::exchange(shared_, nullptr));
+    }
+  }
+
+  void scatter(HashEdge& edge, Batch<T>& from, bool move) {
+    const std::size_t n = from.items.size();
+    if (targets_.size() < n) targets_.resize(n);
+    edge.router->route(from.items.data(), n, edge.pending.size(), targets_.data());
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::uint32_t target = targets_[i];
+      BatchPtr<T>& batch = edge.pending[target];
+      if (!batch) batch = fresh_batch();
+      if (move) {
+        batch->items.push_back(std::move(from.items[i]));
+      } else {
+        batch->items.push_back(from.items[i]);
+      }
+      if (batch->items.size() >= config_.batch_size) send_one(edge.sender, target, std::move(batch));
+    }
   }
 
   void append_hashed(HashEdge& edge, T&& item) {
@@ -179,6 +220,7 @@ class OutputCollector final : public Input<T>, public CollectorBase {
   std::vector<EdgeBinding> batch_edges_;
   std::vector<std::size_t> rebalance_next_;
   std::vector<HashEdge> hash_edges_;
+  std::vector<std::uint32_t> targets_;  // scratch for batch routing
   BatchPtr<T> shared_;
   std::optional<Clock::time_point> oldest_;
 };

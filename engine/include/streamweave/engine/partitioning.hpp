@@ -37,6 +37,9 @@ template <class T>
 class KeyRouter : public KeyRouterBase {
  public:
   [[nodiscard]] virtual std::size_t route(const T& item, std::size_t instances) const = 0;
+  // The instance of each of `n` items, in one call per batch.
+  virtual void route(const T* items, std::size_t n, std::size_t instances,
+                     std::uint32_t* targets) const = 0;
 };
 
 template <class T, class KeyFn>
@@ -45,6 +48,12 @@ class KeyRouterFor final : public KeyRouter<T> {
   explicit KeyRouterFor(KeyFn key) : key_(std::move(key)) {}
   [[nodiscard]] std::size_t route(const T& item, std::size_t instances) const override {
     return reduce_range(hash_key(key_(item)), instances);
+  }
+  void route(const T* items, std::size_t n, std::size_t instances,
+             std::uint32_t* targets) const override {
+    for (std::size_t i = 0; i < n; ++i) {
+      targets[i] = static_cast<std::uint32_t>(reduce_range(hash_key(key_(items[i])), instances));
+    }
   }
 
  private:

@@ -8,6 +8,7 @@
 
 #include <boost/unordered/unordered_flat_map.hpp>
 #include <functional>
+#include <vector>
 #include <utility>
 
 #include "streamweave/engine/instance.hpp"
@@ -31,6 +32,17 @@ class Kernel<op::aggregate, T, KeyFn, Acc, G> final
         emit_(emit) {}
 
   void push(T&& item) override { push_ref(item); }
+  void push_items(BatchPtr<T> batch) override {
+    if (!this->stops_on_error()) {
+      Input<T>::push_items(std::move(batch));
+      return;
+    }
+    const std::vector<T>& items = batch->items;
+    const std::size_t n = items.size();
+    this->batch_loop(n, [&](std::size_t& i) {
+      for (; i < n; ++i) update(items[i]);
+    });
+  }
   void push_ref(const T& item) override {
     this->guarded(item, [this](const T& x) { update(x); });
   }

@@ -26,6 +26,15 @@ class CollectSink final : public SinkBase<T> {
     ++this->metrics_.items_in;
     local_.push_back(item);
   }
+  void push_items(BatchPtr<T> batch) override {
+    this->metrics_.items_in += batch->size();
+    if (batch->unique()) {
+      local_.insert(local_.end(), std::make_move_iterator(batch->items.begin()),
+                    std::make_move_iterator(batch->items.end()));
+    } else {
+      local_.insert(local_.end(), batch->items.begin(), batch->items.end());
+    }
+  }
   void finish() override {
     std::lock_guard lock(*mutex_);
     if (out_->empty()) {

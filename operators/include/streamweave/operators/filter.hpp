@@ -1,8 +1,11 @@
-// filter: keeps the items for which pred(item) is true. Options: NodeOptions. Items of a
-// shared batch pass through by reference: filter never copies an item itself.
+// filter: keeps the items for which pred(item) is true. Options: NodeOptions. A batch this
+// node holds alone is compacted in place; items of a shared batch pass on one by one, by
+// reference: filter never copies an item itself.
 #pragma once
 
+#include <cstddef>
 #include <functional>
+#include <vector>
 #include <utility>
 
 #include "streamweave/engine/instance.hpp"
@@ -14,6 +17,26 @@ template <class T, class F>
 class Kernel<op::filter, T, F> final : public TransformBase<T, T> {
  public:
   Kernel(const InstanceContext& ctx, F pred) : TransformBase<T, T>(ctx), pred_(std::move(pred)) {}
+
+  void push_items(BatchPtr<T> batch) override {
+    if (!this->stops_on_error() || !batch->unique()) {
+      Input<T>::push_items(std::move(batch));
+      return;
+    }
+    std::vector<T>& items = batch->items;
+    const std::size_t n = items.size();
+    std::size_t kept = 0;
+    this->batch_loop(n, [&](std::size_t& i) {
+      for (; i < n; ++i) {
+        if (std::invoke(pred_, std::as_const(items[i]))) {
+          if (kept != i) items[kept] = std::move(items[i]);
+          ++kept;
+        }
+      }
+    });
+    items.erase(items.begin() + static_cast<std::ptrdiff_t>(kept), items.end());
+    if (!items.empty()) this->emit_batch(std::move(batch));
+  }
 
   void push(T&& item) override {
     this->guarded(std::move(item), [this](T&& x) {

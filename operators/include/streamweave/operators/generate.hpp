@@ -9,6 +9,7 @@
 #include <limits>
 #include <memory>
 #include <utility>
+#include <vector>
 
 #include "streamweave/engine/concepts.hpp"
 #include "streamweave/engine/instance.hpp"
@@ -33,20 +34,28 @@ template <class T, class F>
 class GenerateSource final : public SourceBase<T> {
  public:
   GenerateSource(const InstanceContext& ctx, std::uint64_t count, F f)
-      : SourceBase<T>(ctx), f_(std::move(f)) {
+      : SourceBase<T>(ctx), f_(std::move(f)), pool_(&make_pool<T>(ctx)) {
     std::tie(next_, end_) = detail::split_range(count, ctx.instance, ctx.parallelism);
   }
 
+  // Fills one pooled batch in a tight loop and passes it down the chain.
   bool produce(std::size_t max_items) override {
-    const std::uint64_t stop = end_ - next_ < max_items ? end_ : next_ + max_items;
-    for (; next_ < stop; ++next_) {
-      this->emit(T(this->guarded(next_, [&] { return std::invoke(f_, next_); })));
-    }
+    const std::uint64_t begin = next_;
+    const std::uint64_t stop = end_ - begin < max_items ? end_ : begin + max_items;
+    BatchPtr<T> batch = pool_->acquire(static_cast<std::size_t>(stop - begin));
+    std::vector<T>& items = batch->items;
+    std::uint64_t i = begin;
+    this->guarded_at(i, [&] {
+      for (; i < stop; ++i) items.push_back(T(std::invoke(f_, i)));
+    });
+    next_ = stop;
+    if (!items.empty()) this->emit_batch(std::move(batch));
     return next_ < end_;
   }
 
  private:
   F f_;
+  BatchPool<T>* pool_;
   std::uint64_t next_ = 0;
   std::uint64_t end_ = 0;
 };

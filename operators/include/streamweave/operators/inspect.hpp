@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <vector>
 #include <utility>
 
 #include "streamweave/engine/instance.hpp"
@@ -14,6 +15,20 @@ template <class T, class F>
 class Kernel<op::inspect, T, F> final : public TransformBase<T, T> {
  public:
   Kernel(const InstanceContext& ctx, F f) : TransformBase<T, T>(ctx), f_(std::move(f)) {}
+
+  // The batch passes on as it is, shared or not.
+  void push_items(BatchPtr<T> batch) override {
+    if (!this->stops_on_error()) {
+      Input<T>::push_items(std::move(batch));
+      return;
+    }
+    const std::vector<T>& items = batch->items;
+    const std::size_t n = items.size();
+    this->batch_loop(n, [&](std::size_t& i) {
+      for (; i < n; ++i) std::invoke(f_, items[i]);
+    });
+    this->emit_batch(std::move(batch));
+  }
 
   void push(T&& item) override {
     this->guarded(std::move(item), [this](T&& x) {

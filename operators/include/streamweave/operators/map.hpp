@@ -1,9 +1,12 @@
 // map: f(item) -> U, one output per input. Options: NodeOptions (parallelism, batching,
 // error policy). A shared input item is passed to f by const reference when f accepts one,
-// else copied once.
+// else copied once. A whole batch runs in one loop: in place when the item type stays the
+// same and this is the batch's last holder, else into a pooled batch.
 #pragma once
 
+#include <concepts>
 #include <functional>
+#include <vector>
 #include <utility>
 
 #include "streamweave/engine/instance.hpp"
@@ -14,7 +17,41 @@ namespace sw {
 template <class In, class Out, class F>
 class Kernel<op::map, In, Out, F> final : public TransformBase<In, Out> {
  public:
-  Kernel(const InstanceContext& ctx, F f) : TransformBase<In, Out>(ctx), f_(std::move(f)) {}
+  Kernel(const InstanceContext& ctx, F f)
+      : TransformBase<In, Out>(ctx), f_(std::move(f)), pool_(&make_pool<Out>(ctx)) {}
+
+  void push_items(BatchPtr<In> batch) override {
+    if (!this->stops_on_error()) {
+      Input<In>::push_items(std::move(batch));
+      return;
+    }
+    std::vector<In>& items = batch->items;
+    const std::size_t n = items.size();
+    if constexpr (std::same_as<In, Out>) {
+      if (batch->unique()) {
+        this->batch_loop(n, [&](std::size_t& i) {
+          for (; i < n; ++i) items[i] = Out(std::invoke(f_, std::move(items[i])));
+        });
+        this->emit_batch(std::move(batch));
+        return;
+      }
+    }
+    BatchPtr<Out> out = pool_->acquire(n);
+    const bool owned = batch->unique();
+    this->batch_loop(n, [&](std::size_t& i) {
+      for (; i < n; ++i) {
+        if (owned) {
+          out->items.push_back(Out(std::invoke(f_, std::move(items[i]))));
+        } else if constexpr (std::is_invocable_v<F&, const In&>) {
+          out->items.push_back(Out(std::invoke(f_, std::as_const(items[i]))));
+        } else {
+          out->items.push_back(Out(std::invoke(f_, In(items[i]))));
+        }
+      }
+    });
+    batch.reset();
+    this->emit_batch(std::move(out));
+  }
 
   void push(In&& item) override {
     this->guarded(std::move(item), [this](In&& x) { this->emit(Out(std::invoke(f_, std::move(x)))); });
@@ -31,6 +68,7 @@ class Kernel<op::map, In, Out, F> final : public TransformBase<In, Out> {
 
  private:
   F f_;
+  BatchPool<Out>* pool_;
 };
 
 }  // namespace sw
