@@ -1,0 +1,109 @@
+#include "pipelines.hpp"
+
+#include <algorithm>
+#include <fmt/format.h>
+#include <memory>
+#include <numeric>
+
+namespace sw::examples {
+namespace {
+
+struct Bid {
+  std::uint64_t auction = 0;
+  std::uint64_t bidder = 0;
+  std::int64_t price = 0;  // cents
+  std::uint64_t ts = 0;
+};
+
+Bid make_bid(std::uint64_t i) noexcept {
+  return Bid{((i * 0x9E3779B97F4A7C15ULL) >> 40) % 10000, i % 1000,
+             static_cast<std::int64_t>(100 + (i * 31) % 10000), i};
+}
+
+// Pipeline P: bids -> price in euro -> drop auction % 123 == 0 -> sum per auction.
+ResultPrinter build_bids(Graph& g, const PipelineConfig& config) {
+  auto sums = std::make_shared<std::vector<KeyValue<std::uint64_t, std::int64_t>>>();
+  auto total = std::make_shared<std::uint64_t>(0);
+  auto euro = g.source("bids", generate<Bid>(config.events, [](std::uint64_t i) { return make_bid(i); }))
+                  .map("to-euro", [](Bid b) {
+                    b.price = b.price * 908 / 1000;
+                    return b;
+                  });
+  euro.sink("count", count(*total));
+  euro.filter("sample", [](const Bid& b) { return b.auction % 123 != 0; })
+      .key_by([](const Bid& b) { return b.auction; })
+      .reduce("sum", [](std::int64_t acc, const Bid& b) { return acc + b.price; }, {.emit = Emit::at_end})
+      .sink("out", collect(*sums));
+  return [sums, total](std::ostream& out) {
+    std::sort(sums->begin(), sums->end(), [](const auto& a, const auto& b) {
+      return a.value != b.value ? a.value > b.value : a.key < b.key;
+    });
+    const std::int64_t all = std::accumulate(sums->begin(), sums->end(), std::int64_t{0},
+                                             [](std::int64_t acc, const auto& kv) { return acc + kv.value; });
+    out << fmt::format("{} bids converted to euro; {} auctions kept, total {:.2f} EUR\n", *total,
+                       sums->size(), static_cast<double>(all) / 100.0);
+    out << "top auctions by volume:\n";
+    for (std::size_t i = 0; i < std::min<std::size_t>(5, sums->size()); ++i) {
+      out << fmt::format("  auction {:>5}  {:>14.2f} EUR\n", (*sums)[i].key,
+                         static_cast<double>((*sums)[i].value) / 100.0);
+    }
+  };
+}
+
+// One source, several consumers sharing every batch.
+ResultPrinter build_fanout(Graph& g, const PipelineConfig& config) {
+  constexpr unsigned kConsumers = 4;
+  auto counts = std::make_shared<std::vector<std::uint64_t>>(kConsumers, 0);
+  auto bids = g.source("bids", generate<Bid>(config.events, [](std::uint64_t i) { return make_bid(i); }));
+  bids.filter("cheap", [](const Bid& b) { return b.price < 1000; }).sink("cheap-count", count((*counts)[0]));
+  bids.filter("dear", [](const Bid& b) { return b.price >= 9000; }).sink("dear-count", count((*counts)[1]));
+  bids.inspect("audit", [](const Bid&) {}).sink("audit-count", count((*counts)[2]));
+  bids.sink("all", count((*counts)[3]));
+  return [counts](std::ostream& out) {
+    out << fmt::format("cheap bids {} | dear bids {} | audited {} | all {}\n", (*counts)[0], (*counts)[1],
+                       (*counts)[2], (*counts)[3]);
+  };
+}
+
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  std::iota(row.begin(), row.end(), std::size_t{0});
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+}  // namespace
+
+const std::vector<Pipeline>& pipelines() {
+  static const std::vector<Pipeline> all{
+      {"bids", "pipeline P: bids -> price in euro -> filter -> sum per auction (keyed, parallel)", build_bids},
+      {"fanout", "one bid source shared by four consumers (zero-copy fan-out)", build_fanout},
+  };
+  return all;
+}
+
+const Pipeline* find_pipeline(const std::string& name) {
+  for (const Pipeline& p : pipelines()) {
+    if (p.name == name) return &p;
+  }
+  return nullptr;
+}
+
+std::vector<std::string> nearest_pipelines(const std::string& name) {
+  std::vector<std::pair<std::size_t, std::string>> scored;
+  for (const Pipeline& p : pipelines()) scored.emplace_back(edit_distance(name, p.name), p.name);
+  std::sort(scored.begin(), scored.end());
+  std::vector<std::string> names;
+  for (const auto& [distance, n] : scored) names.push_back(n);
+  return names;
+}
+
+}  // namespace sw::examples

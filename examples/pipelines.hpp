@@ -1,0 +1,34 @@
+// The sample pipelines the `streamweave` command runs: a registry of graph builders.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <ostream>
+#include <streamweave/streamweave.hpp>
+#include <string>
+#include <vector>
+
+namespace sw::examples {
+
+struct PipelineConfig {
+  std::uint64_t events = 10'000'000;
+};
+
+// Prints what the pipeline computed, after the run.
+using ResultPrinter = std::function<void(std::ostream&)>;
+
+struct Pipeline {
+  std::string name;
+  std::string description;
+  // Adds the pipeline's nodes to `graph`; the printer reads the results the sinks collect.
+  std::function<ResultPrinter(Graph& graph, const PipelineConfig& config)> build;
+};
+
+// Every sample pipeline, in the order `streamweave list` shows them.
+const std::vector<Pipeline>& pipelines();
+// The pipeline called `name`, or nullptr.
+const Pipeline* find_pipeline(const std::string& name);
+// The known names closest to `name` (edit distance), best first.
+std::vector<std::string> nearest_pipelines(const std::string& name);
+
+}  // namespace sw::examples

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds and runs the whole test suite (release preset).
+#   --asan   also build and run the suite under AddressSanitizer + UBSan (always in CI=true)
+#   --tsan   also build and run the suite under ThreadSanitizer
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+presets=(release)
+[[ "${CI:-}" == "true" ]] && presets+=(asan)
+for arg in "$@"; do
+  case "$arg" in
+    --asan) [[ " ${presets[*]} " == *" asan "* ]] || presets+=(asan) ;;
+    --tsan) presets+=(tsan) ;;
+    -h|--help) sed -n '2,5p' "$0"; exit 0 ;;
+    *) echo "test.sh: unknown option $arg (try --help)" >&2; exit 2 ;;
+  esac
+done
+
+bash scripts/setup.sh
+for preset in "${presets[@]}"; do
+  echo "=== $preset: configure and build"
+  cmake --preset "$preset" >/dev/null
+  cmake --build --preset "$preset"
+  echo "=== $preset: tests"
+  ctest --preset "$preset"
+done
