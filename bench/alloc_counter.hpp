@@ -28,7 +28,8 @@ struct AllocStats {
   }
   static void on_free(void* p) noexcept {
     if (p != nullptr) {
-      live_bytes.fetch_sub(static_cast<std::int64_t>(malloc_usable_size(p)), std::memory_order_relaxed);
+      live_bytes.fetch_sub(static_cast<std::int64_t>(malloc_usable_size(p)),
+                           std::memory_order_relaxed);
     }
   }
 };

@@ -7,10 +7,10 @@
 #include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/task_arena.h>
 
+#include <fmt/format.h>
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
-#include <fmt/format.h>
 #include <functional>
 #include <memory>
 #include <streamweave/streamweave.hpp>
@@ -49,17 +49,44 @@ Sums streamweave(std::uint64_t n, unsigned threads, sw::RunReport* report = null
   sw::Graph g{"P"};
   g.default_parallelism(threads);
   std::vector<sw::KeyValue<std::uint64_t, std::int64_t>> out;
-  g.source("events", sw::generate<Event>(n, [](std::uint64_t i) { return sw::bench::make_event(i); }))
-      .map("to-euro", [](Event e) {
-        sw::bench::to_euro(e);
-        return e;
-      })
+  g.source("events",
+           sw::generate<Event>(n, [](std::uint64_t i) { return sw::bench::make_event(i); }))
+      .map("to-euro",
+           [](Event e) {
+             sw::bench::to_euro(e);
+             return e;
+           })
       .filter("sample", [](const Event& e) { return sw::bench::keep(e); })
       .key_by([](const Event& e) { return e.auction; })
-      .reduce("sum", [](std::int64_t acc, const Event& e) { return acc + e.price; }, {.emit = sw::Emit::at_end})
+      .reduce("sum", [](std::int64_t acc, const Event& e) { return acc + e.price; },
+              {.emit = sw::Emit::at_end})
       .sink("out", sw::collect(out));
   sw::RunReport r = g.run({.threads = threads});
   if (report != nullptr) *report = std::move(r);
+  Sums sums;
+  for (const auto& kv : out) sums[kv.key] += kv.value;
+  return sums;
+}
+
+// The same keyed sum as a two-phase aggregation: partial sums per instance before the shuffle.
+Sums streamweave_combined(std::uint64_t n, unsigned threads) {
+  sw::Graph g{"P-combined"};
+  g.default_parallelism(threads);
+  std::vector<sw::KeyValue<std::uint64_t, std::int64_t>> out;
+  g.source("events",
+           sw::generate<Event>(n, [](std::uint64_t i) { return sw::bench::make_event(i); }))
+      .map("to-euro",
+           [](Event e) {
+             sw::bench::to_euro(e);
+             return e;
+           })
+      .filter("sample", [](const Event& e) { return sw::bench::keep(e); })
+      .key_by([](const Event& e) { return e.auction; })
+      .combine(
+          "sum", std::int64_t{0}, [](std::int64_t acc, const Event& e) { return acc + e.price; },
+          [](std::int64_t& acc, const std::int64_t& other) { acc += other; })
+      .sink("out", sw::collect(out));
+  g.run({.threads = threads});
   Sums sums;
   for (const auto& kv : out) sums[kv.key] += kv.value;
   return sums;
@@ -151,7 +178,8 @@ Measured best_of(unsigned repeat, const std::function<Sums()>& run) {
   for (unsigned r = 0; r < repeat; ++r) {
     const auto start = std::chrono::steady_clock::now();
     Sums sums = run();
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (s < best.seconds) best.seconds = s;
     best.sums = std::move(sums);
   }
@@ -160,27 +188,33 @@ Measured best_of(unsigned repeat, const std::function<Sums()>& run) {
 
 void print_rate(const std::string& name, std::uint64_t events, double seconds, double hand_rate) {
   const double rate = static_cast<double>(events) / seconds;
-  std::printf("%s\n", fmt::format(R"({{"name": "{}", "events": {}, "seconds": {:.6f}, "events_per_s": {:.0f}, "ratio_to_hand_loop": {:.4f}}})",
-                                  name, events, seconds, rate, rate / hand_rate)
-                          .c_str());
+  std::printf(
+      "%s\n",
+      fmt::format(
+          R"({{"name": "{}", "events": {}, "seconds": {:.6f}, "events_per_s": {:.0f}, "ratio_to_hand_loop": {:.4f}}})",
+          name, events, seconds, rate, rate / hand_rate)
+          .c_str());
 }
 
 void print_check(const std::string& name, double value, const std::string& op, double target) {
   const bool met = op == ">=" ? value >= target : value <= target;
-  std::printf("%s\n", fmt::format(R"({{"name": "{}", "value": {:.4f}, "target": "{} {}", "met": {}}})", name,
-                                  value, op, target, met ? "true" : "false")
-                          .c_str());
+  std::printf("%s\n",
+              fmt::format(R"({{"name": "{}", "value": {:.4f}, "target": "{} {}", "met": {}}})",
+                          name, value, op, target, met ? "true" : "false")
+                  .c_str());
 }
 
 // Peak live heap bytes of a graph with one source and `consumers` count sinks.
 std::int64_t fanout_peak(std::uint64_t n, unsigned consumers) {
   sw::Graph g{"fanout"};
   std::vector<std::uint64_t> counts(consumers, 0);
-  auto events = g.source("events", sw::generate<Event>(n, [](std::uint64_t i) { return sw::bench::make_event(i); }),
-                         {.parallelism = 1});
+  auto events = g.source(
+      "events", sw::generate<Event>(n, [](std::uint64_t i) { return sw::bench::make_event(i); }),
+      {.parallelism = 1});
   for (unsigned c = 0; c < consumers; ++c) {
     // Unchained, so that the 1-way graph crosses a channel too: the sinks differ only in number.
-    events.sink("sink" + std::to_string(c), sw::count(counts[c]), {.parallelism = 1, .chain = false});
+    events.sink("sink" + std::to_string(c), sw::count(counts[c]),
+                {.parallelism = 1, .chain = false});
   }
   const std::int64_t before = sw::bench::AllocStats::live_bytes.load();
   sw::bench::AllocStats::reset_peak();
@@ -201,14 +235,18 @@ std::uint64_t allocations_during(std::uint64_t n, unsigned threads) {
 
 int main(int argc, char** argv) {
   Options o;
-  CLI::App app{"StreamWeave event-rate benchmark: pipeline P against a hand loop and oneTBB flow_graph"};
-  app.add_option("--events", o.events, "events for the hand loop, StreamWeave and batched flow_graph")
+  CLI::App app{
+      "StreamWeave event-rate benchmark: pipeline P against a hand loop and oneTBB flow_graph"};
+  app.add_option("--events", o.events,
+                 "events for the hand loop, StreamWeave and batched flow_graph")
       ->capture_default_str();
   app.add_option("--per-event-fg-events", o.per_event_fg_events,
                  "events for the (slow) per-event flow_graph")
       ->capture_default_str();
-  app.add_option("--threads", o.threads, "worker threads for StreamWeave and flow_graph")->capture_default_str();
-  app.add_option("--repeat", o.repeat, "runs per contender; the fastest counts")->capture_default_str();
+  app.add_option("--threads", o.threads, "worker threads for StreamWeave and flow_graph")
+      ->capture_default_str();
+  app.add_option("--repeat", o.repeat, "runs per contender; the fastest counts")
+      ->capture_default_str();
   app.add_option("--fanout-events", o.fanout_events, "events for the fan-out memory measurement")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
@@ -217,18 +255,27 @@ int main(int argc, char** argv) {
     return 2;
   }
   // TBB counts the main thread; the flow graphs run with `threads` threads in their arena.
-  oneapi::tbb::global_control workers(oneapi::tbb::global_control::max_allowed_parallelism, o.threads + 1);
+  oneapi::tbb::global_control workers(oneapi::tbb::global_control::max_allowed_parallelism,
+                                      o.threads + 1);
 
   const Measured hand = best_of(o.repeat, [&] { return hand_loop(o.events); });
   const double hand_rate = static_cast<double>(o.events) / hand.seconds;
   const Measured sw_run = best_of(o.repeat, [&] { return streamweave(o.events, o.threads); });
-  const Measured fg_batched = best_of(o.repeat, [&] { return flow_graph_batched(o.events, o.threads); });
-  const Measured fg_event = best_of(1, [&] { return flow_graph_per_event(o.per_event_fg_events, o.threads); });
+  const Measured sw_combined =
+      best_of(o.repeat, [&] { return streamweave_combined(o.events, o.threads); });
+  const Measured fg_batched =
+      best_of(o.repeat, [&] { return flow_graph_batched(o.events, o.threads); });
+  const Measured fg_event =
+      best_of(1, [&] { return flow_graph_per_event(o.per_event_fg_events, o.threads); });
   const Sums small_reference = hand_loop(o.per_event_fg_events);
 
   bool same = true;
   if (sw_run.sums != hand.sums) {
     std::fprintf(stderr, "event_rate: StreamWeave sums differ from the hand loop\n");
+    same = false;
+  }
+  if (sw_combined.sums != hand.sums) {
+    std::fprintf(stderr, "event_rate: StreamWeave (combine) sums differ from the hand loop\n");
     same = false;
   }
   if (fg_batched.sums != hand.sums) {
@@ -242,20 +289,28 @@ int main(int argc, char** argv) {
 
   print_rate("hand_loop", o.events, hand.seconds, hand_rate);
   print_rate("streamweave", o.events, sw_run.seconds, hand_rate);
+  print_rate("streamweave_combine", o.events, sw_combined.seconds, hand_rate);
   print_rate("flow_graph_batched_1024", o.events, fg_batched.seconds, hand_rate);
   print_rate("flow_graph_per_event", o.per_event_fg_events, fg_event.seconds, hand_rate);
 
-  const double sw_rate = static_cast<double>(o.events) / sw_run.seconds;
-  print_check("streamweave_vs_hand_loop", sw_rate / hand_rate, ">=", 0.5);
-  print_check("streamweave_vs_flow_graph_batched",
-              sw_rate / (static_cast<double>(o.events) / fg_batched.seconds), ">=", 2.0);
-  print_check("streamweave_vs_flow_graph_per_event",
-              sw_rate / (static_cast<double>(o.per_event_fg_events) / fg_event.seconds), ">=", 100.0);
+  const double fg_batched_rate = static_cast<double>(o.events) / fg_batched.seconds;
+  const double fg_event_rate = static_cast<double>(o.per_event_fg_events) / fg_event.seconds;
+  for (const auto& [label, measured] :
+       {std::pair{"streamweave", &sw_run}, std::pair{"streamweave_combine", &sw_combined}}) {
+    const double rate = static_cast<double>(o.events) / measured->seconds;
+    print_check(std::string(label) + "_vs_hand_loop", rate / hand_rate, ">=", 0.5);
+    print_check(std::string(label) + "_vs_flow_graph_batched", rate / fg_batched_rate, ">=", 2.0);
+    print_check(std::string(label) + "_vs_flow_graph_per_event", rate / fg_event_rate, ">=", 100.0);
+  }
 
   const std::int64_t one = fanout_peak(o.fanout_events, 1);
   const std::int64_t ten = fanout_peak(o.fanout_events, 10);
-  std::printf("%s\n", fmt::format(R"({{"name": "fanout_peak_heap_bytes", "one_way": {}, "ten_way": {}}})", one, ten).c_str());
-  print_check("fanout_10_vs_1_peak_memory", static_cast<double>(ten) / static_cast<double>(one), "<=", 1.1);
+  std::printf(
+      "%s\n",
+      fmt::format(R"({{"name": "fanout_peak_heap_bytes", "one_way": {}, "ten_way": {}}})", one, ten)
+          .c_str());
+  print_check("fanout_10_vs_1_peak_memory", static_cast<double>(ten) / static_cast<double>(one),
+              "<=", 1.1);
 
   // Steady state: the allocations a larger run makes beyond a smaller one, per extra event.
   const std::uint64_t small = o.events / 10;
@@ -263,9 +318,12 @@ int main(int argc, char** argv) {
   const std::uint64_t a_large = allocations_during(o.events, o.threads);
   const double per_event = (static_cast<double>(a_large) - static_cast<double>(a_small)) /
                            static_cast<double>(o.events - small);
-  std::printf("%s\n", fmt::format(R"({{"name": "allocations", "run_small": {}, "events_small": {}, "run_large": {}, "events_large": {}}})",
-                                  a_small, small, a_large, o.events)
-                          .c_str());
+  std::printf(
+      "%s\n",
+      fmt::format(
+          R"({{"name": "allocations", "run_small": {}, "events_small": {}, "run_large": {}, "events_large": {}}})",
+          a_small, small, a_large, o.events)
+          .c_str());
   print_check("heap_allocations_per_event_steady_state", per_event, "<=", 0.0);
   return same ? 0 : 1;
 }

@@ -12,7 +12,8 @@ void BM_FusedChain(benchmark::State& state) {
   for (auto _ : state) {
     sw::Graph g{"fused"};
     std::uint64_t n = 0;
-    g.source("s", sw::generate<std::uint64_t>(kItems, [](std::uint64_t i) { return i; }), {.parallelism = 1})
+    g.source("s", sw::generate<std::uint64_t>(kItems, [](std::uint64_t i) { return i; }),
+             {.parallelism = 1})
         .map("a", [](std::uint64_t v) { return v * 3; })
         .filter("b", [](std::uint64_t v) { return v % 7 != 0; })
         .map("c", [](std::uint64_t v) { return v + 1; })
@@ -30,7 +31,8 @@ void BM_ChannelHop(benchmark::State& state) {
   for (auto _ : state) {
     sw::Graph g{"hop"};
     std::uint64_t n = 0;
-    g.source("s", sw::generate<std::uint64_t>(kItems, [](std::uint64_t i) { return i; }), {.parallelism = 1})
+    g.source("s", sw::generate<std::uint64_t>(kItems, [](std::uint64_t i) { return i; }),
+             {.parallelism = 1})
         .sink("n", sw::count(n), {.parallelism = 1, .chain = false});
     g.run({.threads = 2, .batch_size = batch});
     benchmark::DoNotOptimize(n);

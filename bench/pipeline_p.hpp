@@ -22,12 +22,18 @@ inline Event make_event(std::uint64_t i) noexcept {
   return Event{((i * 0x9E3779B97F4A7C15ULL) >> 40) % kAuctions, i % 1000,
                static_cast<std::int64_t>(100 + (i * 31) % 10000), i};
 }
-inline void to_euro(Event& e) noexcept { e.price = e.price * 908 / 1000; }
-inline bool keep(const Event& e) noexcept { return e.auction % 123 != 0; }
+inline void to_euro(Event& e) noexcept {
+  e.price = e.price * 908 / 1000;
+}
+inline bool keep(const Event& e) noexcept {
+  return e.auction % 123 != 0;
+}
 
 using Sums = std::map<std::uint64_t, std::int64_t>;
 using FastSums = boost::unordered_flat_map<std::uint64_t, std::int64_t>;
 
-inline Sums ordered(const FastSums& sums) { return Sums(sums.begin(), sums.end()); }
+inline Sums ordered(const FastSums& sums) {
+  return Sums(sums.begin(), sums.end());
+}
 
 }  // namespace sw::bench

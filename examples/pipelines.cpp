@@ -1,7 +1,7 @@
 #include "pipelines.hpp"
 
-#include <algorithm>
 #include <fmt/format.h>
+#include <algorithm>
 #include <memory>
 #include <numeric>
 
@@ -24,22 +24,25 @@ Bid make_bid(std::uint64_t i) noexcept {
 ResultPrinter build_bids(Graph& g, const PipelineConfig& config) {
   auto sums = std::make_shared<std::vector<KeyValue<std::uint64_t, std::int64_t>>>();
   auto total = std::make_shared<std::uint64_t>(0);
-  auto euro = g.source("bids", generate<Bid>(config.events, [](std::uint64_t i) { return make_bid(i); }))
-                  .map("to-euro", [](Bid b) {
-                    b.price = b.price * 908 / 1000;
-                    return b;
-                  });
+  auto euro =
+      g.source("bids", generate<Bid>(config.events, [](std::uint64_t i) { return make_bid(i); }))
+          .map("to-euro", [](Bid b) {
+            b.price = b.price * 908 / 1000;
+            return b;
+          });
   euro.sink("count", count(*total));
   euro.filter("sample", [](const Bid& b) { return b.auction % 123 != 0; })
       .key_by([](const Bid& b) { return b.auction; })
-      .reduce("sum", [](std::int64_t acc, const Bid& b) { return acc + b.price; }, {.emit = Emit::at_end})
+      .reduce("sum", [](std::int64_t acc, const Bid& b) { return acc + b.price; },
+              {.emit = Emit::at_end})
       .sink("out", collect(*sums));
   return [sums, total](std::ostream& out) {
     std::sort(sums->begin(), sums->end(), [](const auto& a, const auto& b) {
       return a.value != b.value ? a.value > b.value : a.key < b.key;
     });
-    const std::int64_t all = std::accumulate(sums->begin(), sums->end(), std::int64_t{0},
-                                             [](std::int64_t acc, const auto& kv) { return acc + kv.value; });
+    const std::int64_t all =
+        std::accumulate(sums->begin(), sums->end(), std::int64_t{0},
+                        [](std::int64_t acc, const auto& kv) { return acc + kv.value; });
     out << fmt::format("{} bids converted to euro; {} auctions kept, total {:.2f} EUR\n", *total,
                        sums->size(), static_cast<double>(all) / 100.0);
     out << "top auctions by volume:\n";
@@ -54,14 +57,17 @@ ResultPrinter build_bids(Graph& g, const PipelineConfig& config) {
 ResultPrinter build_fanout(Graph& g, const PipelineConfig& config) {
   constexpr unsigned kConsumers = 4;
   auto counts = std::make_shared<std::vector<std::uint64_t>>(kConsumers, 0);
-  auto bids = g.source("bids", generate<Bid>(config.events, [](std::uint64_t i) { return make_bid(i); }));
-  bids.filter("cheap", [](const Bid& b) { return b.price < 1000; }).sink("cheap-count", count((*counts)[0]));
-  bids.filter("dear", [](const Bid& b) { return b.price >= 9000; }).sink("dear-count", count((*counts)[1]));
+  auto bids =
+      g.source("bids", generate<Bid>(config.events, [](std::uint64_t i) { return make_bid(i); }));
+  bids.filter("cheap", [](const Bid& b) { return b.price < 1000; })
+      .sink("cheap-count", count((*counts)[0]));
+  bids.filter("dear", [](const Bid& b) { return b.price >= 9000; })
+      .sink("dear-count", count((*counts)[1]));
   bids.inspect("audit", [](const Bid&) {}).sink("audit-count", count((*counts)[2]));
   bids.sink("all", count((*counts)[3]));
   return [counts](std::ostream& out) {
-    out << fmt::format("cheap bids {} | dear bids {} | audited {} | all {}\n", (*counts)[0], (*counts)[1],
-                       (*counts)[2], (*counts)[3]);
+    out << fmt::format("cheap bids {} | dear bids {} | audited {} | all {}\n", (*counts)[0],
+                       (*counts)[1], (*counts)[2], (*counts)[3]);
   };
 }
 
@@ -84,7 +90,8 @@ std::size_t edit_distance(const std::string& a, const std::string& b) {
 
 const std::vector<Pipeline>& pipelines() {
   static const std::vector<Pipeline> all{
-      {"bids", "pipeline P: bids -> price in euro -> filter -> sum per auction (keyed, parallel)", build_bids},
+      {"bids", "pipeline P: bids -> price in euro -> filter -> sum per auction (keyed, parallel)",
+       build_bids},
       {"fanout", "one bid source shared by four consumers (zero-copy fan-out)", build_fanout},
   };
   return all;

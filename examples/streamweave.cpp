@@ -1,7 +1,7 @@
 // The `streamweave` command: list, run and draw the sample pipelines.
 // Exit codes: 0 success, 1 the pipeline failed, 2 usage error.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <fstream>
 #include <iostream>
@@ -46,18 +46,22 @@ int main(int argc, char** argv) {
   sw::examples::PipelineConfig config;
   sw::RunOptions options;
   std::string metrics_json;
-  CLI::App* run = app.add_subcommand("run", "run a sample pipeline and print what it computed and how fast");
+  CLI::App* run =
+      app.add_subcommand("run", "run a sample pipeline and print what it computed and how fast");
   run->add_option("pipeline", run_name, "the pipeline (see `streamweave list`)")->required();
   run->add_option("--events", config.events, "events the source generates")->capture_default_str();
   run->add_option("--threads", options.threads, "worker threads (0: one per hardware thread)")
       ->capture_default_str();
-  run->add_option("--batch", options.batch_size, "items per batch")->capture_default_str()->check(CLI::PositiveNumber);
+  run->add_option("--batch", options.batch_size, "items per batch")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   run->add_option("--metrics-json", metrics_json, "also write the run report as JSON to this file");
 
   std::string graph_name;
   CLI::App* graph = app.add_subcommand("graph", "print a sample pipeline's graph as Graphviz DOT");
   graph->add_option("pipeline", graph_name, "the pipeline (see `streamweave list`)")->required();
-  graph->add_option("--threads", options.threads, "threads to plan for (parallelism, fused chains)");
+  graph->add_option("--threads", options.threads,
+                    "threads to plan for (parallelism, fused chains)");
 
   try {
     app.parse(argc, argv);
@@ -66,7 +70,8 @@ int main(int argc, char** argv) {
   }
 
   if (app.got_subcommand("list")) {
-    for (const auto& p : sw::examples::pipelines()) std::cout << fmt::format("{:<10} {}\n", p.name, p.description);
+    for (const auto& p : sw::examples::pipelines())
+      std::cout << fmt::format("{:<10} {}\n", p.name, p.description);
     return 0;
   }
   const std::string& name = app.got_subcommand("run") ? run_name : graph_name;

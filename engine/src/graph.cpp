@@ -48,7 +48,8 @@ NodeId Graph::add_node(std::unique_ptr<NodeSpec> node) {
 
 void Graph::add_edge(EdgeSpec edge) {
   if (edge.from >= nodes_.size() || edge.to >= nodes_.size()) {
-    throw GraphError("graph '" + name_ + "': edge refers to an unknown node (was a stream of another graph used?)");
+    throw GraphError("graph '" + name_ +
+                     "': edge refers to an unknown node (was a stream of another graph used?)");
   }
   const NodeSpec& from = *nodes_[edge.from];
   const NodeSpec& to = *nodes_[edge.to];
@@ -57,7 +58,8 @@ void Graph::add_edge(EdgeSpec edge) {
                      std::to_string(edge.port));
   }
   if (to.kind() == NodeKind::source) {
-    throw GraphError("graph '" + name_ + "': " + describe_node(to) + " is a source and takes no input");
+    throw GraphError("graph '" + name_ + "': " + describe_node(to) +
+                     " is a source and takes no input");
   }
   if (from.port(edge.port).item_type() != to.input_type()) {
     throw GraphError("graph '" + name_ + "': " + describe_node(from) + " emits " +
@@ -72,14 +74,17 @@ void Graph::add_edge(EdgeSpec edge) {
 
 std::string Graph::unique_name(std::string_view base) const {
   auto taken = [&](const std::string& name) {
-    return std::any_of(nodes_.begin(), nodes_.end(), [&](const auto& n) { return n->name() == name; });
+    return std::any_of(nodes_.begin(), nodes_.end(),
+                       [&](const auto& n) { return n->name() == name; });
   };
   std::string name(base);
   for (unsigned i = 2; taken(name); ++i) name = std::string(base) + "-" + std::to_string(i);
   return name;
 }
 
-void Graph::validate() const { (void)make_plan(*this, RunOptions{.threads = 1}); }
+void Graph::validate() const {
+  (void)make_plan(*this, RunOptions{.threads = 1});
+}
 
 Plan make_plan(const Graph& graph, const RunOptions& options) {
   const std::string where = "graph '" + graph.name() + "': ";
@@ -103,12 +108,15 @@ Plan make_plan(const Graph& graph, const RunOptions& options) {
     const NodeSpec& node = graph.node(id);
     const NodeOptions& o = node.options();
     const std::string what = where + describe_node(node);
-    if (o.parallelism && *o.parallelism == 0) throw GraphError(what + ": parallelism must be at least 1");
-    if (o.batch_size && *o.batch_size == 0) throw GraphError(what + ": batch size must be at least 1");
+    if (o.parallelism && *o.parallelism == 0)
+      throw GraphError(what + ": parallelism must be at least 1");
+    if (o.batch_size && *o.batch_size == 0)
+      throw GraphError(what + ": batch size must be at least 1");
     if (o.channel_capacity && *o.channel_capacity == 0) {
       throw GraphError(what + ": channel capacity must be at least 1 batch");
     }
-    if (fallback_parallelism == 0) throw GraphError(where + "default parallelism must be at least 1");
+    if (fallback_parallelism == 0)
+      throw GraphError(where + "default parallelism must be at least 1");
     PlanNode& p = plan.nodes[id];
     p.parallelism = o.parallelism.value_or(fallback_parallelism);
     p.batch_size = o.batch_size.value_or(options.batch_size);
@@ -134,12 +142,14 @@ Plan make_plan(const Graph& graph, const RunOptions& options) {
     std::vector<std::size_t> per_port(node.port_count(), 0);
     for (std::size_t e : plan.outputs[id]) ++per_port[edges[e].port];
     if (node.kind() != NodeKind::sink && per_port.at(0) == 0) {
-      throw GraphError(what + ": its output stream is not consumed by any node; end it in a sink "
+      throw GraphError(what +
+                       ": its output stream is not consumed by any node; end it in a sink "
                        "(e.g. .sink(\"out\", sw::discard()))");
     }
     if (node.port_count() > 1) {
       if (dead_letter_policy && per_port[1] == 0) {
-        throw GraphError(what + ": error policy is dead-letter but nothing consumes its "
+        throw GraphError(what +
+                         ": error policy is dead-letter but nothing consumes its "
                          "dead_letters() stream");
       }
       if (!dead_letter_policy && per_port[1] > 0) {
@@ -221,8 +231,8 @@ std::string Graph::to_dot(const RunOptions& options) const {
         << plan.nodes[chain.front()].parallelism << "\";\n    style=dashed;\n";
     for (NodeId id : chain) {
       const NodeSpec& node = *nodes_[id];
-      out << "    n" << id << " [label=\"" << dot_escape(node.name()) << "\\n" << dot_escape(node.op())
-          << " ×" << plan.nodes[id].parallelism << "\"";
+      out << "    n" << id << " [label=\"" << dot_escape(node.name()) << "\\n"
+          << dot_escape(node.op()) << " ×" << plan.nodes[id].parallelism << "\"";
       if (node.kind() == NodeKind::source) out << ", shape=invhouse";
       if (node.kind() == NodeKind::sink) out << ", shape=house";
       out << "];\n";

@@ -38,7 +38,8 @@ std::string describe(std::exception_ptr error) {
   }
 }
 
-void throw_node_error(const InstanceContext& ctx, std::uint64_t position, std::exception_ptr error) {
+void throw_node_error(const InstanceContext& ctx, std::uint64_t position,
+                      std::exception_ptr error) {
   throw NodeError(*ctx.node, ctx.instance, position, describe(error));
 }
 

@@ -10,7 +10,8 @@ const NodeReport& RunReport::node(std::string_view name) const {
   for (const NodeReport& n : nodes) {
     if (n.name == name) return n;
   }
-  throw std::out_of_range("run report of graph '" + graph + "' has no node '" + std::string(name) + "'");
+  throw std::out_of_range("run report of graph '" + graph + "' has no node '" + std::string(name) +
+                          "'");
 }
 
 std::string RunReport::summary() const {

@@ -1,8 +1,8 @@
 // Internal: a bounded channel of batches into one task.
 #pragma once
 
-#include <atomic>
 #include <concurrentqueue/concurrentqueue.h>
+#include <atomic>
 #include <cstdint>
 #include <vector>
 

@@ -8,7 +8,9 @@
 
 namespace sw {
 
-RunReport Graph::run(const RunOptions& options) const { return run_in_process(*this, options); }
+RunReport Graph::run(const RunOptions& options) const {
+  return run_in_process(*this, options);
+}
 
 namespace runtime {
 namespace {
@@ -39,8 +41,9 @@ void build(const Graph& graph, const RunOptions& options, RunContext& run, Built
     for (unsigned i = 0; i < head.parallelism; ++i) {
       auto task = std::make_unique<Task>(run, c, i);
       for (NodeId id : chain) {
-        InstanceContext ctx{&graph.node(id).name(), i, plan.nodes[id].parallelism,
-                            graph.node(id).options().errors, &b.metrics[id][i], &run};
+        InstanceContext ctx{&graph.node(id).name(),     i,
+                            plan.nodes[id].parallelism, graph.node(id).options().errors,
+                            &b.metrics[id][i],          &run};
         task->ops.push_back(graph.node(id).instantiate(ctx));
         instance_of[id].resize(plan.nodes[id].parallelism);
         instance_of[id][i] = task->ops.back().get();
@@ -96,11 +99,12 @@ void build(const Graph& graph, const RunOptions& options, RunContext& run, Built
           if (plan.edges[e].partitioning == Partitioning::forward) {
             b.tasks_of[plan.nodes[edge.to].chain][i]->ends_expected += 1;
           } else {
-            for (Task* consumer : b.tasks_of[plan.nodes[edge.to].chain]) consumer->ends_expected += 1;
+            for (Task* consumer : b.tasks_of[plan.nodes[edge.to].chain])
+              consumer->ends_expected += 1;
           }
           task.senders.push_back(std::make_unique<ChannelSender>(std::move(targets)));
-          bindings.push_back(
-              EdgeBinding{plan.edges[e].partitioning, task.senders.back().get(), edge.router.get()});
+          bindings.push_back(EdgeBinding{plan.edges[e].partitioning, task.senders.back().get(),
+                                         edge.router.get()});
         }
         task.collectors.push_back(node.port(port).make_collector(
             pool, CollectorConfig{pn.batch_size, i, &b.metrics[id][i]}, std::move(bindings)));

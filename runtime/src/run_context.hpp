@@ -35,7 +35,9 @@ class RunContext final : public PoolProvider {
   void fail(std::exception_ptr error) noexcept;
   // Stops every task soon; they drop what they hold. Any thread.
   void cancel() noexcept;
-  [[nodiscard]] bool cancelled() const noexcept { return cancelled_.load(std::memory_order_acquire); }
+  [[nodiscard]] bool cancelled() const noexcept {
+    return cancelled_.load(std::memory_order_acquire);
+  }
 
   // The calling thread waits until every task is done, firing timers and watching the
   // deadline and cancel token meanwhile. Returns true if the run was cancelled.

@@ -21,7 +21,9 @@ void ChannelSender::send(std::size_t target, BatchRef batch) {
   targets_[target]->push(tokens_[target], Event{std::move(batch)});
 }
 
-void ChannelSender::send_end(std::size_t target) { targets_[target]->push(tokens_[target], Event{}); }
+void ChannelSender::send_end(std::size_t target) {
+  targets_[target]->push(tokens_[target], Event{});
+}
 
 void Task::wake() noexcept {
   std::uint8_t state = state_.load(std::memory_order_acquire);
@@ -66,7 +68,8 @@ void Task::run() noexcept {
 }
 
 bool Task::outputs_have_room() const noexcept {
-  return std::all_of(outputs.begin(), outputs.end(), [](const Channel* c) { return c->has_room(); });
+  return std::all_of(outputs.begin(), outputs.end(),
+                     [](const Channel* c) { return c->has_room(); });
 }
 
 void Task::step() {

@@ -1,9 +1,9 @@
 // Internal: a task is one instance of a chain of fused nodes, run as an actor.
 #pragma once
 
+#include <concurrentqueue/concurrentqueue.h>
 #include <atomic>
 #include <chrono>
-#include <concurrentqueue/concurrentqueue.h>
 #include <cstdint>
 #include <memory>
 #include <optional>

@@ -50,7 +50,8 @@ TEST_CASE("map, filter, flat_map and inspect concepts") {
 
   STATIC_REQUIRE(sw::FlatMapFunction<decltype([](int v) { return std::vector<int>(v); }), int>);
   STATIC_REQUIRE_FALSE(sw::FlatMapFunction<decltype([](int v) { return v; }), int>);
-  STATIC_REQUIRE(sw::FlatMapEmitter<decltype([](const int& v, sw::Emitter<long>& out) { out(v); }), int, long>);
+  STATIC_REQUIRE(sw::FlatMapEmitter<decltype([](const int& v, sw::Emitter<long>& out) { out(v); }),
+                                    int, long>);
 
   STATIC_REQUIRE(sw::InspectFunction<decltype([](const Bid&) {}), Bid>);
   STATIC_REQUIRE_FALSE(sw::InspectFunction<decltype([](Bid&) {}), Bid>);
@@ -59,17 +60,24 @@ TEST_CASE("map, filter, flat_map and inspect concepts") {
 TEST_CASE("key, reduce and aggregate concepts") {
   STATIC_REQUIRE(sw::KeyFunction<decltype([](const Bid& b) { return b.auction; }), Bid>);
   STATIC_REQUIRE(sw::KeyFunction<decltype([](const Bid&) { return std::string("k"); }), Bid>);
-  STATIC_REQUIRE_FALSE(sw::KeyFunction<decltype([](const Bid& b) { return NoHash{int(b.price)}; }), Bid>);
+  STATIC_REQUIRE_FALSE(
+      sw::KeyFunction<decltype([](const Bid& b) { return NoHash{int(b.price)}; }), Bid>);
 
   using Sum = decltype([](std::int64_t acc, const Bid& b) { return acc + b.price; });
   STATIC_REQUIRE(sw::ReduceFunction<Sum, Bid>);
   STATIC_REQUIRE(std::same_as<sw::accumulator_t<Sum>, std::int64_t>);
-  STATIC_REQUIRE_FALSE(sw::ReduceFunction<decltype([](auto acc, const Bid&) { return acc; }), Bid>);  // generic: no Acc
-  STATIC_REQUIRE_FALSE(sw::ReduceFunction<decltype([](std::string, const Bid&) { return 1; }), Bid>);
+  STATIC_REQUIRE_FALSE(sw::ReduceFunction<decltype([](auto acc, const Bid&) { return acc; }),
+                                          Bid>);  // generic: no Acc
+  STATIC_REQUIRE_FALSE(
+      sw::ReduceFunction<decltype([](std::string, const Bid&) { return 1; }), Bid>);
 
-  STATIC_REQUIRE(sw::AggregateFunction<decltype([](long& acc, const Bid& b) { acc += b.price; }), long, Bid>);
-  STATIC_REQUIRE(sw::AggregateFunction<decltype([](long acc, const Bid& b) { return acc + b.price; }), long, Bid>);
-  STATIC_REQUIRE_FALSE(sw::AggregateFunction<decltype([](long, const Bid&) { return "x"; }), long, Bid>);
+  STATIC_REQUIRE(
+      sw::AggregateFunction<decltype([](long& acc, const Bid& b) { acc += b.price; }), long, Bid>);
+  STATIC_REQUIRE(
+      sw::AggregateFunction<decltype([](long acc, const Bid& b) { return acc + b.price; }), long,
+                            Bid>);
+  STATIC_REQUIRE_FALSE(
+      sw::AggregateFunction<decltype([](long, const Bid&) { return "x"; }), long, Bid>);
 }
 
 TEST_CASE("class-based producers, transformers and consumers") {
@@ -87,17 +95,29 @@ TEST_CASE("class-based producers, transformers and consumers") {
 
 // Requires-expressions only turn a wrong call into `false` inside a template, hence these.
 template <class S, class F>
-concept CanMap = requires(S s, F f) { s.map("m", f); };
+concept CanMap = requires(S s, F f) {
+  s.map("m", f);
+};
 template <class S, class F>
-concept CanFilter = requires(S s, F f) { s.filter("f", f); };
+concept CanFilter = requires(S s, F f) {
+  s.filter("f", f);
+};
 template <class S, class F>
-concept CanKeyBy = requires(S s, F f) { s.key_by(f); };
+concept CanKeyBy = requires(S s, F f) {
+  s.key_by(f);
+};
 template <class S, class Spec>
-concept CanSink = requires(S s, Spec spec) { s.sink("o", spec); };
+concept CanSink = requires(S s, Spec spec) {
+  s.sink("o", spec);
+};
 template <class S, class P>
-concept CanTransform = requires(S s, P p) { s.transform("t", p); };
+concept CanTransform = requires(S s, P p) {
+  s.transform("t", p);
+};
 template <class F>
-concept CanGenerateInts = requires(F f) { sw::generate<int>(3, f); };
+concept CanGenerateInts = requires(F f) {
+  sw::generate<int>(3, f);
+};
 
 TEST_CASE("wrong callables are refused by the fluent API itself") {
   using S = sw::Stream<int>;

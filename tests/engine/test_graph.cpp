@@ -34,8 +34,9 @@ TEST_CASE("duplicate node names are refused at once") {
   sw::Graph g{"dup"};
   auto s = numbers(g);
   s.map("step", [](int v) { return v; }).sink("out", sw::discard());
-  CHECK_THROWS_WITH(s.filter("step", [](int) { return true; }),
-                    Catch::Contains("duplicate node name 'step'") && Catch::Contains("graph 'dup'"));
+  CHECK_THROWS_WITH(
+      s.filter("step", [](int) { return true; }),
+      Catch::Contains("duplicate node name 'step'") && Catch::Contains("graph 'dup'"));
 }
 
 TEST_CASE("a stream nobody consumes names its node") {
@@ -43,15 +44,16 @@ TEST_CASE("a stream nobody consumes names its node") {
   auto s = numbers(g);
   s.sink("out", sw::discard());
   s.map("lonely", [](int v) { return v + 1; });
-  CHECK_THROWS_WITH(g.validate(), Catch::Contains("node 'lonely' (map)") &&
-                                      Catch::Contains("not consumed"));
+  CHECK_THROWS_WITH(g.validate(),
+                    Catch::Contains("node 'lonely' (map)") && Catch::Contains("not consumed"));
 }
 
 TEST_CASE("a graph without a sink is refused") {
   sw::Graph g{"nosink"};
   sw::Graph empty{"empty"};
   numbers(g);
-  CHECK_THROWS_WITH(g.validate(), Catch::Contains("node 'numbers'") && Catch::Contains("not consumed"));
+  CHECK_THROWS_WITH(g.validate(),
+                    Catch::Contains("node 'numbers'") && Catch::Contains("not consumed"));
   CHECK_THROWS_WITH(empty.validate(), Catch::Contains("graph 'empty'") && Catch::Contains("empty"));
 }
 
@@ -69,9 +71,11 @@ TEST_CASE("parallelism 0, batch size 0 and capacity 0 name the node") {
   auto m = s.map("m", [](int v) { return v; });
   m.sink("out", sw::discard());
   m.parallelism(0);
-  CHECK_THROWS_WITH(g.validate(), Catch::Contains("node 'm' (map)") && Catch::Contains("parallelism"));
+  CHECK_THROWS_WITH(g.validate(),
+                    Catch::Contains("node 'm' (map)") && Catch::Contains("parallelism"));
   m.parallelism(1).batch_size(0);
-  CHECK_THROWS_WITH(g.validate(), Catch::Contains("node 'm' (map)") && Catch::Contains("batch size"));
+  CHECK_THROWS_WITH(g.validate(),
+                    Catch::Contains("node 'm' (map)") && Catch::Contains("batch size"));
   m.batch_size(8).channel_capacity(0);
   CHECK_THROWS_WITH(g.validate(), Catch::Contains("node 'm' (map)") && Catch::Contains("capacity"));
   m.channel_capacity(2);
@@ -118,7 +122,8 @@ TEST_CASE("error policies are checked against the node kind and the dead-letter 
   m.sink("out", sw::discard());
 
   m.on_error(sw::ErrorPolicy::dead_letter());
-  CHECK_THROWS_WITH(g.validate(), Catch::Contains("node 'm' (map)") && Catch::Contains("dead_letters()"));
+  CHECK_THROWS_WITH(g.validate(),
+                    Catch::Contains("node 'm' (map)") && Catch::Contains("dead_letters()"));
   m.dead_letters().sink("errors", sw::discard());
   CHECK_NOTHROW(g.validate());
   m.on_error(sw::ErrorPolicy::skip());
@@ -126,7 +131,8 @@ TEST_CASE("error policies are checked against the node kind and the dead-letter 
 
   sw::Graph g2{"source-policy"};
   numbers(g2).on_error(sw::ErrorPolicy::skip()).sink("out", sw::discard());
-  CHECK_THROWS_WITH(g2.validate(), Catch::Contains("node 'numbers' (from)") && Catch::Contains("stop"));
+  CHECK_THROWS_WITH(g2.validate(),
+                    Catch::Contains("node 'numbers' (from)") && Catch::Contains("stop"));
 }
 
 TEST_CASE("unique_name finds a free name") {

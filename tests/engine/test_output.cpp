@@ -12,7 +12,9 @@ namespace {
 struct RecordingSender final : sw::BatchSender {
   explicit RecordingSender(std::size_t n) : ends(n, 0), n_(n) {}
   std::size_t targets() const noexcept override { return n_; }
-  void send(std::size_t target, sw::BatchRef batch) override { sent.emplace_back(target, std::move(batch)); }
+  void send(std::size_t target, sw::BatchRef batch) override {
+    sent.emplace_back(target, std::move(batch));
+  }
   void send_end(std::size_t target) override { ++ends.at(target); }
 
   std::vector<std::pair<std::size_t, sw::BatchRef>> sent;
@@ -51,11 +53,11 @@ TEST_CASE("fan-out shares one batch object and copies no item") {
   sw::BatchPool<sw::test::Tracked> pool;
   sw::InstanceMetrics metrics;
   RecordingSender a(1), b(1), c(1);
-  sw::OutputCollector<sw::test::Tracked> out(
-      pool, {.batch_size = 3, .instance = 0, .metrics = &metrics},
-      {{sw::Partitioning::forward, &a, nullptr},
-       {sw::Partitioning::forward, &b, nullptr},
-       {sw::Partitioning::rebalance, &c, nullptr}});
+  sw::OutputCollector<sw::test::Tracked> out(pool,
+                                             {.batch_size = 3, .instance = 0, .metrics = &metrics},
+                                             {{sw::Partitioning::forward, &a, nullptr},
+                                              {sw::Partitioning::forward, &b, nullptr},
+                                              {sw::Partitioning::rebalance, &c, nullptr}});
   sw::test::Tracked::copies = 0;
   for (std::uint64_t i = 0; i < 3; ++i) out.push(sw::test::Tracked{i});
   REQUIRE(a.sent.size() == 1);
@@ -111,7 +113,8 @@ TEST_CASE("a whole incoming batch is passed through without copying items") {
   sw::BatchPool<sw::test::Tracked> pool;
   sw::InstanceMetrics metrics;
   RecordingSender s(1);
-  sw::OutputCollector<sw::test::Tracked> out(pool, {.batch_size = 4, .instance = 0, .metrics = &metrics},
+  sw::OutputCollector<sw::test::Tracked> out(pool,
+                                             {.batch_size = 4, .instance = 0, .metrics = &metrics},
                                              {{sw::Partitioning::forward, &s, nullptr}});
   auto batch = pool.acquire(4);
   for (std::uint64_t i = 0; i < 4; ++i) batch->items.emplace_back(i);

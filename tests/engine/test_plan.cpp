@@ -5,7 +5,9 @@
 TEST_CASE("consecutive one-to-one operators with equal parallelism fuse into one chain") {
   sw::Graph g{"chain"};
   auto s = g.source("src", sw::from({1, 2, 3}));
-  s.map("a", [](int v) { return v; }).filter("b", [](int) { return true; }).sink("out", sw::discard());
+  s.map("a", [](int v) { return v; })
+      .filter("b", [](int) { return true; })
+      .sink("out", sw::discard());
   const sw::Plan plan = sw::make_plan(g, {.threads = 2});
   REQUIRE(plan.chains.size() == 1);
   CHECK(plan.chains[0] == std::vector<sw::NodeId>{0, 1, 2, 3});
@@ -18,11 +20,11 @@ TEST_CASE("fan-out, merge, hash and parallelism changes break chains") {
   g.default_parallelism(2);
   auto s = g.source("src", sw::from({1, 2, 3}));
   auto a = s.map("a", [](int v) { return v; });
-  a.sink("x", sw::discard());                                        // fan-out from a
-  auto b = a.filter("b", [](int) { return true; });                  // fan-out from a
+  a.sink("x", sw::discard());                        // fan-out from a
+  auto b = a.filter("b", [](int) { return true; });  // fan-out from a
   auto k = b.key_by([](int v) { return v; }).reduce("r", [](int acc, int v) { return acc + v; });
-  k.sink("y", sw::discard(), {.parallelism = 1});                    // parallelism change
-  auto m = s.merge(s);                                               // merge: never fused
+  k.sink("y", sw::discard(), {.parallelism = 1});  // parallelism change
+  auto m = s.merge(s);                             // merge: never fused
   m.sink("z", sw::discard());
   const sw::Plan plan = sw::make_plan(g, {.threads = 4});
   const auto& edges = g.edges();
@@ -34,21 +36,23 @@ TEST_CASE("fan-out, merge, hash and parallelism changes break chains") {
     return sw::PlanEdge{};
   };
   CHECK(plan.nodes[0].parallelism == 2);
-  CHECK_FALSE(edge(1, 2).fused);                                        // a -> x (fan-out)
-  CHECK_FALSE(edge(1, 3).fused);                                        // a -> b (fan-out)
+  CHECK_FALSE(edge(1, 2).fused);  // a -> x (fan-out)
+  CHECK_FALSE(edge(1, 3).fused);  // a -> b (fan-out)
   CHECK(edge(3, 4).partitioning == sw::Partitioning::hash);
   CHECK_FALSE(edge(3, 4).fused);
-  CHECK(edge(4, 5).partitioning == sw::Partitioning::rebalance);        // 2 -> 1 instances
+  CHECK(edge(4, 5).partitioning == sw::Partitioning::rebalance);  // 2 -> 1 instances
   CHECK_FALSE(edge(4, 5).fused);
-  CHECK_FALSE(edge(0, 6).fused);                                        // merge input
-  CHECK(edge(6, 7).fused);                                              // merge -> z
+  CHECK_FALSE(edge(0, 6).fused);  // merge input
+  CHECK(edge(6, 7).fused);        // merge -> z
 }
 
 TEST_CASE("a hash edge between single instances is fused") {
   sw::Graph g{"single"};
   g.default_parallelism(1);
   auto s = g.source("src", sw::from({1, 2, 3}));
-  s.key_by([](int v) { return v; }).reduce("r", [](int acc, int v) { return acc + v; }).sink("out", sw::discard());
+  s.key_by([](int v) { return v; })
+      .reduce("r", [](int acc, int v) { return acc + v; })
+      .sink("out", sw::discard());
   const sw::Plan plan = sw::make_plan(g, {});
   CHECK(plan.chains.size() == 1);
 }

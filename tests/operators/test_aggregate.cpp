@@ -16,9 +16,12 @@ TEST_CASE("keyed reduce at end of stream: one sum per key, for parallelism 1 to 
   for (unsigned p = 1; p <= 4; ++p) {
     sw::Graph g{"reduce"};
     std::vector<sw::KeyValue<std::uint64_t, std::int64_t>> out;
-    g.source("bids", sw::generate<Bid>(10000, [](std::uint64_t i) {
-                return Bid{i % 7, static_cast<std::int64_t>(i)};
-              }), {.parallelism = p})
+    g.source("bids",
+             sw::generate<Bid>(10000,
+                               [](std::uint64_t i) {
+                                 return Bid{i % 7, static_cast<std::int64_t>(i)};
+                               }),
+             {.parallelism = p})
         .key_by([](const Bid& b) { return b.auction; })
         .reduce("sum", [](std::int64_t acc, const Bid& b) { return acc + b.price; },
                 {.emit = sw::Emit::at_end, .node = {.parallelism = p}})
@@ -52,8 +55,8 @@ TEST_CASE("aggregate with an explicit initial value and in-place update") {
   std::vector<sw::KeyValue<int, std::vector<int>>> out;
   g.source("n", sw::from(sw::test::iota(10)))
       .key_by([](int v) { return v % 2; })
-      .aggregate("lists", std::vector<int>{-1}, [](std::vector<int>& acc, int v) { acc.push_back(v); },
-                 {.emit = sw::Emit::at_end})
+      .aggregate("lists", std::vector<int>{-1},
+                 [](std::vector<int>& acc, int v) { acc.push_back(v); }, {.emit = sw::Emit::at_end})
       .sink("out", sw::collect(out), {.parallelism = 1});
   g.run({.threads = 2});
   REQUIRE(out.size() == 2);
@@ -61,4 +64,34 @@ TEST_CASE("aggregate with an explicit initial value and in-place update") {
   for (auto& kv : out) got[kv.key] = sw::test::sorted(kv.value);
   CHECK(got[0] == std::vector<int>{-1, 0, 2, 4, 6, 8});
   CHECK(got[1] == std::vector<int>{-1, 1, 3, 5, 7, 9});
+}
+
+TEST_CASE("combine pre-aggregates before the shuffle and gives the same sums") {
+  for (unsigned p = 1; p <= 4; ++p) {
+    sw::Graph g{"combine"};
+    std::vector<sw::KeyValue<std::uint64_t, std::int64_t>> out;
+    g.source("bids",
+             sw::generate<Bid>(10000,
+                               [](std::uint64_t i) {
+                                 return Bid{i % 7, static_cast<std::int64_t>(i)};
+                               }),
+             {.parallelism = p})
+        .key_by([](const Bid& b) { return b.auction; })
+        .combine(
+            "sum", std::int64_t{0}, [](std::int64_t acc, const Bid& b) { return acc + b.price; },
+            [](std::int64_t& acc, const std::int64_t& other) { acc += other; }, {.parallelism = 2})
+        .sink("out", sw::collect(out));
+    const sw::RunReport r = g.run({.threads = 2});
+    std::map<std::uint64_t, std::int64_t> expected;
+    for (std::int64_t i = 0; i < 10000; ++i) expected[static_cast<std::uint64_t>(i % 7)] += i;
+    std::map<std::uint64_t, std::int64_t> got;
+    for (const auto& kv : out) {
+      CHECK(got.count(kv.key) == 0);
+      got[kv.key] = kv.value;
+    }
+    CHECK(got == expected);
+    // Only partial results cross the shuffle: at most one per key per upstream instance.
+    CHECK(r.node("sum").items_in <= 7 * p);
+    CHECK(r.node("sum/local").items_in == 10000);
+  }
 }

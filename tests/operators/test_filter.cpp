@@ -20,9 +20,11 @@ TEST_CASE("filter keeps exactly the items the predicate accepts") {
 TEST_CASE("the q2-style filter auction % 123 == 0") {
   sw::Graph g{"q2"};
   std::vector<std::uint64_t> out;
-  g.source("src", sw::generate<std::uint64_t>(1000, [](std::uint64_t i) { return i; }), {.parallelism = 2})
+  g.source("src", sw::generate<std::uint64_t>(1000, [](std::uint64_t i) { return i; }),
+           {.parallelism = 2})
       .filter("q2", [](std::uint64_t a) { return a % 123 == 0; })
       .sink("out", sw::collect(out), {.parallelism = 1});
   g.run({.threads = 2});
-  CHECK(sw::test::sorted(out) == std::vector<std::uint64_t>{0, 123, 246, 369, 492, 615, 738, 861, 984});
+  CHECK(sw::test::sorted(out) ==
+        std::vector<std::uint64_t>{0, 123, 246, 369, 492, 615, 738, 861, 984});
 }

@@ -7,7 +7,8 @@ TEST_CASE("generate produces f(0..n-1); parallel instances split the range exact
   for (unsigned p : {1u, 2u, 3u, 7u}) {
     sw::Graph g{"gen"};
     std::vector<std::uint64_t> out;
-    g.source("g", sw::generate<std::uint64_t>(1001, [](std::uint64_t i) { return i * i; }), {.parallelism = p})
+    g.source("g", sw::generate<std::uint64_t>(1001, [](std::uint64_t i) { return i * i; }),
+             {.parallelism = p})
         .sink("out", sw::collect(out));
     const sw::RunReport r = g.run({.threads = 2});
     std::vector<std::uint64_t> expected;
@@ -34,10 +35,13 @@ TEST_CASE("split_range covers [0, n) without gaps or overlaps, also near the max
 
 TEST_CASE("a generator that throws stops the graph, naming the source and index") {
   sw::Graph g{"gen-throw"};
-  g.source("g", sw::generate<int>(100, [](std::uint64_t i) {
-             if (i == 42) throw std::runtime_error("no 42");
-             return static_cast<int>(i);
-           }), {.parallelism = 1})
+  g.source("g",
+           sw::generate<int>(100,
+                             [](std::uint64_t i) {
+                               if (i == 42) throw std::runtime_error("no 42");
+                               return static_cast<int>(i);
+                             }),
+           {.parallelism = 1})
       .sink("out", sw::discard());
   try {
     g.run({.threads = 1});

@@ -10,11 +10,13 @@ TEST_CASE("inspect sees every item and passes it on unchanged, without copying")
   std::atomic<std::uint64_t> seen{0};
   std::atomic<std::uint64_t> sum{0};
   std::uint64_t total = 0;
-  auto src = g.source("src", sw::generate<sw::test::Tracked>(1000, [](std::uint64_t i) { return sw::test::Tracked{i}; }));
-  src.inspect("look", [&](const sw::test::Tracked& t) {
-       seen.fetch_add(1);
-       sum.fetch_add(t.value);
-     })
+  auto src = g.source("src", sw::generate<sw::test::Tracked>(
+                                 1000, [](std::uint64_t i) { return sw::test::Tracked{i}; }));
+  src.inspect("look",
+              [&](const sw::test::Tracked& t) {
+                seen.fetch_add(1);
+                sum.fetch_add(t.value);
+              })
       .sink("n", sw::count(total));
   sw::test::Tracked::copies = 0;
   g.run({.threads = 2});

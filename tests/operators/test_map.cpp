@@ -30,12 +30,14 @@ TEST_CASE("map over parallel instances covers every item exactly once") {
 TEST_CASE("map moves items through a fused chain without copying") {
   sw::Graph g{"map-move"};
   std::uint64_t total = 0;
-  g.source("src", sw::generate<sw::test::Tracked>(5000, [](std::uint64_t i) { return sw::test::Tracked{i}; }))
+  g.source("src", sw::generate<sw::test::Tracked>(
+                      5000, [](std::uint64_t i) { return sw::test::Tracked{i}; }))
       .map("id", [](sw::test::Tracked t) { return t; })
-      .map("id2", [](sw::test::Tracked t) {
-        t.value += 1;
-        return t;
-      })
+      .map("id2",
+           [](sw::test::Tracked t) {
+             t.value += 1;
+             return t;
+           })
       .sink("n", sw::count(total));
   sw::test::Tracked::copies = 0;
   g.run({.threads = 1});

@@ -20,8 +20,9 @@ TEST_CASE("merging a stream with a transformed copy of itself") {
   sw::Graph g{"self-merge"};
   std::vector<int> out;
   auto a = g.source("a", sw::from({1, 2, 3}));
-  a.merge_as("both", {.parallelism = 1}, a.map("neg", [](int v) { return -v; }))
-      .sink("out", sw::collect(out));
+  a.merge_as("both", {.parallelism = 1}, a.map("neg", [](int v) {
+     return -v;
+   })).sink("out", sw::collect(out));
   g.run({.threads = 2});
   CHECK(sw::test::sorted(out) == std::vector<int>{-3, -2, -1, 1, 2, 3});
 }

@@ -32,7 +32,8 @@ struct Unsplittable {
 TEST_CASE("a class-based producer with split(i, n) runs in parallel, each item once") {
   sw::Graph g{"producer"};
   std::vector<int> out;
-  g.source("count", sw::producer(Counter{0, 1000}), {.parallelism = 3}).sink("out", sw::collect(out));
+  g.source("count", sw::producer(Counter{0, 1000}), {.parallelism = 3})
+      .sink("out", sw::collect(out));
   g.run({.threads = 2});
   CHECK(sw::test::sorted(out) == sw::test::iota(1000));
 }
@@ -46,5 +47,6 @@ TEST_CASE("a producer without split runs at parallelism 1 and refuses more") {
 
   sw::Graph bad{"bad"};
   bad.source("u", sw::producer(Unsplittable{}), {.parallelism = 2}).sink("out", sw::discard());
-  CHECK_THROWS_WITH(bad.run({.threads = 2}), Catch::Contains("node 'u'") && Catch::Contains("split"));
+  CHECK_THROWS_WITH(bad.run({.threads = 2}),
+                    Catch::Contains("node 'u'") && Catch::Contains("split"));
 }

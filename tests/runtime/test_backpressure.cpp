@@ -35,10 +35,13 @@ TEST_CASE("a slow sink bounds the items in flight by the channel capacity") {
     Flow flow;
     std::vector<std::unique_ptr<std::atomic<std::int64_t>>> per_sink;
     sw::Graph g{"backpressure"};
-    auto src = g.source("fast", sw::generate<std::int64_t>(kItems, [&](std::uint64_t i) {
-                          flow.produced.fetch_add(1);
-                          return static_cast<std::int64_t>(i);
-                        }), {.parallelism = 1, .batch_size = kBatch});
+    auto src = g.source("fast",
+                        sw::generate<std::int64_t>(kItems,
+                                                   [&](std::uint64_t i) {
+                                                     flow.produced.fetch_add(1);
+                                                     return static_cast<std::int64_t>(i);
+                                                   }),
+                        {.parallelism = 1, .batch_size = kBatch});
     for (unsigned c = 0; c < consumers; ++c) {
       per_sink.push_back(std::make_unique<std::atomic<std::int64_t>>(0));
       auto* mine = per_sink.back().get();
@@ -49,14 +52,16 @@ TEST_CASE("a slow sink bounds the items in flight by the channel capacity") {
                    flow.consumed.fetch_add(1);
                  }
                  mine->fetch_add(1);
-               }), {.parallelism = 1, .channel_capacity = kCapacity, .chain = false});
+               }),
+               {.parallelism = 1, .channel_capacity = kCapacity, .chain = false});
     }
     const sw::RunReport r = g.run({.threads = 2});
     for (const auto& n : per_sink) CHECK(n->load() == kItems);
     // In flight: the channel (capacity + one step's overshoot), the batch being consumed,
     // and the partial batch at the source.
     const std::int64_t bound = static_cast<std::int64_t>((kCapacity + 3) * kBatch);
-    INFO("consumers " << consumers << ", max in flight " << flow.max_in_flight.load() << ", bound " << bound);
+    INFO("consumers " << consumers << ", max in flight " << flow.max_in_flight.load() << ", bound "
+                      << bound);
     CHECK(flow.max_in_flight.load() <= bound);
     CHECK(flow.max_in_flight.load() >= static_cast<std::int64_t>(kCapacity * kBatch / 2));
     CHECK(r.node("fast").blocked_seconds > 0.1);

@@ -27,9 +27,11 @@ TEST_CASE("a cancel token from another thread stops the run") {
   sw::Graph g{"endless"};
   sw::CancelToken token;
   std::atomic<std::uint64_t> seen{0};
-  g.source("endless", sw::generate<std::uint64_t>(sw::unbounded, [](std::uint64_t i) { return i; }), {.parallelism = 2})
+  g.source("endless", sw::generate<std::uint64_t>(sw::unbounded, [](std::uint64_t i) { return i; }),
+           {.parallelism = 2})
       .rebalance()
-      .sink("slowish", sw::for_each([&](std::uint64_t) { seen.fetch_add(1, std::memory_order_relaxed); }));
+      .sink("slowish",
+            sw::for_each([&](std::uint64_t) { seen.fetch_add(1, std::memory_order_relaxed); }));
   std::thread canceller([&] {
     while (seen.load() < 100000) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     token.cancel();
@@ -44,7 +46,8 @@ TEST_CASE("a run that finishes before its deadline is complete") {
   sw::test::Watchdog watchdog("deadline not reached");
   sw::Graph g{"finite"};
   std::uint64_t n = 0;
-  g.source("s", sw::generate<int>(1000, [](std::uint64_t i) { return static_cast<int>(i); })).sink("n", sw::count(n));
+  g.source("s", sw::generate<int>(1000, [](std::uint64_t i) { return static_cast<int>(i); }))
+      .sink("n", sw::count(n));
   const sw::RunReport r = g.run({.threads = 2, .deadline = std::chrono::seconds(60)});
   CHECK(r.status == sw::RunReport::Status::completed);
   CHECK(n == 1000);

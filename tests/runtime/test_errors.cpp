@@ -2,8 +2,8 @@
 // the first error cancels the whole graph promptly.
 #include <atomic>
 #include <catch2/catch.hpp>
-#include <mutex>
 #include <map>
+#include <mutex>
 #include <set>
 #include <streamweave/streamweave.hpp>
 
@@ -76,7 +76,8 @@ TEST_CASE("retry: a transient failure succeeds on a later attempt; a permanent o
   g2.source("s", sw::from(sw::test::iota(50, 1)))
       .map("boom", fail_on_multiples_of_7, {.errors = sw::ErrorPolicy::retry(3)})
       .sink("out", sw::discard());
-  CHECK_THROWS_WITH(g2.run({.threads = 2}), Catch::Contains("node 'boom'") && Catch::Contains("bad value"));
+  CHECK_THROWS_WITH(g2.run({.threads = 2}),
+                    Catch::Contains("node 'boom'") && Catch::Contains("bad value"));
 }
 
 TEST_CASE("dead-letter: failing items and their errors go to the dead-letter stream") {
@@ -85,7 +86,8 @@ TEST_CASE("dead-letter: failing items and their errors go to the dead-letter str
   std::vector<int> out;
   std::vector<sw::DeadLetter<int>> dead;
   auto mapped = g.source("s", sw::from(sw::test::iota(100, 1)), {.parallelism = 1})
-                    .map("boom", fail_on_multiples_of_7, {.parallelism = 1, .errors = sw::ErrorPolicy::dead_letter()});
+                    .map("boom", fail_on_multiples_of_7,
+                         {.parallelism = 1, .errors = sw::ErrorPolicy::dead_letter()});
   mapped.sink("out", sw::collect(out));
   mapped.dead_letters().sink("errors", sw::collect(dead), {.parallelism = 1});
   const sw::RunReport r = g.run({.threads = 2});
@@ -120,7 +122,8 @@ TEST_CASE("a throwing filter, flat_map, reduce and sink each name their node") {
   {
     sw::Graph g{"fm"};
     g.source("s", sw::from(sw::test::iota(10)))
-        .flat_map("fm", [](int v) -> std::vector<int> { throw std::runtime_error(std::to_string(v)); })
+        .flat_map("fm",
+                  [](int v) -> std::vector<int> { throw std::runtime_error(std::to_string(v)); })
         .sink("out", sw::discard());
     expect_failure(g, "fm");
   }
@@ -134,7 +137,9 @@ TEST_CASE("a throwing filter, flat_map, reduce and sink each name their node") {
   }
   {
     sw::Graph g{"sink"};
-    g.source("s", sw::from(sw::test::iota(10))).sink("each", sw::for_each([](int) { throw std::logic_error("sink"); }));
+    g.source("s", sw::from(sw::test::iota(10))).sink("each", sw::for_each([](int) {
+                                                       throw std::logic_error("sink");
+                                                     }));
     expect_failure(g, "each");
   }
 }
@@ -142,12 +147,17 @@ TEST_CASE("a throwing filter, flat_map, reduce and sink each name their node") {
 TEST_CASE("an error deep in one branch cancels a never-ending graph promptly") {
   sw::test::Watchdog watchdog("error cancels", std::chrono::seconds(30));
   sw::Graph g{"cancel-on-error"};
-  auto src = g.source("endless", sw::generate<std::uint64_t>(sw::unbounded, [](std::uint64_t i) { return i; }));
+  auto src = g.source(
+      "endless", sw::generate<std::uint64_t>(sw::unbounded, [](std::uint64_t i) { return i; }));
   src.sink("fine", sw::discard());
-  src.rebalance().map("boom", [](std::uint64_t v) {
-    if (v == 50000) throw std::runtime_error("enough");
-    return v;
-  }, {.errors = sw::ErrorPolicy::stop()}).sink("out", sw::discard());
+  src.rebalance()
+      .map("boom",
+           [](std::uint64_t v) {
+             if (v == 50000) throw std::runtime_error("enough");
+             return v;
+           },
+           {.errors = sw::ErrorPolicy::stop()})
+      .sink("out", sw::discard());
   const auto start = sw::Clock::now();
   CHECK_THROWS_WITH(g.run({.threads = 2}), Catch::Contains("enough"));
   CHECK(sw::Clock::now() - start < std::chrono::seconds(10));

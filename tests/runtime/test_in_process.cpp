@@ -30,7 +30,8 @@ TEST_CASE("fan-out delivers every item to every consumer") {
   std::vector<std::vector<int>> outs(5);
   auto s = g.source("s", sw::from(sw::test::iota(20000)), {.parallelism = 2});
   for (std::size_t i = 0; i < outs.size(); ++i) {
-    s.sink("out" + std::to_string(i), sw::collect(outs[i]), {.parallelism = static_cast<unsigned>(1 + i % 3)});
+    s.sink("out" + std::to_string(i), sw::collect(outs[i]),
+           {.parallelism = static_cast<unsigned>(1 + i % 3)});
   }
   g.run({.threads = 2, .batch_size = 128, .channel_capacity = 2});
   for (const auto& out : outs) CHECK(sw::test::sorted(out) == sw::test::iota(20000));
@@ -40,9 +41,13 @@ TEST_CASE("fan-out shares batches: read-only consumers copy no item") {
   sw::test::Watchdog watchdog("shared fan-out");
   sw::Graph g{"shared"};
   std::uint64_t a = 0, b = 0, c = 0;
-  auto s = g.source("s", sw::generate<sw::test::Tracked>(50000, [](std::uint64_t i) { return sw::test::Tracked{i}; }),
-                    {.parallelism = 1});
-  s.filter("even", [](const sw::test::Tracked& t) { return t.value % 2 == 0; }).sink("a", sw::count(a));
+  auto s = g.source(
+      "s",
+      sw::generate<sw::test::Tracked>(50000, [](std::uint64_t i) { return sw::test::Tracked{i}; }),
+      {.parallelism = 1});
+  s.filter("even", [](const sw::test::Tracked& t) {
+     return t.value % 2 == 0;
+   }).sink("a", sw::count(a));
   s.inspect("look", [](const sw::test::Tracked&) {}).sink("b", sw::count(b));
   s.sink("c", sw::count(c));
   sw::test::Tracked::copies = 0;
@@ -59,8 +64,10 @@ TEST_CASE("a consumer that must own items copies only while the batch is shared"
   sw::test::Watchdog watchdog("copy on write");
   sw::Graph g{"cow"};
   std::uint64_t a = 0, b = 0;
-  auto s = g.source("s", sw::generate<sw::test::Tracked>(10000, [](std::uint64_t i) { return sw::test::Tracked{i}; }),
-                    {.parallelism = 1});
+  auto s = g.source(
+      "s",
+      sw::generate<sw::test::Tracked>(10000, [](std::uint64_t i) { return sw::test::Tracked{i}; }),
+      {.parallelism = 1});
   s.map("own1", [](sw::test::Tracked t) { return t; }, {.parallelism = 1}).sink("a", sw::count(a));
   s.map("own2", [](sw::test::Tracked t) { return t; }, {.parallelism = 1}).sink("b", sw::count(b));
   sw::test::Tracked::copies = 0;
@@ -87,13 +94,15 @@ TEST_CASE("pipeline P: map, filter and keyed sum match a plain loop for parallel
     std::vector<sw::KeyValue<std::uint64_t, std::int64_t>> out;
     g.default_parallelism(p);
     g.source("bids", sw::generate<Bid>(n, make_bid))
-        .map("to-euro", [](Bid b) {
-          b.price = b.price * 908 / 1000;
-          return b;
-        })
+        .map("to-euro",
+             [](Bid b) {
+               b.price = b.price * 908 / 1000;
+               return b;
+             })
         .filter("sample", [](const Bid& b) { return b.auction % 123 != 0; })
         .key_by([](const Bid& b) { return b.auction; })
-        .reduce("sum", [](std::int64_t acc, const Bid& b) { return acc + b.price; }, {.emit = sw::Emit::at_end})
+        .reduce("sum", [](std::int64_t acc, const Bid& b) { return acc + b.price; },
+                {.emit = sw::Emit::at_end})
         .sink("out", sw::collect(out));
     const sw::RunReport r = g.run({.threads = 2});
     std::map<std::uint64_t, std::int64_t> got;
@@ -110,7 +119,8 @@ TEST_CASE("the report counts items, batches and time per node") {
   sw::test::Watchdog watchdog("report");
   sw::Graph g{"report"};
   std::uint64_t n = 0;
-  g.source("s", sw::generate<int>(10000, [](std::uint64_t i) { return static_cast<int>(i); }), {.parallelism = 1})
+  g.source("s", sw::generate<int>(10000, [](std::uint64_t i) { return static_cast<int>(i); }),
+           {.parallelism = 1})
       .map("m", [](int v) { return v; }, {.parallelism = 1})
       .rebalance()
       .sink("n", sw::count(n), {.parallelism = 2, .batch_size = 100});
@@ -127,7 +137,8 @@ TEST_CASE("the report counts items, batches and time per node") {
   CHECK(r.node("s").busy_seconds > 0);
   CHECK(r.wall_seconds > 0);
   CHECK(r.events_per_second > 0);
-  CHECK_THAT(r.summary(), Catch::Contains("graph 'report' completed") && Catch::Contains("events 10000"));
+  CHECK_THAT(r.summary(),
+             Catch::Contains("graph 'report' completed") && Catch::Contains("events 10000"));
   CHECK_THROWS_AS(r.node("nope"), std::out_of_range);
 }
 
@@ -145,12 +156,16 @@ TEST_CASE("linger flushes partial batches of a slow trickle") {
   std::vector<std::int64_t> latency_ms;
   std::mutex mutex;
   const auto start = sw::Clock::now();
-  g.source("t", sw::producer(Trickle{}), {.parallelism = 1, .batch_size = 1000, .linger = std::chrono::milliseconds(1)})
+  g.source("t", sw::producer(Trickle{}),
+           {.parallelism = 1, .batch_size = 1000, .linger = std::chrono::milliseconds(1)})
       .rebalance()
       .sink("s", sw::for_each([&](int) {
               std::lock_guard lock(mutex);
-              latency_ms.push_back(std::chrono::duration_cast<std::chrono::milliseconds>(sw::Clock::now() - start).count());
-            }), {.parallelism = 1});
+              latency_ms.push_back(
+                  std::chrono::duration_cast<std::chrono::milliseconds>(sw::Clock::now() - start)
+                      .count());
+            }),
+            {.parallelism = 1});
   g.run({.threads = 2});
   REQUIRE(latency_ms.size() == 5);
   // With a 1000-item batch and no linger every item would wait for the end (~100 ms).
@@ -176,9 +191,12 @@ TEST_CASE("20 randomised runs (parallelism, batch size, capacity, threads) give 
   const std::uint64_t expected_merged = n + n / 2;
 
   std::mt19937 rng(20261123);
-  auto pick = [&](unsigned lo, unsigned hi) { return std::uniform_int_distribution<unsigned>(lo, hi)(rng); };
+  auto pick = [&](unsigned lo, unsigned hi) {
+    return std::uniform_int_distribution<unsigned>(lo, hi)(rng);
+  };
   auto opts = [&] {
-    return sw::NodeOptions{.parallelism = pick(1, 4), .batch_size = pick(1, 512), .channel_capacity = pick(1, 8)};
+    return sw::NodeOptions{
+        .parallelism = pick(1, 4), .batch_size = pick(1, 512), .channel_capacity = pick(1, 8)};
   };
   for (int run = 0; run < 20; ++run) {
     sw::Graph g{"random"};
@@ -186,21 +204,26 @@ TEST_CASE("20 randomised runs (parallelism, batch size, capacity, threads) give 
     std::uint64_t count = 0;
     std::uint64_t merged = 0;
     auto bids = g.source("bids", sw::generate<Bid>(n, make_bid), opts());
-    auto copies = bids.flat_map<Bid>("copies", [](const Bid& b, sw::Emitter<Bid>& emit) {
-      if (b.price % 5 == 0) return;
-      for (std::int64_t copy = 0; copy < static_cast<std::int64_t>(b.bidder % 3); ++copy) {
-        Bid c = b;
-        c.price += copy;
-        emit(std::move(c));
-      }
-    }, opts());
+    auto copies = bids.flat_map<Bid>(
+        "copies",
+        [](const Bid& b, sw::Emitter<Bid>& emit) {
+          if (b.price % 5 == 0) return;
+          for (std::int64_t copy = 0; copy < static_cast<std::int64_t>(b.bidder % 3); ++copy) {
+            Bid c = b;
+            c.price += copy;
+            emit(std::move(c));
+          }
+        },
+        opts());
     copies.key_by([](const Bid& b) { return b.auction % 97; })
         .reduce("sum", [](std::int64_t acc, const Bid& b) { return acc + b.price; },
                 {.emit = sw::Emit::at_end, .node = opts()})
         .sink("sums", sw::collect(sums), opts());
     copies.sink("count", sw::count(count), opts());
-    auto evens = bids.filter("evens", [](const Bid& b) { return b.ts % 2 == 0; }, opts());
-    bids.map("same", [](const Bid& b) { return b; }, opts())
+    auto evens = bids.filter(
+        "evens", [](const Bid& b) { return b.ts % 2 == 0; }, opts());
+    bids.map(
+            "same", [](const Bid& b) { return b; }, opts())
         .merge_as("merged", opts(), evens)
         .rebalance()
         .sink("merged-count", sw::count(merged), opts());

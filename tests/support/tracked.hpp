@@ -12,7 +12,9 @@ struct Tracked {
 
   Tracked() = default;
   explicit Tracked(std::uint64_t v) : value(v) {}
-  Tracked(const Tracked& other) : value(other.value) { copies.fetch_add(1, std::memory_order_relaxed); }
+  Tracked(const Tracked& other) : value(other.value) {
+    copies.fetch_add(1, std::memory_order_relaxed);
+  }
   Tracked(Tracked&&) noexcept = default;
   Tracked& operator=(const Tracked& other) {
     value = other.value;

@@ -18,15 +18,15 @@ namespace sw {
 // Items cross threads and fan-out copies them when a consumer must own one.
 template <class T>
 concept Item = std::is_object_v<T> && std::copy_constructible<T> && std::move_constructible<T> &&
-               !std::is_const_v<T>;
+    !std::is_const_v<T>;
 
 // f(item) -> U: one output per input.
 template <class F, class T>
-concept MapFunction = Item<T> && std::invocable<F&, T&&> &&
-                      Item<std::remove_cvref_t<std::invoke_result_t<F&, T&&>>>;
+concept MapFunction =
+    Item<T> && std::invocable<F&, T&&> && Item<std::remove_cvref_t<std::invoke_result_t<F&, T&&>>>;
 
 template <class F, class T>
-  requires MapFunction<F, T>
+requires MapFunction<F, T>
 using map_result_t = std::remove_cvref_t<std::invoke_result_t<F&, T&&>>;
 
 // f(const item&) -> bool: keep the item when true.
@@ -35,13 +35,15 @@ concept FilterPredicate = Item<T> && std::predicate<F&, const T&>;
 
 // f(item) -> a range of U: zero or more outputs per input.
 template <class F, class T>
-concept FlatMapFunction = Item<T> && std::invocable<F&, T&&> &&
-                          std::ranges::input_range<std::invoke_result_t<F&, T&&>> &&
-                          Item<std::ranges::range_value_t<std::invoke_result_t<F&, T&&>>>;
+concept FlatMapFunction =
+    Item<T> && std::invocable<F&, T&&> && std::ranges::input_range<std::invoke_result_t<F&, T&&>> &&
+    Item<std::ranges::range_value_t<std::invoke_result_t<F&, T&&>>>;
 
 // f(const item&, Emitter<U>&): emits any number of U through the emitter.
 template <class F, class T, class U>
-concept FlatMapEmitter = Item<T> && Item<U> && std::invocable<F&, const T&, Emitter<U>&>;
+concept FlatMapEmitter = Item<T> && Item<U> && std::invocable < F&,
+        const T&, Emitter<U>
+& > ;
 
 // f(const item&): looks at the item, changes nothing.
 template <class F, class T>
@@ -49,25 +51,34 @@ concept InspectFunction = Item<T> && std::invocable<F&, const T&>;
 
 // f(const item&) -> K, where K can be hashed and compared (a key_by key).
 template <class F, class T>
-concept KeyFunction =
-    Item<T> && std::invocable<F&, const T&> &&
-    std::regular<std::remove_cvref_t<std::invoke_result_t<F&, const T&>>> && requires(
-        const std::remove_cvref_t<std::invoke_result_t<F&, const T&>>& key) {
-      { std::hash<std::remove_cvref_t<std::invoke_result_t<F&, const T&>>>{}(key) } -> std::convertible_to<std::size_t>;
-    };
+concept KeyFunction = Item<T> && std::invocable<F&, const T&> &&
+    std::regular<std::remove_cvref_t<std::invoke_result_t<F&, const T&>>> &&
+    requires(const std::remove_cvref_t<std::invoke_result_t<F&, const T&>>& key) {
+  {
+    std::hash<std::remove_cvref_t<std::invoke_result_t<F&, const T&>>>{}(key)
+    } -> std::convertible_to<std::size_t>;
+};
 
 template <class F, class T>
-  requires KeyFunction<F, T>
+requires KeyFunction<F, T>
 using key_result_t = std::remove_cvref_t<std::invoke_result_t<F&, const T&>>;
 
 // f(Acc, const item&) -> Acc, or f(Acc&, const item&) updating in place.
 template <class F, class Acc, class T>
-concept AggregateFunction =
-    Item<T> && std::copy_constructible<Acc> &&
+concept AggregateFunction = Item<T> && std::copy_constructible<Acc> &&
     ((std::invocable<F&, Acc&, const T&> &&
       std::is_void_v<std::invoke_result_t<F&, Acc&, const T&>>) ||
      (std::invocable<F&, Acc, const T&> &&
       std::convertible_to<std::invoke_result_t<F&, Acc, const T&>, Acc>));
+
+// merge(Acc, const Acc&) -> Acc, or merge(Acc&, const Acc&) updating in place: joins two
+// partial results of one key (combine's second phase).
+template <class M, class Acc>
+concept MergeFunction = std::copy_constructible<Acc> &&
+    ((std::invocable<M&, Acc&, const Acc&> &&
+      std::is_void_v<std::invoke_result_t<M&, Acc&, const Acc&>>) ||
+     (std::invocable<M&, Acc, const Acc&> &&
+      std::convertible_to<std::invoke_result_t<M&, Acc, const Acc&>, Acc>));
 
 namespace detail {
 template <class F>
@@ -85,12 +96,15 @@ struct first_parameter<R (*)(A, Rest...)> {
   using type = std::remove_cvref_t<A>;
 };
 template <class F>
-concept has_call_operator = requires { &F::operator(); };
+concept has_call_operator = requires {
+  &F::operator();
+};
 template <class F>
 struct accumulator_of {};
 template <class F>
-  requires has_call_operator<F>
-struct accumulator_of<F> : first_parameter<decltype(&F::operator())> {};
+requires has_call_operator<F>
+struct accumulator_of<F> : first_parameter<decltype(&F::operator())> {
+};
 template <class R, class A, class... Rest>
 struct accumulator_of<R (*)(A, Rest...)> : first_parameter<R (*)(A, Rest...)> {};
 }  // namespace detail
@@ -101,32 +115,34 @@ using accumulator_t = typename detail::accumulator_of<std::decay_t<F>>::type;
 
 // f(Acc, const item&) -> Acc where Acc can be read off f's first parameter.
 template <class F, class T>
-concept ReduceFunction = requires { typename accumulator_t<F>; } &&
-                         std::default_initializable<accumulator_t<F>> &&
-                         AggregateFunction<F, accumulator_t<F>, T>;
+concept ReduceFunction = requires {
+  typename accumulator_t<F>;
+}
+&&std::default_initializable<accumulator_t<F>>&& AggregateFunction<F, accumulator_t<F>, T>;
 
 // A class-based transformer: `using output_type = U;`, process(const T&, Emitter<U>&), and
 // optionally finish(Emitter<U>&) to emit what it holds at end of stream. One object per
 // instance (copied), so it may keep state without locks.
 template <class P, class T>
-concept Transformer = Item<T> && std::copy_constructible<P> && requires { typename P::output_type; } &&
-                      Item<typename P::output_type> &&
-                      requires(P& p, const T& item, Emitter<typename P::output_type>& out) {
-                        p.process(item, out);
-                      };
+concept Transformer = Item<T> && std::copy_constructible<P> && requires {
+  typename P::output_type;
+} && Item<typename P::output_type> &&
+    requires(P& p, const T& item, Emitter<typename P::output_type>& out) {
+  p.process(item, out);
+};
 
 // f(index) -> T: the generator behind sw::generate.
 template <class F, class T>
 concept GeneratorFunction = Item<T> && std::invocable<F&, std::uint64_t> &&
-                            std::convertible_to<std::invoke_result_t<F&, std::uint64_t>, T>;
+    std::convertible_to<std::invoke_result_t<F&, std::uint64_t>, T>;
 
 // A class-based producer: next() returns std::optional<T> until exhausted (std::nullopt).
 // split(i, n) gives the part instance i of n produces; without it parallelism must be 1.
 template <class P>
 concept Producer = std::copy_constructible<P> && requires(P& p) {
-  { p.next() };
+  {p.next()};
   requires Item<typename std::remove_cvref_t<decltype(p.next())>::value_type>;
-  { static_cast<bool>(p.next()) };
+  {static_cast<bool>(p.next())};
 };
 
 template <class P>
@@ -147,7 +163,8 @@ concept ItemFunction = Item<T> && std::invocable<F&, const T&>;
 // What Graph::source accepts: an object from the operator library (sw::generate, sw::from,
 // sw::producer, ...) that names its item type and makes one instance per parallel task.
 template <class S>
-concept SourceSpec = std::copy_constructible<S> && requires(const S& s, const InstanceContext& ctx) {
+concept SourceSpec = std::copy_constructible<S> &&
+    requires(const S& s, const InstanceContext& ctx) {
   typename S::value_type;
   requires Item<typename S::value_type>;
   { S::op_name } -> std::convertible_to<const char*>;
@@ -157,7 +174,8 @@ concept SourceSpec = std::copy_constructible<S> && requires(const S& s, const In
 // What Stream<T>::sink accepts: an object from the operator library (sw::collect,
 // sw::count, sw::for_each, ...) that can consume items of type T.
 template <class S, class T>
-concept SinkSpec = Item<T> && std::copy_constructible<S> && requires(const S& s, const InstanceContext& ctx) {
+concept SinkSpec = Item<T> && std::copy_constructible<S> &&
+    requires(const S& s, const InstanceContext& ctx) {
   { S::op_name } -> std::convertible_to<const char*>;
   { s.template instantiate<T>(ctx) } -> std::convertible_to<std::unique_ptr<OperatorInstance>>;
 };

@@ -30,8 +30,8 @@ class Graph {
   // Adds a source node. `spec` comes from the operator library: sw::generate, sw::from,
   // sw::producer. Throws GraphError if the name is taken.
   template <class S>
-    requires SourceSpec<S>
-  Stream<typename S::value_type> source(std::string name, S spec, NodeOptions options = {});
+  requires SourceSpec<S> Stream<typename S::value_type> source(std::string name, S spec,
+                                                               NodeOptions options = {});
 
   // Runs the graph to completion on the in-process executor and reports what it did.
   // Throws GraphError for a malformed graph and NodeError when a node fails (policy stop).

@@ -212,7 +212,8 @@ class TransformBase : public OperatorInstance, public Input<In> {
     }
     if (ctx_.errors.kind() == ErrorPolicy::Kind::dead_letter && dead_ != nullptr) {
       ++metrics_.dead_lettered;
-      dead_->push(DeadLetter<In>{item, *ctx_.node, ctx_.instance, position, detail::describe(error)});
+      dead_->push(
+          DeadLetter<In>{item, *ctx_.node, ctx_.instance, position, detail::describe(error)});
       return;
     }
     detail::throw_node_error(ctx_, position, error);
@@ -278,7 +279,9 @@ class SinkBase : public OperatorInstance, public Input<In> {
  public:
   explicit SinkBase(const InstanceContext& ctx) noexcept : ctx_(ctx), metrics_(*ctx.metrics) {}
   InputBase* input() noexcept final { return this; }
-  void bind_output(std::size_t port, InputBase&) override { detail::throw_port_mismatch(ctx_, port); }
+  void bind_output(std::size_t port, InputBase&) override {
+    detail::throw_port_mismatch(ctx_, port);
+  }
 
  protected:
   // A sink has no dead-letter port: skip and retry apply, dead_letter acts as stop.

@@ -32,10 +32,12 @@ template <class Out, class Make>
 class SourceNode final : public NodeSpec {
  public:
   SourceNode(std::string name, std::string op, NodeOptions options, Make make)
-      : NodeSpec(std::move(name), std::move(op), NodeKind::source, options), make_(std::move(make)) {
+      : NodeSpec(std::move(name), std::move(op), NodeKind::source, options),
+        make_(std::move(make)) {
     add_port<Out>();
   }
-  [[nodiscard]] std::unique_ptr<OperatorInstance> instantiate(const InstanceContext& ctx) const override {
+  [[nodiscard]] std::unique_ptr<OperatorInstance> instantiate(
+      const InstanceContext& ctx) const override {
     return make_(ctx);
   }
   [[nodiscard]] std::type_index input_type() const noexcept override { return typeid(void); }
@@ -49,11 +51,13 @@ template <class In, class Out, class Make>
 class TransformNode final : public NodeSpec {
  public:
   TransformNode(std::string name, std::string op, NodeOptions options, Make make)
-      : NodeSpec(std::move(name), std::move(op), NodeKind::transform, options), make_(std::move(make)) {
+      : NodeSpec(std::move(name), std::move(op), NodeKind::transform, options),
+        make_(std::move(make)) {
     add_port<Out>();
     add_port<DeadLetter<In>>();
   }
-  [[nodiscard]] std::unique_ptr<OperatorInstance> instantiate(const InstanceContext& ctx) const override {
+  [[nodiscard]] std::unique_ptr<OperatorInstance> instantiate(
+      const InstanceContext& ctx) const override {
     return make_(ctx);
   }
   [[nodiscard]] std::type_index input_type() const noexcept override { return typeid(In); }
@@ -69,7 +73,8 @@ class MergeNode final : public NodeSpec {
       : NodeSpec(std::move(name), "merge", NodeKind::transform, options) {
     add_port<T>();
   }
-  [[nodiscard]] std::unique_ptr<OperatorInstance> instantiate(const InstanceContext& ctx) const override {
+  [[nodiscard]] std::unique_ptr<OperatorInstance> instantiate(
+      const InstanceContext& ctx) const override {
     return std::make_unique<Kernel<op::merge, T>>(ctx);
   }
   [[nodiscard]] std::type_index input_type() const noexcept override { return typeid(T); }
@@ -81,7 +86,8 @@ class SinkNode final : public NodeSpec {
  public:
   SinkNode(std::string name, std::string op, NodeOptions options, Make make)
       : NodeSpec(std::move(name), std::move(op), NodeKind::sink, options), make_(std::move(make)) {}
-  [[nodiscard]] std::unique_ptr<OperatorInstance> instantiate(const InstanceContext& ctx) const override {
+  [[nodiscard]] std::unique_ptr<OperatorInstance> instantiate(
+      const InstanceContext& ctx) const override {
     return make_(ctx);
   }
   [[nodiscard]] std::type_index input_type() const noexcept override { return typeid(In); }

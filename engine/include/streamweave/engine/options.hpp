@@ -45,10 +45,10 @@ class ErrorPolicy {
 
 // Per-node settings. Unset values fall back to the graph's defaults, then to RunOptions.
 struct NodeOptions {
-  std::optional<unsigned> parallelism{};            // instances of the node; 0 is an error
-  std::optional<std::size_t> batch_size{};          // items per output batch
+  std::optional<unsigned> parallelism{};              // instances of the node; 0 is an error
+  std::optional<std::size_t> batch_size{};            // items per output batch
   std::optional<std::chrono::microseconds> linger{};  // longest a partial output batch waits
-  std::optional<std::size_t> channel_capacity{};    // batches queued on each input channel
+  std::optional<std::size_t> channel_capacity{};      // batches queued on each input channel
   ErrorPolicy errors = ErrorPolicy::stop();
   // false: the node gets its own task, never fused with its producer or consumer — to put
   // a slow or blocking operator on its own worker, or to measure a channel hop.
@@ -60,9 +60,7 @@ class CancelToken {
  public:
   CancelToken() : flag_(std::make_shared<std::atomic<bool>>(false)) {}
   void cancel() const noexcept { flag_->store(true, std::memory_order_release); }
-  [[nodiscard]] bool cancelled() const noexcept {
-    return flag_->load(std::memory_order_acquire);
-  }
+  [[nodiscard]] bool cancelled() const noexcept { return flag_->load(std::memory_order_acquire); }
 
  private:
   std::shared_ptr<std::atomic<bool>> flag_;

@@ -174,7 +174,8 @@ class OutputCollector final : public Input<T>, public CollectorBase {
       } else {
         batch->items.push_back(from.items[i]);
       }
-      if (batch->items.size() >= config_.batch_size) send_one(edge.sender, target, std::move(batch));
+      if (batch->items.size() >= config_.batch_size)
+        send_one(edge.sender, target, std::move(batch));
     }
   }
 

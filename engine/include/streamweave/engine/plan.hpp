@@ -26,10 +26,10 @@ struct PlanEdge {
 };
 
 struct Plan {
-  std::vector<PlanNode> nodes;                 // by NodeId
-  std::vector<PlanEdge> edges;                 // by index in Graph::edges()
-  std::vector<std::vector<NodeId>> chains;     // each in topological order, head first
-  std::vector<NodeId> order;                   // all nodes, topological
+  std::vector<PlanNode> nodes;                    // by NodeId
+  std::vector<PlanEdge> edges;                    // by index in Graph::edges()
+  std::vector<std::vector<NodeId>> chains;        // each in topological order, head first
+  std::vector<NodeId> order;                      // all nodes, topological
   std::vector<std::vector<std::size_t>> inputs;   // edge indices into each node
   std::vector<std::vector<std::size_t>> outputs;  // edge indices out of each node
 };

@@ -40,9 +40,9 @@ struct RunReport {
 
   // Share of batches that came from a pool's free list rather than a fresh allocation.
   [[nodiscard]] double batch_reuse_rate() const noexcept {
-    return batches_acquired == 0 ? 0.0
-                                 : 1.0 - static_cast<double>(batches_created) /
-                                             static_cast<double>(batches_acquired);
+    return batches_acquired == 0
+               ? 0.0
+               : 1.0 - static_cast<double>(batches_created) / static_cast<double>(batches_acquired);
   }
   // The report of node `name`; throws std::out_of_range if there is none.
   [[nodiscard]] const NodeReport& node(std::string_view name) const;

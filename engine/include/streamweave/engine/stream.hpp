@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <type_traits>
@@ -37,22 +38,26 @@ class Stream {
 
   // f(item) -> U for every item.
   template <class F>
-    requires MapFunction<F, T>
-  TransformStream<T, map_result_t<F, T>> map(std::string name, F f, NodeOptions options = {}) const {
+  requires MapFunction<F, T> TransformStream<T, map_result_t<F, T>> map(std::string name, F f,
+                                                                        NodeOptions options = {})
+  const {
     using Out = map_result_t<F, T>;
-    return add_transform<Out, Kernel<op::map, T, Out, F>>(std::move(name), "map", options, std::move(f));
+    return add_transform<Out, Kernel<op::map, T, Out, F>>(std::move(name), "map", options,
+                                                          std::move(f));
   }
 
   // Keeps the items for which pred(item) is true.
   template <class F>
-    requires FilterPredicate<F, T>
-  TransformStream<T, T> filter(std::string name, F pred, NodeOptions options = {}) const {
-    return add_transform<T, Kernel<op::filter, T, F>>(std::move(name), "filter", options, std::move(pred));
+  requires FilterPredicate<F, T> TransformStream<T, T> filter(std::string name, F pred,
+                                                              NodeOptions options = {})
+  const {
+    return add_transform<T, Kernel<op::filter, T, F>>(std::move(name), "filter", options,
+                                                      std::move(pred));
   }
 
   // f(item) returns a range; each of its elements is emitted.
   template <class F>
-    requires FlatMapFunction<F, T>
+  requires FlatMapFunction<F, T>
   auto flat_map(std::string name, F f, NodeOptions options = {}) const {
     using Out = std::remove_cvref_t<std::ranges::range_value_t<std::invoke_result_t<F&, T&&>>>;
     return add_transform<Out, Kernel<op::flat_map, T, Out, F>>(std::move(name), "flat_map", options,
@@ -61,35 +66,36 @@ class Stream {
 
   // f(item, emit) calls emit(u) for each output: no container per item.
   template <class U, class F>
-    requires FlatMapEmitter<F, T, U>
-  TransformStream<T, U> flat_map(std::string name, F f, NodeOptions options = {}) const {
-    return add_transform<U, Kernel<op::flat_map_emit, T, U, F>>(std::move(name), "flat_map", options,
-                                                                std::move(f));
+  requires FlatMapEmitter<F, T, U> TransformStream<T, U> flat_map(std::string name, F f,
+                                                                  NodeOptions options = {})
+  const {
+    return add_transform<U, Kernel<op::flat_map_emit, T, U, F>>(std::move(name), "flat_map",
+                                                                options, std::move(f));
   }
 
   // Calls f(item) and passes the item on unchanged.
   template <class F>
-    requires InspectFunction<F, T>
-  TransformStream<T, T> inspect(std::string name, F f, NodeOptions options = {}) const {
-    return add_transform<T, Kernel<op::inspect, T, F>>(std::move(name), "inspect", options, std::move(f));
+  requires InspectFunction<F, T> TransformStream<T, T> inspect(std::string name, F f,
+                                                               NodeOptions options = {})
+  const {
+    return add_transform<T, Kernel<op::inspect, T, F>>(std::move(name), "inspect", options,
+                                                       std::move(f));
   }
 
   // A class-based (stateful) transformer; each instance gets its own copy of `p`.
   template <class P>
-    requires Transformer<P, T>
-  TransformStream<T, typename P::output_type> transform(std::string name, P p,
-                                                        NodeOptions options = {}) const {
+  requires Transformer<P, T> TransformStream<T, typename P::output_type> transform(
+      std::string name, P p, NodeOptions options = {})
+  const {
     using Out = typename P::output_type;
     return add_transform<Out, Kernel<op::transform, T, P>>(std::move(name), "transform", options,
-                                                          std::move(p));
+                                                           std::move(p));
   }
 
   // Partitions by key: the next node's instance for an item is chosen by hash(key(item)).
   template <class F>
-    requires KeyFunction<F, T>
-  KeyedStream<T, F> key_by(F key) const {
-    return KeyedStream<T, F>(*this, std::move(key));
-  }
+  requires KeyFunction<F, T> KeyedStream<T, F> key_by(F key)
+  const { return KeyedStream<T, F>(*this, std::move(key)); }
 
   // Spreads the next node's input round-robin, batch by batch, over its instances.
   [[nodiscard]] Stream rebalance() const {
@@ -102,13 +108,13 @@ class Stream {
   // One stream of the items of this stream and of `others` (same item type), in no
   // particular order between inputs.
   template <class... Others>
-    requires(std::convertible_to<const Others&, const Stream<T>&> && ...)
-  Stream<T> merge(const Others&... others) const {
-    return merge_as(graph_->unique_name("merge"), {}, others...);
-  }
+  requires(std::convertible_to<const Others&, const Stream<T>&>&&...) Stream<T> merge(
+      const Others&... others)
+  const { return merge_as(graph_->unique_name("merge"), {}, others...); }
   template <class... Others>
-    requires(std::convertible_to<const Others&, const Stream<T>&> && ...)
-  Stream<T> merge_as(std::string name, NodeOptions options, const Others&... others) const {
+  requires(std::convertible_to<const Others&, const Stream<T>&>&&...) Stream<T> merge_as(
+      std::string name, NodeOptions options, const Others&... others)
+  const {
     const NodeId id = graph_->add_node(std::make_unique<MergeNode<T>>(std::move(name), options));
     connect_to(id);
     (static_cast<const Stream<T>&>(others).connect_to(id), ...);
@@ -117,13 +123,13 @@ class Stream {
 
   // Ends the stream in a sink: sw::collect, sw::count, sw::for_each, sw::discard, ...
   template <class S>
-    requires SinkSpec<S, T>
+  requires SinkSpec<S, T>
   void sink(std::string name, S spec, NodeOptions options = {}) const {
     auto make = [spec = std::move(spec)](const InstanceContext& ctx) {
       return std::unique_ptr<OperatorInstance>(spec.template instantiate<T>(ctx));
     };
-    const NodeId id = graph_->add_node(
-        std::make_unique<SinkNode<T, decltype(make)>>(std::move(name), S::op_name, options, std::move(make)));
+    const NodeId id = graph_->add_node(std::make_unique<SinkNode<T, decltype(make)>>(
+        std::move(name), S::op_name, options, std::move(make)));
     connect_to(id);
   }
 
@@ -158,6 +164,9 @@ class Stream {
   [[nodiscard]] std::size_t port() const noexcept { return port_; }
 
  protected:
+  template <class U, class KeyFn>
+  friend class KeyedStream;
+
   template <class Out, class K, class... Args>
   TransformStream<T, Out> add_transform(std::string name, const char* op, NodeOptions options,
                                         Args... args) const {
@@ -210,19 +219,48 @@ class KeyedStream : public Stream<T> {
   // Running state per key: acc = fold(acc, item), starting from `init`; emits
   // KeyValue{key, acc} after every item, or once per key at end (options.emit).
   template <class Acc, class G>
-    requires AggregateFunction<G, Acc, T>
-  TransformStream<T, KeyValue<key_type, Acc>> aggregate(std::string name, Acc init, G fold,
-                                                        ReduceOptions options = {}) const {
+  requires AggregateFunction<G, Acc, T> TransformStream<T, KeyValue<key_type, Acc>> aggregate(
+      std::string name, Acc init, G fold, ReduceOptions options = {})
+  const {
     using Out = KeyValue<key_type, Acc>;
     return this->template add_transform<Out, Kernel<op::aggregate, T, KeyFn, Acc, G>>(
         std::move(name), "aggregate", options.node, key_, std::move(init), std::move(fold),
         options.emit);
   }
 
+  // Two-phase keyed aggregation, emitted once per key at end of stream: each upstream
+  // instance first folds its own items per key (fused into its chain, before the shuffle),
+  // then only the partial results cross the hash edge and are merged per key. `init` must be
+  // merge's identity (0 for a sum). Adds the nodes `<name>/local` and `<name>`.
+  template <class Acc, class G, class M>
+  requires AggregateFunction<G, Acc, T> && MergeFunction<M, Acc>
+      TransformStream<KeyValue<key_type, Acc>, KeyValue<key_type, Acc>> combine(
+          std::string name, Acc init, G fold, M merge, NodeOptions options = {})
+  const {
+    using Partial = KeyValue<key_type, Acc>;
+    const Stream<T> unshuffled(*this->graph_, this->node_, this->port_);
+    NodeOptions local;
+    local.parallelism = this->options().parallelism;  // same instances: the edge fuses
+    auto partials =
+        unshuffled.template add_transform<Partial, Kernel<op::aggregate, T, KeyFn, Acc, G>>(
+            name + "/local", "aggregate", local, key_, init, std::move(fold), Emit::at_end);
+    auto merge_into = [merge = std::move(merge)](Acc& acc, const Partial& partial) {
+      if constexpr (std::is_invocable_v<M&, Acc&, const Acc&> &&
+                    std::is_void_v<std::invoke_result_t<M&, Acc&, const Acc&>>) {
+        std::invoke(merge, acc, partial.value);
+      } else {
+        acc = std::invoke(merge, std::move(acc), partial.value);
+      }
+    };
+    return partials.key_by([](const Partial& partial) { return partial.key; })
+        .aggregate(std::move(name), std::move(init), std::move(merge_into),
+                   ReduceOptions{.emit = Emit::at_end, .node = options});
+  }
+
   // aggregate() whose accumulator type is fold's first parameter, starting value-initialised:
   // reduce("sum", [](std::int64_t acc, const Bid& b) { return acc + b.price; }).
   template <class G>
-    requires ReduceFunction<G, T>
+  requires ReduceFunction<G, T>
   auto reduce(std::string name, G fold, ReduceOptions options = {}) const {
     return aggregate(std::move(name), accumulator_t<G>{}, std::move(fold), options);
   }
@@ -232,14 +270,14 @@ class KeyedStream : public Stream<T> {
 };
 
 template <class S>
-  requires SourceSpec<S>
-Stream<typename S::value_type> Graph::source(std::string name, S spec, NodeOptions options) {
+requires SourceSpec<S> Stream<typename S::value_type> Graph::source(std::string name, S spec,
+                                                                    NodeOptions options) {
   using T = typename S::value_type;
   auto make = [spec = std::move(spec)](const InstanceContext& ctx) {
     return std::unique_ptr<OperatorInstance>(spec.instantiate(ctx));
   };
-  const NodeId id = add_node(
-      std::make_unique<SourceNode<T, decltype(make)>>(std::move(name), S::op_name, options, std::move(make)));
+  const NodeId id = add_node(std::make_unique<SourceNode<T, decltype(make)>>(
+      std::move(name), S::op_name, options, std::move(make)));
   return Stream<T>(*this, id, 0);
 }
 

@@ -8,8 +8,8 @@
 
 #include <boost/unordered/unordered_flat_map.hpp>
 #include <functional>
-#include <vector>
 #include <utility>
+#include <vector>
 
 #include "streamweave/engine/instance.hpp"
 #include "streamweave/engine/key_value.hpp"

@@ -59,7 +59,7 @@ struct CollectSpec {
   std::shared_ptr<std::mutex> mutex = std::make_shared<std::mutex>();
 
   template <class U>
-    requires std::same_as<U, T>
+  requires std::same_as<U, T>
   [[nodiscard]] std::unique_ptr<OperatorInstance> instantiate(const InstanceContext& ctx) const {
     return std::make_unique<CollectSink<T>>(ctx, out, mutex);
   }

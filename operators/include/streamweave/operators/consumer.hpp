@@ -21,7 +21,7 @@ class ConsumerSink final : public SinkBase<T> {
     this->guarded(item, [this](const T& x) { c_.consume(x); });
   }
   void finish() override {
-    if constexpr (requires(C& c) { c.finish(); }) c_.finish();
+    if constexpr (requires(C & c) { c.finish(); }) c_.finish();
   }
 
  private:
@@ -34,7 +34,7 @@ struct ConsumerSpec {
   C prototype;
 
   template <class T>
-    requires Consumer<C, T>
+  requires Consumer<C, T>
   [[nodiscard]] std::unique_ptr<OperatorInstance> instantiate(const InstanceContext& ctx) const {
     return std::make_unique<ConsumerSink<T, C>>(ctx, prototype);
   }

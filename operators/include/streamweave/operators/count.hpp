@@ -42,6 +42,8 @@ struct CountSpec {
   }
 };
 
-[[nodiscard]] inline CountSpec count(std::uint64_t& total) { return CountSpec{&total}; }
+[[nodiscard]] inline CountSpec count(std::uint64_t& total) {
+  return CountSpec{&total};
+}
 
 }  // namespace sw

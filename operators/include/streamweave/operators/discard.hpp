@@ -26,6 +26,8 @@ struct DiscardSpec {
   }
 };
 
-[[nodiscard]] inline DiscardSpec discard() noexcept { return {}; }
+[[nodiscard]] inline DiscardSpec discard() noexcept {
+  return {};
+}
 
 }  // namespace sw

@@ -5,8 +5,8 @@
 
 #include <cstddef>
 #include <functional>
-#include <vector>
 #include <utility>
+#include <vector>
 
 #include "streamweave/engine/instance.hpp"
 #include "streamweave/engine/node_types.hpp"

@@ -35,7 +35,8 @@ class Kernel<op::flat_map, In, Out, F> final : public TransformBase<In, Out> {
   template <class Range>
   void emit_all(Range&& range) {
     for (auto&& element : range) {
-      if constexpr (std::is_reference_v<Range> || std::is_const_v<std::remove_reference_t<decltype(element)>>) {
+      if constexpr (std::is_reference_v<Range> ||
+                    std::is_const_v<std::remove_reference_t<decltype(element)>>) {
         this->emit(Out(element));  // the range is not ours: copy
       } else {
         this->emit(Out(std::move(element)));

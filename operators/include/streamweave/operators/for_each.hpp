@@ -33,7 +33,7 @@ struct ForEachSpec {
   F f;
 
   template <class T>
-    requires ItemFunction<F, T>
+  requires ItemFunction<F, T>
   [[nodiscard]] std::unique_ptr<OperatorInstance> instantiate(const InstanceContext& ctx) const {
     return std::make_unique<ForEachSink<T, F>>(ctx, f);
   }

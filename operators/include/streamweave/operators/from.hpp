@@ -52,11 +52,12 @@ struct FromSpec {
 };
 
 template <std::ranges::input_range R>
-  requires Item<std::ranges::range_value_t<R>>
+requires Item<std::ranges::range_value_t<R>>
 [[nodiscard]] auto from(R&& range) {
   using T = std::ranges::range_value_t<R>;
   std::vector<T> items;
-  if constexpr (std::is_rvalue_reference_v<R&&> && std::same_as<std::remove_cvref_t<R>, std::vector<T>>) {
+  if constexpr (std::is_rvalue_reference_v<R&&> &&
+                std::same_as<std::remove_cvref_t<R>, std::vector<T>>) {
     items = std::move(range);
   } else {
     for (auto&& item : range) items.push_back(item);
@@ -65,7 +66,7 @@ template <std::ranges::input_range R>
 }
 
 template <class T>
-  requires Item<T>
+requires Item<T>
 [[nodiscard]] FromSpec<T> from(std::initializer_list<T> items) {
   return FromSpec<T>{std::make_shared<const std::vector<T>>(items)};
 }

@@ -73,7 +73,7 @@ struct GenerateSpec {
 };
 
 template <class T, class F>
-  requires GeneratorFunction<F, T>
+requires GeneratorFunction<F, T>
 [[nodiscard]] GenerateSpec<T, F> generate(std::uint64_t count, F f) {
   return {count, std::move(f)};
 }

@@ -3,8 +3,8 @@
 #pragma once
 
 #include <functional>
-#include <vector>
 #include <utility>
+#include <vector>
 
 #include "streamweave/engine/instance.hpp"
 #include "streamweave/engine/node_types.hpp"

@@ -6,8 +6,8 @@
 
 #include <concepts>
 #include <functional>
-#include <vector>
 #include <utility>
+#include <vector>
 
 #include "streamweave/engine/instance.hpp"
 #include "streamweave/engine/node_types.hpp"
@@ -54,7 +54,8 @@ class Kernel<op::map, In, Out, F> final : public TransformBase<In, Out> {
   }
 
   void push(In&& item) override {
-    this->guarded(std::move(item), [this](In&& x) { this->emit(Out(std::invoke(f_, std::move(x)))); });
+    this->guarded(std::move(item),
+                  [this](In&& x) { this->emit(Out(std::invoke(f_, std::move(x)))); });
   }
   void push_ref(const In& item) override {
     this->guarded(item, [this](const In& x) {

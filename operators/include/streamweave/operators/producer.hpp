@@ -46,11 +46,14 @@ struct ProducerSpec {
 
   [[nodiscard]] std::unique_ptr<OperatorInstance> instantiate(const InstanceContext& ctx) const {
     if constexpr (SplittableProducer<P>) {
-      return std::make_unique<ProducerSource<P>>(ctx, P(prototype.split(ctx.instance, ctx.parallelism)));
+      return std::make_unique<ProducerSource<P>>(ctx,
+                                                 P(prototype.split(ctx.instance, ctx.parallelism)));
     } else {
       if (ctx.parallelism != 1) {
-        throw GraphError("node '" + *ctx.node + "': its producer has no split(i, n), so its "
-                         "parallelism must be 1 (it is " + std::to_string(ctx.parallelism) + ")");
+        throw GraphError("node '" + *ctx.node +
+                         "': its producer has no split(i, n), so its "
+                         "parallelism must be 1 (it is " +
+                         std::to_string(ctx.parallelism) + ")");
       }
       return std::make_unique<ProducerSource<P>>(ctx, prototype);
     }
@@ -58,7 +61,7 @@ struct ProducerSpec {
 };
 
 template <class P>
-  requires Producer<P>
+requires Producer<P>
 [[nodiscard]] ProducerSpec<P> producer(P p) {
   return {std::move(p)};
 }

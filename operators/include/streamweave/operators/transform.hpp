@@ -27,7 +27,7 @@ class Kernel<op::transform, In, P> final : public TransformBase<In, typename P::
 
  protected:
   void on_finish() override {
-    if constexpr (requires(P& p, Emitter<Out>& out) { p.finish(out); }) {
+    if constexpr (requires(P & p, Emitter<Out> & out) { p.finish(out); }) {
       Emitter<Out> out = this->emitter();
       p_.finish(out);
     }
