@@ -2,6 +2,17 @@
 
 #include <thread>
 
+#if defined(__SANITIZE_THREAD__)
+#include <sanitizer/tsan_interface.h>
+// libtbb is not built with ThreadSanitizer, so the hand-off of a task from the thread that
+// enqueues it to the worker that runs it is invisible to TSan; say it explicitly.
+#define SW_TSAN_RELEASE(addr) __tsan_release(addr)
+#define SW_TSAN_ACQUIRE(addr) __tsan_acquire(addr)
+#else
+#define SW_TSAN_RELEASE(addr) (void)(addr)
+#define SW_TSAN_ACQUIRE(addr) (void)(addr)
+#endif
+
 namespace sw::runtime {
 
 RunContext::RunContext(unsigned threads)
@@ -17,7 +28,9 @@ RunContext::~RunContext() {
 
 void RunContext::schedule(Task& task) {
   in_flight_.fetch_add(1, std::memory_order_relaxed);
+  SW_TSAN_RELEASE(&task);
   arena_.enqueue([this, &task] {
+    SW_TSAN_ACQUIRE(&task);
     task.run();
     in_flight_.fetch_sub(1, std::memory_order_release);  // the last touch of this run
   });
