@@ -29,11 +29,17 @@ RunContext::~RunContext() {
 void RunContext::schedule(Task& task) {
   in_flight_.fetch_add(1, std::memory_order_relaxed);
   SW_TSAN_RELEASE(&task);
-  arena_.enqueue([this, &task] {
-    SW_TSAN_ACQUIRE(&task);
-    task.run();
-    in_flight_.fetch_sub(1, std::memory_order_release);  // the last touch of this run
-  });
+  arena_.enqueue(ArenaHandoff{this, &task});
+}
+
+void RunContext::execute(Task& task) noexcept {
+  SW_TSAN_ACQUIRE(&task);
+  task.run();
+  in_flight_.fetch_sub(1, std::memory_order_release);  // the last touch of this run
+}
+
+void ArenaHandoff::operator()() const {
+  run_context().execute(target());
 }
 
 void RunContext::wake_at(Task& task, Clock::time_point when) {

@@ -13,6 +13,7 @@
 #include <queue>
 #include <vector>
 
+#include "arena_handoff.hpp"
 #include "streamweave/engine/batch.hpp"
 #include "streamweave/engine/instance.hpp"
 #include "streamweave/engine/options.hpp"
@@ -27,6 +28,8 @@ class RunContext final : public PoolProvider {
 
   // Enqueues task.run() on the arena. Any thread.
   void schedule(Task& task);
+  // Runs a scheduled task on a worker (ArenaHandoff). Worker threads only.
+  void execute(Task& task) noexcept;
   // Asks for task.wake() at `when` (linger). Any thread.
   void wake_at(Task& task, Clock::time_point when);
   // A task has finished for good. Any thread; the task's last call into the run.
