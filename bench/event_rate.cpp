@@ -45,51 +45,50 @@ Sums hand_loop(std::uint64_t n) {
   return sw::bench::ordered(sums);
 }
 
-Sums streamweave(std::uint64_t n, unsigned threads, sw::RunReport* report = nullptr) {
-  sw::Graph g{"P"};
+// Pipeline P up to the key: events -> to-euro -> sample -> key_by(auction).
+auto keyed_events(sw::Graph& g, std::uint64_t n, unsigned threads) {
   g.default_parallelism(threads);
-  std::vector<sw::KeyValue<std::uint64_t, std::int64_t>> out;
-  g.source("events",
-           sw::generate<Event>(n, [](std::uint64_t i) { return sw::bench::make_event(i); }))
+  return g
+      .source("events",
+              sw::generate<Event>(n, [](std::uint64_t i) { return sw::bench::make_event(i); }))
       .map("to-euro",
            [](Event e) {
              sw::bench::to_euro(e);
              return e;
            })
       .filter("sample", [](const Event& e) { return sw::bench::keep(e); })
-      .key_by([](const Event& e) { return e.auction; })
-      .reduce("sum", [](std::int64_t acc, const Event& e) { return acc + e.price; },
-              {.emit = sw::Emit::at_end})
-      .sink("out", sw::collect(out));
-  sw::RunReport r = g.run({.threads = threads});
-  if (report != nullptr) *report = std::move(r);
+      .key_by([](const Event& e) { return e.auction; });
+}
+
+Sums collected_sums(const std::vector<sw::KeyValue<std::uint64_t, std::int64_t>>& out) {
   Sums sums;
   for (const auto& kv : out) sums[kv.key] += kv.value;
   return sums;
 }
 
+// Every event crosses the hash shuffle to the instance that owns its auction.
+Sums streamweave(std::uint64_t n, unsigned threads) {
+  sw::Graph g{"P"};
+  std::vector<sw::KeyValue<std::uint64_t, std::int64_t>> out;
+  keyed_events(g, n, threads)
+      .reduce("sum", [](std::int64_t acc, const Event& e) { return acc + e.price; },
+              {.emit = sw::Emit::at_end})
+      .sink("out", sw::collect(out));
+  g.run({.threads = threads});
+  return collected_sums(out);
+}
+
 // The same keyed sum as a two-phase aggregation: partial sums per instance before the shuffle.
 Sums streamweave_combined(std::uint64_t n, unsigned threads) {
   sw::Graph g{"P-combined"};
-  g.default_parallelism(threads);
   std::vector<sw::KeyValue<std::uint64_t, std::int64_t>> out;
-  g.source("events",
-           sw::generate<Event>(n, [](std::uint64_t i) { return sw::bench::make_event(i); }))
-      .map("to-euro",
-           [](Event e) {
-             sw::bench::to_euro(e);
-             return e;
-           })
-      .filter("sample", [](const Event& e) { return sw::bench::keep(e); })
-      .key_by([](const Event& e) { return e.auction; })
+  keyed_events(g, n, threads)
       .combine(
           "sum", std::int64_t{0}, [](std::int64_t acc, const Event& e) { return acc + e.price; },
           [](std::int64_t& acc, const std::int64_t& other) { acc += other; })
       .sink("out", sw::collect(out));
   g.run({.threads = threads});
-  Sums sums;
-  for (const auto& kv : out) sums[kv.key] += kv.value;
-  return sums;
+  return collected_sums(out);
 }
 
 Sums flow_graph_per_event(std::uint64_t n, unsigned threads) {

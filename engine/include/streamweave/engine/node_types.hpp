@@ -28,42 +28,43 @@ struct merge;
 struct aggregate;
 }  // namespace op
 
-template <class Out, class Make>
-class SourceNode final : public NodeSpec {
+// A node whose instances come from a factory `make(ctx)`.
+template <class Make>
+class FactoryNode : public NodeSpec {
  public:
-  SourceNode(std::string name, std::string op, NodeOptions options, Make make)
-      : NodeSpec(std::move(name), std::move(op), NodeKind::source, options),
-        make_(std::move(make)) {
-    add_port<Out>();
-  }
+  FactoryNode(std::string name, std::string op, NodeKind kind, NodeOptions options, Make make)
+      : NodeSpec(std::move(name), std::move(op), kind, options), make_(std::move(make)) {}
   [[nodiscard]] std::unique_ptr<OperatorInstance> instantiate(
-      const InstanceContext& ctx) const override {
+      const InstanceContext& ctx) const final {
     return make_(ctx);
   }
-  [[nodiscard]] std::type_index input_type() const noexcept override { return typeid(void); }
 
  private:
   Make make_;
 };
 
+template <class Out, class Make>
+class SourceNode final : public FactoryNode<Make> {
+ public:
+  SourceNode(std::string name, std::string op, NodeOptions options, Make make)
+      : FactoryNode<Make>(std::move(name), std::move(op), NodeKind::source, options,
+                          std::move(make)) {
+    this->template add_port<Out>();
+  }
+  [[nodiscard]] std::type_index input_type() const noexcept override { return typeid(void); }
+};
+
 // Port 0 carries Out; port 1 carries DeadLetter<In> (used under ErrorPolicy::dead_letter).
 template <class In, class Out, class Make>
-class TransformNode final : public NodeSpec {
+class TransformNode final : public FactoryNode<Make> {
  public:
   TransformNode(std::string name, std::string op, NodeOptions options, Make make)
-      : NodeSpec(std::move(name), std::move(op), NodeKind::transform, options),
-        make_(std::move(make)) {
-    add_port<Out>();
-    add_port<DeadLetter<In>>();
-  }
-  [[nodiscard]] std::unique_ptr<OperatorInstance> instantiate(
-      const InstanceContext& ctx) const override {
-    return make_(ctx);
+      : FactoryNode<Make>(std::move(name), std::move(op), NodeKind::transform, options,
+                          std::move(make)) {
+    this->template add_port<Out>();
+    this->template add_port<DeadLetter<In>>();
   }
   [[nodiscard]] std::type_index input_type() const noexcept override { return typeid(In); }
-
- private:
-  Make make_;
 };
 
 template <class T>
@@ -82,18 +83,12 @@ class MergeNode final : public NodeSpec {
 };
 
 template <class In, class Make>
-class SinkNode final : public NodeSpec {
+class SinkNode final : public FactoryNode<Make> {
  public:
   SinkNode(std::string name, std::string op, NodeOptions options, Make make)
-      : NodeSpec(std::move(name), std::move(op), NodeKind::sink, options), make_(std::move(make)) {}
-  [[nodiscard]] std::unique_ptr<OperatorInstance> instantiate(
-      const InstanceContext& ctx) const override {
-    return make_(ctx);
-  }
+      : FactoryNode<Make>(std::move(name), std::move(op), NodeKind::sink, options,
+                          std::move(make)) {}
   [[nodiscard]] std::type_index input_type() const noexcept override { return typeid(In); }
-
- private:
-  Make make_;
 };
 
 }  // namespace sw
