@@ -57,7 +57,6 @@ void build(const Graph& graph, const RunOptions& options, RunContext& run, Built
       }
       task->head_metrics = &b.metrics[chain.front()][i];
       task->batch_size = head.batch_size;
-      task->linger = head.linger;
       task->budget = std::max<std::size_t>(1, options.step_budget);
       b.tasks_of[c].push_back(task.get());
       run.tasks.push_back(std::move(task));
@@ -108,6 +107,7 @@ void build(const Graph& graph, const RunOptions& options, RunContext& run, Built
         }
         task.collectors.push_back(node.port(port).make_collector(
             pool, CollectorConfig{pn.batch_size, i, &b.metrics[id][i]}, std::move(bindings)));
+        task.collector_linger.push_back(pn.linger);
         instance_of[id][i]->bind_output(port, task.collectors.back()->input());
       }
     }

@@ -99,6 +99,7 @@ void Task::step() {
         break;
       }
       input_left = true;
+      if (!collectors.empty()) flush_lingering(Clock::now());  // a slow source's partial batches
       continue;
     }
     Event event;
@@ -125,12 +126,13 @@ void Task::step() {
 
 void Task::flush_lingering(Clock::time_point now) {
   std::optional<Clock::time_point> next;
-  for (auto& collector : collectors) {
-    const auto& oldest = collector->oldest_pending();
+  for (std::size_t c = 0; c < collectors.size(); ++c) {
+    CollectorBase& collector = *collectors[c];
+    const auto& oldest = collector.oldest_pending();
     if (!oldest) continue;
-    const Clock::time_point due = *oldest + linger;
+    const Clock::time_point due = *oldest + collector_linger[c];
     if (due <= now) {
-      collector->flush();
+      collector.flush();
     } else if (!next || due < *next) {
       next = due;
     }

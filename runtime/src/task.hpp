@@ -49,11 +49,11 @@ class Task {
   std::unique_ptr<Channel> input;
   std::size_t ends_expected = 0;
   std::vector<std::unique_ptr<CollectorBase>> collectors;
+  std::vector<std::chrono::microseconds> collector_linger;  // of the node each one serves
   std::vector<std::unique_ptr<ChannelSender>> senders;
   std::vector<Channel*> outputs;
   InstanceMetrics* head_metrics = nullptr;
-  std::size_t batch_size = 1024;
-  std::chrono::microseconds linger{0};
+  std::size_t batch_size = 1024;  // of the head, for sources
   std::size_t budget = 16;
 
   [[nodiscard]] std::size_t chain() const noexcept { return chain_; }

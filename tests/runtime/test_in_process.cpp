@@ -148,7 +148,7 @@ TEST_CASE("linger flushes partial batches of a slow trickle") {
     int left = 5;
     std::optional<int> next() {
       if (left == 0) return std::nullopt;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      std::this_thread::sleep_for(std::chrono::milliseconds(60));
       return left--;
     }
   };
@@ -165,11 +165,12 @@ TEST_CASE("linger flushes partial batches of a slow trickle") {
                   std::chrono::duration_cast<std::chrono::milliseconds>(sw::Clock::now() - start)
                       .count());
             }),
-            {.parallelism = 1});
+            {.parallelism = 1, .chain = false});  // behind a channel: batches must be flushed
   g.run({.threads = 2});
   REQUIRE(latency_ms.size() == 5);
-  // With a 1000-item batch and no linger every item would wait for the end (~100 ms).
-  CHECK(latency_ms.front() < 80);
+  // With a 1000-item batch and no linger every item would wait for the end (~300 ms); with
+  // a 1 ms linger the first arrives long before the source has produced the rest.
+  CHECK(latency_ms.front() < 200);
 }
 
 TEST_CASE("20 randomised runs (parallelism, batch size, capacity, threads) give one result") {

@@ -3,6 +3,7 @@
 // itself when the node has parallelism 1). Options: NodeOptions.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <utility>
@@ -23,17 +24,23 @@ class ProducerSource final : public SourceBase<produced_t<P>> {
  public:
   ProducerSource(const InstanceContext& ctx, P p) : SourceBase<T>(ctx), p_(std::move(p)) {}
 
+  // Returns after max_items items or about a millisecond, whichever comes first, so that a
+  // slow producer still lets its task flush lingering batches and check for cancellation.
   bool produce(std::size_t max_items) override {
+    const Clock::time_point give_back = Clock::now() + kStepTime;
     for (std::size_t i = 0; i < max_items; ++i) {
       auto next = this->guarded(position_, [&] { return p_.next(); });
       if (!next) return false;
       ++position_;
       this->emit(T(std::move(*next)));
+      if (Clock::now() >= give_back) break;
     }
     return true;
   }
 
  private:
+  static constexpr std::chrono::microseconds kStepTime{1000};
+
   P p_;
   std::uint64_t position_ = 0;
 };
