@@ -7,6 +7,10 @@
 namespace sw::runtime {
 
 namespace {
+// A step also ends after this long, so a slow operator (or a producer that blocks) gives its
+// worker to the other tasks even with only one worker in the arena.
+constexpr Clock::duration kTimeSlice = std::chrono::milliseconds(1);
+
 std::int64_t nanos(Clock::duration d) noexcept {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
 }
@@ -99,7 +103,9 @@ void Task::step() {
         break;
       }
       input_left = true;
-      if (!collectors.empty()) flush_lingering(Clock::now());  // a slow source's partial batches
+      const Clock::time_point now = Clock::now();
+      if (!collectors.empty()) flush_lingering(now);  // a slow source's partial batches
+      if (now - start >= kTimeSlice) break;
       continue;
     }
     Event event;
@@ -116,6 +122,7 @@ void Task::step() {
       break;
     }
     input_left = !input->empty();
+    if (Clock::now() - start >= kTimeSlice) break;
   }
   const Clock::time_point end = Clock::now();
   busy_ns_ += nanos(end - start);
