@@ -139,9 +139,12 @@ class TransformBase : public OperatorInstance, public Input<In> {
   [[nodiscard]] Emitter<Out> emitter() noexcept { return Emitter<Out>(*out_, metrics_.items_out); }
 
   // Under the default stop policy a whole batch can run in one tight loop; the other
-  // policies handle items one by one.
-  [[nodiscard]] bool stops_on_error() const noexcept {
-    return ctx_.errors.kind() == ErrorPolicy::Kind::stop;
+  // policies handle items one by one. Returns true when it handed `batch` to the
+  // item-by-item path (also when `batch_path_ok` is false), leaving nothing for the caller.
+  bool went_item_by_item(BatchPtr<In>& batch, bool batch_path_ok = true) {
+    if (batch_path_ok && ctx_.errors.kind() == ErrorPolicy::Kind::stop) return false;
+    Input<In>::push_items(std::move(batch));
+    return true;
   }
 
   // Runs `loop(i)` (which processes items from index i on and advances i) over a batch of

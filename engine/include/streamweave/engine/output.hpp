@@ -77,14 +77,16 @@ class OutputCollector final : public Input<T>, public CollectorBase {
       append_shared(std::move(item));
       return;
     }
-    if (!batch_edges_.empty()) append_shared(T(item));
-    for (std::size_t i = 0; i + 1 < hash_edges_.size(); ++i) append_hashed(hash_edges_[i], T(item));
+    if (!batch_edges_.empty()) append_shared(std::as_const(item));
+    for (std::size_t i = 0; i + 1 < hash_edges_.size(); ++i) {
+      append_hashed(hash_edges_[i], std::as_const(item));
+    }
     append_hashed(hash_edges_.back(), std::move(item));
   }
 
   void push_ref(const T& item) override {
-    if (!batch_edges_.empty()) append_shared(T(item));
-    for (HashEdge& edge : hash_edges_) append_hashed(edge, T(item));
+    if (!batch_edges_.empty()) append_shared(item);
+    for (HashEdge& edge : hash_edges_) append_hashed(edge, item);
   }
 
   // A whole batch from upstream: passed on as it is when nothing is pending (zero-copy
@@ -143,22 +145,31 @@ class OutputCollector final : public Input<T>, public CollectorBase {
     return pool_->acquire(config_.batch_size);
   }
 
-  void append_shared(T&& item) {
+  // Moves or copies `item` into the shared batch (as Item is an rvalue or a const lvalue).
+  template <class Item>
+  void append_shared(Item&& item) {
     if (!shared_) shared_ = fresh_batch();
-    shared_->items.push_back(std::move(item));
+    shared_->items.push_back(std::forward<Item>(item));
     if (shared_->items.size() >= config_.batch_size) send_shared(std::exchange(shared_, nullptr));
   }
 
   void append_shared_bulk(Batch<T>& from, bool move) {
     for (T& item : from.items) {
-      if (!shared_) shared_ = fresh_batch();
       if (move) {
-        shared_->items.push_back(std::move(item));
+        append_shared(std::move(item));
       } else {
-        shared_->items.push_back(item);
+        append_shared(std::as_const(item));
       }
-      if (shared_->items.size() >= config_.batch_size) send_shared(std::exchange(shared_, nullptr));
     }
+  }
+
+  // Moves or copies `item` into the pending batch of `target` on a hash edge.
+  template <class Item>
+  void append_routed(HashEdge& edge, std::size_t target, Item&& item) {
+    BatchPtr<T>& batch = edge.pending[target];
+    if (!batch) batch = fresh_batch();
+    batch->items.push_back(std::forward<Item>(item));
+    if (batch->items.size() >= config_.batch_size) send_one(edge.sender, target, std::move(batch));
   }
 
   void scatter(HashEdge& edge, Batch<T>& from, bool move) {
@@ -166,25 +177,18 @@ class OutputCollector final : public Input<T>, public CollectorBase {
     if (targets_.size() < n) targets_.resize(n);
     edge.router->route(from.items.data(), n, edge.pending.size(), targets_.data());
     for (std::size_t i = 0; i < n; ++i) {
-      const std::uint32_t target = targets_[i];
-      BatchPtr<T>& batch = edge.pending[target];
-      if (!batch) batch = fresh_batch();
       if (move) {
-        batch->items.push_back(std::move(from.items[i]));
+        append_routed(edge, targets_[i], std::move(from.items[i]));
       } else {
-        batch->items.push_back(from.items[i]);
+        append_routed(edge, targets_[i], std::as_const(from.items[i]));
       }
-      if (batch->items.size() >= config_.batch_size)
-        send_one(edge.sender, target, std::move(batch));
     }
   }
 
-  void append_hashed(HashEdge& edge, T&& item) {
+  template <class Item>
+  void append_hashed(HashEdge& edge, Item&& item) {
     const std::size_t target = edge.router->route(item, edge.pending.size());
-    BatchPtr<T>& batch = edge.pending[target];
-    if (!batch) batch = fresh_batch();
-    batch->items.push_back(std::move(item));
-    if (batch->items.size() >= config_.batch_size) send_one(edge.sender, target, std::move(batch));
+    append_routed(edge, target, std::forward<Item>(item));
   }
 
   void send_shared(BatchPtr<T> batch) {

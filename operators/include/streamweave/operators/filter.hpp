@@ -19,10 +19,7 @@ class Kernel<op::filter, T, F> final : public TransformBase<T, T> {
   Kernel(const InstanceContext& ctx, F pred) : TransformBase<T, T>(ctx), pred_(std::move(pred)) {}
 
   void push_items(BatchPtr<T> batch) override {
-    if (!this->stops_on_error() || !batch->unique()) {
-      Input<T>::push_items(std::move(batch));
-      return;
-    }
+    if (this->went_item_by_item(batch, /*batch_path_ok=*/batch->unique())) return;
     std::vector<T>& items = batch->items;
     const std::size_t n = items.size();
     std::size_t kept = 0;

@@ -21,10 +21,7 @@ class Kernel<op::map, In, Out, F> final : public TransformBase<In, Out> {
       : TransformBase<In, Out>(ctx), f_(std::move(f)), pool_(&make_pool<Out>(ctx)) {}
 
   void push_items(BatchPtr<In> batch) override {
-    if (!this->stops_on_error()) {
-      Input<In>::push_items(std::move(batch));
-      return;
-    }
+    if (this->went_item_by_item(batch)) return;
     std::vector<In>& items = batch->items;
     const std::size_t n = items.size();
     if constexpr (std::same_as<In, Out>) {
