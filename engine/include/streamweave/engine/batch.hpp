@@ -103,7 +103,16 @@ class BatchPoolBase {
  private:
   template <class Drop>
   void take_remote(Drop& drop) noexcept {
-    BatchBase* node = remote_.exchange(nullptr, std::memory_order_acquire);
+    BatchBase* newest = remote_.exchange(nullptr, std::memory_order_acquire);
+    // Reverse the stack so that pushing each onto the front of free_ leaves the most recently
+    // released batch first: it is the one most likely still in a cache.
+    BatchBase* node = nullptr;
+    while (newest != nullptr) {
+      BatchBase* older = newest->remote_next_;
+      newest->remote_next_ = node;
+      node = newest;
+      newest = older;
+    }
     while (node != nullptr) {
       BatchBase* next = node->remote_next_;
       if (free_.size() < max_retained_) {
