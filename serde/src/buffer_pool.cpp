@@ -1,0 +1,314 @@
+#include "streamweave/serde/buffer_pool.hpp"
+
+#include <bit>
+#include <charconv>
+#include <cstdlib>
+#include <memory>
+#include <new>
+#include <stdexcept>
+#include <string>
+#include <unordered_set>
+#include <utility>
+
+namespace sw {
+
+namespace {
+
+// The bytes of a buffer start this far into its allocation, aligned for any scalar.
+constexpr std::size_t kHeaderBytes = (sizeof(PooledBuffer) + alignof(std::max_align_t) - 1) /
+                                     alignof(std::max_align_t) * alignof(std::max_align_t);
+
+// Pools alive now, by id: a thread cache returns its buffers at thread exit only to a pool
+// still alive. Never destroyed, because threads may exit after static destructors ran.
+struct Registry {
+  std::mutex mutex;
+  std::unordered_set<std::uint64_t> live;
+  std::uint64_t next_id = 1;
+};
+Registry& registry() {
+  static Registry& r = *std::make_unique<Registry>().release();
+  return r;
+}
+
+std::size_t parse_env(const char* name, std::size_t fallback) {
+  const char* text = std::getenv(name);
+  if (text == nullptr) return fallback;
+  const std::string_view s(text);
+  std::size_t value = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+  if (ec != std::errc() || end != s.data() + s.size() || value == 0) {
+    throw std::invalid_argument(std::string(name) + "='" + text + "' is not a positive integer");
+  }
+  return value;
+}
+
+}  // namespace
+
+BufferPoolOptions BufferPoolOptions::from_env() {
+  return from_env(BufferPoolOptions{});
+}
+
+BufferPoolOptions BufferPoolOptions::from_env(BufferPoolOptions o) {
+  o.min_class_bytes = parse_env("STREAMWEAVE_BUFFER_POOL_MIN_CLASS_BYTES", o.min_class_bytes);
+  o.max_class_bytes = parse_env("STREAMWEAVE_BUFFER_POOL_MAX_CLASS_BYTES", o.max_class_bytes);
+  o.buffers_per_class = parse_env("STREAMWEAVE_BUFFER_POOL_BUFFERS_PER_CLASS", o.buffers_per_class);
+  o.thread_cache_buffers =
+      parse_env("STREAMWEAVE_BUFFER_POOL_THREAD_CACHE_BUFFERS", o.thread_cache_buffers);
+  o.max_retained_bytes =
+      parse_env("STREAMWEAVE_BUFFER_POOL_MAX_RETAINED_BYTES", o.max_retained_bytes);
+  o.initial_capacity = parse_env("STREAMWEAVE_BUFFER_POOL_INITIAL_CAPACITY", o.initial_capacity);
+  return o;
+}
+
+void BufferPoolOptions::validate() const {
+  if (!std::has_single_bit(min_class_bytes) || min_class_bytes < 16) {
+    throw std::invalid_argument("buffer pool: min_class_bytes (" + std::to_string(min_class_bytes) +
+                                ") must be a power of two of at least 16");
+  }
+  if (!std::has_single_bit(max_class_bytes) || max_class_bytes < min_class_bytes) {
+    throw std::invalid_argument("buffer pool: max_class_bytes (" + std::to_string(max_class_bytes) +
+                                ") must be a power of two, at least min_class_bytes");
+  }
+  if (std::countr_zero(max_class_bytes) - std::countr_zero(min_class_bytes) >= 32) {
+    throw std::invalid_argument("buffer pool: more than 32 size classes");
+  }
+  if (initial_capacity == 0) throw std::invalid_argument("buffer pool: initial_capacity is 0");
+}
+
+// Each thread's cached buffers, per pool it used.
+struct BufferPoolThreadCache {
+  struct Entry {
+    BufferPool* pool;
+    std::uint64_t id;
+    std::uint64_t trim_epoch;
+    std::vector<BufferPool::FreeList> lists;  // by size class
+  };
+
+  ~BufferPoolThreadCache() {
+    Registry& r = registry();
+    std::lock_guard lock(r.mutex);
+    for (Entry& entry : entries) {
+      const bool live = r.live.contains(entry.id);
+      for (BufferPool::FreeList& list : entry.lists) {
+        while (!list.empty()) {
+          PooledBuffer& buffer = list.front();
+          list.pop_front();
+          if (live) {
+            entry.pool->unretain(buffer.capacity());
+            entry.pool->keep_shared(&buffer);
+          } else {
+            BufferPool::destroy(&buffer);
+          }
+        }
+      }
+    }
+  }
+
+  // The entry of `pool`, which is alive (the caller is inside one of its member functions).
+  Entry& of(BufferPool& pool) {
+    for (Entry& entry : entries) {
+      if (entry.id == pool.id_) {
+        const std::uint64_t epoch = pool.trim_epoch_.load(std::memory_order_relaxed);
+        if (entry.trim_epoch != epoch) {
+          drop_all(entry);
+          entry.trim_epoch = epoch;
+        }
+        return entry;
+      }
+    }
+    forget_dead_pools();
+    return entries.emplace_back(Entry{&pool, pool.id_,
+                                      pool.trim_epoch_.load(std::memory_order_relaxed),
+                                      std::vector<BufferPool::FreeList>(pool.classes_)});
+  }
+
+  static void drop_all(Entry& entry) noexcept {
+    for (BufferPool::FreeList& list : entry.lists) {
+      while (!list.empty()) {
+        PooledBuffer& buffer = list.front();
+        list.pop_front();
+        entry.pool->unretain(buffer.capacity());
+        BufferPool::destroy(&buffer);
+      }
+    }
+  }
+
+  // Frees the buffers cached for pools destroyed since.
+  void forget_dead_pools() {
+    Registry& r = registry();
+    std::lock_guard lock(r.mutex);
+    std::erase_if(entries, [&r](Entry& entry) {
+      if (r.live.contains(entry.id)) return false;
+      for (BufferPool::FreeList& list : entry.lists) {
+        list.clear_and_dispose([](PooledBuffer* b) { BufferPool::destroy(b); });
+      }
+      return true;
+    });
+  }
+
+  std::vector<Entry> entries;
+};
+
+namespace {
+thread_local BufferPoolThreadCache tl_cache;
+}  // namespace
+
+void PooledBuffer::dispose() noexcept {
+  pool_->release(this);
+}
+
+BufferPool::BufferPool(BufferPoolOptions options)
+    : options_((options.validate(), options)),
+      id_([] {
+        Registry& r = registry();
+        std::lock_guard lock(r.mutex);
+        const std::uint64_t id = r.next_id++;
+        r.live.insert(id);
+        return id;
+      }()),
+      classes_(static_cast<std::uint32_t>(std::countr_zero(options_.max_class_bytes) -
+                                          std::countr_zero(options_.min_class_bytes) + 1)),
+      shared_(classes_) {}
+
+BufferPool::~BufferPool() {
+  {
+    Registry& r = registry();
+    std::lock_guard lock(r.mutex);
+    r.live.erase(id_);
+  }
+  for (SharedClass& c : shared_) c.free.clear_and_dispose([](PooledBuffer* b) { destroy(b); });
+}
+
+BufferPool& BufferPool::global() {
+  static BufferPool& pool = *std::make_unique<BufferPool>(BufferPoolOptions::from_env()).release();
+  return pool;
+}
+
+std::uint32_t BufferPool::class_of(std::size_t bytes) const noexcept {
+  if (bytes <= options_.min_class_bytes) return 0;
+  return static_cast<std::uint32_t>(std::bit_width(bytes - 1) -
+                                    std::countr_zero(options_.min_class_bytes));
+}
+
+PooledBuffer* BufferPool::allocate(std::uint32_t size_class, std::size_t capacity) {
+  void* memory = ::operator new(kHeaderBytes + capacity);
+  auto* data = static_cast<std::byte*>(memory) + kHeaderBytes;
+  return ::new (memory) PooledBuffer(*this, size_class, data, capacity);
+}
+
+void BufferPool::destroy(PooledBuffer* buffer) noexcept {
+  buffer->~PooledBuffer();
+  ::operator delete(static_cast<void*>(buffer));
+}
+
+PooledBuffer* BufferPool::acquire(std::size_t min_capacity) {
+  acquired_.fetch_add(1, std::memory_order_relaxed);
+  if (min_capacity > options_.max_class_bytes) {
+    PooledBuffer* buffer = allocate(PooledBuffer::kOversize, min_capacity);
+    oversize_.fetch_add(1, std::memory_order_relaxed);
+    outstanding_.fetch_add(min_capacity, std::memory_order_relaxed);
+    return buffer;
+  }
+  const std::uint32_t c = class_of(min_capacity);
+  const std::size_t bytes = class_bytes(c);
+  outstanding_.fetch_add(bytes, std::memory_order_relaxed);
+  FreeList& local = tl_cache.of(*this).lists[c];
+  PooledBuffer* buffer = nullptr;
+  if (!local.empty()) {
+    buffer = &local.front();
+    local.pop_front();
+  } else {
+    SharedClass& shared = shared_[c];
+    std::lock_guard lock(shared.mutex);
+    if (!shared.free.empty()) {
+      buffer = &shared.free.front();
+      shared.free.pop_front();
+    }
+  }
+  if (buffer != nullptr) {
+    unretain(bytes);
+    reused_.fetch_add(1, std::memory_order_relaxed);
+    return buffer;
+  }
+  created_.fetch_add(1, std::memory_order_relaxed);
+  return allocate(c, bytes);
+}
+
+bool BufferPool::reserve_retained(std::size_t bytes) noexcept {
+  std::size_t now = retained_.load(std::memory_order_relaxed);
+  do {
+    if (now + bytes > options_.max_retained_bytes) return false;
+  } while (!retained_.compare_exchange_weak(now, now + bytes, std::memory_order_relaxed));
+  std::size_t high = retained_high_water_.load(std::memory_order_relaxed);
+  while (now + bytes > high && !retained_high_water_.compare_exchange_weak(
+                                   high, now + bytes, std::memory_order_relaxed)) {
+  }
+  return true;
+}
+
+void BufferPool::release(PooledBuffer* buffer) noexcept {
+  outstanding_.fetch_sub(buffer->capacity(), std::memory_order_relaxed);
+  if (buffer->size_class() == PooledBuffer::kOversize) {
+    destroy(buffer);
+    return;
+  }
+  FreeList* local = nullptr;
+  try {
+    local = &tl_cache.of(*this).lists[buffer->size_class()];
+  } catch (...) {
+    // No memory for this thread's cache entry: the shared list still takes the buffer.
+  }
+  if (local != nullptr && local->size() < options_.thread_cache_buffers &&
+      reserve_retained(buffer->capacity())) {
+    local->push_front(*buffer);
+    return;
+  }
+  keep_shared(buffer);
+}
+
+void BufferPool::keep_shared(PooledBuffer* buffer) noexcept {
+  SharedClass& shared = shared_[buffer->size_class()];
+  {
+    std::lock_guard lock(shared.mutex);
+    if (shared.free.size() < options_.buffers_per_class && reserve_retained(buffer->capacity())) {
+      shared.free.push_front(*buffer);
+      return;
+    }
+  }
+  dropped_.fetch_add(1, std::memory_order_relaxed);
+  destroy(buffer);
+}
+
+void BufferPool::trim() noexcept {
+  trim_epoch_.fetch_add(1, std::memory_order_relaxed);
+  for (SharedClass& c : shared_) {
+    FreeList doomed;
+    {
+      std::lock_guard lock(c.mutex);
+      doomed.swap(c.free);
+    }
+    doomed.clear_and_dispose([this](PooledBuffer* b) {
+      unretain(b->capacity());
+      destroy(b);
+    });
+  }
+  try {
+    (void)tl_cache.of(*this);  // the epoch moved: this thread's cache is emptied now
+  } catch (...) {
+  }
+}
+
+BufferPoolStats BufferPool::stats() const noexcept {
+  BufferPoolStats s;
+  s.acquired = acquired_.load(std::memory_order_relaxed);
+  s.reused = reused_.load(std::memory_order_relaxed);
+  s.created = created_.load(std::memory_order_relaxed);
+  s.oversize = oversize_.load(std::memory_order_relaxed);
+  s.dropped = dropped_.load(std::memory_order_relaxed);
+  s.retained_bytes = retained_.load(std::memory_order_relaxed);
+  s.retained_high_water = retained_high_water_.load(std::memory_order_relaxed);
+  s.outstanding_bytes = outstanding_.load(std::memory_order_relaxed);
+  return s;
+}
+
+}  // namespace sw
