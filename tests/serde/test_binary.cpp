@@ -230,3 +230,36 @@ TEST_CASE("Corrupt input names the type and the byte offset", "[serde][binary]")
   sw::encode(two, std::int32_t{2});
   REQUIRE_THROWS_WITH(sw::decode<std::int32_t>(two.freeze()), Catch::Contains("4 bytes left over"));
 }
+
+namespace test_types {
+struct Tagged {
+  sw::Str url;
+  sw::Symbol channel;
+  sw::Bytes blob;
+  std::vector<sw::Str> words;
+  bool operator==(const Tagged&) const = default;
+};
+}  // namespace test_types
+
+TEST_CASE("Str and Bytes decode as slices of the input; Symbol is interned again",
+          "[serde][binary]") {
+  const Tagged t{sw::Str("https://example.com/item?id=42"),
+                 sw::Symbol("Google"),
+                 sw::Bytes::copy_of(std::string_view("\x01\x02\x03", 3)),
+                 {sw::Str("a"), sw::Str("bc"), sw::Str("")}};
+  const sw::Bytes wire = sw::encode(t);
+  const Tagged back = sw::decode<Tagged>(wire);
+  REQUIRE(back == t);
+  const auto* begin = reinterpret_cast<const char*>(wire.data());
+  const auto* end = begin + wire.size();
+  REQUIRE(back.url.view().data() >= begin);
+  REQUIRE(back.url.view().data() < end);  // zero-copy: points into the frame
+  REQUIRE(back.words[1].view().data() >= begin);
+  REQUIRE(back.blob.owner() == wire.owner());
+  REQUIRE(back.channel == sw::Symbol("Google"));  // the same interned entry
+  REQUIRE(back.channel.view().data() == sw::Symbol("Google").view().data());
+  for (std::size_t cut = 0; cut < wire.size(); ++cut) {
+    REQUIRE_THROWS_AS(sw::decode<Tagged>(sw::Bytes::copy_of(wire.slice(0, cut).span())),
+                      sw::DecodeError);
+  }
+}

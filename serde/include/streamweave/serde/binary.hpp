@@ -36,6 +36,8 @@
 
 #include "streamweave/serde/bytes.hpp"
 #include "streamweave/serde/decode_error.hpp"
+#include "streamweave/serde/str.hpp"
+#include "streamweave/serde/symbol.hpp"
 #include "streamweave/serde/type_name.hpp"
 
 namespace sw {
@@ -178,6 +180,37 @@ class BinaryReader {
   const std::byte* at_;
   const std::byte* end_;
 };
+
+// Bytes, Str and Symbol are encoded as strings. Bytes and Str decode as slices of the input
+// (no copy, no allocation); a Symbol is interned again from the text.
+inline void sw_encode(BinaryWriter& w, const Bytes& b) {
+  w.write_varint(b.size());
+  w.write_bytes(b.data(), b.size());
+}
+inline void sw_decode(BinaryReader& r, Bytes& b) {
+  const std::size_t n = r.read_length<Bytes>(1);
+  const std::size_t start = r.offset();
+  (void)r.take<Bytes>(n);
+  b = r.input().slice(start, start + n);
+}
+inline void sw_encode(BinaryWriter& w, const Str& s) {
+  sw_encode(w, s.bytes());
+}
+inline void sw_decode(BinaryReader& r, Str& s) {
+  const std::size_t n = r.read_length<Str>(1);
+  const std::size_t start = r.offset();
+  (void)r.take<Str>(n);
+  s = Str(r.input().slice(start, start + n));
+}
+inline void sw_encode(BinaryWriter& w, const Symbol& s) {
+  w.write_varint(s.size());
+  w.write_bytes(s.view().data(), s.size());
+}
+inline void sw_decode(BinaryReader& r, Symbol& s) {
+  const std::size_t n = r.read_length<Symbol>(1);
+  const std::byte* at = r.take<Symbol>(n);
+  s = Symbol(std::string_view(reinterpret_cast<const char*>(at), n));
+}
 
 namespace detail {
 
