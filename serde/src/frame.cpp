@@ -1,0 +1,182 @@
+#include "streamweave/serde/frame.hpp"
+
+#include <fmt/format.h>
+
+#include <bit>
+#include <cstring>
+
+#include "streamweave/serde/hash.hpp"
+
+namespace sw {
+
+namespace {
+
+constexpr std::size_t kChecksumOffset = 36;
+
+template <class T>
+T load(const std::byte* at) noexcept {
+  if constexpr (std::endian::native == std::endian::little) {
+    T value;
+    std::memcpy(&value, at, sizeof(T));
+    return value;
+  } else {
+    T value = 0;
+    for (std::size_t i = 0; i < sizeof(T); ++i) value |= static_cast<T>(at[i]) << (8 * i);
+    return value;
+  }
+}
+template <class T>
+void store(std::byte* at, T value) noexcept {
+  if constexpr (std::endian::native == std::endian::little) {
+    std::memcpy(at, &value, sizeof(T));
+  } else {
+    for (std::size_t i = 0; i < sizeof(T); ++i) at[i] = static_cast<std::byte>(value >> (8 * i));
+  }
+}
+
+std::string where(const FrameHeader& h) {
+  return fmt::format("frame {} of edge {} (instance {} -> {})", h.sequence, h.edge,
+                     h.source_instance, h.target_instance);
+}
+
+[[noreturn]] void fail(std::size_t offset, const std::string& message) {
+  throw FrameError("frame", offset, message);
+}
+
+}  // namespace
+
+std::uint32_t frame_checksum(std::span<const std::byte> bytes, std::uint32_t seed) noexcept {
+  // Four independent lanes of multiply-xor over 8-byte words keep the multiplier busy;
+  // each step is a bijection of the lane, so a changed word always changes its lane.
+  constexpr std::uint64_t kPrime = 0x9E3779B97F4A7C15ULL;
+  std::uint64_t lanes[4] = {seed ^ 0x243F6A8885A308D3ULL, 0x13198A2E03707344ULL,
+                            0xA4093822299F31D0ULL, 0x082EFA98EC4E6C89ULL};
+  const std::byte* at = bytes.data();
+  std::size_t left = bytes.size();
+  while (left >= 32) {
+    for (int l = 0; l < 4; ++l) {
+      lanes[l] = std::rotl((lanes[l] ^ load<std::uint64_t>(at + 8 * l)) * kPrime, 31);
+    }
+    at += 32;
+    left -= 32;
+  }
+  int lane = 0;
+  while (left >= 8) {
+    lanes[lane] = std::rotl((lanes[lane] ^ load<std::uint64_t>(at)) * kPrime, 31);
+    lane = (lane + 1) & 3;
+    at += 8;
+    left -= 8;
+  }
+  std::uint64_t tail = 0;
+  for (std::size_t i = 0; i < left; ++i) tail |= static_cast<std::uint64_t>(at[i]) << (8 * i);
+  lanes[lane] = std::rotl((lanes[lane] ^ tail ^ (std::uint64_t{left} << 56)) * kPrime, 31);
+  std::uint64_t h = bytes.size();
+  for (std::uint64_t l : lanes) h = mix64(h ^ l) * kPrime;
+  h = mix64(h);
+  return static_cast<std::uint32_t>(h ^ (h >> 32));
+}
+
+namespace detail {
+
+void seal_frame(BytesMut& frame, FrameHeader header) {
+  header.payload_bytes = static_cast<std::uint32_t>(frame.size() - kFrameHeaderBytes);
+  std::byte raw[kFrameHeaderBytes] = {};
+  store(raw + 0, kFrameMagic);
+  store(raw + 4, header.version);
+  store(raw + 6, std::uint16_t{0});
+  store(raw + 8, header.edge);
+  store(raw + 12, header.source_instance);
+  store(raw + 16, header.target_instance);
+  store(raw + 20, header.items);
+  store(raw + 24, header.sequence);
+  store(raw + 32, header.payload_bytes);
+  store(raw + 36, std::uint32_t{0});
+  store(raw + 40, header.fingerprint);
+  frame.overwrite(0, raw, kFrameHeaderBytes);
+  const std::uint32_t header_sum = frame_checksum({raw, kFrameHeaderBytes});
+  const std::uint32_t sum =
+      frame_checksum({frame.data() + kFrameHeaderBytes, header.payload_bytes}, header_sum);
+  store(raw + kChecksumOffset, sum);
+  frame.overwrite(kChecksumOffset, raw + kChecksumOffset, 4);
+}
+
+void throw_item_too_large(const FrameHeader& header, std::size_t item_bytes,
+                          const FrameLimits& limits) {
+  throw FrameError("frame", 0,
+                   fmt::format("{}: one item encodes to {} bytes, over the maximum frame size of "
+                               "{} bytes (FrameLimits::max_frame_bytes)",
+                               where(header), item_bytes, limits.max_frame_bytes));
+}
+
+void throw_fingerprint_mismatch(const FrameHeader& header, std::uint64_t expected,
+                                std::string_view expected_layout) {
+  throw FrameError(
+      "frame", 40,
+      fmt::format("{}: carries {}, this edge expects {} ({:#018x}); were the ranks built "
+                  "from different code?",
+                  where(header), CodecRegistry::global().describe(header.fingerprint),
+                  expected_layout, expected));
+}
+
+void throw_count_mismatch(const FrameHeader& header, std::size_t decoded, std::size_t trailing,
+                          std::size_t offset) {
+  throw FrameError("frame", offset,
+                   fmt::format("{}: header says {} items; payload ends after {} with {} bytes "
+                               "left over",
+                               where(header), header.items, decoded, trailing));
+}
+
+}  // namespace detail
+
+Frame parse_frame(const Bytes& bytes, const FrameLimits& limits) {
+  const std::size_t size = bytes.size();
+  if (size < kFrameHeaderBytes) {
+    fail(size,
+         fmt::format("{} bytes, shorter than the {}-byte frame header", size, kFrameHeaderBytes));
+  }
+  if (size > limits.max_frame_bytes) {
+    fail(0, fmt::format("{} bytes, over the maximum frame size of {} bytes", size,
+                        limits.max_frame_bytes));
+  }
+  const std::byte* raw = bytes.data();
+  if (const auto magic = load<std::uint32_t>(raw); magic != kFrameMagic) {
+    fail(0, fmt::format("bad magic {:#010x} (expected {:#010x}): not a StreamWeave frame", magic,
+                        kFrameMagic));
+  }
+  Frame frame;
+  FrameHeader& h = frame.header;
+  h.version = load<std::uint16_t>(raw + 4);
+  h.edge = load<std::uint32_t>(raw + 8);
+  h.source_instance = load<std::uint32_t>(raw + 12);
+  h.target_instance = load<std::uint32_t>(raw + 16);
+  h.items = load<std::uint32_t>(raw + 20);
+  h.sequence = load<std::uint64_t>(raw + 24);
+  h.payload_bytes = load<std::uint32_t>(raw + 32);
+  h.checksum = load<std::uint32_t>(raw + kChecksumOffset);
+  h.fingerprint = load<std::uint64_t>(raw + 40);
+  if (h.version != kFrameVersion) {
+    fail(4, fmt::format("{}: version {} (this build reads version {})", where(h), h.version,
+                        kFrameVersion));
+  }
+  if (const auto flags = load<std::uint16_t>(raw + 6); flags != 0) {
+    fail(6, fmt::format("{}: unknown flags {:#06x}", where(h), flags));
+  }
+  if (h.payload_bytes != size - kFrameHeaderBytes) {
+    fail(32, fmt::format("{}: header says {} payload bytes, the frame holds {}", where(h),
+                         h.payload_bytes, size - kFrameHeaderBytes));
+  }
+  std::byte header_copy[kFrameHeaderBytes];
+  std::memcpy(header_copy, raw, kFrameHeaderBytes);
+  store(header_copy + kChecksumOffset, std::uint32_t{0});
+  const std::uint32_t sum = frame_checksum({raw + kFrameHeaderBytes, h.payload_bytes},
+                                           frame_checksum({header_copy, kFrameHeaderBytes}));
+  if (sum != h.checksum) {
+    fail(kChecksumOffset, fmt::format("{}: checksum {:#010x} does not match the content "
+                                      "({:#010x}): corrupted in transit",
+                                      where(h), h.checksum, sum));
+  }
+  frame.payload = bytes.slice(kFrameHeaderBytes, size);
+  return frame;
+}
+
+}  // namespace sw

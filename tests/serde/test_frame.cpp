@@ -1,0 +1,180 @@
+#include <catch2/catch.hpp>
+#include <random>
+#include <streamweave/serde/frame.hpp>
+#include <string>
+#include <vector>
+
+namespace frames {
+struct Bid {
+  std::uint64_t auction = 0;
+  std::int64_t price = 0;
+  sw::Str url;
+  bool operator==(const Bid&) const = default;
+};
+struct Other {
+  std::int64_t price = 0;
+  std::uint64_t auction = 0;
+  sw::Str url;
+};
+
+std::vector<Bid> bids(std::size_t n) {
+  std::vector<Bid> out;
+  for (std::size_t i = 0; i < n; ++i) {
+    out.push_back(Bid{i, static_cast<std::int64_t>(i * 7),
+                      sw::Str("https://example.com/item?id=" + std::to_string(i))});
+  }
+  return out;
+}
+
+sw::FrameHeader header() {
+  sw::FrameHeader h;
+  h.edge = 3;
+  h.source_instance = 1;
+  h.target_instance = 2;
+  h.sequence = 100;
+  return h;
+}
+
+std::vector<std::byte> raw(const sw::Bytes& b) {
+  return {b.data(), b.data() + b.size()};
+}
+}  // namespace frames
+
+using namespace frames;
+
+TEST_CASE("A batch round-trips through one frame", "[serde][frame]") {
+  const std::vector<Bid> in = bids(100);
+  std::vector<sw::Bytes> out;
+  REQUIRE(sw::encode_frames<Bid>(in, header(), out) == 101);
+  REQUIRE(out.size() == 1);
+  const sw::Frame f = sw::parse_frame(out[0]);
+  REQUIRE(f.header.edge == 3);
+  REQUIRE(f.header.source_instance == 1);
+  REQUIRE(f.header.target_instance == 2);
+  REQUIRE(f.header.sequence == 100);
+  REQUIRE(f.header.items == 100);
+  REQUIRE(f.header.payload_bytes == out[0].size() - sw::kFrameHeaderBytes);
+  REQUIRE(f.header.fingerprint == sw::type_fingerprint<Bid>());
+  std::vector<Bid> back;
+  sw::decode_frame(f, back);
+  REQUIRE(back == in);
+  REQUIRE(back[5].url.bytes().owner() == out[0].owner());  // strings are slices of the frame
+}
+
+TEST_CASE("A large batch is split over several frames, in order", "[serde][frame]") {
+  const std::vector<Bid> in = bids(1000);
+  sw::FrameLimits limits;
+  limits.target_payload_bytes = 4096;
+  std::vector<sw::Bytes> out;
+  const std::uint64_t next = sw::encode_frames<Bid>(in, header(), out, limits);
+  REQUIRE(out.size() > 5);
+  REQUIRE(next == 100 + out.size());
+  std::vector<Bid> back;
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const sw::Frame f = sw::parse_frame(out[i], limits);
+    REQUIRE(f.header.sequence == 100 + i);
+    REQUIRE(f.header.payload_bytes < 4096 + 100);
+    sw::decode_frame(f, back);
+  }
+  REQUIRE(back == in);
+
+  std::vector<sw::Bytes> empty;
+  REQUIRE(sw::encode_frames<Bid>({}, header(), empty) == 101);
+  REQUIRE(empty.size() == 1);  // an empty batch is one frame of 0 items
+  REQUIRE(sw::parse_frame(empty[0]).header.items == 0);
+}
+
+TEST_CASE("Frames over the size limit are refused on both sides", "[serde][frame]") {
+  sw::FrameLimits limits;
+  limits.max_frame_bytes = 1024;
+  limits.target_payload_bytes = 512;
+  std::vector<Bid> in = bids(3);
+  in[1].url = sw::Str(std::string(2000, 'x'));
+  std::vector<sw::Bytes> out;
+  REQUIRE_THROWS_WITH(sw::encode_frames<Bid>(in, header(), out, limits),
+                      Catch::Contains("frame 101 of edge 3") &&
+                          Catch::Contains("over the maximum frame size of 1024 bytes"));
+
+  std::vector<sw::Bytes> big;
+  sw::encode_frames<Bid>(bids(200), header(), big);
+  REQUIRE_THROWS_WITH(sw::parse_frame(big[0], limits),
+                      Catch::Contains("over the maximum frame size of 1024 bytes"));
+}
+
+TEST_CASE("Every header field is checked, naming edge, field and offset", "[serde][frame]") {
+  std::vector<sw::Bytes> out;
+  sw::encode_frames<Bid>(bids(10), header(), out);
+  const std::vector<std::byte> good = raw(out[0]);
+  auto with = [&good](std::size_t at, std::byte value) {
+    std::vector<std::byte> bad = good;
+    bad[at] = value;
+    return sw::Bytes::copy_of(bad);
+  };
+  auto offset_of = [](const sw::Bytes& b) -> std::size_t {
+    try {
+      (void)sw::parse_frame(b);
+    } catch (const sw::FrameError& e) {
+      return e.offset();
+    }
+    return 9999;
+  };
+  REQUIRE_THROWS_WITH(sw::parse_frame(with(0, std::byte{'X'})), Catch::Contains("bad magic"));
+  REQUIRE(offset_of(with(4, std::byte{9})) == 4);
+  REQUIRE_THROWS_WITH(sw::parse_frame(with(4, std::byte{9})),
+                      Catch::Contains("frame 100 of edge 3 (instance 1 -> 2): version 9"));
+  REQUIRE(offset_of(with(6, std::byte{1})) == 6);
+  REQUIRE(offset_of(with(32, std::byte{0xff})) == 32);  // payload length
+  // Fields covered only by the checksum: edge, instances, count, sequence, fingerprint.
+  for (std::size_t at : {8u, 12u, 16u, 20u, 24u, 40u}) {
+    REQUIRE(offset_of(with(at, good[at] ^ std::byte{1})) == 36);
+  }
+  REQUIRE_THROWS_WITH(sw::parse_frame(sw::Bytes::copy_of(std::span(good).first(20))),
+                      Catch::Contains("shorter than the 48-byte frame header"));
+}
+
+TEST_CASE("Any flipped bit and any truncation is detected, never decoded", "[serde][frame]") {
+  std::vector<sw::Bytes> out;
+  sw::encode_frames<Bid>(bids(20), header(), out);
+  const std::vector<std::byte> good = raw(out[0]);
+  std::mt19937 rng(11);
+  for (std::size_t at = 0; at < good.size(); ++at) {
+    std::vector<std::byte> bad = good;
+    bad[at] ^= static_cast<std::byte>(1u << (rng() % 8));
+    REQUIRE_THROWS_AS(sw::parse_frame(sw::Bytes::copy_of(bad)), sw::FrameError);
+  }
+  for (std::size_t cut = 0; cut < good.size(); ++cut) {
+    REQUIRE_THROWS_AS(sw::parse_frame(sw::Bytes::copy_of(std::span(good).first(cut))),
+                      sw::FrameError);
+  }
+}
+
+TEST_CASE("A frame of another type is refused by name", "[serde][frame]") {
+  sw::CodecRegistry::global().add<Bid>("test-bid", 1);
+  std::vector<sw::Bytes> out;
+  sw::encode_frames<Bid>(bids(3), header(), out);
+  std::vector<Other> wrong;
+  REQUIRE_THROWS_WITH(sw::decode_frame(sw::parse_frame(out[0]), wrong),
+                      Catch::Contains("carries 'test-bid' v1 (frames::Bid{u64,i64,str})") &&
+                          Catch::Contains("expects frames::Other{i64,u64,str}"));
+  REQUIRE(wrong.empty());
+}
+
+TEST_CASE("A count that disagrees with the payload is an error", "[serde][frame]") {
+  // Frames built by hand: valid header and checksum, inconsistent content.
+  auto frame_with = [](std::uint32_t claimed, std::size_t actual) {
+    sw::BytesMut m;
+    (void)m.extend(sw::kFrameHeaderBytes);
+    for (std::size_t i = 0; i < actual; ++i) sw::encode(m, std::int32_t{7});
+    sw::FrameHeader h = header();
+    h.items = claimed;
+    h.fingerprint = sw::type_fingerprint<std::int32_t>();
+    sw::detail::seal_frame(m, h);
+    return m.freeze();
+  };
+  std::vector<std::int32_t> out;
+  REQUIRE_THROWS_WITH(sw::decode_frame(sw::parse_frame(frame_with(3, 5)), out),
+                      Catch::Contains("header says 3 items; payload ends after 3 with 8 bytes"));
+  REQUIRE_THROWS_WITH(sw::decode_frame(sw::parse_frame(frame_with(4000000000u, 2)), out),
+                      Catch::Contains("header says 4000000000 items"));
+  REQUIRE(sw::parse_frame(frame_with(5, 5)).header.items == 5);
+}
