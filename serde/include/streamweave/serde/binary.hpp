@@ -42,6 +42,12 @@
 
 namespace sw {
 
+// Set to true for a type described with Boost.Describe to make JSON its wire format (the
+// fallback codec), e.g. for a class that is not an aggregate. Needs serde/json.hpp included
+// where the type is encoded.
+template <class T>
+inline constexpr bool kJsonWireFormat = false;
+
 class BinaryWriter {
  public:
   explicit BinaryWriter(BytesMut& out) noexcept : out_(&out) {}
@@ -282,7 +288,9 @@ constexpr bool variant_codable(std::variant<Ts...>*) noexcept {
 
 template <class T>
 constexpr bool codable() noexcept {
-  if constexpr (adl::HasEncode<T> && adl::HasDecode<T>) {
+  if constexpr (kJsonWireFormat<T>) {
+    return true;
+  } else if constexpr (adl::HasEncode<T> && adl::HasDecode<T>) {
     return true;
   } else if constexpr (std::is_arithmetic_v<T> || std::is_enum_v<T>) {
     return true;
@@ -315,7 +323,9 @@ constexpr std::size_t min_fields_bytes(std::index_sequence<I...>) noexcept {
 }
 template <class T>
 constexpr std::size_t min_wire_bytes() noexcept {
-  if constexpr (adl::HasEncode<T>) {
+  if constexpr (kJsonWireFormat<T>) {
+    return 1;
+  } else if constexpr (adl::HasEncode<T>) {
     return 0;
   } else if constexpr (std::is_arithmetic_v<T> || std::is_enum_v<T>) {
     return sizeof(T);
@@ -342,7 +352,9 @@ concept BinaryCodable = detail::codable<std::remove_cv_t<T>>();
 template <class T>
 void BinaryWriter::write(const T& value) {
   static_assert(BinaryCodable<T>, "no binary codec for this type: see serde/binary.hpp");
-  if constexpr (detail::adl::HasEncode<T>) {
+  if constexpr (kJsonWireFormat<T>) {
+    json_wire_encode(*this, value);  // serde/json.hpp
+  } else if constexpr (detail::adl::HasEncode<T>) {
     detail::adl::encode(*this, value);
   } else if constexpr (std::is_same_v<T, bool>) {
     write_fixed(static_cast<std::uint8_t>(value ? 1 : 0));
@@ -389,7 +401,9 @@ void read_alternative(BinaryReader& r, V& value, std::size_t index) {
 template <class T>
 void BinaryReader::read(T& value) {
   static_assert(BinaryCodable<T>, "no binary codec for this type: see serde/binary.hpp");
-  if constexpr (detail::adl::HasDecode<T>) {
+  if constexpr (kJsonWireFormat<T>) {
+    json_wire_decode(*this, value);  // serde/json.hpp
+  } else if constexpr (detail::adl::HasDecode<T>) {
     detail::adl::decode(*this, value);
   } else if constexpr (std::is_same_v<T, bool>) {
     const std::size_t at = offset();

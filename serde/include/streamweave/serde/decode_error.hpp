@@ -16,6 +16,11 @@ class DecodeError : public std::runtime_error {
         type_(std::move(type)),
         offset_(offset) {}
 
+  struct Verbatim {};
+  // `what` as given, for codecs that say where differently (JSON: file and line).
+  DecodeError(Verbatim, std::string type, std::size_t offset, const std::string& what)
+      : std::runtime_error(what), type_(std::move(type)), offset_(offset) {}
+
   // The type being decoded when the input ran out or was found wrong.
   [[nodiscard]] const std::string& type() const noexcept { return type_; }
   // Where, from the start of the input.

@@ -53,7 +53,9 @@ std::string variant_layouts(std::variant<Ts...>*) {
 template <class T>
 std::string type_layout() {
   static_assert(BinaryCodable<T>, "a fingerprint needs a binary codec: see serde/binary.hpp");
-  if constexpr (std::is_same_v<T, bool>) {
+  if constexpr (kJsonWireFormat<T>) {
+    return detail::join({"json ", type_name<T>()});
+  } else if constexpr (std::is_same_v<T, bool>) {
     return "bool";
   } else if constexpr (std::is_same_v<T, char>) {
     return "char";
