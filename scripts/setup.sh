@@ -7,6 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libtbb-dev libconcurrentqueue-dev libboost1.81-dev libsimdjson-dev
   catch2 libbenchmark-dev libcli11-dev libfmt-dev
+  clang-14 libclang-rt-14-dev
 )
 
 missing=()

@@ -2,16 +2,19 @@
 # Installs what is missing, builds and runs the whole test suite (release preset).
 #   --asan   also build and run the suite under AddressSanitizer + UBSan (always in CI=true)
 #   --tsan   also build and run the suite under ThreadSanitizer
+#   --no-fuzz   skip the short libFuzzer runs (scripts/fuzz.sh, 20 s per target)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 presets=(release)
+fuzz=true
 [[ "${CI:-}" == "true" ]] && presets+=(asan)
 for arg in "$@"; do
   case "$arg" in
     --asan) [[ " ${presets[*]} " == *" asan "* ]] || presets+=(asan) ;;
     --tsan) presets+=(tsan) ;;
-    -h|--help) sed -n '2,5p' "$0"; exit 0 ;;
+    --no-fuzz) fuzz=false ;;
+    -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
     *) echo "test.sh: unknown option $arg (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -24,3 +27,7 @@ for preset in "${presets[@]}"; do
   echo "=== $preset: tests"
   ctest --preset "$preset"
 done
+if $fuzz; then
+  echo "=== fuzz: every decoder for 20 s"
+  bash scripts/fuzz.sh --time 20
+fi

@@ -376,10 +376,10 @@ void BinaryWriter::write(const T& value) {
     write_fixed(static_cast<std::uint8_t>(value.has_value() ? 1 : 0));
     if (value) write(*value);
   } else if constexpr (detail::is_tuple<T>::value) {
-    std::apply([this](const auto&... elements) { (write(elements), ...); }, value);
+    std::apply([&](const auto&... elements) { (write(elements), ...); }, value);
   } else if constexpr (detail::is_variant<T>::value) {
     write_varint(value.index());
-    std::visit([this](const auto& alternative) { write(alternative); }, value);
+    std::visit([&](const auto& alternative) { write(alternative); }, value);
   } else {
     boost::pfr::for_each_field(value, [this](const auto& field) { write(field); });
   }
@@ -440,7 +440,7 @@ void BinaryReader::read(T& value) {
       read(value.emplace());
     }
   } else if constexpr (detail::is_tuple<T>::value) {
-    std::apply([this](auto&... elements) { (read(elements), ...); }, value);
+    std::apply([&](auto&... elements) { (read(elements), ...); }, value);
   } else if constexpr (detail::is_variant<T>::value) {
     const std::size_t at = offset();
     const std::uint64_t index = read_varint<T>();
