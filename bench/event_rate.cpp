@@ -220,7 +220,8 @@ std::int64_t fanout_peak(std::uint64_t n, unsigned consumers) {
   }
   const std::int64_t before = sw::bench::AllocStats::live_bytes.load();
   sw::bench::AllocStats::reset_peak();
-  g.run({.threads = 2});
+  // A pool of its own, so that buffers kept by earlier runs do not count in this peak.
+  g.run({.threads = 2, .buffer_pool = sw::BufferPoolOptions::from_env()});
   for (std::uint64_t c : counts) {
     if (c != n) throw std::runtime_error("fan-out lost items");
   }
@@ -320,8 +321,16 @@ int main(int argc, char** argv) {
     print_check(std::string(label) + "_vs_flow_graph_per_event", rate / fg_event_rate, ">=", 100.0);
   }
 
-  const std::int64_t one = fanout_peak(o.fanout_events, 1);
-  const std::int64_t ten = fanout_peak(o.fanout_events, 10);
+  // The peak depends on how far the slowest consumer lags when it is taken; the worst of five
+  // runs of each approaches the bound the channel capacities set. A first run warms up what
+  // every run shares once made (thread caches, worker threads).
+  (void)fanout_peak(o.fanout_events, 1);
+  std::int64_t one = 0;
+  std::int64_t ten = 0;
+  for (int r = 0; r < 5; ++r) {
+    one = std::max(one, fanout_peak(o.fanout_events, 1));
+    ten = std::max(ten, fanout_peak(o.fanout_events, 10));
+  }
   std::printf(
       "%s\n",
       fmt::format(R"({{"name": "fanout_peak_heap_bytes", "one_way": {}, "ten_way": {}}})", one, ten)

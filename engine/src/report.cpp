@@ -27,6 +27,9 @@ std::string RunReport::summary() const {
   }
   out += fmt::format("events {} | {:.3f} M events/s | batch reuse {:.1f} %\n", events,
                      events_per_second / 1e6, batch_reuse_rate() * 100.0);
+  out += fmt::format("buffer pool reuse {:.1f} % of {} | memory {} | peak RSS {:.1f} MiB\n",
+                     buffer_pool.reuse_rate() * 100.0, buffer_pool.acquired,
+                     to_string(memory_pressure), static_cast<double>(peak_rss_bytes) / (1 << 20));
   return out;
 }
 

@@ -20,8 +20,12 @@ struct Event {
 
 class Channel {
  public:
-  Channel(std::size_t capacity, Task& consumer) noexcept
-      : capacity_(static_cast<std::int64_t>(capacity)), consumer_(&consumer) {}
+  // The queue starts with room for `capacity` events (moodycamel's default preallocates
+  // 1024 slots, which a wide fan-out pays once per consumer).
+  Channel(std::size_t capacity, Task& consumer)
+      : queue_(capacity + 1),
+        capacity_(static_cast<std::int64_t>(capacity)),
+        consumer_(&consumer) {}
 
   // Producer side; never blocks. Wakes the consumer when the channel was empty.
   void push(moodycamel::ProducerToken& token, Event event);

@@ -82,7 +82,8 @@ void build(const Graph& graph, const RunOptions& options, RunContext& run, Built
       }
       for (unsigned i = 0; i < pn.parallelism; ++i) {
         Task& task = *b.tasks_of[pn.chain][i];
-        BatchPoolBase& pool = run.adopt(node.port(port).make_pool());  // one owner: this task
+        BatchPoolBase& pool =
+            run.adopt(node.port(port).make_pool(run.buffer_pool()));  // one owner: this task
         std::vector<EdgeBinding> bindings;
         for (std::size_t e : port_edges) {
           const EdgeSpec& edge = edges[e];
@@ -149,6 +150,16 @@ RunReport report(const Graph& graph, const Built& b, const RunContext& run, bool
     r.batches_acquired += stats.acquired;
     r.batches_created += stats.created;
   }
+  BufferPoolStats pool = run.buffers().stats();
+  const BufferPoolStats before = run.buffer_pool_at_start();
+  pool.acquired -= before.acquired;
+  pool.reused -= before.reused;
+  pool.created -= before.created;
+  pool.oversize -= before.oversize;
+  pool.dropped -= before.dropped;
+  r.buffer_pool = pool;
+  r.memory_pressure = run.memory().worst();
+  r.peak_rss_bytes = run.memory().peak_rss_bytes();
   r.events_per_second = wall_seconds > 0 ? static_cast<double>(r.events) / wall_seconds : 0.0;
   return r;
 }
@@ -160,7 +171,7 @@ RunReport run_in_process(const Graph& graph, const RunOptions& options) {
   runtime::Built built;
   built.plan = make_plan(graph, options);
   built.threads = resolved_threads(options);
-  runtime::RunContext run(built.threads);
+  runtime::RunContext run(built.threads, options);
   runtime::build(graph, options, run, built);
 
   const Clock::time_point started = Clock::now();

@@ -15,10 +15,15 @@
 
 namespace sw::runtime {
 
-RunContext::RunContext(unsigned threads)
-    // TBB counts the calling thread in max_allowed_parallelism; it does no work here, so
-    // allow one more, and reserve no arena slot for it: `threads` workers do the work.
-    : workers_(oneapi::tbb::global_control::max_allowed_parallelism, threads + 1),
+RunContext::RunContext(unsigned threads, const RunOptions& options)
+    : own_buffers_(options.buffer_pool ? std::make_unique<BufferPool>(*options.buffer_pool)
+                                       : nullptr),
+      buffers_(own_buffers_ ? own_buffers_.get() : &BufferPool::global()),
+      buffers_at_start_(buffers_->stats()),
+      monitor_(*buffers_, options.memory ? *options.memory : MemoryLimits::from_env()),
+      // TBB counts the calling thread in max_allowed_parallelism; it does no work here, so
+      // allow one more, and reserve no arena slot for it: `threads` workers do the work.
+      workers_(oneapi::tbb::global_control::max_allowed_parallelism, threads + 1),
       arena_(static_cast<int>(threads), 0) {}
 
 RunContext::~RunContext() {
@@ -75,6 +80,8 @@ std::exception_ptr RunContext::error() const {
 
 bool RunContext::wait(const RunOptions& options, Clock::time_point started) {
   constexpr auto kTokenPoll = std::chrono::milliseconds(5);
+  constexpr auto kMemorySample = std::chrono::milliseconds(100);
+  Clock::time_point next_sample = started;
   std::optional<Clock::time_point> deadline;
   if (options.deadline) deadline = started + *options.deadline;
   bool stopped_early = false;
@@ -86,6 +93,7 @@ bool RunContext::wait(const RunOptions& options, Clock::time_point started) {
     if (!timers_.empty()) wake = timers_.top().when;
     if (deadline && *deadline < wake) wake = *deadline;
     if (options.cancel && !stopped_early) wake = std::min(wake, Clock::now() + kTokenPoll);
+    wake = std::min(wake, next_sample);
     if (wake == Clock::time_point::max()) {
       changed_.wait(lock);
     } else {
@@ -93,6 +101,10 @@ bool RunContext::wait(const RunOptions& options, Clock::time_point started) {
     }
 
     const Clock::time_point now = Clock::now();
+    if (now >= next_sample) {
+      (void)monitor_.sample();  // trims the pool under pressure
+      next_sample = now + kMemorySample;
+    }
     due.clear();
     while (!timers_.empty() && timers_.top().when <= now) {
       due.push_back(timers_.top().task);
@@ -114,6 +126,7 @@ bool RunContext::wait(const RunOptions& options, Clock::time_point started) {
   }
   lock.unlock();
   while (in_flight_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
+  (void)monitor_.sample();
   return stopped_early;
 }
 

@@ -23,7 +23,7 @@ namespace sw::runtime {
 
 class RunContext final : public PoolProvider {
  public:
-  explicit RunContext(unsigned threads);
+  RunContext(unsigned threads, const RunOptions& options);
   ~RunContext();
 
   // Enqueues task.run() on the arena. Any thread.
@@ -53,6 +53,19 @@ class RunContext final : public PoolProvider {
     return *pools.emplace_back(std::move(pool));
   }
 
+  BufferPool& buffer_pool() noexcept override { return *buffers_; }
+  [[nodiscard]] BufferPool& buffers() const noexcept { return *buffers_; }
+  [[nodiscard]] const MemoryMonitor& memory() const noexcept { return monitor_; }
+  [[nodiscard]] BufferPoolStats buffer_pool_at_start() const noexcept { return buffers_at_start_; }
+
+ private:
+  // Destroyed after the batch pools: batches return their storage to it.
+  std::unique_ptr<BufferPool> own_buffers_;
+  BufferPool* buffers_;
+  BufferPoolStats buffers_at_start_;
+  MemoryMonitor monitor_;
+
+ public:
   // Destroyed last: batches held by tasks return to them.
   std::vector<std::unique_ptr<BatchPoolBase>> pools;
   std::vector<std::unique_ptr<Task>> tasks;

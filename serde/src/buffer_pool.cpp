@@ -1,5 +1,6 @@
 #include "streamweave/serde/buffer_pool.hpp"
 
+#include <atomic>
 #include <bit>
 #include <charconv>
 #include <cstdlib>
@@ -151,6 +152,12 @@ struct BufferPoolThreadCache {
 
 namespace {
 thread_local BufferPoolThreadCache tl_cache;
+
+std::uint32_t this_thread_id() noexcept {
+  static std::atomic<std::uint32_t> next{1};
+  thread_local const std::uint32_t id = next.fetch_add(1, std::memory_order_relaxed);
+  return id;
+}
 }  // namespace
 
 void PooledBuffer::dispose() noexcept {
@@ -190,7 +197,7 @@ std::uint32_t BufferPool::class_of(std::size_t bytes) const noexcept {
                                     std::countr_zero(options_.min_class_bytes));
 }
 
-PooledBuffer* BufferPool::allocate(std::uint32_t size_class, std::size_t capacity) {
+PooledBuffer* BufferPool::make_buffer(std::uint32_t size_class, std::size_t capacity) {
   void* memory = ::operator new(kHeaderBytes + capacity);
   auto* data = static_cast<std::byte*>(memory) + kHeaderBytes;
   return ::new (memory) PooledBuffer(*this, size_class, data, capacity);
@@ -204,7 +211,7 @@ void BufferPool::destroy(PooledBuffer* buffer) noexcept {
 PooledBuffer* BufferPool::acquire(std::size_t min_capacity) {
   acquired_.fetch_add(1, std::memory_order_relaxed);
   if (min_capacity > options_.max_class_bytes) {
-    PooledBuffer* buffer = allocate(PooledBuffer::kOversize, min_capacity);
+    PooledBuffer* buffer = make_buffer(PooledBuffer::kOversize, min_capacity);
     oversize_.fetch_add(1, std::memory_order_relaxed);
     outstanding_.fetch_add(min_capacity, std::memory_order_relaxed);
     return buffer;
@@ -228,10 +235,17 @@ PooledBuffer* BufferPool::acquire(std::size_t min_capacity) {
   if (buffer != nullptr) {
     unretain(bytes);
     reused_.fetch_add(1, std::memory_order_relaxed);
-    return buffer;
+  } else {
+    created_.fetch_add(1, std::memory_order_relaxed);
+    buffer = make_buffer(c, bytes);
   }
-  created_.fetch_add(1, std::memory_order_relaxed);
-  return allocate(c, bytes);
+  buffer->taker_ = this_thread_id();
+  return buffer;
+}
+
+void BufferPool::deallocate(void* data) noexcept {
+  auto* buffer = reinterpret_cast<PooledBuffer*>(static_cast<std::byte*>(data) - kHeaderBytes);
+  intrusive_ptr_release(buffer);
 }
 
 bool BufferPool::reserve_retained(std::size_t bytes) noexcept {
@@ -253,10 +267,12 @@ void BufferPool::release(PooledBuffer* buffer) noexcept {
     return;
   }
   FreeList* local = nullptr;
-  try {
-    local = &tl_cache.of(*this).lists[buffer->size_class()];
-  } catch (...) {
-    // No memory for this thread's cache entry: the shared list still takes the buffer.
+  if (buffer->taker_ == this_thread_id()) {
+    try {
+      local = &tl_cache.of(*this).lists[buffer->size_class()];
+    } catch (...) {
+      // No memory for this thread's cache entry: the shared list still takes the buffer.
+    }
   }
   if (local != nullptr && local->size() < options_.thread_cache_buffers &&
       reserve_retained(buffer->capacity())) {

@@ -25,8 +25,9 @@ struct RecordingSender final : sw::BatchSender {
 };
 
 template <class T>
-const std::vector<T>& items(const sw::BatchRef& ref) {
-  return static_cast<const sw::Batch<T>&>(*ref).items;
+std::vector<T> items(const sw::BatchRef& ref) {
+  const auto& in_batch = static_cast<const sw::Batch<T>&>(*ref).items;
+  return {in_batch.begin(), in_batch.end()};
 }
 
 }  // namespace

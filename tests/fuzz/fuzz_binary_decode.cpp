@@ -6,7 +6,8 @@
 #include "fuzz_types.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  const sw::Bytes input = sw::Bytes::copy_of(std::span(reinterpret_cast<const std::byte*>(data), size));
+  const sw::Bytes input =
+      sw::Bytes::copy_of(std::span(reinterpret_cast<const std::byte*>(data), size));
   try {
     // Compared as bytes: a decoded NaN is not equal to itself.
     const sw::Bytes once = sw::encode(sw::decode<fuzz::WireRecord>(input));

@@ -5,7 +5,8 @@
 #include "fuzz_types.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  const sw::Bytes input = sw::Bytes::copy_of(std::span(reinterpret_cast<const std::byte*>(data), size));
+  const sw::Bytes input =
+      sw::Bytes::copy_of(std::span(reinterpret_cast<const std::byte*>(data), size));
   sw::FrameLimits limits;
   limits.max_frame_bytes = 1 << 20;
   try {

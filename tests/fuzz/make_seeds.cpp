@@ -9,7 +9,8 @@
 
 namespace {
 void write(const std::filesystem::path& path, std::string_view bytes) {
-  std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  std::ofstream(path, std::ios::binary)
+      .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
 fuzz::Record record(int i) {
@@ -36,9 +37,11 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::filesystem::path root = argv[1];
-  for (const char* target : {"binary", "frame", "json"}) std::filesystem::create_directories(root / target);
+  for (const char* target : {"binary", "frame", "json"})
+    std::filesystem::create_directories(root / target);
   for (int i = 0; i < 6; ++i) {
-    fuzz::WireRecord w{record(i), {}, {static_cast<std::uint8_t>(i), sw::Bytes::copy_of(std::string_view("raw"))}};
+    fuzz::WireRecord w{
+        record(i), {}, {static_cast<std::uint8_t>(i), sw::Bytes::copy_of(std::string_view("raw"))}};
     if (i % 4 == 1) w.either = i;
     if (i % 4 == 2) w.either = std::string("alt");
     if (i % 4 == 3) w.either = fuzz::Inner{i, "in"};

@@ -3,8 +3,8 @@
 // A batch is built by exactly one task, then frozen when it is sent: from then on it is
 // shared read-only by every consumer that holds a reference (fan-out shares one batch).
 // The holder of the last reference may take the items by move (copy-on-write).
-// When the last reference goes, the batch returns to the pool it came from, keeping the
-// capacity of its item vector, so a steady pipeline allocates no batches.
+// When the last reference goes, the batch returns to the pool it came from and its item
+// storage to the BufferPool, so a steady pipeline allocates neither.
 #pragma once
 
 #include <atomic>
@@ -15,6 +15,8 @@
 #include <memory>
 #include <typeindex>
 #include <vector>
+
+#include "streamweave/serde/buffer_pool.hpp"
 
 namespace sw {
 
@@ -47,12 +49,17 @@ class BatchBase : public boost::intrusive::slist_base_hook<> {
 
 using BatchRef = boost::intrusive_ptr<BatchBase>;
 
+// The items of a batch; their storage comes from a BufferPool (serde/buffer_pool.hpp).
+template <class T>
+using BatchItems = std::vector<T, PoolAllocator<T>>;
+
 template <class T>
 class Batch final : public BatchBase {
  public:
-  explicit Batch(BatchPoolBase& pool) noexcept : BatchBase(pool) {}
+  Batch(BatchPoolBase& pool, BufferPool& buffers) noexcept
+      : BatchBase(pool), items(PoolAllocator<T>(buffers)) {}
   [[nodiscard]] std::size_t size() const noexcept override { return items.size(); }
-  std::vector<T> items;
+  BatchItems<T> items;
 };
 
 template <class T>
@@ -145,7 +152,10 @@ inline void intrusive_ptr_release(const BatchBase* batch) noexcept {
 template <class T>
 class BatchPool final : public BatchPoolBase {
  public:
-  explicit BatchPool(std::size_t max_retained = 256) noexcept : BatchPoolBase(max_retained) {}
+  // Batches' item storage comes from `buffers`, which must outlive this pool.
+  explicit BatchPool(std::size_t max_retained = 256,
+                     BufferPool& buffers = BufferPool::global()) noexcept
+      : BatchPoolBase(max_retained), buffers_(&buffers) {}
   ~BatchPool() override { drop_all(&BatchPool::destroy); }
 
   // An empty batch whose item vector can hold at least `capacity` items. Owner only.
@@ -154,7 +164,7 @@ class BatchPool final : public BatchPoolBase {
     auto* batch = static_cast<Batch<T>*>(pop_free(&BatchPool::destroy));
     if (batch == nullptr) {
       ++created_;
-      batch = std::make_unique<Batch<T>>(*this).release();
+      batch = std::make_unique<Batch<T>>(*this, *buffers_).release();
     }
     batch->items.reserve(capacity);
     return BatchPtr<T>(batch);
@@ -167,9 +177,14 @@ class BatchPool final : public BatchPoolBase {
     std::default_delete<Batch<T>>{}(static_cast<Batch<T>*>(batch));
   }
   void recycle(BatchBase* base) noexcept override {
-    static_cast<Batch<T>*>(base)->items.clear();
+    // The storage goes back to the buffer pool now (on the releasing thread, into its cache);
+    // an idle batch keeps none, and any batch of any type may reuse it.
+    auto& items = static_cast<Batch<T>*>(base)->items;
+    items = BatchItems<T>(items.get_allocator());
     push_remote(*base);
   }
+
+  BufferPool* buffers_;
 };
 
 }  // namespace sw

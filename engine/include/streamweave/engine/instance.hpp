@@ -39,6 +39,8 @@ class PoolProvider {
  public:
   virtual ~PoolProvider() = default;
   virtual BatchPoolBase& adopt(std::unique_ptr<BatchPoolBase> pool) = 0;
+  // Where the run's batches take their item storage from.
+  [[nodiscard]] virtual BufferPool& buffer_pool() noexcept = 0;
 };
 
 struct InstanceContext {
@@ -53,7 +55,8 @@ struct InstanceContext {
 // A pool of batches of T that lives as long as the run.
 template <class T>
 BatchPool<T>& make_pool(const InstanceContext& ctx) {
-  return static_cast<BatchPool<T>&>(ctx.pools->adopt(std::make_unique<BatchPool<T>>()));
+  return static_cast<BatchPool<T>&>(
+      ctx.pools->adopt(std::make_unique<BatchPool<T>>(256, ctx.pools->buffer_pool())));
 }
 
 // An item a node failed on, and why. The stream of these is a node's dead-letter output.

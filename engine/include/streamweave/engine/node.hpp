@@ -26,7 +26,7 @@ class PortSpec {
  public:
   virtual ~PortSpec() = default;
   [[nodiscard]] virtual std::type_index item_type() const noexcept = 0;
-  [[nodiscard]] virtual std::unique_ptr<BatchPoolBase> make_pool() const = 0;
+  [[nodiscard]] virtual std::unique_ptr<BatchPoolBase> make_pool(BufferPool& buffers) const = 0;
   [[nodiscard]] virtual std::unique_ptr<CollectorBase> make_collector(
       BatchPoolBase& pool, CollectorConfig config, std::vector<EdgeBinding> edges) const = 0;
 };
@@ -35,8 +35,8 @@ template <class T>
 class TypedPortSpec final : public PortSpec {
  public:
   [[nodiscard]] std::type_index item_type() const noexcept override { return typeid(T); }
-  [[nodiscard]] std::unique_ptr<BatchPoolBase> make_pool() const override {
-    return std::make_unique<BatchPool<T>>();
+  [[nodiscard]] std::unique_ptr<BatchPoolBase> make_pool(BufferPool& buffers) const override {
+    return std::make_unique<BatchPool<T>>(256, buffers);
   }
   [[nodiscard]] std::unique_ptr<CollectorBase> make_collector(
       BatchPoolBase& pool, CollectorConfig config, std::vector<EdgeBinding> edges) const override {

@@ -9,6 +9,9 @@
 #include <optional>
 #include <string>
 
+#include "streamweave/serde/buffer_pool.hpp"
+#include "streamweave/serde/memory_monitor.hpp"
+
 namespace sw {
 
 using Clock = std::chrono::steady_clock;
@@ -77,6 +80,11 @@ struct RunOptions {
   // Stop the graph after this long; run() then returns a report marked cancelled.
   std::optional<std::chrono::milliseconds> deadline{};
   std::optional<CancelToken> cancel{};
+  // Batches take their item storage from BufferPool::global() (set up from the
+  // STREAMWEAVE_BUFFER_POOL_* variables), or from a pool of these settings made for the run.
+  std::optional<BufferPoolOptions> buffer_pool{};
+  // Thresholds of the memory monitor sampled during the run (default: MemoryLimits::from_env()).
+  std::optional<MemoryLimits> memory{};
 };
 
 // The number of workers `threads` resolves to on this machine.

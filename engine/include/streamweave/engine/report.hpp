@@ -6,6 +6,9 @@
 #include <string_view>
 #include <vector>
 
+#include "streamweave/serde/buffer_pool.hpp"
+#include "streamweave/serde/memory_monitor.hpp"
+
 namespace sw {
 
 struct NodeReport {
@@ -37,6 +40,11 @@ struct RunReport {
   double events_per_second = 0;
   std::uint64_t batches_acquired = 0;
   std::uint64_t batches_created = 0;
+  // The buffer pool the batches' storage came from: counters over this run (with the global
+  // pool, what changed while the run was on), bytes kept and handed out at the end.
+  BufferPoolStats buffer_pool;
+  MemoryPressure memory_pressure = MemoryPressure::normal;  // the worst level sampled
+  std::size_t peak_rss_bytes = 0;
 
   // Share of batches that came from a pool's free list rather than a fresh allocation.
   [[nodiscard]] double batch_reuse_rate() const noexcept {

@@ -34,7 +34,7 @@ class Kernel<op::aggregate, T, KeyFn, Acc, G> final
   void push(T&& item) override { push_ref(item); }
   void push_items(BatchPtr<T> batch) override {
     if (this->went_item_by_item(batch)) return;
-    const std::vector<T>& items = batch->items;
+    const auto& items = batch->items;
     const std::size_t n = items.size();
     this->batch_loop(n, [&](std::size_t& i) {
       for (; i < n; ++i) update(items[i]);

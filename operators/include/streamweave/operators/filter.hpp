@@ -20,7 +20,7 @@ class Kernel<op::filter, T, F> final : public TransformBase<T, T> {
 
   void push_items(BatchPtr<T> batch) override {
     if (this->went_item_by_item(batch, /*batch_path_ok=*/batch->unique())) return;
-    std::vector<T>& items = batch->items;
+    auto& items = batch->items;
     const std::size_t n = items.size();
     std::size_t kept = 0;
     this->batch_loop(n, [&](std::size_t& i) {

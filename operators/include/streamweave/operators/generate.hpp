@@ -43,7 +43,7 @@ class GenerateSource final : public SourceBase<T> {
     const std::uint64_t begin = next_;
     const std::uint64_t stop = end_ - begin < max_items ? end_ : begin + max_items;
     BatchPtr<T> batch = pool_->acquire(static_cast<std::size_t>(stop - begin));
-    std::vector<T>& items = batch->items;
+    auto& items = batch->items;
     std::uint64_t i = begin;
     this->guarded_at(i, [&] {
       for (; i < stop; ++i) items.push_back(T(std::invoke(f_, i)));

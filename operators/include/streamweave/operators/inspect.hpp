@@ -19,7 +19,7 @@ class Kernel<op::inspect, T, F> final : public TransformBase<T, T> {
   // The batch passes on as it is, shared or not.
   void push_items(BatchPtr<T> batch) override {
     if (this->went_item_by_item(batch)) return;
-    const std::vector<T>& items = batch->items;
+    const auto& items = batch->items;
     const std::size_t n = items.size();
     this->batch_loop(n, [&](std::size_t& i) {
       for (; i < n; ++i) std::invoke(f_, items[i]);

@@ -22,7 +22,7 @@ class Kernel<op::map, In, Out, F> final : public TransformBase<In, Out> {
 
   void push_items(BatchPtr<In> batch) override {
     if (this->went_item_by_item(batch)) return;
-    std::vector<In>& items = batch->items;
+    auto& items = batch->items;
     const std::size_t n = items.size();
     if constexpr (std::same_as<In, Out>) {
       if (batch->unique()) {

@@ -1,10 +1,12 @@
 // Pooled, refcounted byte buffers.
 //
 // A buffer is one allocation: a small header followed by its bytes. Buffers come in
-// power-of-two size classes (256 B ... 4 MiB by default); a released buffer goes to the
-// releasing thread's cache for its class, and from there, when the cache is full or the
-// thread exits, to the pool's shared free list (Boost.Intrusive, under a mutex). Buffers
-// larger than the largest class are allocated and freed, never kept.
+// power-of-two size classes (256 B ... 4 MiB by default). A buffer released by the thread
+// that acquired it goes to that thread's cache for its class; one released by another
+// thread (a batch consumed downstream), or when the cache is full, goes to the pool's shared
+// free list (Boost.Intrusive, under a mutex), where every thread finds it. So buffers do
+// not pile up in the caches of threads that only consume. Buffers larger than the largest
+// class are allocated and freed, never kept.
 //
 // Thread safety: every member function may be called from any thread. A pool must outlive
 // every buffer it handed out; `BufferPool::global()` lives until the process exits.
@@ -15,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
+#include <new>
 #include <vector>
 
 namespace sw {
@@ -23,12 +26,12 @@ class BufferPool;
 
 // Limits of a pool. Every field can be set from the environment (`from_env`).
 struct BufferPoolOptions {
-  std::size_t min_class_bytes = 256;           // smallest size class
-  std::size_t max_class_bytes = 4u << 20;      // largest size class; larger buffers are not kept
-  std::size_t buffers_per_class = 64;          // kept on the shared free list of each class
-  std::size_t thread_cache_buffers = 8;        // kept per class per thread
-  std::size_t max_retained_bytes = 64u << 20;  // kept in all, free lists and thread caches
-  std::size_t initial_capacity = 4096;         // of a BytesMut created without a capacity
+  std::size_t min_class_bytes = 256;            // smallest size class
+  std::size_t max_class_bytes = 4u << 20;       // largest size class; larger buffers are not kept
+  std::size_t buffers_per_class = 1024;         // kept on the shared free list of each class
+  std::size_t thread_cache_buffers = 8;         // kept per class per thread
+  std::size_t max_retained_bytes = 256u << 20;  // kept in all, free lists and thread caches
+  std::size_t initial_capacity = 4096;          // of a BytesMut created without a capacity
 
   // `defaults`, overridden by STREAMWEAVE_BUFFER_POOL_{MIN_CLASS_BYTES, MAX_CLASS_BYTES,
   // BUFFERS_PER_CLASS, THREAD_CACHE_BUFFERS, MAX_RETAINED_BYTES, INITIAL_CAPACITY} when set.
@@ -106,6 +109,7 @@ class PooledBuffer final : public SharedBuffer, public boost::intrusive::slist_b
 
   BufferPool* pool_;
   std::uint32_t size_class_;
+  std::uint32_t taker_ = 0;  // the thread that acquired it last (a small id, not a tid)
 };
 
 class BufferPool {
@@ -122,6 +126,16 @@ class BufferPool {
   // A buffer of at least `min_capacity` bytes, with no reference taken yet (wrap it in a
   // boost::intrusive_ptr). Throws std::bad_alloc when memory is exhausted.
   [[nodiscard]] PooledBuffer* acquire(std::size_t min_capacity);
+
+  // Raw memory for containers (PoolAllocator): at least `bytes` bytes aligned for any
+  // scalar, from a buffer of this pool. Give it back with deallocate(); any thread.
+  [[nodiscard]] void* allocate(std::size_t bytes) {
+    PooledBuffer* buffer = acquire(bytes);
+    intrusive_ptr_add_ref(buffer);
+    return buffer->mutable_data();
+  }
+  // Returns memory from allocate() of any pool to the pool it came from.
+  static void deallocate(void* data) noexcept;
 
   // Frees what the shared free lists and the calling thread's cache keep. Other threads'
   // caches are emptied when those threads next release a buffer or exit.
@@ -145,7 +159,7 @@ class BufferPool {
   };
 
   [[nodiscard]] std::uint32_t class_of(std::size_t bytes) const noexcept;
-  PooledBuffer* allocate(std::uint32_t size_class, std::size_t capacity);
+  PooledBuffer* make_buffer(std::uint32_t size_class, std::size_t capacity);
   static void destroy(PooledBuffer* buffer) noexcept;
   void release(PooledBuffer* buffer) noexcept;
   // Keeps `buffer` on the shared list of its class, or frees it at a limit.
@@ -169,6 +183,44 @@ class BufferPool {
   std::atomic<std::size_t> retained_{0};
   std::atomic<std::size_t> retained_high_water_{0};
   std::atomic<std::size_t> outstanding_{0};
+};
+
+// A standard allocator over a BufferPool: containers whose storage should come from (and
+// return to) the pool, like the executor's batches. Copies share the pool.
+template <class T>
+class PoolAllocator {
+ public:
+  using value_type = T;
+
+  PoolAllocator() noexcept : pool_(&BufferPool::global()) {}
+  explicit PoolAllocator(BufferPool& pool) noexcept : pool_(&pool) {}
+  template <class U>
+  PoolAllocator(const PoolAllocator<U>& other) noexcept : pool_(&other.pool()) {}  // NOLINT
+
+  [[nodiscard]] T* allocate(std::size_t n) {
+    if (n > std::size_t(-1) / sizeof(T)) throw std::bad_array_new_length();
+    if constexpr (alignof(T) > alignof(std::max_align_t)) {
+      return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t(alignof(T))));
+    } else {
+      return static_cast<T*>(pool_->allocate(n * sizeof(T)));
+    }
+  }
+  void deallocate(T* p, std::size_t) noexcept {
+    if constexpr (alignof(T) > alignof(std::max_align_t)) {
+      ::operator delete(p, std::align_val_t(alignof(T)));
+    } else {
+      BufferPool::deallocate(p);
+    }
+  }
+  [[nodiscard]] BufferPool& pool() const noexcept { return *pool_; }
+
+  template <class U>
+  friend bool operator==(const PoolAllocator& a, const PoolAllocator<U>& b) noexcept {
+    return &a.pool() == &b.pool();
+  }
+
+ private:
+  BufferPool* pool_;
 };
 
 }  // namespace sw
