@@ -20,11 +20,14 @@
 #include <vector>
 
 #include "alloc_counter.hpp"
+#include "baselines.hpp"
 #include "pipeline_p.hpp"
 
-namespace flow = oneapi::tbb::flow;
 using sw::bench::Event;
 using sw::bench::FastSums;
+using sw::bench::flow_graph_batched;
+using sw::bench::flow_graph_per_event;
+using sw::bench::hand_loop;
 using sw::bench::Sums;
 
 namespace {
@@ -36,16 +39,6 @@ struct Options {
   unsigned repeat = 5;
   std::uint64_t fanout_events = 2'000'000;
 };
-
-Sums hand_loop(std::uint64_t n) {
-  FastSums sums;
-  for (std::uint64_t i = 0; i < n; ++i) {
-    Event e = sw::bench::make_event(i);
-    sw::bench::to_euro(e);
-    if (sw::bench::keep(e)) sums[e.auction] += e.price;
-  }
-  return sw::bench::ordered(sums);
-}
 
 // Pipeline P up to the key: events -> to-euro -> sample -> key_by(auction).
 auto keyed_events(sw::Graph& g, std::uint64_t n, unsigned parallelism) {
@@ -93,81 +86,6 @@ Sums streamweave_combined(std::uint64_t n, unsigned threads) {
       .sink("out", sw::collect(out));
   g.run({.threads = threads});
   return collected_sums(out);
-}
-
-Sums flow_graph_per_event(std::uint64_t n, unsigned threads) {
-  FastSums sums;
-  oneapi::tbb::task_arena arena(static_cast<int>(threads));
-  arena.execute([&] {
-    flow::graph g;
-    std::uint64_t next = 0;
-    flow::input_node<Event> source(g, [&](oneapi::tbb::flow_control& fc) -> Event {
-      if (next >= n) {
-        fc.stop();
-        return {};
-      }
-      return sw::bench::make_event(next++);
-    });
-    flow::function_node<Event, Event> map(g, flow::unlimited, [](Event e) {
-      sw::bench::to_euro(e);
-      return e;
-    });
-    using Filter = flow::multifunction_node<Event, std::tuple<Event>>;
-    Filter filter(g, flow::unlimited, [](const Event& e, Filter::output_ports_type& ports) {
-      if (sw::bench::keep(e)) std::get<0>(ports).try_put(e);
-    });
-    flow::function_node<Event> sum(g, flow::serial, [&](const Event& e) {
-      sums[e.auction] += e.price;
-      return flow::continue_msg();
-    });
-    flow::make_edge(source, map);
-    flow::make_edge(map, filter);
-    flow::make_edge(flow::output_port<0>(filter), sum);
-    source.activate();
-    g.wait_for_all();
-  });
-  return sw::bench::ordered(sums);
-}
-
-Sums flow_graph_batched(std::uint64_t n, unsigned threads) {
-  constexpr std::uint64_t kChunk = 1024;
-  using Chunk = std::shared_ptr<std::vector<Event>>;
-  FastSums sums;
-  oneapi::tbb::task_arena arena(static_cast<int>(threads));
-  arena.execute([&] {
-    flow::graph g;
-    std::uint64_t next = 0;
-    flow::input_node<Chunk> source(g, [&](oneapi::tbb::flow_control& fc) -> Chunk {
-      if (next >= n) {
-        fc.stop();
-        return {};
-      }
-      auto chunk = std::make_shared<std::vector<Event>>();
-      chunk->reserve(kChunk);
-      for (const std::uint64_t end = std::min(n, next + kChunk); next < end; ++next) {
-        chunk->push_back(sw::bench::make_event(next));
-      }
-      return chunk;
-    });
-    flow::function_node<Chunk, Chunk> map(g, flow::unlimited, [](Chunk c) {
-      for (Event& e : *c) sw::bench::to_euro(e);
-      return c;
-    });
-    flow::function_node<Chunk, Chunk> filter(g, flow::unlimited, [](Chunk c) {
-      std::erase_if(*c, [](const Event& e) { return !sw::bench::keep(e); });
-      return c;
-    });
-    flow::function_node<Chunk> sum(g, flow::serial, [&](const Chunk& c) {
-      for (const Event& e : *c) sums[e.auction] += e.price;
-      return flow::continue_msg();
-    });
-    flow::make_edge(source, map);
-    flow::make_edge(map, filter);
-    flow::make_edge(filter, sum);
-    source.activate();
-    g.wait_for_all();
-  });
-  return sw::bench::ordered(sums);
 }
 
 struct Measured {

@@ -150,20 +150,21 @@ class TransformBase : public OperatorInstance, public Input<In> {
     return true;
   }
 
-  // Runs `loop(i)` (which processes items from index i on and advances i) over a batch of
-  // `n` items received as positions [first, first + n): a failure is reported at the item
-  // the loop had reached.
-  template <class Loop>
-  void batch_loop(std::size_t n, Loop&& loop) {
+  // Runs `body(k)` for k in [0, n) over a batch received as positions [first, first + n):
+  // a failure is reported at the item it happened on. The index is a local of this loop,
+  // passed by value, so the compiler keeps it in a register (a reference to it could alias
+  // the items written in the body and would force a store and a load per item).
+  template <class Body>
+  void batch_for(std::size_t n, Body&& body) {
     const std::uint64_t first = metrics_.items_in;
     metrics_.items_in += n;
-    std::size_t i = 0;
+    std::size_t k = 0;
     try {
-      loop(i);
+      for (; k < n; ++k) body(k);
     } catch (const NodeError&) {
       throw;
     } catch (...) {
-      detail::throw_node_error(ctx_, first + i, std::current_exception());
+      detail::throw_node_error(ctx_, first + k, std::current_exception());
     }
   }
 

@@ -36,9 +36,7 @@ class Kernel<op::aggregate, T, KeyFn, Acc, G> final
     if (this->went_item_by_item(batch)) return;
     const auto& items = batch->items;
     const std::size_t n = items.size();
-    this->batch_loop(n, [&](std::size_t& i) {
-      for (; i < n; ++i) update(items[i]);
-    });
+    this->batch_for(n, [&](std::size_t i) { update(items[i]); });
   }
   void push_ref(const T& item) override {
     this->guarded(item, [this](const T& x) { update(x); });

@@ -23,12 +23,10 @@ class Kernel<op::filter, T, F> final : public TransformBase<T, T> {
     auto& items = batch->items;
     const std::size_t n = items.size();
     std::size_t kept = 0;
-    this->batch_loop(n, [&](std::size_t& i) {
-      for (; i < n; ++i) {
-        if (std::invoke(pred_, std::as_const(items[i]))) {
-          if (kept != i) items[kept] = std::move(items[i]);
-          ++kept;
-        }
+    this->batch_for(n, [&](std::size_t i) {
+      if (std::invoke(pred_, std::as_const(items[i]))) {
+        if (kept != i) items[kept] = std::move(items[i]);
+        ++kept;
       }
     });
     items.erase(items.begin() + static_cast<std::ptrdiff_t>(kept), items.end());

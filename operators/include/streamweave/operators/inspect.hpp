@@ -21,9 +21,7 @@ class Kernel<op::inspect, T, F> final : public TransformBase<T, T> {
     if (this->went_item_by_item(batch)) return;
     const auto& items = batch->items;
     const std::size_t n = items.size();
-    this->batch_loop(n, [&](std::size_t& i) {
-      for (; i < n; ++i) std::invoke(f_, items[i]);
-    });
+    this->batch_for(n, [&](std::size_t i) { std::invoke(f_, items[i]); });
     this->emit_batch(std::move(batch));
   }
 

@@ -26,24 +26,21 @@ class Kernel<op::map, In, Out, F> final : public TransformBase<In, Out> {
     const std::size_t n = items.size();
     if constexpr (std::same_as<In, Out>) {
       if (batch->unique()) {
-        this->batch_loop(n, [&](std::size_t& i) {
-          for (; i < n; ++i) items[i] = Out(std::invoke(f_, std::move(items[i])));
-        });
+        this->batch_for(
+            n, [&](std::size_t i) { items[i] = Out(std::invoke(f_, std::move(items[i]))); });
         this->emit_batch(std::move(batch));
         return;
       }
     }
     BatchPtr<Out> out = pool_->acquire(n);
     const bool owned = batch->unique();
-    this->batch_loop(n, [&](std::size_t& i) {
-      for (; i < n; ++i) {
-        if (owned) {
-          out->items.push_back(Out(std::invoke(f_, std::move(items[i]))));
-        } else if constexpr (std::is_invocable_v<F&, const In&>) {
-          out->items.push_back(Out(std::invoke(f_, std::as_const(items[i]))));
-        } else {
-          out->items.push_back(Out(std::invoke(f_, In(items[i]))));
-        }
+    this->batch_for(n, [&](std::size_t i) {
+      if (owned) {
+        out->items.push_back(Out(std::invoke(f_, std::move(items[i]))));
+      } else if constexpr (std::is_invocable_v<F&, const In&>) {
+        out->items.push_back(Out(std::invoke(f_, std::as_const(items[i]))));
+      } else {
+        out->items.push_back(Out(std::invoke(f_, In(items[i]))));
       }
     });
     batch.reset();
