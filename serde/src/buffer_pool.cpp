@@ -1,8 +1,9 @@
 #include "streamweave/serde/buffer_pool.hpp"
 
+#include "env.hpp"
+
 #include <atomic>
 #include <bit>
-#include <charconv>
 #include <cstdlib>
 #include <memory>
 #include <new>
@@ -31,18 +32,6 @@ Registry& registry() {
   return r;
 }
 
-std::size_t parse_env(const char* name, std::size_t fallback) {
-  const char* text = std::getenv(name);
-  if (text == nullptr) return fallback;
-  const std::string_view s(text);
-  std::size_t value = 0;
-  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-  if (ec != std::errc() || end != s.data() + s.size() || value == 0) {
-    throw std::invalid_argument(std::string(name) + "='" + text + "' is not a positive integer");
-  }
-  return value;
-}
-
 }  // namespace
 
 BufferPoolOptions BufferPoolOptions::from_env() {
@@ -50,14 +39,18 @@ BufferPoolOptions BufferPoolOptions::from_env() {
 }
 
 BufferPoolOptions BufferPoolOptions::from_env(BufferPoolOptions o) {
-  o.min_class_bytes = parse_env("STREAMWEAVE_BUFFER_POOL_MIN_CLASS_BYTES", o.min_class_bytes);
-  o.max_class_bytes = parse_env("STREAMWEAVE_BUFFER_POOL_MAX_CLASS_BYTES", o.max_class_bytes);
-  o.buffers_per_class = parse_env("STREAMWEAVE_BUFFER_POOL_BUFFERS_PER_CLASS", o.buffers_per_class);
+  o.min_class_bytes =
+      detail::env_positive("STREAMWEAVE_BUFFER_POOL_MIN_CLASS_BYTES", o.min_class_bytes);
+  o.max_class_bytes =
+      detail::env_positive("STREAMWEAVE_BUFFER_POOL_MAX_CLASS_BYTES", o.max_class_bytes);
+  o.buffers_per_class =
+      detail::env_positive("STREAMWEAVE_BUFFER_POOL_BUFFERS_PER_CLASS", o.buffers_per_class);
   o.thread_cache_buffers =
-      parse_env("STREAMWEAVE_BUFFER_POOL_THREAD_CACHE_BUFFERS", o.thread_cache_buffers);
+      detail::env_positive("STREAMWEAVE_BUFFER_POOL_THREAD_CACHE_BUFFERS", o.thread_cache_buffers);
   o.max_retained_bytes =
-      parse_env("STREAMWEAVE_BUFFER_POOL_MAX_RETAINED_BYTES", o.max_retained_bytes);
-  o.initial_capacity = parse_env("STREAMWEAVE_BUFFER_POOL_INITIAL_CAPACITY", o.initial_capacity);
+      detail::env_positive("STREAMWEAVE_BUFFER_POOL_MAX_RETAINED_BYTES", o.max_retained_bytes);
+  o.initial_capacity =
+      detail::env_positive("STREAMWEAVE_BUFFER_POOL_INITIAL_CAPACITY", o.initial_capacity);
   return o;
 }
 

@@ -1,28 +1,15 @@
 #include "streamweave/serde/memory_monitor.hpp"
 
+#include "env.hpp"
+
 #include <unistd.h>
 
-#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
 
 namespace sw {
-
-namespace {
-std::size_t env_bytes(const char* name, std::size_t fallback) {
-  const char* text = std::getenv(name);
-  if (text == nullptr) return fallback;
-  const std::string_view s(text);
-  std::size_t value = 0;
-  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-  if (ec != std::errc() || end != s.data() + s.size() || value == 0) {
-    throw std::invalid_argument(std::string(name) + "='" + text + "' is not a positive integer");
-  }
-  return value;
-}
-}  // namespace
 
 std::string_view to_string(MemoryPressure level) noexcept {
   switch (level) {
@@ -41,9 +28,10 @@ MemoryLimits MemoryLimits::from_env() {
 }
 
 MemoryLimits MemoryLimits::from_env(MemoryLimits d) {
-  d.high_rss_bytes = env_bytes("STREAMWEAVE_MEMORY_HIGH_RSS_BYTES", d.high_rss_bytes);
-  d.critical_rss_bytes = env_bytes("STREAMWEAVE_MEMORY_CRITICAL_RSS_BYTES", d.critical_rss_bytes);
-  d.high_pool_bytes = env_bytes("STREAMWEAVE_MEMORY_HIGH_POOL_BYTES", d.high_pool_bytes);
+  d.high_rss_bytes = detail::env_positive("STREAMWEAVE_MEMORY_HIGH_RSS_BYTES", d.high_rss_bytes);
+  d.critical_rss_bytes =
+      detail::env_positive("STREAMWEAVE_MEMORY_CRITICAL_RSS_BYTES", d.critical_rss_bytes);
+  d.high_pool_bytes = detail::env_positive("STREAMWEAVE_MEMORY_HIGH_POOL_BYTES", d.high_pool_bytes);
   return d;
 }
 

@@ -68,18 +68,10 @@ struct JsonSource {
 
 namespace detail::json {
 
+using detail::is_optional;
+using detail::is_vector;
 template <class T>
-struct is_vector : std::false_type {};
-template <class T, class A>
-struct is_vector<std::vector<T, A>> : std::true_type {};
-template <class T>
-struct is_array : std::false_type {};
-template <class T, std::size_t N>
-struct is_array<std::array<T, N>> : std::true_type {};
-template <class T>
-struct is_optional : std::false_type {};
-template <class T>
-struct is_optional<std::optional<T>> : std::true_type {};
+using is_array = detail::is_std_array<T>;
 
 template <class T>
 constexpr bool codable() noexcept {
