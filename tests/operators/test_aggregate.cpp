@@ -95,3 +95,23 @@ TEST_CASE("combine pre-aggregates before the shuffle and gives the same sums") {
     CHECK(r.node("sum/local").items_in == 10000);
   }
 }
+
+TEST_CASE("a Symbol is a key_by key: counts per interned channel, parallelism 3") {
+  static const char* const kChannels[] = {"Google", "Facebook", "Baidu", "Apple", "Bing"};
+  sw::Graph g{"symbols"};
+  std::vector<sw::KeyValue<sw::Symbol, std::int64_t>> out;
+  g.source("channels",
+           sw::generate<sw::Symbol>(
+               10000, [](std::uint64_t i) { return sw::Symbol(kChannels[(i * 7) % 5]); }),
+           {.parallelism = 3})
+      .key_by([](const sw::Symbol& s) { return s; })
+      .reduce("count", [](std::int64_t n, const sw::Symbol&) { return n + 1; },
+              {.emit = sw::Emit::at_end, .node = {.parallelism = 3}})
+      .sink("out", sw::collect(out));
+  g.run({.threads = 2});
+  std::map<std::string, std::int64_t> got;
+  for (const auto& kv : out) got[kv.key.str()] += kv.value;
+  REQUIRE(got.size() == 5);
+  for (const auto& [name, n] : got) REQUIRE(n == 2000);
+  REQUIRE(out.size() == 5);  // each key owned by exactly one instance
+}

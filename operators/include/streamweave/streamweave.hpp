@@ -1,4 +1,6 @@
-// The whole public API: the graph builder, every operator, and Graph::run.
+// The whole public API: the graph builder, every operator, Graph::run, and serde (bytes,
+// strings, the binary codec, frames). The JSON codec pulls in simdjson: include
+// <streamweave/serde/json.hpp> where it is used.
 #pragma once
 
 #include "streamweave/engine/graph.hpp"
@@ -18,3 +20,14 @@
 #include "streamweave/operators/merge.hpp"
 #include "streamweave/operators/producer.hpp"
 #include "streamweave/operators/transform.hpp"
+#include "streamweave/serde/binary.hpp"
+#include "streamweave/serde/buffer_pool.hpp"
+#include "streamweave/serde/bytes.hpp"
+#include "streamweave/serde/codec_registry.hpp"
+#include "streamweave/serde/fingerprint.hpp"
+#include "streamweave/serde/frame.hpp"
+#include "streamweave/serde/mapped_file.hpp"
+#include "streamweave/serde/memory_monitor.hpp"
+#include "streamweave/serde/message.hpp"
+#include "streamweave/serde/str.hpp"
+#include "streamweave/serde/symbol.hpp"
