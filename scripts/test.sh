@@ -23,7 +23,7 @@ bash scripts/setup.sh
 for preset in "${presets[@]}"; do
   echo "=== $preset: configure and build"
   cmake --preset "$preset" >/dev/null
-  cmake --build --preset "$preset"
+  cmake --build --preset "$preset" --target streamweave_check  # the suites, not the benchmarks
   echo "=== $preset: tests"
   ctest --preset "$preset"
 done
