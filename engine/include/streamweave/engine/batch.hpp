@@ -177,8 +177,8 @@ class BatchPool final : public BatchPoolBase {
     std::default_delete<Batch<T>>{}(static_cast<Batch<T>*>(batch));
   }
   void recycle(BatchBase* base) noexcept override {
-    // The storage goes back to the buffer pool now (on the releasing thread, into its cache);
-    // an idle batch keeps none, and any batch of any type may reuse it.
+    // The storage goes back to the buffer pool now: an idle batch keeps none, and any batch of
+    // any item type may reuse it. (Both vectors use the same pool, so this frees, never copies.)
     auto& items = static_cast<Batch<T>*>(base)->items;
     items = BatchItems<T>(items.get_allocator());
     push_remote(*base);
