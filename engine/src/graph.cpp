@@ -194,6 +194,10 @@ Plan make_plan(const Graph& graph, const RunOptions& options) {
     if (p.partitioning == Partitioning::forward && from.parallelism != to.parallelism) {
       p.partitioning = Partitioning::rebalance;
     }
+    // Every key goes to the one consumer: whole batches go as they are, not scattered.
+    if (p.partitioning == Partitioning::hash && to.parallelism == 1) {
+      p.partitioning = Partitioning::rebalance;
+    }
     const bool trivially_forward =
         p.partitioning == Partitioning::forward || (from.parallelism == 1 && to.parallelism == 1);
     std::size_t port_edges = 0;

@@ -150,14 +150,7 @@ RunReport report(const Graph& graph, const Built& b, const RunContext& run, bool
     r.batches_acquired += stats.acquired;
     r.batches_created += stats.created;
   }
-  BufferPoolStats pool = run.buffers().stats();
-  const BufferPoolStats before = run.buffer_pool_at_start();
-  pool.acquired -= before.acquired;
-  pool.reused -= before.reused;
-  pool.created -= before.created;
-  pool.oversize -= before.oversize;
-  pool.dropped -= before.dropped;
-  r.buffer_pool = pool;
+  r.buffer_pool = run.buffer_pool().stats().since(run.buffer_pool_at_start());
   r.memory_pressure = run.memory().worst();
   r.peak_rss_bytes = run.memory().peak_rss_bytes();
   r.events_per_second = wall_seconds > 0 ? static_cast<double>(r.events) / wall_seconds : 0.0;

@@ -53,8 +53,7 @@ class RunContext final : public PoolProvider {
     return *pools.emplace_back(std::move(pool));
   }
 
-  BufferPool& buffer_pool() noexcept override { return *buffers_; }
-  [[nodiscard]] BufferPool& buffers() const noexcept { return *buffers_; }
+  [[nodiscard]] BufferPool& buffer_pool() const noexcept override { return *buffers_; }
   [[nodiscard]] const MemoryMonitor& memory() const noexcept { return monitor_; }
   [[nodiscard]] BufferPoolStats buffer_pool_at_start() const noexcept { return buffers_at_start_; }
 

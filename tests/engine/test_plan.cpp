@@ -57,6 +57,17 @@ TEST_CASE("a hash edge between single instances is fused") {
   CHECK(plan.chains.size() == 1);
 }
 
+TEST_CASE("a hash edge into a single instance sends whole batches (rebalance)") {
+  sw::Graph g{"into-one"};
+  auto s = g.source("src", sw::from({1, 2, 3}), {.parallelism = 2});
+  s.key_by([](int v) { return v; })
+      .reduce("r", [](int acc, int v) { return acc + v; }, {.node = {.parallelism = 1}})
+      .sink("out", sw::discard(), {.parallelism = 1});
+  const sw::Plan plan = sw::make_plan(g, {});
+  CHECK(plan.edges[0].partitioning == sw::Partitioning::rebalance);
+  CHECK_FALSE(plan.edges[0].fused);
+}
+
 TEST_CASE("node settings override run options") {
   sw::Graph g{"settings"};
   auto s = g.source("src", sw::from({1}), {.parallelism = 3, .batch_size = 7});

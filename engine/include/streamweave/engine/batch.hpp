@@ -152,8 +152,11 @@ inline void intrusive_ptr_release(const BatchBase* batch) noexcept {
 template <class T>
 class BatchPool final : public BatchPoolBase {
  public:
+  // Free batches a pool keeps unless told otherwise.
+  static constexpr std::size_t kDefaultRetained = 256;
+
   // Batches' item storage comes from `buffers`, which must outlive this pool.
-  explicit BatchPool(std::size_t max_retained = 256,
+  explicit BatchPool(std::size_t max_retained = kDefaultRetained,
                      BufferPool& buffers = BufferPool::global()) noexcept
       : BatchPoolBase(max_retained), buffers_(&buffers) {}
   ~BatchPool() override { drop_all(&BatchPool::destroy); }

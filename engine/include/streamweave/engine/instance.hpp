@@ -40,7 +40,7 @@ class PoolProvider {
   virtual ~PoolProvider() = default;
   virtual BatchPoolBase& adopt(std::unique_ptr<BatchPoolBase> pool) = 0;
   // Where the run's batches take their item storage from.
-  [[nodiscard]] virtual BufferPool& buffer_pool() noexcept = 0;
+  [[nodiscard]] virtual BufferPool& buffer_pool() const noexcept = 0;
 };
 
 struct InstanceContext {
@@ -55,8 +55,8 @@ struct InstanceContext {
 // A pool of batches of T that lives as long as the run.
 template <class T>
 BatchPool<T>& make_pool(const InstanceContext& ctx) {
-  return static_cast<BatchPool<T>&>(
-      ctx.pools->adopt(std::make_unique<BatchPool<T>>(256, ctx.pools->buffer_pool())));
+  return static_cast<BatchPool<T>&>(ctx.pools->adopt(
+      std::make_unique<BatchPool<T>>(BatchPool<T>::kDefaultRetained, ctx.pools->buffer_pool())));
 }
 
 // An item a node failed on, and why. The stream of these is a node's dead-letter output.
@@ -151,9 +151,7 @@ class TransformBase : public OperatorInstance, public Input<In> {
   }
 
   // Runs `body(k)` for k in [0, n) over a batch received as positions [first, first + n):
-  // a failure is reported at the item it happened on. The index is a local of this loop,
-  // passed by value, so the compiler keeps it in a register (a reference to it could alias
-  // the items written in the body and would force a store and a load per item).
+  // a failure is reported at the item it happened on.
   template <class Body>
   void batch_for(std::size_t n, Body&& body) {
     const std::uint64_t first = metrics_.items_in;

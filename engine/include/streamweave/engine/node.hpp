@@ -36,7 +36,7 @@ class TypedPortSpec final : public PortSpec {
  public:
   [[nodiscard]] std::type_index item_type() const noexcept override { return typeid(T); }
   [[nodiscard]] std::unique_ptr<BatchPoolBase> make_pool(BufferPool& buffers) const override {
-    return std::make_unique<BatchPool<T>>(256, buffers);
+    return std::make_unique<BatchPool<T>>(BatchPool<T>::kDefaultRetained, buffers);
   }
   [[nodiscard]] std::unique_ptr<CollectorBase> make_collector(
       BatchPoolBase& pool, CollectorConfig config, std::vector<EdgeBinding> edges) const override {

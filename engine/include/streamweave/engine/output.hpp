@@ -60,11 +60,7 @@ class OutputCollector final : public Input<T>, public CollectorBase {
  public:
   OutputCollector(BatchPool<T>& pool, CollectorConfig config, std::vector<EdgeBinding> edges)
       : pool_(&pool), config_(config) {
-    for (EdgeBinding edge : edges) {
-      if (edge.partitioning == Partitioning::hash && edge.sender->targets() == 1) {
-        // Every key goes to the one consumer: whole batches go as they are, not scattered.
-        edge.partitioning = Partitioning::rebalance;
-      }
+    for (const EdgeBinding& edge : edges) {
       if (edge.partitioning == Partitioning::hash) {
         HashEdge hash{edge.sender, static_cast<const KeyRouter<T>*>(edge.router), {}};
         hash.pending.resize(edge.sender->targets());

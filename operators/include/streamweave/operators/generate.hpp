@@ -44,17 +44,9 @@ class GenerateSource final : public SourceBase<T> {
     const std::uint64_t stop = end_ - begin < max_items ? end_ : begin + max_items;
     BatchPtr<T> batch = pool_->acquire(static_cast<std::size_t>(stop - begin));
     auto& items = batch->items;
-    std::uint64_t failed_at = begin;
-    this->guarded_at(failed_at, [&] {
-      // A local index, written back only on failure: stored per item it would cost a store
-      // and a load per event (it may alias the items written).
-      std::uint64_t k = begin;
-      try {
-        for (; k < stop; ++k) items.push_back(T(std::invoke(f_, k)));
-      } catch (...) {
-        failed_at = k;
-        throw;
-      }
+    std::uint64_t i = begin;
+    this->guarded_at(i, [&] {
+      for (; i < stop; ++i) items.push_back(T(std::invoke(f_, i)));
     });
     next_ = stop;
     if (!items.empty()) this->emit_batch(std::move(batch));

@@ -53,6 +53,17 @@ struct BufferPoolStats {
   std::size_t retained_high_water = 0;
   std::size_t outstanding_bytes = 0;  // capacity of the buffers handed out and not released
 
+  // The counters since `earlier` (stats of the same pool); the byte figures as they are now.
+  [[nodiscard]] BufferPoolStats since(const BufferPoolStats& earlier) const noexcept {
+    BufferPoolStats d = *this;
+    d.acquired -= earlier.acquired;
+    d.reused -= earlier.reused;
+    d.created -= earlier.created;
+    d.oversize -= earlier.oversize;
+    d.dropped -= earlier.dropped;
+    return d;
+  }
+
   // Share of buffers handed out that were reused, in [0, 1]; 1 when nothing was acquired.
   [[nodiscard]] double reuse_rate() const noexcept {
     return acquired == 0 ? 1.0 : static_cast<double>(reused) / static_cast<double>(acquired);
