@@ -5,6 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-cmake --preset release -DSTREAMWEAVE_BUILD_TESTS=OFF -DSTREAMWEAVE_BUILD_BENCH=OFF >/dev/null
+cmake --preset release >/dev/null
 cmake --build --preset release --target streamweave_cli
 ./build/release/examples/streamweave run bids --events 20000000 "$@"
