@@ -7,4 +7,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 cmake --preset release >/dev/null
 cmake --build --preset release --target streamweave_cli
-./build/release/examples/streamweave run bids --events 20000000 "$@"
+args=("$@")
+# 20 million events unless the caller chose (CLI11 takes --events once).
+[[ " $* " == *" --events"* ]] || args=(--events 20000000 "${args[@]}")
+./build/release/examples/streamweave run bids "${args[@]}"
