@@ -86,11 +86,15 @@ void Graph::validate() const {
   (void)make_plan(*this, RunOptions{.threads = 1});
 }
 
-Plan make_plan(const Graph& graph, const RunOptions& options) {
+Plan make_plan(const Graph& graph, const RunOptions& options, unsigned ranks) {
   const std::string where = "graph '" + graph.name() + "': ";
   const std::size_t n = graph.node_count();
   const auto& edges = graph.edges();
+  const bool distributed = options.mode == Mode::distributed;
+  if (distributed && ranks == 0) throw GraphError(where + "distributed mode needs at least 1 rank");
   Plan plan;
+  plan.mode = options.mode;
+  plan.ranks = distributed ? ranks : 1;
   plan.nodes.resize(n);
   plan.edges.resize(edges.size());
   plan.inputs.resize(n);
@@ -103,7 +107,7 @@ Plan make_plan(const Graph& graph, const RunOptions& options) {
   // Settings and the structural checks that name one node.
   bool has_sink = false;
   const unsigned fallback_parallelism =
-      graph.default_parallelism().value_or(resolved_threads(options));
+      graph.default_parallelism().value_or(resolved_threads(options) * plan.ranks);
   for (NodeId id = 0; id < n; ++id) {
     const NodeSpec& node = graph.node(id);
     const NodeOptions& o = node.options();
@@ -205,6 +209,16 @@ Plan make_plan(const Graph& graph, const RunOptions& options) {
     p.fused = trivially_forward && from.parallelism == to.parallelism && port_edges == 1 &&
               graph.node(edge.from).options().chain && graph.node(edge.to).options().chain &&
               plan.inputs[edge.to].size() == 1 && !graph.node(edge.to).accepts_many_inputs();
+    p.exchange = distributed && !p.fused && !trivially_forward;
+    const PortSpec& port = graph.node(edge.from).port(edge.port);
+    if (p.exchange && port.codec() == nullptr) {
+      throw GraphError(where + "edge " + describe_node(graph.node(edge.from)) + " -> " +
+                       describe_node(graph.node(edge.to)) + " (" +
+                       std::string(to_string(p.partitioning)) +
+                       ") crosses ranks, but its item type " + std::string(port.item_type_name()) +
+                       " has no binary codec; make it an aggregate of codable fields or give it "
+                       "sw_encode/sw_decode (docs/serde.md), or keep the edge forward");
+    }
   }
 
   // Chains: a node joins the chain of its producer when its only input edge is fused.
@@ -223,8 +237,14 @@ Plan make_plan(const Graph& graph, const RunOptions& options) {
   return plan;
 }
 
-std::string Graph::to_dot(const RunOptions& options) const {
-  const Plan plan = make_plan(*this, options);
+std::string Graph::to_dot(const RunOptions& options, unsigned ranks) const {
+  const Plan plan = make_plan(*this, options, ranks);
+  // Distributed: instance i runs on rank i % ranks, so a node spans the first min(p, ranks).
+  auto placement = [&](NodeId id) -> std::string {
+    if (plan.mode != Mode::distributed) return "";
+    const unsigned spanned = std::min(plan.nodes[id].parallelism, plan.ranks);
+    return spanned == 1 ? "\\nrank 0" : "\\nranks 0-" + std::to_string(spanned - 1);
+  };
   std::ostringstream out;
   out << "digraph \"" << dot_escape(name_) << "\" {\n"
       << "  rankdir=LR;\n  node [shape=box, style=rounded, fontname=\"Helvetica\"];\n"
@@ -236,7 +256,7 @@ std::string Graph::to_dot(const RunOptions& options) const {
     for (NodeId id : chain) {
       const NodeSpec& node = *nodes_[id];
       out << "    n" << id << " [label=\"" << dot_escape(node.name()) << "\\n"
-          << dot_escape(node.op()) << " ×" << plan.nodes[id].parallelism << "\"";
+          << dot_escape(node.op()) << " ×" << plan.nodes[id].parallelism << placement(id) << "\"";
       if (node.kind() == NodeKind::source) out << ", shape=invhouse";
       if (node.kind() == NodeKind::sink) out << ", shape=house";
       out << "];\n";
@@ -247,8 +267,10 @@ std::string Graph::to_dot(const RunOptions& options) const {
     const EdgeSpec& edge = edges_[e];
     out << "  n" << edge.from << " -> n" << edge.to << " [label=\""
         << to_string(plan.edges[e].partitioning) << (plan.edges[e].fused ? " (fused)" : "")
-        << (edge.port == 1 ? "\\ndead letters" : "") << "\"";
+        << (plan.edges[e].exchange ? " (frames)" : "") << (edge.port == 1 ? "\\ndead letters" : "")
+        << "\"";
     if (plan.edges[e].fused) out << ", style=bold";
+    if (plan.edges[e].exchange) out << ", style=dashed";
     if (edge.port == 1) out << ", color=red";
     out << "];\n";
   }

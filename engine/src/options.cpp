@@ -27,11 +27,13 @@ unsigned resolved_threads(const RunOptions& options) noexcept {
 }
 
 NodeError::NodeError(std::string node, unsigned instance, std::uint64_t position,
-                     std::string message)
-    : std::runtime_error("node '" + node + "' (instance " + std::to_string(instance) +
+                     std::string message, int rank)
+    : std::runtime_error((rank >= 0 ? "rank " + std::to_string(rank) + ": " : std::string()) +
+                         "node '" + node + "' (instance " + std::to_string(instance) +
                          ") failed on item " + std::to_string(position) + ": " + message),
       node_(std::move(node)),
       instance_(instance),
+      rank_(rank),
       position_(position),
       message_(std::move(message)) {}
 

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace sw {
@@ -14,16 +15,45 @@ const NodeReport& RunReport::node(std::string_view name) const {
                           "'");
 }
 
+namespace {
+
+// "0,1,0,1" as "0-1": instance i runs on rank i % ranks, so the ranks used are a prefix.
+std::string placement(const std::vector<std::uint32_t>& ranks) {
+  if (ranks.empty()) return "";
+  std::uint32_t top = 0;
+  for (std::uint32_t r : ranks) top = std::max(top, r);
+  return top == 0 ? "0" : fmt::format("0-{}", top);
+}
+
+}  // namespace
+
 std::string RunReport::summary() const {
-  std::string out = fmt::format("graph '{}' {} in {:.3f} s on {} threads, {} tasks\n", graph,
+  const bool distributed = mode == "distributed";
+  std::string out =
+      distributed ? fmt::format("graph '{}' {} in {:.3f} s on {} ranks × {} threads, {} tasks\n",
+                                graph, status == Status::completed ? "completed" : "cancelled",
+                                wall_seconds, ranks, threads, tasks)
+                  : fmt::format("graph '{}' {} in {:.3f} s on {} threads, {} tasks\n", graph,
                                 status == Status::completed ? "completed" : "cancelled",
                                 wall_seconds, threads, tasks);
-  out += fmt::format("{:<20} {:<10} {:>3} {:>12} {:>12} {:>9} {:>9} {:>8}\n", "node", "op", "par",
-                     "items in", "items out", "busy s", "blocked s", "errors");
+  out += fmt::format("{:<20} {:<10} {:>3} {:>12} {:>12} {:>9} {:>9} {:>8}{}\n", "node", "op", "par",
+                     "items in", "items out", "busy s", "blocked s", "errors",
+                     distributed ? "  ranks" : "");
   for (const NodeReport& n : nodes) {
-    out += fmt::format("{:<20} {:<10} {:>3} {:>12} {:>12} {:>9.3f} {:>9.3f} {:>8}\n", n.name, n.op,
-                       n.parallelism, n.items_in, n.items_out, n.busy_seconds, n.blocked_seconds,
-                       n.errors_skipped + n.dead_lettered);
+    out += fmt::format("{:<20} {:<10} {:>3} {:>12} {:>12} {:>9.3f} {:>9.3f} {:>8}{}\n", n.name,
+                       n.op, n.parallelism, n.items_in, n.items_out, n.busy_seconds,
+                       n.blocked_seconds, n.errors_skipped + n.dead_lettered,
+                       distributed ? "  " + placement(n.ranks) : "");
+  }
+  if (!edges.empty()) {
+    out += fmt::format("{:<32} {:>9} {:>10} {:>10} {:>9} {:>9} {:>7}\n", "exchange edge", "frames",
+                       "MiB", "remote fr", "encode s", "decode s", "stalls");
+    for (const EdgeReport& e : edges) {
+      out += fmt::format("{:<32} {:>9} {:>10.2f} {:>10} {:>9.3f} {:>9.3f} {:>7}\n",
+                         e.from + " -> " + e.to + " (" + e.partitioning + ")", e.frames_sent,
+                         static_cast<double>(e.bytes_sent) / (1 << 20), e.remote_frames_sent,
+                         e.encode_seconds, e.decode_seconds, e.credit_stalls);
+    }
   }
   out += fmt::format("events {} | {:.3f} M events/s | batch reuse {:.1f} %\n", events,
                      events_per_second / 1e6, batch_reuse_rate() * 100.0);

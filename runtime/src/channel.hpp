@@ -7,15 +7,42 @@
 #include <vector>
 
 #include "streamweave/engine/batch.hpp"
+#include "streamweave/serde/bytes.hpp"
 
 namespace sw::runtime {
 
 class Task;
 
-// A batch, or end-of-stream from one producer instance when `batch` is null. Both travel
-// in one FIFO per producer, so end-of-stream never overtakes data.
+// Distributed mode: where the frames of one exchange edge into one consumer instance are
+// turned back into batches. Called by the consumer's task only.
+class FrameInbox {
+ public:
+  virtual ~FrameInbox() = default;
+  // The batch a frame from `from_rank` carries; throws ExchangeError on a bad frame.
+  [[nodiscard]] virtual BatchRef take(const Bytes& frame, int from_rank) = 0;
+  // End-of-stream from producer instance `source` of this edge.
+  virtual void end(unsigned source) noexcept = 0;
+};
+
+// Distributed mode: gives a credit back to the rank that sent an event, once the consumer
+// has taken the event off its channel. Any worker thread.
+class CreditReturn {
+ public:
+  virtual ~CreditReturn() = default;
+  virtual void return_credit(int rank, std::uint32_t route) noexcept = 0;
+};
+
+// What travels on a channel: a batch; or (distributed mode) a frame for `inbox`; or, when
+// both are empty, end-of-stream from one producer instance. All travel in one FIFO per
+// producer, so end-of-stream never overtakes data. An event from another rank names it
+// (from_rank >= 0) and the route its credit returns on.
 struct Event {
   BatchRef batch;
+  Bytes frame;
+  FrameInbox* inbox = nullptr;
+  std::int32_t from_rank = -1;
+  std::uint32_t route = 0;
+  std::uint32_t source = 0;  // the producer instance, for end-of-stream on an exchange edge
 };
 
 class Channel {

@@ -17,16 +17,27 @@ std::int64_t nanos(Clock::duration d) noexcept {
 }  // namespace
 
 ChannelSender::ChannelSender(std::vector<Channel*> targets) : targets_(std::move(targets)) {
-  tokens_.reserve(targets_.size());
-  for (Channel* channel : targets_) tokens_.emplace_back(channel->queue());
+  tokens_.resize(targets_.size());
+  for (std::size_t i = 0; i < targets_.size(); ++i) {
+    if (targets_[i] != nullptr) tokens_[i].emplace(targets_[i]->queue());
+  }
 }
 
 void ChannelSender::send(std::size_t target, BatchRef batch) {
-  targets_[target]->push(tokens_[target], Event{std::move(batch)});
+  Event event;
+  event.batch = std::move(batch);
+  targets_[target]->push(*tokens_[target], std::move(event));
 }
 
 void ChannelSender::send_end(std::size_t target) {
-  targets_[target]->push(tokens_[target], Event{});
+  targets_[target]->push(*tokens_[target], Event{});
+}
+
+void CreditWindow::returned(std::int64_t n) noexcept {
+  const std::int64_t before = in_flight.fetch_sub(n, std::memory_order_acq_rel);
+  if (before >= credits && before - n < credits) {
+    for (Task* producer : producers) producer->wake();
+  }
 }
 
 void Task::wake() noexcept {
@@ -73,7 +84,37 @@ void Task::run() noexcept {
 
 bool Task::outputs_have_room() const noexcept {
   return std::all_of(outputs.begin(), outputs.end(),
-                     [](const Channel* c) { return c->has_room(); });
+                     [](const Channel* c) { return c->has_room(); }) &&
+         std::all_of(windows.begin(), windows.end(),
+                     [](const CreditWindow* w) { return w->has_room(); });
+}
+
+void Task::park(Clock::time_point now) noexcept {
+  blocked_since_ = now;
+  for (CreditWindow* window : windows) {
+    if (!window->has_room()) window->stalls.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void Task::take(Event& event) {
+  if (event.from_rank >= 0) credits->return_credit(event.from_rank, event.route);
+  if (event.inbox != nullptr) {
+    if (event.frame.empty()) {
+      event.inbox->end(event.source);
+    } else {
+      ++head_metrics->batches_in;
+      head_input->push_batch(event.inbox->take(event.frame, event.from_rank));
+      return;
+    }
+  } else if (event.batch) {
+    ++head_metrics->batches_in;
+    head_input->push_batch(std::move(event.batch));
+    return;
+  }
+  if (++ends_seen_ == ends_expected) {
+    head_input->finish();
+    finished_ = true;
+  }
 }
 
 void Task::step() {
@@ -93,7 +134,7 @@ void Task::step() {
   bool input_left = false;
   for (std::size_t n = 0; n < budget; ++n) {
     if (!outputs_have_room()) {
-      blocked_since_ = Clock::now();
+      park(Clock::now());
       break;
     }
     if (source != nullptr) {
@@ -113,14 +154,8 @@ void Task::step() {
       input_left = false;
       break;
     }
-    if (event.batch) {
-      ++head_metrics->batches_in;
-      head_input->push_batch(std::move(event.batch));
-    } else if (++ends_seen_ == ends_expected) {
-      head_input->finish();
-      finished_ = true;
-      break;
-    }
+    take(event);
+    if (finished_) break;
     input_left = !input->empty();
     if (Clock::now() - start >= kTimeSlice) break;
   }

@@ -18,7 +18,8 @@ namespace sw::runtime {
 class RunContext;
 
 // The runtime's BatchSender: the channels of one edge's consumer instances, with this
-// producer's tokens (one producer stream per channel keeps its FIFO order).
+// producer's tokens (one producer stream per channel keeps its FIFO order). In distributed
+// mode a target on another rank is nullptr: a forward edge only sends to its own instance.
 class ChannelSender final : public BatchSender {
  public:
   explicit ChannelSender(std::vector<Channel*> targets);
@@ -28,7 +29,30 @@ class ChannelSender final : public BatchSender {
 
  private:
   std::vector<Channel*> targets_;
-  std::vector<moodycamel::ProducerToken> tokens_;
+  std::vector<std::optional<moodycamel::ProducerToken>> tokens_;
+};
+
+// Distributed mode: the frames one rank has in flight on one channel to another rank, against
+// the credits the consumer granted. Producers count up; the communication thread counts down
+// as credits come back and wakes the producers parked on it.
+struct CreditWindow {
+  std::atomic<std::int64_t> in_flight{0};
+  std::int64_t credits = 16;
+  std::vector<Task*> producers;  // local tasks that send on it (build time)
+  std::atomic<std::uint64_t> stalls{0};
+  std::atomic<std::int64_t> peak{0};
+
+  [[nodiscard]] bool has_room() const noexcept {
+    return in_flight.load(std::memory_order_acquire) < credits;
+  }
+  void sent() noexcept {
+    const std::int64_t now = in_flight.fetch_add(1, std::memory_order_acq_rel) + 1;
+    std::int64_t peak_seen = peak.load(std::memory_order_relaxed);
+    while (now > peak_seen && !peak.compare_exchange_weak(peak_seen, now)) {
+    }
+  }
+  // Credits came back: wakes the producers if the window had been full. Comm thread.
+  void returned(std::int64_t n) noexcept;
 };
 
 class Task {
@@ -50,8 +74,10 @@ class Task {
   std::size_t ends_expected = 0;
   std::vector<std::unique_ptr<CollectorBase>> collectors;
   std::vector<std::chrono::microseconds> collector_linger;  // of the node each one serves
-  std::vector<std::unique_ptr<ChannelSender>> senders;
+  std::vector<std::unique_ptr<BatchSender>> senders;
   std::vector<Channel*> outputs;
+  std::vector<CreditWindow*> windows;  // distributed mode: remote channels it sends on
+  CreditReturn* credits = nullptr;     // distributed mode: where consumed remote events go
   InstanceMetrics* head_metrics = nullptr;
   std::size_t batch_size = 1024;  // of the head, for sources
   std::size_t budget = 16;
@@ -68,6 +94,8 @@ class Task {
 
   void step();
   [[nodiscard]] bool outputs_have_room() const noexcept;
+  void park(Clock::time_point now) noexcept;
+  void take(Event& event);
   void flush_lingering(Clock::time_point now);
 
   RunContext* run_;

@@ -12,6 +12,7 @@
 
 #include "streamweave/engine/input.hpp"
 #include "streamweave/engine/instance.hpp"
+#include "streamweave/serde/binary.hpp"
 
 namespace sw {
 
@@ -19,6 +20,13 @@ namespace sw {
 template <class T>
 concept Item = std::is_object_v<T> && std::copy_constructible<T> && std::move_constructible<T> &&
     !std::is_const_v<T>;
+
+// Items that may cross an exchange (key_by, rebalance, broadcast, gather). In distributed
+// mode they travel between ranks as bytes, so they need a binary codec (serde/binary.hpp):
+// an aggregate of codable fields, a standard type, or sw_encode/sw_decode found by ADL. As in
+// Timely, the requirement holds in both modes, so a graph that compiles runs in either.
+template <class T>
+concept Exchangeable = Item<T> && BinaryCodable<T>;
 
 // f(item) -> U: one output per input.
 template <class F, class T>

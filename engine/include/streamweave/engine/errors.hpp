@@ -17,18 +17,57 @@ class GraphError : public std::runtime_error {
 // data path and, wrapped with the run's context, by Graph::run().
 class NodeError : public std::runtime_error {
  public:
-  NodeError(std::string node, unsigned instance, std::uint64_t position, std::string message);
+  // `rank` >= 0 (distributed mode) prefixes the message with the rank the node failed on.
+  NodeError(std::string node, unsigned instance, std::uint64_t position, std::string message,
+            int rank = -1);
 
   [[nodiscard]] const std::string& node() const noexcept { return node_; }
   [[nodiscard]] unsigned instance() const noexcept { return instance_; }
   // 0-based index of the failing item among the items this instance received.
   [[nodiscard]] std::uint64_t position() const noexcept { return position_; }
   [[nodiscard]] const std::string& message() const noexcept { return message_; }
+  // The rank the node ran on (distributed mode), else -1.
+  [[nodiscard]] int rank() const noexcept { return rank_; }
 
  private:
   std::string node_;
   unsigned instance_;
+  int rank_;
   std::uint64_t position_;
+  std::string message_;
+};
+
+// Distributed mode: a frame could not be taken in — corrupt, truncated, of another type or
+// out of sequence. Names the peer rank it came from and the edge.
+class ExchangeError : public std::runtime_error {
+ public:
+  ExchangeError(unsigned rank, int peer_rank, std::string edge, const std::string& message)
+      : std::runtime_error("rank " + std::to_string(rank) + ": bad frame from rank " +
+                           std::to_string(peer_rank) + " on edge " + edge + ": " + message),
+        peer_rank_(peer_rank),
+        edge_(std::move(edge)) {}
+  [[nodiscard]] int peer_rank() const noexcept { return peer_rank_; }
+  [[nodiscard]] const std::string& edge() const noexcept { return edge_; }
+
+ private:
+  int peer_rank_;
+  std::string edge_;
+};
+
+// Distributed mode: another rank failed, so this one stopped too. The failing rank throws
+// the error itself; the others throw this, carrying its rank and message, so a program can
+// print the error once (where it happened) and still exit non-zero everywhere.
+class RemoteFailure : public std::runtime_error {
+ public:
+  RemoteFailure(unsigned rank, std::string message)
+      : std::runtime_error("rank " + std::to_string(rank) + " failed: " + message),
+        rank_(rank),
+        message_(std::move(message)) {}
+  [[nodiscard]] unsigned rank() const noexcept { return rank_; }
+  [[nodiscard]] const std::string& message() const noexcept { return message_; }
+
+ private:
+  unsigned rank_;
   std::string message_;
 };
 

@@ -33,9 +33,11 @@ class Graph {
   requires SourceSpec<S> Stream<typename S::value_type> source(std::string name, S spec,
                                                                NodeOptions options = {});
 
-  // Runs the graph to completion on the in-process executor and reports what it did.
-  // Throws GraphError for a malformed graph and NodeError when a node fails (policy stop).
-  // Blocks the calling thread; defined by the runtime library.
+  // Runs the graph to completion and reports what it did: in this process, or with
+  // options.mode == Mode::distributed over the program's MPI ranks (every rank calls run()
+  // on the same graph). Throws GraphError for a malformed graph, NodeError when a node fails
+  // (policy stop), RemoteFailure on the other ranks when one rank fails. Blocks the calling
+  // thread; defined by the runtime library.
   RunReport run(const RunOptions& options = {}) const;
 
   // Throws GraphError naming the node when the graph cannot run: duplicate names, a stream
@@ -43,8 +45,9 @@ class Graph {
   void validate() const;
 
   // The graph in Graphviz DOT: nodes with their parallelism, edges with their partitioning,
-  // fused chains (for `options`) as clusters.
-  [[nodiscard]] std::string to_dot(const RunOptions& options = {}) const;
+  // fused chains (for `options`) as clusters. In distributed mode (options.mode), for `ranks`
+  // ranks: each node's ranks, and the exchange edges (frames) dashed.
+  [[nodiscard]] std::string to_dot(const RunOptions& options = {}, unsigned ranks = 1) const;
 
   // Parallelism of nodes that set none; unset, it is RunOptions::threads.
   Graph& default_parallelism(unsigned parallelism) noexcept;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "streamweave/engine/batch.hpp"
+#include "streamweave/engine/exchange_codec.hpp"
 #include "streamweave/engine/instance.hpp"
 #include "streamweave/engine/options.hpp"
 #include "streamweave/engine/output.hpp"
@@ -29,6 +30,10 @@ class PortSpec {
   [[nodiscard]] virtual std::unique_ptr<BatchPoolBase> make_pool(BufferPool& buffers) const = 0;
   [[nodiscard]] virtual std::unique_ptr<CollectorBase> make_collector(
       BatchPoolBase& pool, CollectorConfig config, std::vector<EdgeBinding> edges) const = 0;
+  // How the items cross an exchange edge between ranks; nullptr when the item type has no
+  // binary codec (such an edge cannot run in distributed mode).
+  [[nodiscard]] virtual const ExchangeCodec* codec() const noexcept = 0;
+  [[nodiscard]] virtual std::string_view item_type_name() const noexcept = 0;
 };
 
 template <class T>
@@ -43,6 +48,15 @@ class TypedPortSpec final : public PortSpec {
     return std::make_unique<OutputCollector<T>>(static_cast<BatchPool<T>&>(pool), config,
                                                 std::move(edges));
   }
+  [[nodiscard]] const ExchangeCodec* codec() const noexcept override {
+    if constexpr (BinaryCodable<T>) {
+      static const TypedExchangeCodec<T> codec;
+      return &codec;
+    } else {
+      return nullptr;
+    }
+  }
+  [[nodiscard]] std::string_view item_type_name() const noexcept override { return type_name<T>(); }
 };
 
 class NodeSpec {

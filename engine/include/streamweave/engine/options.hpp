@@ -5,8 +5,10 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 
 #include "streamweave/serde/buffer_pool.hpp"
@@ -69,8 +71,33 @@ class CancelToken {
   std::shared_ptr<std::atomic<bool>> flag_;
 };
 
-// How a graph is executed. `threads == 0` means one worker per hardware thread.
+// Where a graph runs: in this process only, or across the MPI ranks the program was started
+// on (`mpirun -np N prog`; a program started without mpirun is one rank). Chosen per run.
+enum class Mode : std::uint8_t { in_process, distributed };
+
+[[nodiscard]] constexpr const char* to_string(Mode mode) noexcept {
+  return mode == Mode::in_process ? "inprocess" : "distributed";
+}
+
+// Settings of distributed mode (docs/distributed.md); ignored in process.
+struct DistributedOptions {
+  // A frame is closed once its payload reaches this many bytes (batches larger than that are
+  // split); frames larger than max_frame_bytes are refused on both sides.
+  std::size_t frame_bytes = 256u << 10;
+  std::size_t max_frame_bytes = 8u << 20;
+  // Frames one rank may have in flight on one channel (edge, consumer instance) before it
+  // waits for the consumer to free buffers; 0: the node's channel capacity.
+  std::size_t credits = 0;
+  // Test hook: called on the sending rank's workers with each encoded frame (edge index, target
+  // rank, the frame's bytes) before it leaves; it may change the bytes, to inject corruption.
+  std::function<void(std::size_t edge, unsigned target_rank, std::span<std::byte> frame)>
+      frame_hook{};
+};
+
+// How a graph is executed. `threads == 0` means one worker per hardware thread (in
+// distributed mode: per hardware thread shared by the ranks on this machine).
 struct RunOptions {
+  Mode mode = Mode::in_process;
   unsigned threads = 0;
   std::size_t batch_size = 1024;
   std::chrono::microseconds linger{1000};
@@ -85,6 +112,7 @@ struct RunOptions {
   std::optional<BufferPoolOptions> buffer_pool{};
   // Thresholds of the memory monitor sampled during the run (default: MemoryLimits::from_env()).
   std::optional<MemoryLimits> memory{};
+  DistributedOptions distributed{};
 };
 
 // The number of workers `threads` resolves to on this machine.

@@ -1,7 +1,7 @@
 // The end of a fused chain: an OutputCollector<T> gathers the items a task emits on one
 // port into pooled batches and hands full batches to the runtime's BatchSenders, one per
-// outgoing edge. Fan-out shares one batch between all batch-level edges (forward and
-// rebalance); a hash edge keeps one batch per consumer instance.
+// outgoing edge. Fan-out shares one batch between all batch-level edges (forward,
+// rebalance, broadcast, gather); a hash edge keeps one batch per consumer instance.
 //
 // A collector belongs to one task and is called only from it.
 #pragma once
@@ -194,12 +194,27 @@ class OutputCollector final : public Input<T>, public CollectorBase {
   void send_shared(BatchPtr<T> batch) {
     for (std::size_t i = 0; i < batch_edges_.size(); ++i) {
       const EdgeBinding& edge = batch_edges_[i];
+      const bool last_edge = i + 1 == batch_edges_.size();
+      if (edge.partitioning == Partitioning::broadcast) {
+        const std::size_t targets = edge.sender->targets();
+        for (std::size_t target = 0; target + 1 < targets; ++target) {
+          send_one(edge.sender, target, batch);
+        }
+        if (last_edge) {
+          send_one(edge.sender, targets - 1, std::move(batch));
+        } else {
+          send_one(edge.sender, targets - 1, batch);
+        }
+        continue;
+      }
       std::size_t target = config_.instance;
       if (edge.partitioning == Partitioning::rebalance) {
         target = rebalance_next_[i]++ % edge.sender->targets();
+      } else if (edge.partitioning == Partitioning::gather) {
+        target = 0;
       }
       // The last edge takes our reference; the others share the same batch.
-      if (i + 1 == batch_edges_.size()) {
+      if (last_edge) {
         send_one(edge.sender, target, std::move(batch));
       } else {
         send_one(edge.sender, target, batch);

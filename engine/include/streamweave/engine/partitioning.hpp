@@ -13,6 +13,8 @@ enum class Partitioning : std::uint8_t {
   forward,    // instance i feeds instance i; fused into one task where possible
   rebalance,  // whole batches round-robin over all consumer instances
   hash,       // each item to the instance that owns hash(key(item))
+  broadcast,  // every batch to every consumer instance (shared, not copied, in process)
+  gather,     // every batch to consumer instance 0
 };
 
 [[nodiscard]] constexpr std::string_view to_string(Partitioning p) noexcept {
@@ -23,6 +25,10 @@ enum class Partitioning : std::uint8_t {
       return "rebalance";
     case Partitioning::hash:
       return "hash";
+    case Partitioning::broadcast:
+      return "broadcast";
+    case Partitioning::gather:
+      return "gather";
   }
   return "?";
 }

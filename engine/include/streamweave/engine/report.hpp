@@ -23,8 +23,40 @@ struct NodeReport {
   std::uint64_t errors_skipped = 0;
   std::uint64_t retries = 0;
   std::uint64_t dead_lettered = 0;
-  double busy_seconds = 0;     // summed over instances; fused nodes share their chain's time
-  double blocked_seconds = 0;  // parked with a full output channel (backpressure)
+  double busy_seconds = 0;           // summed over instances; fused nodes share their chain's time
+  double blocked_seconds = 0;        // parked with a full output channel (backpressure)
+  std::vector<std::uint32_t> ranks;  // distributed mode: the rank of each instance
+};
+
+// Distributed mode: what crossed one exchange edge (frames between ranks, or handed over in
+// memory within one).
+struct EdgeReport {
+  std::string from;
+  std::string to;
+  std::string partitioning;
+  std::uint64_t frames_sent = 0;
+  std::uint64_t bytes_sent = 0;  // frames with headers, to this rank or others
+  std::uint64_t frames_received = 0;
+  std::uint64_t bytes_received = 0;
+  std::uint64_t remote_frames_sent = 0;  // of frames_sent, those that went to another rank
+  double encode_seconds = 0;
+  double decode_seconds = 0;
+  std::uint64_t credit_stalls = 0;          // times a producer parked for want of credit
+  std::uint64_t peak_frames_in_flight = 0;  // on one channel, to another rank
+};
+
+// Distributed mode: one rank's share of a run.
+struct RankReport {
+  std::uint32_t rank = 0;
+  std::string host;
+  std::uint32_t threads = 0;
+  std::uint64_t tasks = 0;
+  std::uint64_t events = 0;
+  double wall_seconds = 0;
+  std::uint64_t peak_rss_bytes = 0;
+  std::vector<NodeReport> nodes;
+  std::vector<EdgeReport> edges;
+  std::string error;  // empty unless this rank failed
 };
 
 struct RunReport {
@@ -32,6 +64,9 @@ struct RunReport {
 
   std::string graph;
   Status status = Status::completed;
+  std::string mode = "inprocess";  // or "distributed"
+  unsigned rank = 0;               // the rank that returned this report
+  unsigned ranks = 1;
   unsigned threads = 0;
   std::size_t tasks = 0;
   std::vector<NodeReport> nodes;
@@ -45,6 +80,10 @@ struct RunReport {
   BufferPoolStats buffer_pool;
   MemoryPressure memory_pressure = MemoryPressure::normal;  // the worst level sampled
   std::size_t peak_rss_bytes = 0;
+  // Distributed mode: nodes, edges and events above are summed over every rank (wall time is
+  // the slowest rank's, peak RSS the largest); `per_rank` has each rank's own figures.
+  std::vector<EdgeReport> edges;
+  std::vector<RankReport> per_rank;
 
   // Share of batches that came from a pool's free list rather than a fresh allocation.
   [[nodiscard]] double batch_reuse_rate() const noexcept {

@@ -94,15 +94,20 @@ class Stream {
 
   // Partitions by key: the next node's instance for an item is chosen by hash(key(item)).
   template <class F>
-  requires KeyFunction<F, T> KeyedStream<T, F> key_by(F key)
+  requires KeyFunction<F, T> && Exchangeable<T> KeyedStream<T, F> key_by(F key)
   const { return KeyedStream<T, F>(*this, std::move(key)); }
 
   // Spreads the next node's input round-robin, batch by batch, over its instances.
-  [[nodiscard]] Stream rebalance() const {
-    Stream copy = *this;
-    copy.partitioning_ = Partitioning::rebalance;
-    copy.router_.reset();
-    return copy;
+  [[nodiscard]] Stream rebalance() const requires Exchangeable<T> {
+    return partitioned(Partitioning::rebalance);
+  }
+  // Sends every item to every instance of the next node.
+  [[nodiscard]] Stream broadcast() const requires Exchangeable<T> {
+    return partitioned(Partitioning::broadcast);
+  }
+  // Sends every item to instance 0 of the next node (e.g. one sink that sees everything).
+  [[nodiscard]] Stream gather() const requires Exchangeable<T> {
+    return partitioned(Partitioning::gather);
   }
 
   // One stream of the items of this stream and of `others` (same item type), in no
@@ -177,6 +182,13 @@ class Stream {
         std::move(name), op, options, std::move(make)));
     connect_to(id);
     return TransformStream<T, Out>(*graph_, id);
+  }
+
+  [[nodiscard]] Stream partitioned(Partitioning partitioning) const {
+    Stream copy = *this;
+    copy.partitioning_ = partitioning;
+    copy.router_.reset();
+    return copy;
   }
 
   void connect_to(NodeId id) const {

@@ -114,8 +114,8 @@ std::uint64_t encode_frames(std::span<const T> items, FrameHeader header, std::v
 // Decodes the items of a parsed frame, appending them to `out`. Throws FrameError when the
 // frame carries another type or its payload does not hold exactly `items` values, and
 // DecodeError (naming the item type and offset) when an item is corrupt.
-template <BinaryCodable T>
-void decode_frame(const Frame& frame, std::vector<T>& out) {
+template <BinaryCodable T, class Allocator>
+void decode_frame(const Frame& frame, std::vector<T, Allocator>& out) {
   const std::uint64_t expected = type_fingerprint<T>();
   if (frame.header.fingerprint != expected) {
     detail::throw_fingerprint_mismatch(frame.header, expected, type_layout<T>());

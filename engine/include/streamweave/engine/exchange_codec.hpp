@@ -1,0 +1,49 @@
+// ExchangeCodec: how the items of one output port cross an exchange edge in distributed mode
+// — a batch into frames on the sending side, a frame back into a batch on the receiving
+// side (DESIGN.md §3). A port's spec makes one when its item type has a binary codec.
+// Stateless: any thread.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "streamweave/engine/batch.hpp"
+#include "streamweave/serde/frame.hpp"
+#include "streamweave/serde/type_name.hpp"
+
+namespace sw {
+
+class ExchangeCodec {
+ public:
+  virtual ~ExchangeCodec() = default;
+  // Appends the frames of `batch`'s items to `out`, numbered from header.sequence on; returns
+  // the next free sequence number. Throws FrameError when one item exceeds the frame limit.
+  virtual std::uint64_t encode(const BatchBase& batch, const FrameHeader& header,
+                               std::vector<Bytes>& out, const FrameLimits& limits,
+                               BufferPool& buffers) const = 0;
+  // The items of a parsed frame in a batch from `pool` (a BatchPool of this item type, owned
+  // by the calling task). Throws FrameError or DecodeError on a bad payload.
+  [[nodiscard]] virtual BatchRef decode(const Frame& frame, BatchPoolBase& pool) const = 0;
+  [[nodiscard]] virtual std::string_view item_type_name() const noexcept = 0;
+};
+
+template <BinaryCodable T>
+class TypedExchangeCodec final : public ExchangeCodec {
+ public:
+  std::uint64_t encode(const BatchBase& batch, const FrameHeader& header, std::vector<Bytes>& out,
+                       const FrameLimits& limits, BufferPool& buffers) const override {
+    const auto& items = static_cast<const Batch<T>&>(batch).items;
+    return encode_frames(std::span<const T>(items.data(), items.size()), header, out, limits,
+                         buffers);
+  }
+  [[nodiscard]] BatchRef decode(const Frame& frame, BatchPoolBase& pool) const override {
+    BatchPtr<T> batch = static_cast<BatchPool<T>&>(pool).acquire(frame.header.items);
+    decode_frame(frame, batch->items);
+    return batch;
+  }
+  [[nodiscard]] std::string_view item_type_name() const noexcept override { return type_name<T>(); }
+};
+
+}  // namespace sw

@@ -1,0 +1,175 @@
+#include "build.hpp"
+
+#include <algorithm>
+
+namespace sw::runtime {
+
+namespace {
+
+void make_tasks(const Graph& graph, const RunOptions& options, RunContext& run, Built& b,
+                std::vector<std::vector<OperatorInstance*>>& instance_of) {
+  const Plan& plan = b.plan;
+  b.tasks_of.resize(plan.chains.size());
+  for (std::size_t c = 0; c < plan.chains.size(); ++c) {
+    const auto& chain = plan.chains[c];
+    const PlanNode& head = plan.nodes[chain.front()];
+    b.tasks_of[c].assign(head.parallelism, nullptr);
+    for (NodeId id : chain) instance_of[id].assign(plan.nodes[id].parallelism, nullptr);
+    for (unsigned i = 0; i < head.parallelism; ++i) {
+      if (!b.local(i)) continue;
+      auto task = std::make_unique<Task>(run, c, i);
+      for (NodeId id : chain) {
+        InstanceContext ctx{&graph.node(id).name(),     i,
+                            plan.nodes[id].parallelism, graph.node(id).options().errors,
+                            &b.metrics[id][i],          &run};
+        task->ops.push_back(graph.node(id).instantiate(ctx));
+        instance_of[id][i] = task->ops.back().get();
+      }
+      OperatorInstance& first = *task->ops.front();
+      if (graph.node(chain.front()).kind() == NodeKind::source) {
+        task->source = &first;
+      } else {
+        task->head_input = first.input();
+        task->input = std::make_unique<Channel>(head.channel_capacity, *task);
+      }
+      task->head_metrics = &b.metrics[chain.front()][i];
+      task->batch_size = head.batch_size;
+      task->budget = std::max<std::size_t>(1, options.step_budget);
+      b.tasks_of[c][i] = task.get();
+      run.tasks.push_back(std::move(task));
+    }
+  }
+}
+
+// A consumer instance hears end-of-stream once from its forward producer, or once from every
+// producer instance of any other edge.
+void count_ends(const Graph& graph, Built& b) {
+  const Plan& plan = b.plan;
+  for (std::size_t e = 0; e < graph.edges().size(); ++e) {
+    if (plan.edges[e].fused) continue;
+    const EdgeSpec& edge = graph.edges()[e];
+    const std::size_t ends =
+        plan.edges[e].partitioning == Partitioning::forward ? 1 : plan.nodes[edge.from].parallelism;
+    for (Task* consumer : b.tasks_of[plan.nodes[edge.to].chain]) {
+      if (consumer != nullptr) consumer->ends_expected += ends;
+    }
+  }
+}
+
+}  // namespace
+
+void build(const Graph& graph, const RunOptions& options, RunContext& run, Built& b,
+           ExchangeWiring* exchanges) {
+  const Plan& plan = b.plan;
+  const auto& edges = graph.edges();
+  const std::size_t nodes = graph.node_count();
+  b.metrics.resize(nodes);
+  for (NodeId id = 0; id < nodes; ++id) b.metrics[id].resize(plan.nodes[id].parallelism);
+
+  std::vector<std::vector<OperatorInstance*>> instance_of(nodes);  // [node][instance]
+  make_tasks(graph, options, run, b, instance_of);
+  if (exchanges != nullptr) exchanges->add_inboxes(graph, b);
+
+  // Outputs: fused edges bind instance to instance; the others go through a collector.
+  for (NodeId id = 0; id < nodes; ++id) {
+    const NodeSpec& node = graph.node(id);
+    const PlanNode& pn = plan.nodes[id];
+    for (std::size_t port = 0; port < node.port_count(); ++port) {
+      std::vector<std::size_t> port_edges;
+      for (std::size_t e : plan.outputs[id]) {
+        if (edges[e].port == port) port_edges.push_back(e);
+      }
+      if (port_edges.empty()) continue;
+      if (port_edges.size() == 1 && plan.edges[port_edges[0]].fused) {
+        const NodeId to = edges[port_edges[0]].to;
+        for (unsigned i = 0; i < pn.parallelism; ++i) {
+          if (b.local(i)) instance_of[id][i]->bind_output(port, *instance_of[to][i]->input());
+        }
+        continue;
+      }
+      for (unsigned i = 0; i < pn.parallelism; ++i) {
+        if (!b.local(i)) continue;
+        Task& task = *b.tasks_of[pn.chain][i];
+        BatchPoolBase& pool =
+            run.adopt(node.port(port).make_pool(run.buffer_pool()));  // one owner: this task
+        std::vector<EdgeBinding> bindings;
+        for (std::size_t e : port_edges) {
+          const EdgeSpec& edge = edges[e];
+          if (plan.edges[e].exchange) {
+            task.senders.push_back(exchanges->make_sender(graph, b, e, task, i));
+          } else {
+            std::vector<Channel*> targets;
+            for (Task* consumer : b.tasks_of[plan.nodes[edge.to].chain]) {
+              Channel* channel = consumer != nullptr ? consumer->input.get() : nullptr;
+              targets.push_back(channel);
+              if (channel != nullptr && std::find(task.outputs.begin(), task.outputs.end(),
+                                                  channel) == task.outputs.end()) {
+                task.outputs.push_back(channel);
+                channel->add_producer(task);
+              }
+            }
+            task.senders.push_back(std::make_unique<ChannelSender>(std::move(targets)));
+          }
+          bindings.push_back(EdgeBinding{plan.edges[e].partitioning, task.senders.back().get(),
+                                         edge.router.get()});
+        }
+        task.collectors.push_back(node.port(port).make_collector(
+            pool, CollectorConfig{pn.batch_size, i, &b.metrics[id][i]}, std::move(bindings)));
+        task.collector_linger.push_back(pn.linger);
+        instance_of[id][i]->bind_output(port, task.collectors.back()->input());
+      }
+    }
+  }
+  count_ends(graph, b);
+}
+
+RunReport local_report(const Graph& graph, const Built& b, const RunContext& run, bool cancelled,
+                       double wall_seconds) {
+  RunReport r;
+  r.graph = graph.name();
+  r.status = cancelled ? RunReport::Status::cancelled : RunReport::Status::completed;
+  r.mode = to_string(b.plan.mode);
+  r.rank = b.rank;
+  r.ranks = b.plan.ranks;
+  r.threads = b.threads;
+  r.tasks = run.tasks.size();
+  r.wall_seconds = wall_seconds;
+  for (NodeId id = 0; id < graph.node_count(); ++id) {
+    NodeReport n;
+    n.name = graph.node(id).name();
+    n.op = graph.node(id).op();
+    n.parallelism = b.plan.nodes[id].parallelism;
+    n.chain = b.plan.nodes[id].chain;
+    for (const InstanceMetrics& m : b.metrics[id]) {
+      n.items_in += m.items_in;
+      n.items_out += m.items_out;
+      n.batches_in += m.batches_in;
+      n.batches_out += m.batches_out;
+      n.errors_skipped += m.errors_skipped;
+      n.retries += m.retries;
+      n.dead_lettered += m.dead_lettered;
+    }
+    for (const Task* task : b.tasks_of[n.chain]) {
+      if (task == nullptr) continue;
+      n.busy_seconds += static_cast<double>(task->busy_ns()) * 1e-9;
+      n.blocked_seconds += static_cast<double>(task->blocked_ns()) * 1e-9;
+    }
+    if (b.plan.mode == Mode::distributed) {
+      for (unsigned i = 0; i < n.parallelism; ++i) n.ranks.push_back(b.plan.rank_of(i));
+    }
+    if (graph.node(id).kind() == NodeKind::source) r.events += n.items_out;
+    r.nodes.push_back(std::move(n));
+  }
+  for (const auto& pool : run.pools) {
+    const BatchPoolStats stats = pool->stats();
+    r.batches_acquired += stats.acquired;
+    r.batches_created += stats.created;
+  }
+  r.buffer_pool = run.buffer_pool().stats().since(run.buffer_pool_at_start());
+  r.memory_pressure = run.memory().worst();
+  r.peak_rss_bytes = run.memory().peak_rss_bytes();
+  r.events_per_second = wall_seconds > 0 ? static_cast<double>(r.events) / wall_seconds : 0.0;
+  return r;
+}
+
+}  // namespace sw::runtime

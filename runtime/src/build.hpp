@@ -1,0 +1,52 @@
+// Internal: turns a Plan into the tasks, channels, collectors and senders of one run — all of
+// them in process, or this rank's share in distributed mode — and the run's report.
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include "run_context.hpp"
+#include "streamweave/engine/graph.hpp"
+#include "streamweave/engine/plan.hpp"
+#include "streamweave/engine/report.hpp"
+#include "task.hpp"
+
+namespace sw::runtime {
+
+struct Built {
+  Plan plan;
+  unsigned threads = 1;
+  unsigned rank = 0;  // distributed mode: this process's rank
+  // metrics[node][instance], every instance (those of other ranks stay zero)
+  std::vector<std::vector<InstanceMetrics>> metrics;
+  // tasks_of[chain][instance]; nullptr for an instance on another rank
+  std::vector<std::vector<Task*>> tasks_of;
+
+  [[nodiscard]] bool local(unsigned instance) const noexcept {
+    return plan.rank_of(instance) == rank;
+  }
+};
+
+// Distributed mode: the wiring of exchange edges, which carry frames instead of batches.
+class ExchangeWiring {
+ public:
+  virtual ~ExchangeWiring() = default;
+  // Called once the local tasks exist: sets up the consumer side of every exchange edge.
+  virtual void add_inboxes(const Graph& graph, Built& built) = 0;
+  // The sender of exchange edge `edge` for a local producer task.
+  [[nodiscard]] virtual std::unique_ptr<BatchSender> make_sender(const Graph& graph,
+                                                                 const Built& built,
+                                                                 std::size_t edge, Task& producer,
+                                                                 unsigned instance) = 0;
+};
+
+// Creates every local task, instance, channel, pool and collector, wired, before anything
+// runs. `exchanges` is null in process.
+void build(const Graph& graph, const RunOptions& options, RunContext& run, Built& built,
+           ExchangeWiring* exchanges);
+
+// The report of this process's tasks (in distributed mode: this rank's share).
+[[nodiscard]] RunReport local_report(const Graph& graph, const Built& built, const RunContext& run,
+                                     bool cancelled, double wall_seconds);
+
+}  // namespace sw::runtime

@@ -1,0 +1,138 @@
+#include "exchange.hpp"
+
+#include <fmt/format.h>
+
+#include "streamweave/engine/errors.hpp"
+
+namespace sw::runtime {
+
+namespace {
+std::int64_t nanos_since(Clock::time_point start) noexcept {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count();
+}
+}  // namespace
+
+Inbox::Inbox(const ExchangeCodec& codec, BatchPoolBase& pool, std::uint32_t edge, unsigned instance,
+             unsigned producers, std::string edge_name, unsigned rank, FrameLimits limits)
+    : codec_(&codec),
+      pool_(&pool),
+      edge_(edge),
+      instance_(instance),
+      edge_name_(std::move(edge_name)),
+      rank_(rank),
+      limits_(limits),
+      next_sequence_(producers, 0) {}
+
+void Inbox::fail(int from_rank, const std::string& message) const {
+  throw ExchangeError(rank_, from_rank, edge_name_, message);
+}
+
+BatchRef Inbox::take(const Bytes& wire, int from_rank) {
+  const Clock::time_point start = Clock::now();
+  const int peer = from_rank >= 0 ? from_rank : static_cast<int>(rank_);
+  Frame frame;
+  try {
+    frame = parse_frame(wire, limits_);
+  } catch (const DecodeError& e) {
+    fail(peer, e.what());
+  }
+  const FrameHeader& h = frame.header;
+  if (h.edge != edge_ || h.target_instance != instance_) {
+    fail(peer, fmt::format("frame #{} is addressed to edge {} instance {}, but arrived at edge {} "
+                           "instance {}",
+                           h.sequence, h.edge, h.target_instance, edge_, instance_));
+  }
+  if (h.source_instance >= next_sequence_.size()) {
+    fail(peer, fmt::format("frame #{} comes from producer instance {}, but the edge has {}",
+                           h.sequence, h.source_instance, next_sequence_.size()));
+  }
+  std::uint64_t& expected = next_sequence_[h.source_instance];
+  if (h.sequence != expected) {
+    fail(peer, fmt::format("frame #{} from producer instance {} is out of sequence (expected "
+                           "#{}): a frame was lost, repeated or reordered",
+                           h.sequence, h.source_instance, expected));
+  }
+  ++expected;
+  BatchRef batch;
+  try {
+    batch = codec_->decode(frame, *pool_);
+  } catch (const DecodeError& e) {
+    fail(peer, fmt::format("frame #{} from producer instance {}: {}", h.sequence, h.source_instance,
+                           e.what()));
+  }
+  ++frames;
+  bytes += wire.size();
+  decode_ns += nanos_since(start);
+  return batch;
+}
+
+FrameSender::FrameSender(const ExchangeCodec& codec, std::uint32_t edge, unsigned instance,
+                         std::vector<SenderTarget> targets, FramePost& post, BufferPool& buffers,
+                         const DistributedOptions& options)
+    : codec_(&codec),
+      edge_(edge),
+      instance_(instance),
+      targets_(std::move(targets)),
+      sequence_(targets_.size(), 0),
+      post_(&post),
+      post_token_(post.outgoing()),
+      buffers_(&buffers),
+      limits_{options.max_frame_bytes, options.frame_bytes},
+      options_(&options) {
+  local_tokens_.resize(targets_.size());
+  for (std::size_t t = 0; t < targets_.size(); ++t) {
+    if (targets_[t].channel != nullptr) local_tokens_[t].emplace(targets_[t].channel->queue());
+  }
+}
+
+void FrameSender::send(std::size_t target, BatchRef batch) {
+  const Clock::time_point start = Clock::now();
+  FrameHeader header;
+  header.edge = edge_;
+  header.source_instance = instance_;
+  header.target_instance = static_cast<std::uint32_t>(target);
+  header.sequence = sequence_[target];
+  scratch_.clear();
+  sequence_[target] = codec_->encode(*batch, header, scratch_, limits_, *buffers_);
+  batch.reset();  // the items are in the frames now
+  encode_ns += nanos_since(start);
+  for (Bytes& frame : scratch_) deliver(target, std::move(frame));
+  scratch_.clear();
+}
+
+void FrameSender::deliver(std::size_t target, Bytes frame) {
+  SenderTarget& to = targets_[target];
+  if (options_->frame_hook) {
+    // The frame is ours alone until it is delivered; the hook (tests) may change it.
+    options_->frame_hook(edge_, static_cast<unsigned>(to.rank),
+                         {const_cast<std::byte*>(frame.data()), frame.size()});
+  }
+  ++frames;
+  bytes += frame.size();
+  if (to.channel != nullptr) {
+    Event event;
+    event.frame = std::move(frame);
+    event.inbox = to.inbox;
+    event.source = instance_;
+    to.channel->push(*local_tokens_[target], std::move(event));
+    return;
+  }
+  ++remote_frames;
+  to.window->sent();
+  post_->post(post_token_, Outgoing{std::move(frame), to.rank, to.route, instance_});
+}
+
+void FrameSender::send_end(std::size_t target) {
+  SenderTarget& to = targets_[target];
+  if (to.channel != nullptr) {
+    Event event;
+    event.inbox = to.inbox;
+    event.source = instance_;
+    to.channel->push(*local_tokens_[target], std::move(event));
+    return;
+  }
+  to.window->sent();
+  post_->post(post_token_, Outgoing{Bytes(), to.rank, to.route, instance_});
+}
+
+}  // namespace sw::runtime

@@ -1,0 +1,111 @@
+// Internal: the two ends of an exchange edge in distributed mode. A FrameSender encodes a
+// producer's batches into frames and hands them to the consumer's channel (same rank) or to
+// the communication thread (another rank); an Inbox checks and decodes them on the
+// consumer's task.
+#pragma once
+
+#include <concurrentqueue/concurrentqueue.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "../channel.hpp"
+#include "../task.hpp"
+#include "streamweave/engine/exchange_codec.hpp"
+#include "streamweave/engine/options.hpp"
+#include "streamweave/engine/output.hpp"
+
+namespace sw::runtime {
+
+// What a worker hands the communication thread: a frame, or end-of-stream when `frame` is
+// empty, for route `route` on rank `rank`.
+struct Outgoing {
+  Bytes frame;
+  std::int32_t rank = 0;
+  std::uint32_t route = 0;
+  std::uint32_t source = 0;  // the producer instance
+};
+
+// Implemented by the session: takes frames for other ranks. Worker threads.
+class FramePost {
+ public:
+  virtual ~FramePost() = default;
+  virtual void post(moodycamel::ProducerToken& token, Outgoing&& out) = 0;
+  [[nodiscard]] virtual moodycamel::ConcurrentQueue<Outgoing>& outgoing() noexcept = 0;
+};
+
+// The consumer side of one exchange edge into one local consumer instance.
+class Inbox final : public FrameInbox {
+ public:
+  Inbox(const ExchangeCodec& codec, BatchPoolBase& pool, std::uint32_t edge, unsigned instance,
+        unsigned producers, std::string edge_name, unsigned rank, FrameLimits limits);
+
+  [[nodiscard]] BatchRef take(const Bytes& frame, int from_rank) override;
+  void end(unsigned /*source*/) noexcept override {}
+
+  // Written by the consumer's task; read after the run.
+  std::uint64_t frames = 0;
+  std::uint64_t bytes = 0;
+  std::int64_t decode_ns = 0;
+
+ private:
+  [[noreturn]] void fail(int from_rank, const std::string& message) const;
+
+  const ExchangeCodec* codec_;
+  BatchPoolBase* pool_;
+  std::uint32_t edge_;
+  unsigned instance_;
+  std::string edge_name_;
+  unsigned rank_;
+  FrameLimits limits_;
+  std::vector<std::uint64_t> next_sequence_;  // per producer instance
+};
+
+// Where one consumer instance of an exchange edge is, seen from a producer.
+struct SenderTarget {
+  Channel* channel = nullptr;      // on this rank
+  Inbox* inbox = nullptr;          // on this rank
+  CreditWindow* window = nullptr;  // on another rank
+  std::int32_t rank = 0;
+  std::uint32_t route = 0;
+};
+
+// The producer side of one exchange edge for one local producer instance. Its task only.
+class FrameSender final : public BatchSender {
+ public:
+  FrameSender(const ExchangeCodec& codec, std::uint32_t edge, unsigned instance,
+              std::vector<SenderTarget> targets, FramePost& post, BufferPool& buffers,
+              const DistributedOptions& options);
+
+  [[nodiscard]] std::size_t targets() const noexcept override { return targets_.size(); }
+  void send(std::size_t target, BatchRef batch) override;
+  void send_end(std::size_t target) override;
+  [[nodiscard]] std::uint32_t edge() const noexcept { return edge_; }
+
+  // Written by the producer's task; read after the run.
+  std::uint64_t frames = 0;
+  std::uint64_t bytes = 0;
+  std::uint64_t remote_frames = 0;
+  std::int64_t encode_ns = 0;
+
+ private:
+  void deliver(std::size_t target, Bytes frame);
+
+  const ExchangeCodec* codec_;
+  std::uint32_t edge_;
+  unsigned instance_;
+  std::vector<SenderTarget> targets_;
+  std::vector<std::optional<moodycamel::ProducerToken>> local_tokens_;
+  std::vector<std::uint64_t> sequence_;
+  FramePost* post_;
+  moodycamel::ProducerToken post_token_;
+  BufferPool* buffers_;
+  FrameLimits limits_;
+  const DistributedOptions* options_;
+  std::vector<Bytes> scratch_;
+};
+
+}  // namespace sw::runtime

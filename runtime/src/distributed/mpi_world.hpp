@@ -1,0 +1,48 @@
+// Internal: the process's MPI. One communication thread initialises MPI
+// (MPI_THREAD_FUNNELED), makes every MPI call of every run, and finalises MPI at exit; other
+// threads hand it jobs. Without mpirun/srun there is no MPI and no thread: one rank.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include "streamweave/runtime/distributed.hpp"
+
+namespace sw::runtime {
+
+class MpiWorld {
+ public:
+  // The process's world; the first call starts it. Any thread.
+  static MpiWorld& get();
+
+  [[nodiscard]] const ClusterInfo& info() const noexcept { return info_; }
+
+  // Runs `job` on the communication thread; the future holds its outcome. Any thread. Jobs
+  // run one at a time, in order.
+  std::future<void> submit(std::function<void()> job);
+
+  MpiWorld(const MpiWorld&) = delete;
+  MpiWorld& operator=(const MpiWorld&) = delete;
+  ~MpiWorld();
+
+ private:
+  MpiWorld();
+  void loop(std::promise<void>& ready);
+
+  ClusterInfo info_;
+  bool finalize_ = false;  // we initialised MPI, so we finalise it
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<std::packaged_task<void()>> jobs_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+// True when the environment says an MPI launcher (mpirun, srun) started this process.
+[[nodiscard]] bool launched_by_mpi() noexcept;
+
+}  // namespace sw::runtime

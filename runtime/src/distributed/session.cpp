@@ -1,0 +1,563 @@
+#include "session.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <limits>
+#include <thread>
+
+#include "streamweave/engine/errors.hpp"
+#include "streamweave/serde/binary.hpp"
+#include "streamweave/serde/hash.hpp"
+
+namespace sw::runtime {
+
+namespace {
+
+constexpr int kFrameTag = 1;   // data: one frame
+constexpr int kEndTag = 2;     // data: end-of-stream {route, source instance}
+constexpr int kCreditTag = 3;  // control: {route, count} pairs
+constexpr int kAbortTag = 4;   // control: the error text of a failed rank
+constexpr std::size_t kNoRoute = std::numeric_limits<std::size_t>::max();
+
+std::uint32_t load_u32(const std::byte* p) noexcept {
+  std::uint32_t v = 0;
+  std::memcpy(&v, p, sizeof v);  // the wire is little-endian, as every supported target
+  return v;
+}
+
+std::string edge_name(const Graph& graph, std::size_t e) {
+  const EdgeSpec& edge = graph.edges().at(e);
+  return "'" + graph.node(edge.from).name() + "' -> '" + graph.node(edge.to).name() + "'";
+}
+
+// The same on every rank that built the same graph.
+std::uint64_t graph_fingerprint(const Graph& graph, const Plan& plan) {
+  std::string text = graph.name();
+  for (NodeId id = 0; id < graph.node_count(); ++id) {
+    const NodeSpec& node = graph.node(id);
+    text += fmt::format("|{}:{}:{}", node.name(), node.op(), plan.nodes[id].parallelism);
+    for (std::size_t p = 0; p < node.port_count(); ++p) {
+      text += ":";
+      text += node.port(p).item_type_name();
+    }
+  }
+  for (std::size_t e = 0; e < graph.edges().size(); ++e) {
+    const EdgeSpec& edge = graph.edges()[e];
+    text += fmt::format("|{}.{}>{}:{}", edge.from, edge.port, edge.to,
+                        to_string(plan.edges[e].partitioning));
+  }
+  return fnv1a64(text);
+}
+
+}  // namespace
+
+struct Session::Op {
+  bool receive = false;
+  int peer = 0;
+  int tag = 0;
+  MPI_Request request = MPI_REQUEST_NULL;
+  bool complete = false;
+  bool finished = false;  // a send completed, or a receive delivered
+  Bytes keep;             // what a send sends
+  std::vector<std::uint32_t> words;
+  BytesMut buffer;  // what a receive fills
+};
+
+Session::Session(const Graph& graph, const RunOptions& options, RunContext& run, MpiWorld& world)
+    : graph_(&graph),
+      options_(&options),
+      run_(&run),
+      world_(&world),
+      rank_(world.info().rank),
+      ranks_(world.info().ranks) {}
+
+Session::~Session() {
+  if (serving_.valid()) {
+    finish_requested_.store(true, std::memory_order_release);
+    wake_comm();
+    serving_.wait();
+  }
+  if (data_ != MPI_COMM_NULL) {
+    world_
+        ->submit([this] {
+          MPI_Comm_free(&data_);
+          MPI_Comm_free(&control_);
+        })
+        .wait();
+  }
+}
+
+void Session::open(const Plan& plan) {
+  const auto& edges = graph_->edges();
+  route_base_.assign(edges.size(), kNoRoute);
+  for (std::size_t e = 0; e < edges.size(); ++e) {
+    if (!plan.edges[e].exchange) continue;
+    route_base_[e] = routes_.size();
+    const unsigned consumers = plan.nodes[edges[e].to].parallelism;
+    for (unsigned t = 0; t < consumers; ++t) {
+      Route& route = routes_.emplace_back();
+      route.edge = static_cast<std::uint32_t>(e);
+      route.target = t;
+      route.rank = plan.rank_of(t);
+    }
+  }
+  if (!mpi()) return;
+  sent_.assign(ranks_, 0);
+  received_.assign(ranks_, 0);
+  expected_.assign(ranks_, 0);
+  arrivals_.resize(ranks_);
+  owed_.assign(ranks_, std::vector<std::uint32_t>(routes_.size(), 0));
+  credits_due_.assign(ranks_, false);
+
+  const std::uint64_t mine = graph_fingerprint(*graph_, plan);
+  std::vector<std::uint64_t> all(ranks_, 0);
+  world_
+      ->submit([&] {
+        MPI_Comm_dup(MPI_COMM_WORLD, &data_);
+        MPI_Comm_dup(MPI_COMM_WORLD, &control_);
+        MPI_Allgather(&mine, 1, MPI_UINT64_T, all.data(), 1, MPI_UINT64_T, control_);
+      })
+      .get();
+  for (unsigned r = 0; r < ranks_; ++r) {
+    if (all[r] != all[0]) {
+      throw GraphError(fmt::format(
+          "graph '{}': rank {} built a different graph than rank 0 (fingerprint {:016x} vs "
+          "{:016x}); every rank must build the same graph with the same settings",
+          graph_->name(), r, all[r], all[0]));
+    }
+  }
+}
+
+void Session::add_inboxes(const Graph& graph, Built& built) {
+  const Plan& plan = built.plan;
+  const FrameLimits limits{options_->distributed.max_frame_bytes,
+                           options_->distributed.frame_bytes};
+  for (std::size_t id = 0; id < routes_.size(); ++id) {
+    Route& route = routes_[id];
+    const EdgeSpec& edge = graph.edges()[route.edge];
+    if (route.rank != rank_) {
+      route.window = std::make_unique<CreditWindow>();
+      const std::size_t credits = options_->distributed.credits != 0
+                                      ? options_->distributed.credits
+                                      : plan.nodes[edge.to].channel_capacity;
+      route.window->credits = static_cast<std::int64_t>(credits);
+      continue;
+    }
+    Task& consumer = *built.tasks_of[plan.nodes[edge.to].chain][route.target];
+    const PortSpec& port = graph.node(edge.from).port(edge.port);
+    BatchPoolBase& pool = run_->adopt(port.make_pool(run_->buffer_pool()));  // consumer-owned
+    route.channel = consumer.input.get();
+    route.inbox = std::make_unique<Inbox>(*port.codec(), pool, route.edge, route.target,
+                                          plan.nodes[edge.from].parallelism,
+                                          edge_name(graph, route.edge), rank_, limits);
+    consumer.credits = this;
+    if (mpi()) route.comm_token.emplace(route.channel->queue());
+  }
+}
+
+std::unique_ptr<BatchSender> Session::make_sender(const Graph& graph, const Built& built,
+                                                  std::size_t edge, Task& producer,
+                                                  unsigned instance) {
+  const EdgeSpec& spec = graph.edges()[edge];
+  const unsigned consumers = built.plan.nodes[spec.to].parallelism;
+  std::vector<SenderTarget> targets(consumers);
+  for (unsigned t = 0; t < consumers; ++t) {
+    const std::size_t id = route_base_[edge] + t;
+    Route& route = routes_[id];
+    SenderTarget& target = targets[t];
+    target.rank = static_cast<std::int32_t>(route.rank);
+    target.route = static_cast<std::uint32_t>(id);
+    if (route.channel != nullptr) {
+      target.channel = route.channel;
+      target.inbox = route.inbox.get();
+      if (std::find(producer.outputs.begin(), producer.outputs.end(), route.channel) ==
+          producer.outputs.end()) {
+        producer.outputs.push_back(route.channel);
+        route.channel->add_producer(producer);
+      }
+    } else {
+      target.window = route.window.get();
+      producer.windows.push_back(route.window.get());
+      route.window->producers.push_back(&producer);
+    }
+  }
+  const PortSpec& port = graph.node(spec.from).port(spec.port);
+  auto sender = std::make_unique<FrameSender>(*port.codec(), static_cast<std::uint32_t>(edge),
+                                              instance, std::move(targets), *this,
+                                              run_->buffer_pool(), options_->distributed);
+  senders_.push_back(sender.get());
+  return sender;
+}
+
+void Session::start() {
+  if (mpi()) serving_ = world_->submit([this] { serve(); });
+}
+
+void Session::return_credit(int rank, std::uint32_t route) noexcept {
+  credits_.enqueue({rank, route});
+  wake_comm();
+}
+
+void Session::post(moodycamel::ProducerToken& token, Outgoing&& out) {
+  outgoing_.enqueue(token, std::move(out));
+  wake_comm();
+}
+
+void Session::wake_comm() noexcept {
+  if (comm_sleeping_.load(std::memory_order_seq_cst)) {
+    std::lock_guard lock(sleep_mutex_);
+    sleep_cv_.notify_one();
+  }
+}
+
+void Session::fail(std::exception_ptr error) noexcept {
+  run_->fail(std::move(error));
+}
+
+void Session::isend(int peer, int tag, MPI_Comm comm, std::unique_ptr<Op> op, const void* data,
+                    int bytes) {
+  op->peer = peer;
+  op->tag = tag;
+  MPI_Isend(data, bytes, MPI_BYTE, peer, tag, comm, &op->request);
+  ++sent_[static_cast<std::size_t>(peer)];
+  ops_.push_back(std::move(op));
+}
+
+bool Session::pump_outgoing() {
+  bool any = false;
+  Outgoing out;
+  while (outgoing_.try_dequeue(out)) {
+    any = true;
+    auto op = std::make_unique<Op>();
+    if (out.frame.empty()) {
+      op->words = {out.route, out.source};
+      const void* data = op->words.data();
+      isend(out.rank, kEndTag, data_, std::move(op), data, 8);
+    } else {
+      op->keep = std::move(out.frame);
+      const void* data = op->keep.data();
+      const int bytes = static_cast<int>(op->keep.size());
+      isend(out.rank, kFrameTag, data_, std::move(op), data, bytes);
+    }
+  }
+  return any;
+}
+
+bool Session::pump_credits() {
+  bool any = false;
+  std::pair<std::int32_t, std::uint32_t> credit;
+  while (credits_.try_dequeue(credit)) {
+    any = true;
+    ++owed_[static_cast<std::size_t>(credit.first)][credit.second];
+    credits_due_[static_cast<std::size_t>(credit.first)] = true;
+  }
+  if (!any) return false;
+  for (unsigned peer = 0; peer < ranks_; ++peer) {
+    if (!credits_due_[peer]) continue;
+    credits_due_[peer] = false;
+    auto op = std::make_unique<Op>();
+    for (std::size_t route = 0; route < routes_.size(); ++route) {
+      if (owed_[peer][route] == 0) continue;
+      op->words.push_back(static_cast<std::uint32_t>(route));
+      op->words.push_back(std::exchange(owed_[peer][route], 0));
+    }
+    const void* data = op->words.data();
+    const int bytes = static_cast<int>(op->words.size() * sizeof(std::uint32_t));
+    isend(static_cast<int>(peer), kCreditTag, control_, std::move(op), data, bytes);
+  }
+  return true;
+}
+
+void Session::send_abort_if_failed() {
+  if (abort_sent_ || sends_closed_ || !run_->cancelled()) return;
+  const std::exception_ptr error = run_->error();
+  if (!error) return;  // a deadline or cancel token: every rank stops on its own
+  try {
+    std::rethrow_exception(error);
+  } catch (const RemoteFailure&) {
+    abort_sent_ = true;  // it came from a peer, which told everyone
+    return;
+  } catch (...) {
+  }
+  abort_sent_ = true;
+  const std::string message = fmt::format("{}", detail::describe(error));
+  for (unsigned peer = 0; peer < ranks_; ++peer) {
+    if (peer == rank_) continue;
+    auto op = std::make_unique<Op>();
+    op->keep = Bytes::copy_of(std::string_view(message));
+    const void* data = op->keep.data();
+    const int bytes = static_cast<int>(op->keep.size());
+    isend(static_cast<int>(peer), kAbortTag, control_, std::move(op), data, bytes);
+  }
+}
+
+bool Session::pump_receives() {
+  bool any = false;
+  for (;;) {
+    int flag = 0;
+    MPI_Message message;
+    MPI_Status status;
+    MPI_Improbe(MPI_ANY_SOURCE, MPI_ANY_TAG, data_, &flag, &message, &status);
+    if (flag == 0) break;
+    any = true;
+    int count = 0;
+    MPI_Get_count(&status, MPI_BYTE, &count);
+    auto op = std::make_unique<Op>();
+    op->receive = true;
+    op->peer = status.MPI_SOURCE;
+    op->tag = status.MPI_TAG;
+    op->buffer = BytesMut(static_cast<std::size_t>(std::max(count, 1)), run_->buffer_pool());
+    std::byte* into = op->buffer.extend(static_cast<std::size_t>(count));
+    MPI_Imrecv(into, count, MPI_BYTE, &message, &op->request);
+    arrivals_[static_cast<std::size_t>(op->peer)].push_back(op.get());
+    ops_.push_back(std::move(op));
+  }
+  return any;
+}
+
+bool Session::pump_control() {
+  bool any = false;
+  for (;;) {
+    int flag = 0;
+    MPI_Message message;
+    MPI_Status status;
+    MPI_Improbe(MPI_ANY_SOURCE, MPI_ANY_TAG, control_, &flag, &message, &status);
+    if (flag == 0) break;
+    any = true;
+    int count = 0;
+    MPI_Get_count(&status, MPI_BYTE, &count);
+    std::string bytes(static_cast<std::size_t>(count), '\0');
+    MPI_Mrecv(bytes.data(), count, MPI_BYTE, &message, MPI_STATUS_IGNORE);
+    const int peer = status.MPI_SOURCE;
+    ++received_[static_cast<std::size_t>(peer)];
+    if (status.MPI_TAG == kAbortTag) {
+      fail(std::make_exception_ptr(RemoteFailure(static_cast<unsigned>(peer), bytes)));
+      continue;
+    }
+    if (status.MPI_TAG != kCreditTag || bytes.size() % 8 != 0) {
+      fail(std::make_exception_ptr(ExchangeError(
+          rank_, peer, "(control)",
+          fmt::format("unexpected control message (tag {}, {} bytes)", status.MPI_TAG, count))));
+      continue;
+    }
+    for (std::size_t at = 0; at < bytes.size(); at += 8) {
+      const auto* p = reinterpret_cast<const std::byte*>(bytes.data() + at);
+      const std::uint32_t route = load_u32(p);
+      const std::uint32_t n = load_u32(p + 4);
+      if (route >= routes_.size() || !routes_[route].window) {
+        fail(std::make_exception_ptr(ExchangeError(
+            rank_, peer, "(control)",
+            fmt::format("credit for route {}, which this rank does not send on", route))));
+        break;
+      }
+      routes_[route].window->returned(n);
+    }
+  }
+  return any;
+}
+
+void Session::deliver(Op& op) {
+  ++received_[static_cast<std::size_t>(op.peer)];
+  if (finish_requested_.load(std::memory_order_acquire)) return;  // the consumers are done
+  const Bytes bytes = op.buffer.freeze();
+  auto reject = [&](std::string edge, const std::string& why) {
+    fail(std::make_exception_ptr(ExchangeError(rank_, op.peer, std::move(edge), why)));
+  };
+  std::size_t id = kNoRoute;
+  Event event;
+  event.from_rank = op.peer;
+  if (op.tag == kFrameTag) {
+    if (bytes.size() < kFrameHeaderBytes) {
+      return reject("?", fmt::format("truncated frame of {} bytes (the header alone is {})",
+                                     bytes.size(), kFrameHeaderBytes));
+    }
+    const std::uint32_t edge = load_u32(bytes.data() + 8);
+    const std::uint32_t target = load_u32(bytes.data() + 16);
+    if (edge < route_base_.size() && route_base_[edge] != kNoRoute) {
+      id = route_base_[edge] + target;
+      if (id >= routes_.size() || routes_[id].edge != edge) id = kNoRoute;
+    }
+    event.frame = bytes;
+    if (id == kNoRoute || routes_[id].channel == nullptr) {
+      return reject(fmt::format("#{}", edge),
+                    fmt::format("frame for instance {} of edge #{}, which is no exchange into "
+                                "rank {}",
+                                target, edge, rank_));
+    }
+  } else if (op.tag == kEndTag && bytes.size() == 8) {
+    id = load_u32(bytes.data());
+    event.source = load_u32(bytes.data() + 4);
+    if (id >= routes_.size() || routes_[id].channel == nullptr) {
+      return reject("?", fmt::format("end-of-stream for route {}, which is no exchange into "
+                                     "rank {}",
+                                     id, rank_));
+    }
+  } else {
+    return reject("?", fmt::format("unexpected message (tag {}, {} bytes)", op.tag, bytes.size()));
+  }
+  Route& route = routes_[id];
+  event.inbox = route.inbox.get();
+  event.route = static_cast<std::uint32_t>(id);
+  route.channel->push(*route.comm_token, std::move(event));
+}
+
+bool Session::pump_completions() {
+  if (ops_.empty()) return false;
+  std::vector<MPI_Request> requests;
+  std::vector<Op*> waiting;
+  for (auto& op : ops_) {
+    if (op->complete) continue;
+    requests.push_back(op->request);
+    waiting.push_back(op.get());
+  }
+  bool any = false;
+  if (!requests.empty()) {
+    std::vector<int> indices(requests.size());
+    int done = 0;
+    MPI_Testsome(static_cast<int>(requests.size()), requests.data(), &done, indices.data(),
+                 MPI_STATUSES_IGNORE);
+    for (int k = 0; k < done && done != MPI_UNDEFINED; ++k) {
+      Op& op = *waiting[static_cast<std::size_t>(indices[static_cast<std::size_t>(k)])];
+      op.complete = true;
+      op.request = MPI_REQUEST_NULL;
+      if (!op.receive) op.finished = true;
+      any = true;
+    }
+  }
+  // Receives complete in any order; deliver them per peer in the order they were matched,
+  // which is the order they were sent: end-of-stream never overtakes data.
+  for (auto& queue : arrivals_) {
+    while (!queue.empty() && queue.front()->complete) {
+      deliver(*queue.front());
+      queue.front()->finished = true;
+      queue.pop_front();
+    }
+  }
+  std::erase_if(ops_, [](const std::unique_ptr<Op>& op) { return op->finished; });
+  return any;
+}
+
+void Session::serve() {
+  unsigned idle = 0;
+  for (;;) {
+    const bool finishing = finish_requested_.load(std::memory_order_acquire);
+    bool progress = pump_outgoing();
+    progress = pump_credits() || progress;
+    send_abort_if_failed();
+    progress = pump_receives() || progress;
+    progress = pump_control() || progress;
+    progress = pump_completions() || progress;
+    if (finishing && !sends_closed_) {
+      // Every local task is done and everything it posted was sent above: from here on this
+      // rank sends nothing, so it can tell each peer how many messages to wait for.
+      send_abort_if_failed();
+      sends_closed_ = true;
+      MPI_Ialltoall(sent_.data(), 1, MPI_UINT64_T, expected_.data(), 1, MPI_UINT64_T, control_,
+                    &alltoall_);
+      progress = true;
+    }
+    if (sends_closed_) {
+      if (!counts_known_) {
+        int flag = 0;
+        MPI_Test(&alltoall_, &flag, MPI_STATUS_IGNORE);
+        counts_known_ = flag != 0;
+      }
+      if (counts_known_ && ops_.empty() && received_ == expected_) return;
+    }
+    if (progress) {
+      idle = 0;
+      continue;
+    }
+    // Back off: a few yields, then sleeps of growing length (never a 100 % spin), cut short
+    // when a worker posts something.
+    ++idle;
+    if (idle < 16) {
+      std::this_thread::yield();
+      continue;
+    }
+    const auto pause = std::chrono::microseconds(std::min(500u, 10u << std::min(idle - 16, 6u)));
+    comm_sleeping_.store(true, std::memory_order_seq_cst);
+    {
+      std::unique_lock lock(sleep_mutex_);
+      if (outgoing_.size_approx() == 0 && credits_.size_approx() == 0 &&
+          finish_requested_.load(std::memory_order_acquire) == finishing) {
+        sleep_cv_.wait_for(lock, pause);
+      }
+    }
+    comm_sleeping_.store(false, std::memory_order_seq_cst);
+  }
+}
+
+std::vector<RankReport> Session::finish(RankReport mine) {
+  if (!mpi()) return {std::move(mine)};
+  finish_requested_.store(true, std::memory_order_release);
+  wake_comm();
+  serving_.get();
+  const Bytes encoded = sw::encode(mine);
+  std::vector<std::byte> gathered;
+  std::vector<int> sizes(ranks_, 0);
+  std::vector<int> offsets(ranks_, 0);
+  world_
+      ->submit([&] {
+        const int size = static_cast<int>(encoded.size());
+        MPI_Allgather(&size, 1, MPI_INT, sizes.data(), 1, MPI_INT, control_);
+        int total = 0;
+        for (unsigned r = 0; r < ranks_; ++r) {
+          offsets[r] = total;
+          total += sizes[r];
+        }
+        gathered.resize(static_cast<std::size_t>(total));
+        MPI_Allgatherv(encoded.data(), size, MPI_BYTE, gathered.data(), sizes.data(),
+                       offsets.data(), MPI_BYTE, control_);
+        MPI_Comm_free(&data_);
+        MPI_Comm_free(&control_);
+      })
+      .get();
+  std::vector<RankReport> all;
+  for (unsigned r = 0; r < ranks_; ++r) {
+    const auto* from = gathered.data() + offsets[r];
+    all.push_back(sw::decode<RankReport>(
+        Bytes::copy_of(std::span<const std::byte>(from, static_cast<std::size_t>(sizes[r])))));
+  }
+  return all;
+}
+
+void Session::add_edge_reports(const Graph& graph, const Plan& plan, RankReport& report) const {
+  for (std::size_t e = 0; e < graph.edges().size(); ++e) {
+    if (!plan.edges[e].exchange) continue;
+    EdgeReport r;
+    r.from = graph.node(graph.edges()[e].from).name();
+    r.to = graph.node(graph.edges()[e].to).name();
+    r.partitioning = std::string(to_string(plan.edges[e].partitioning));
+    std::int64_t encode_ns = 0;
+    std::int64_t decode_ns = 0;
+    for (const FrameSender* sender : senders_) {
+      if (sender->edge() != e) continue;
+      r.frames_sent += sender->frames;
+      r.bytes_sent += sender->bytes;
+      r.remote_frames_sent += sender->remote_frames;
+      encode_ns += sender->encode_ns;
+    }
+    for (const Route& route : routes_) {
+      if (route.edge != e) continue;
+      if (route.inbox) {
+        r.frames_received += route.inbox->frames;
+        r.bytes_received += route.inbox->bytes;
+        decode_ns += route.inbox->decode_ns;
+      }
+      if (route.window) {
+        r.credit_stalls += route.window->stalls.load(std::memory_order_relaxed);
+        r.peak_frames_in_flight = std::max<std::uint64_t>(
+            r.peak_frames_in_flight, static_cast<std::uint64_t>(route.window->peak.load()));
+      }
+    }
+    r.encode_seconds = static_cast<double>(encode_ns) * 1e-9;
+    r.decode_seconds = static_cast<double>(decode_ns) * 1e-9;
+    report.edges.push_back(std::move(r));
+  }
+}
+
+}  // namespace sw::runtime

@@ -1,0 +1,119 @@
+// Internal: one distributed run on this rank — the routes of its exchange edges, the credit
+// windows, and the communication thread's loop that moves frames, credits and aborts over MPI
+// until every rank is done (DESIGN.md §3).
+#pragma once
+
+#include <mpi.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "../build.hpp"
+#include "exchange.hpp"
+#include "mpi_world.hpp"
+
+namespace sw::runtime {
+
+// One exchange edge into one consumer instance. Numbered the same on every rank.
+struct Route {
+  std::uint32_t edge = 0;
+  unsigned target = 0;
+  unsigned rank = 0;                     // where the consumer instance runs
+  Channel* channel = nullptr;            // the consumer's channel, on this rank
+  std::unique_ptr<Inbox> inbox;          // on this rank
+  std::unique_ptr<CreditWindow> window;  // on another rank: this rank's frames in flight to it
+  std::optional<moodycamel::ProducerToken> comm_token;  // the comm thread's, into channel
+};
+
+class Session final : public ExchangeWiring, public CreditReturn, public FramePost {
+ public:
+  Session(const Graph& graph, const RunOptions& options, RunContext& run, MpiWorld& world);
+  ~Session() override;
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // Collective: this run's communicators, and a check that every rank built the same graph
+  // (GraphError naming the ranks otherwise). Main thread, before build().
+  void open(const Plan& plan);
+
+  void add_inboxes(const Graph& graph, Built& built) override;
+  [[nodiscard]] std::unique_ptr<BatchSender> make_sender(const Graph& graph, const Built& built,
+                                                         std::size_t edge, Task& producer,
+                                                         unsigned instance) override;
+
+  // Starts moving data on the communication thread. Main thread, after build().
+  void start();
+  // Worker threads.
+  void return_credit(int rank, std::uint32_t route) noexcept override;
+  void post(moodycamel::ProducerToken& token, Outgoing&& out) override;
+  [[nodiscard]] moodycamel::ConcurrentQueue<Outgoing>& outgoing() noexcept override {
+    return outgoing_;
+  }
+
+  // This rank's tasks are done (or never started): tells the peers about a local failure,
+  // waits until every rank is done and no message is left in flight, and returns every
+  // rank's report, by rank. Main thread.
+  [[nodiscard]] std::vector<RankReport> finish(RankReport mine);
+
+  // What crossed each exchange edge on this rank (by edge, only exchange edges).
+  void add_edge_reports(const Graph& graph, const Plan& plan, RankReport& report) const;
+
+ private:
+  struct Op;
+
+  void serve();
+  void wake_comm() noexcept;
+  bool pump_outgoing();
+  bool pump_credits();
+  bool pump_receives();
+  bool pump_control();
+  bool pump_completions();
+  void deliver(Op& op);
+  void send_abort_if_failed();
+  void isend(int peer, int tag, MPI_Comm comm, std::unique_ptr<Op> op, const void* data, int bytes);
+  void fail(std::exception_ptr error) noexcept;
+  [[nodiscard]] bool mpi() const noexcept { return world_->info().mpi; }
+
+  const Graph* graph_;
+  const RunOptions* options_;
+  RunContext* run_;
+  MpiWorld* world_;
+  unsigned rank_;
+  unsigned ranks_;
+  std::vector<std::size_t> route_base_;  // by edge; first route of an exchange edge
+  std::vector<Route> routes_;
+  std::vector<const FrameSender*> senders_;  // owned by the producer tasks
+
+  moodycamel::ConcurrentQueue<Outgoing> outgoing_;
+  moodycamel::ConcurrentQueue<std::pair<std::int32_t, std::uint32_t>> credits_;
+
+  // Communication thread only, between start() and the end of finish().
+  MPI_Comm data_ = MPI_COMM_NULL;
+  MPI_Comm control_ = MPI_COMM_NULL;
+  std::vector<std::unique_ptr<Op>> ops_;
+  std::vector<std::deque<Op*>> arrivals_;         // by source: receives in match order
+  std::vector<std::uint64_t> sent_;               // messages to each peer
+  std::vector<std::uint64_t> received_;           // messages from each peer
+  std::vector<std::uint64_t> expected_;           // what each peer says it sent us
+  std::vector<std::vector<std::uint32_t>> owed_;  // credits owed [peer][route]
+  std::vector<bool> credits_due_;                 // [peer]
+  MPI_Request alltoall_ = MPI_REQUEST_NULL;
+  bool sends_closed_ = false;
+  bool counts_known_ = false;
+  bool abort_sent_ = false;
+
+  std::future<void> serving_;
+  std::atomic<bool> finish_requested_{false};
+  std::atomic<bool> comm_sleeping_{false};
+  std::mutex sleep_mutex_;
+  std::condition_variable sleep_cv_;
+};
+
+}  // namespace sw::runtime

@@ -1,0 +1,296 @@
+// Distributed mode: the same graphs run in process and distributed must give the same results.
+// Run as it is, the suite is one rank that still encodes and decodes every exchange; CTest also
+// runs the "[distributed]" cases under `mpirun -np 2` and `-np 3` (tests/CMakeLists.txt), where
+// every rank runs the same cases in the same order (SPMD). Sinks gathered to one instance
+// (parallelism 1) run on rank 0, so their contents are checked there; the merged report is the
+// same on every rank.
+#include <catch2/catch.hpp>
+#include <csignal>
+#include <map>
+#include <random>
+#include <streamweave/runtime/distributed.hpp>
+#include <streamweave/streamweave.hpp>
+#include <thread>
+
+#include "support/helpers.hpp"
+#include "support/watchdog.hpp"
+
+namespace {
+
+struct Bid {
+  std::uint64_t auction = 0;
+  std::uint64_t bidder = 0;
+  std::int64_t price = 0;
+  std::string channel;
+};
+
+Bid make_bid(std::uint64_t i) {
+  return Bid{(i * 7919) % 1000, i % 313, static_cast<std::int64_t>((i * 31) % 10000),
+             "channel-" + std::to_string(i % 7)};
+}
+
+bool is_root() {
+  return sw::cluster().rank == 0;
+}
+
+// Settings drawn from one fixed seed per case: the same on every rank (every rank must build
+// the same graph), different from case to case.
+struct Shape {
+  unsigned parallelism;
+  std::size_t batch;
+  std::size_t capacity;
+};
+
+std::vector<Shape> shapes(std::uint32_t seed) {
+  std::mt19937 random(seed);
+  std::vector<Shape> out;
+  for (int i = 0; i < 3; ++i) {
+    out.push_back(Shape{1 + static_cast<unsigned>(random() % 4),
+                        std::size_t{1} << (2 + random() % 9), 1 + random() % 8});
+  }
+  return out;
+}
+
+template <class Build>
+void same_in_both_modes(const char* what, std::uint32_t seed, Build build) {
+  for (const Shape& shape : shapes(seed)) {
+    INFO(what << ": parallelism " << shape.parallelism << ", batch " << shape.batch << ", capacity "
+              << shape.capacity);
+    sw::test::Watchdog watchdog(what, std::chrono::seconds(90));
+    const sw::RunOptions options{
+        .threads = 2, .batch_size = shape.batch, .channel_capacity = shape.capacity};
+    sw::RunOptions distributed = options;
+    distributed.mode = sw::Mode::distributed;
+    const auto expected = build(shape.parallelism, options);
+    const auto actual = build(shape.parallelism, distributed);
+    if (is_root()) CHECK(actual == expected);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("distributed: keyed count per auction matches in-process", "[distributed]") {
+  same_in_both_modes("keyed count", 11, [](unsigned p, const sw::RunOptions& options) {
+    sw::Graph g{"keyed-count"};
+    std::vector<sw::KeyValue<std::uint64_t, std::uint64_t>> out;
+    g.source("bids", sw::generate<Bid>(20000, make_bid), {.parallelism = p})
+        .key_by([](const Bid& b) { return b.auction; })
+        .aggregate("count", std::uint64_t{0}, [](std::uint64_t n, const Bid&) { return n + 1; },
+                   {.emit = sw::Emit::at_end, .node = {.parallelism = p + 1}})
+        .sink("out", sw::collect(out), {.parallelism = 1});
+    const sw::RunReport report = g.run(options);
+    CHECK(report.node("out").items_in == 1000);  // merged: the same on every rank
+    return sw::test::sorted(out);
+  });
+}
+
+TEST_CASE("distributed: keyed reduce with strings matches in-process", "[distributed]") {
+  same_in_both_modes("keyed reduce", 12, [](unsigned p, const sw::RunOptions& options) {
+    sw::Graph g{"keyed-reduce"};
+    std::vector<sw::KeyValue<std::string, std::int64_t>> out;
+    g.source("bids", sw::generate<Bid>(30000, make_bid), {.parallelism = p})
+        .key_by([](const Bid& b) { return b.channel; })
+        .reduce("sum", [](std::int64_t acc, const Bid& b) { return acc + b.price; },
+                {.emit = sw::Emit::at_end})
+        .gather()
+        .sink("out", sw::collect(out), {.parallelism = 2});
+    (void)g.run(options);
+    return sw::test::sorted(out);
+  });
+}
+
+TEST_CASE("distributed: fan-out to consumers of different parallelism", "[distributed]") {
+  same_in_both_modes("fan-out", 13, [](unsigned p, const sw::RunOptions& options) {
+    sw::Graph g{"fan-out"};
+    std::vector<int> a;
+    std::vector<int> b;
+    std::vector<int> c;
+    auto s = g.source("s", sw::from(sw::test::iota(25000)), {.parallelism = p});
+    s.map("double", [](int v) { return v * 2; }).sink("a", sw::collect(a), {.parallelism = 1});
+    s.filter("odd", [](int v) { return v % 2 == 1; }).sink("b", sw::collect(b), {.parallelism = 1});
+    s.rebalance()
+        .map("neg", [](int v) { return -v; }, {.parallelism = p + 1})
+        .gather()
+        .sink("c", sw::collect(c), {.parallelism = 1});
+    (void)g.run(options);
+    return std::vector{sw::test::sorted(a), sw::test::sorted(b), sw::test::sorted(c)};
+  });
+}
+
+TEST_CASE("distributed: merge of two sources matches in-process", "[distributed]") {
+  same_in_both_modes("merge", 14, [](unsigned p, const sw::RunOptions& options) {
+    sw::Graph g{"merge"};
+    std::vector<int> out;
+    auto left = g.source("left", sw::from(sw::test::iota(10000)), {.parallelism = p});
+    auto right = g.source("right", sw::from(sw::test::iota(10000, 50000)), {.parallelism = 1});
+    left.merge(right)
+        .map("inc", [](int v) { return v + 1; })
+        .sink("out", sw::collect(out), {.parallelism = 1});
+    (void)g.run(options);
+    return sw::test::sorted(out);
+  });
+}
+
+TEST_CASE("distributed: rebalance and broadcast match in-process", "[distributed]") {
+  same_in_both_modes("rebalance/broadcast", 15, [](unsigned p, const sw::RunOptions& options) {
+    sw::Graph g{"spread"};
+    std::vector<int> spread;
+    std::vector<int> everywhere;
+    auto s = g.source("s", sw::from(sw::test::iota(12000)), {.parallelism = 1});
+    s.rebalance()
+        .map("square", [](int v) { return v % 1000 * (v % 1000); }, {.parallelism = p + 1})
+        .sink("spread", sw::collect(spread), {.parallelism = 1});
+    s.broadcast()
+        .filter("tens", [](int v) { return v % 10 == 0; }, {.parallelism = p})
+        .sink("everywhere", sw::collect(everywhere), {.parallelism = 1});
+    (void)g.run(options);
+    return std::vector{sw::test::sorted(spread), sw::test::sorted(everywhere)};
+  });
+}
+
+TEST_CASE("distributed: the report shows placement and exchange traffic", "[distributed]") {
+  sw::test::Watchdog watchdog("report", std::chrono::seconds(60));
+  sw::Graph g{"report"};
+  std::uint64_t total = 0;
+  g.source("bids", sw::generate<Bid>(40000, make_bid), {.parallelism = 2})
+      .key_by([](const Bid& b) { return b.auction; })
+      .reduce("sum", [](std::int64_t acc, const Bid& b) { return acc + b.price; },
+              {.node = {.parallelism = 2}})
+      .sink("count", sw::count(total), {.parallelism = 1});
+  const sw::RunReport r = g.run({.mode = sw::Mode::distributed, .threads = 2});
+  const unsigned ranks = sw::cluster().ranks;
+  CHECK(r.mode == "distributed");
+  CHECK(r.ranks == ranks);
+  CHECK(r.rank == sw::cluster().rank);
+  REQUIRE(r.per_rank.size() == ranks);
+  CHECK(r.events == 40000);
+  CHECK(r.node("sum").items_in == 40000);
+  CHECK(r.node("count").items_in == 40000);
+  CHECK(r.node("sum").ranks == std::vector<std::uint32_t>{0, 1 % ranks});
+  REQUIRE(r.edges.size() == 2);  // bids -> sum (hash), sum -> count (gathered by rebalance)
+  CHECK(r.edges[0].partitioning == "hash");
+  CHECK(r.edges[0].frames_sent == r.edges[0].frames_received);
+  CHECK(r.edges[0].bytes_sent == r.edges[0].bytes_received);
+  CHECK(r.edges[0].frames_sent >= 2);
+  if (ranks > 1) CHECK(r.edges[0].remote_frames_sent > 0);
+  if (is_root()) CHECK(total == 40000);
+  CHECK(r.summary().find("exchange edge") != std::string::npos);
+}
+
+TEST_CASE("distributed: an error on one rank stops every rank", "[distributed]") {
+  sw::test::Watchdog watchdog("remote error", std::chrono::seconds(60));
+  const unsigned ranks = sw::cluster().ranks;
+  sw::Graph g{"fails"};
+  g.source("s", sw::generate<std::uint64_t>(sw::unbounded, [](std::uint64_t i) { return i; }),
+           {.parallelism = 2})
+      .rebalance()
+      .map("boom",
+           [](std::uint64_t v) {
+             if (v > 20000) throw std::runtime_error("boom at " + std::to_string(v));
+             return v;
+           },
+           {.parallelism = 2})
+      .sink("out", sw::discard(), {.parallelism = 2});
+  // Both instances of "boom" (on ranks 0 and 1 when there are two) fail soon; whichever fails
+  // first, every rank stops: the failing one with its NodeError naming rank and node, the
+  // others with RemoteFailure naming the failing rank.
+  try {
+    (void)g.run({.mode = sw::Mode::distributed, .threads = 2});
+    FAIL("run() returned");
+  } catch (const sw::NodeError& e) {
+    CHECK(e.node() == "boom");
+    CHECK(e.rank() == static_cast<int>(sw::cluster().rank));
+    CHECK_THAT(e.what(),
+               Catch::StartsWith("rank " + std::to_string(sw::cluster().rank) + ": node 'boom'"));
+  } catch (const sw::RemoteFailure& e) {
+    CHECK(ranks > 1);
+    CHECK(e.rank() != sw::cluster().rank);
+    CHECK_THAT(e.message(), Catch::Contains("node 'boom'"));
+  }
+}
+
+TEST_CASE("distributed: a corrupted frame is an error naming the peer and edge", "[distributed]") {
+  sw::test::Watchdog watchdog("corrupt frame", std::chrono::seconds(60));
+  sw::Graph g{"corrupt"};
+  g.source("s", sw::from(sw::test::iota(50000)), {.parallelism = 2})
+      .rebalance()
+      .map("id", [](int v) { return v; }, {.parallelism = 2})
+      .sink("out", sw::discard(), {.parallelism = 2});
+  sw::RunOptions options{.mode = sw::Mode::distributed, .threads = 2, .batch_size = 256};
+  std::atomic<int> seen{0};
+  options.distributed.frame_hook = [&seen](std::size_t, unsigned, std::span<std::byte> frame) {
+    if (seen.fetch_add(1) == 5) frame[frame.size() - 1] ^= std::byte{0x5a};  // payload byte
+  };
+  try {
+    (void)g.run(options);
+    FAIL("run() returned");
+  } catch (const sw::ExchangeError& e) {
+    CHECK(e.edge() == "'s' -> 'id'");
+    CHECK_THAT(e.what(), Catch::Contains("checksum"));
+    CHECK_THAT(e.what(), Catch::Contains("bad frame from rank"));
+  } catch (const sw::RemoteFailure& e) {
+    CHECK_THAT(e.message(), Catch::Contains("checksum"));
+  }
+}
+
+TEST_CASE("distributed: a slow consumer rank keeps the frames in flight bounded by credits",
+          "[distributed]") {
+  sw::test::Watchdog watchdog("slow consumer", std::chrono::seconds(90));
+  sw::Graph g{"slow"};
+  const unsigned rank = sw::cluster().rank;
+  std::uint64_t total = 0;
+  g.source("fast", sw::from(sw::test::iota(40000)), {.parallelism = 1})
+      .rebalance()
+      .map("slow",
+           [rank](int v) {
+             if (rank != 0 && v % 64 == 0)
+               std::this_thread::sleep_for(std::chrono::microseconds(50));
+             return v;
+           },
+           {.parallelism = 2})
+      .sink("count", sw::count(total), {.parallelism = 2});
+  sw::RunOptions options{.mode = sw::Mode::distributed, .threads = 2, .batch_size = 64};
+  options.distributed.credits = 3;
+  const sw::RunReport r = g.run(options);
+  CHECK(r.node("count").items_in == 40000);
+  REQUIRE(r.edges.size() == 1);
+  if (sw::cluster().ranks > 1) {
+    // 625 batches cross to the slow rank's instance; without flow control they would all be in
+    // flight at once. One producer task checks its window before each step of one batch.
+    CHECK(r.edges[0].remote_frames_sent > 100);
+    CHECK(r.edges[0].peak_frames_in_flight <= 3 + 1);
+    CHECK(r.edges[0].credit_stalls > 0);
+  }
+}
+
+TEST_CASE("distributed: an item type without a codec is refused before the run", "[distributed]") {
+  struct Opaque {
+    std::shared_ptr<int> p;
+  };
+  sw::Graph g{"opaque"};
+  g.source("s", sw::generate<Opaque>(10, [](std::uint64_t) { return Opaque{}; }),
+           {.parallelism = 2})
+      .sink("out", sw::discard(), {.parallelism = 1});
+  CHECK_NOTHROW(g.run({.threads = 2}));
+  CHECK_THROWS_WITH(g.run({.mode = sw::Mode::distributed, .threads = 2}),
+                    Catch::Contains("crosses ranks") && Catch::Contains("has no binary codec") &&
+                        Catch::Contains("node 'out'"));
+}
+
+// Run only by its own CTest entry under mpirun: rank 1 kills itself mid-run; the job must end
+// with a non-zero exit within seconds, not hang.
+TEST_CASE("distributed: a killed rank ends the job", "[.kill]") {
+  sw::Graph g{"killed"};
+  const unsigned rank = sw::cluster().rank;
+  g.source("s", sw::generate<std::uint64_t>(sw::unbounded, [](std::uint64_t i) { return i; }),
+           {.parallelism = 2})
+      .rebalance()
+      .map("die",
+           [rank](std::uint64_t v) {
+             if (rank == 1 && v > 100000) std::raise(SIGKILL);
+             return v;
+           },
+           {.parallelism = 2})
+      .sink("out", sw::discard(), {.parallelism = 2});
+  (void)g.run({.mode = sw::Mode::distributed, .threads = 2});
+}
