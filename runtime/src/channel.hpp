@@ -59,10 +59,13 @@ class Channel {
   // Consumer side. Wakes the producers when the channel stops being full.
   bool pop(moodycamel::ConsumerToken& token, Event& event);
 
+  // seq_cst, with pop's decrement and the task's state changes: a producer that marks itself
+  // running and then finds the channel full, and a consumer that frees a slot and then finds
+  // the producer not idle, cannot both miss the other (store-load order; see Task::run).
   [[nodiscard]] bool has_room() const noexcept {
-    return size_.load(std::memory_order_acquire) < capacity_;
+    return size_.load(std::memory_order_seq_cst) < capacity_;
   }
-  [[nodiscard]] bool empty() const noexcept { return size_.load(std::memory_order_acquire) == 0; }
+  [[nodiscard]] bool empty() const noexcept { return size_.load(std::memory_order_seq_cst) == 0; }
   [[nodiscard]] std::int64_t size() const noexcept { return size_.load(std::memory_order_acquire); }
 
   moodycamel::ConcurrentQueue<Event>& queue() noexcept { return queue_; }

@@ -34,14 +34,14 @@ void ChannelSender::send_end(std::size_t target) {
 }
 
 void CreditWindow::returned(std::int64_t n) noexcept {
-  const std::int64_t before = in_flight.fetch_sub(n, std::memory_order_acq_rel);
+  const std::int64_t before = in_flight.fetch_sub(n, std::memory_order_seq_cst);
   if (before >= credits && before - n < credits) {
     for (Task* producer : producers) producer->wake();
   }
 }
 
 void Task::wake() noexcept {
-  std::uint8_t state = state_.load(std::memory_order_acquire);
+  std::uint8_t state = state_.load(std::memory_order_seq_cst);
   for (;;) {
     if (state == kIdle) {
       if (state_.compare_exchange_weak(state, kQueued, std::memory_order_acq_rel)) {
@@ -57,7 +57,11 @@ void Task::wake() noexcept {
 }
 
 void Task::run() noexcept {
-  state_.store(kRunning, std::memory_order_release);
+  // An exchange, not a plain store: the store must not be reordered after step()'s first
+  // reads of the channels (x86 lets a plain store wait in the store buffer past later
+  // loads). Otherwise a consumer that frees room in between finds this task still "queued",
+  // leaves it, and the task parks on a channel that is no longer full: a lost wake-up.
+  (void)state_.exchange(kRunning, std::memory_order_seq_cst);
   for (;;) {
     try {
       step();
@@ -78,7 +82,7 @@ void Task::run() noexcept {
     }
     std::uint8_t expected = kRunning;
     if (state_.compare_exchange_strong(expected, kIdle, std::memory_order_acq_rel)) return;
-    state_.store(kRunning, std::memory_order_release);  // woken while running: look again
+    (void)state_.exchange(kRunning, std::memory_order_seq_cst);  // woken while running: again
   }
 }
 

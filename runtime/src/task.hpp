@@ -43,7 +43,7 @@ struct CreditWindow {
   std::atomic<std::int64_t> peak{0};
 
   [[nodiscard]] bool has_room() const noexcept {
-    return in_flight.load(std::memory_order_acquire) < credits;
+    return in_flight.load(std::memory_order_seq_cst) < credits;  // as Channel::has_room
   }
   void sent() noexcept {
     const std::int64_t now = in_flight.fetch_add(1, std::memory_order_acq_rel) + 1;

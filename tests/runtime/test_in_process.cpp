@@ -243,3 +243,22 @@ TEST_CASE("20 randomised runs (parallelism, batch size, capacity, threads) give 
     CHECK(merged == expected_merged);
   }
 }
+
+// Regression: a producer marking itself running (a plain store) could have that store wait in
+// the CPU's store buffer past its first look at a full channel, while the consumer freed room
+// and saw the producer still "queued": the producer then parked on a channel with room and
+// nobody woke it. Tight channels and tiny batches made it hang about once in 300 runs.
+TEST_CASE("merge into tight channels never loses a wake-up") {
+  for (int run = 0; run < 300; ++run) {
+    sw::test::Watchdog watchdog("tight merge", std::chrono::seconds(30));
+    sw::Graph g{"tight-merge"};
+    std::vector<int> out;
+    auto left = g.source("left", sw::from(sw::test::iota(10000)), {.parallelism = 3});
+    auto right = g.source("right", sw::from(sw::test::iota(10000, 50000)), {.parallelism = 1});
+    left.merge(right)
+        .map("inc", [](int v) { return v + 1; })
+        .sink("out", sw::collect(out), {.parallelism = 1});
+    (void)g.run({.threads = 2, .batch_size = 4, .channel_capacity = 2});
+    REQUIRE(out.size() == 20000);
+  }
+}
