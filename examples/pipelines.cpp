@@ -22,6 +22,8 @@ Bid make_bid(std::uint64_t i) noexcept {
 
 // Pipeline P: bids -> price in euro -> drop auction % 123 == 0 -> sum per auction.
 ResultPrinter build_bids(Graph& g, const PipelineConfig& config) {
+  // The sums are gathered into one sink (on rank 0 in distributed mode); the bid count is read
+  // from the report, which sums the count sink's instances over every rank.
   auto sums = std::make_shared<std::vector<KeyValue<std::uint64_t, std::int64_t>>>();
   auto total = std::make_shared<std::uint64_t>(0);
   auto euro =
@@ -35,16 +37,17 @@ ResultPrinter build_bids(Graph& g, const PipelineConfig& config) {
       .key_by([](const Bid& b) { return b.auction; })
       .reduce("sum", [](std::int64_t acc, const Bid& b) { return acc + b.price; },
               {.emit = Emit::at_end})
-      .sink("out", collect(*sums));
-  return [sums, total](std::ostream& out) {
+      .sink("out", collect(*sums), {.parallelism = 1});
+  return [sums](std::ostream& out, const RunReport& report) {
     std::sort(sums->begin(), sums->end(), [](const auto& a, const auto& b) {
       return a.value != b.value ? a.value > b.value : a.key < b.key;
     });
     const std::int64_t all =
         std::accumulate(sums->begin(), sums->end(), std::int64_t{0},
                         [](std::int64_t acc, const auto& kv) { return acc + kv.value; });
-    out << fmt::format("{} bids converted to euro; {} auctions kept, total {:.2f} EUR\n", *total,
-                       sums->size(), static_cast<double>(all) / 100.0);
+    out << fmt::format("{} bids converted to euro; {} auctions kept, total {:.2f} EUR\n",
+                       report.node("count").items_in, sums->size(),
+                       static_cast<double>(all) / 100.0);
     out << "top auctions by volume:\n";
     for (std::size_t i = 0; i < std::min<std::size_t>(5, sums->size()); ++i) {
       out << fmt::format("  auction {:>5}  {:>14.2f} EUR\n", (*sums)[i].key,
@@ -55,6 +58,7 @@ ResultPrinter build_bids(Graph& g, const PipelineConfig& config) {
 
 // One source, several consumers sharing every batch.
 ResultPrinter build_fanout(Graph& g, const PipelineConfig& config) {
+  // The counts are read from the report: it sums each sink's instances (over every rank).
   constexpr unsigned kConsumers = 4;
   auto counts = std::make_shared<std::vector<std::uint64_t>>(kConsumers, 0);
   auto bids =
@@ -65,9 +69,10 @@ ResultPrinter build_fanout(Graph& g, const PipelineConfig& config) {
       .sink("dear-count", count((*counts)[1]));
   bids.inspect("audit", [](const Bid&) {}).sink("audit-count", count((*counts)[2]));
   bids.sink("all", count((*counts)[3]));
-  return [counts](std::ostream& out) {
-    out << fmt::format("cheap bids {} | dear bids {} | audited {} | all {}\n", (*counts)[0],
-                       (*counts)[1], (*counts)[2], (*counts)[3]);
+  return [](std::ostream& out, const RunReport& report) {
+    out << fmt::format("cheap bids {} | dear bids {} | audited {} | all {}\n",
+                       report.node("cheap-count").items_in, report.node("dear-count").items_in,
+                       report.node("audit-count").items_in, report.node("all").items_in);
   };
 }
 

@@ -14,8 +14,9 @@ struct PipelineConfig {
   std::uint64_t events = 10'000'000;
 };
 
-// Prints what the pipeline computed, after the run.
-using ResultPrinter = std::function<void(std::ostream&)>;
+// Prints what the pipeline computed, after the run, from what its sinks collected and the
+// run's report (merged over every rank in distributed mode, where it is called on rank 0).
+using ResultPrinter = std::function<void(std::ostream&, const RunReport&)>;
 
 struct Pipeline {
   std::string name;

@@ -3,8 +3,11 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include <fmt/ranges.h>
+
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <streamweave/streamweave.hpp>
 
 #include "pipelines.hpp"
@@ -24,14 +27,25 @@ std::string report_json(const sw::RunReport& r) {
   for (const sw::NodeReport& n : r.nodes) {
     if (!nodes.empty()) nodes += ", ";
     nodes += fmt::format(
-        R"({{"name": "{}", "op": "{}", "parallelism": {}, "items_in": {}, "items_out": {}, "batches_in": {}, "batches_out": {}, "busy_seconds": {:.6f}, "blocked_seconds": {:.6f}, "errors_skipped": {}, "dead_lettered": {}}})",
-        n.name, n.op, n.parallelism, n.items_in, n.items_out, n.batches_in, n.batches_out,
-        n.busy_seconds, n.blocked_seconds, n.errors_skipped, n.dead_lettered);
+        R"({{"name": "{}", "op": "{}", "parallelism": {}, "ranks": [{}], "items_in": {}, "items_out": {}, "batches_in": {}, "batches_out": {}, "busy_seconds": {:.6f}, "blocked_seconds": {:.6f}, "errors_skipped": {}, "dead_lettered": {}}})",
+        n.name, n.op, n.parallelism, fmt::join(n.ranks, ", "), n.items_in, n.items_out,
+        n.batches_in, n.batches_out, n.busy_seconds, n.blocked_seconds, n.errors_skipped,
+        n.dead_lettered);
+  }
+  std::string edges;
+  for (const sw::EdgeReport& e : r.edges) {
+    if (!edges.empty()) edges += ", ";
+    edges += fmt::format(
+        R"({{"from": "{}", "to": "{}", "partitioning": "{}", "frames_sent": {}, "bytes_sent": {}, "remote_frames_sent": {}, "frames_received": {}, "bytes_received": {}, "encode_seconds": {:.6f}, "decode_seconds": {:.6f}, "credit_stalls": {}, "peak_frames_in_flight": {}}})",
+        e.from, e.to, e.partitioning, e.frames_sent, e.bytes_sent, e.remote_frames_sent,
+        e.frames_received, e.bytes_received, e.encode_seconds, e.decode_seconds, e.credit_stalls,
+        e.peak_frames_in_flight);
   }
   return fmt::format(
-      R"({{"graph": "{}", "status": "{}", "threads": {}, "tasks": {}, "events": {}, "wall_seconds": {:.6f}, "events_per_second": {:.0f}, "batch_reuse_rate": {:.6f}, "nodes": [{}]}})",
-      r.graph, r.status == sw::RunReport::Status::completed ? "completed" : "cancelled", r.threads,
-      r.tasks, r.events, r.wall_seconds, r.events_per_second, r.batch_reuse_rate(), nodes);
+      R"({{"graph": "{}", "status": "{}", "mode": "{}", "ranks": {}, "threads": {}, "tasks": {}, "events": {}, "wall_seconds": {:.6f}, "events_per_second": {:.0f}, "batch_reuse_rate": {:.6f}, "nodes": [{}], "edges": [{}]}})",
+      r.graph, r.status == sw::RunReport::Status::completed ? "completed" : "cancelled", r.mode,
+      r.ranks, r.threads, r.tasks, r.events, r.wall_seconds, r.events_per_second,
+      r.batch_reuse_rate(), nodes, edges);
 }
 
 }  // namespace
@@ -56,12 +70,28 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   run->add_option("--metrics-json", metrics_json, "also write the run report as JSON to this file");
+  const std::map<std::string, sw::Mode> modes{{"inprocess", sw::Mode::in_process},
+                                              {"distributed", sw::Mode::distributed}};
+  const std::string mode_help =
+      "inprocess: this process's threads; distributed: across the MPI ranks it was started on "
+      "(mpirun -np N streamweave run ...), exchanges serialized even on one rank";
+  run->add_option("--mode", options.mode, mode_help)
+      ->transform(CLI::CheckedTransformer(modes, CLI::ignore_case))
+      ->default_str("inprocess");
 
   std::string graph_name;
   CLI::App* graph = app.add_subcommand("graph", "print a sample pipeline's graph as Graphviz DOT");
   graph->add_option("pipeline", graph_name, "the pipeline (see `streamweave list`)")->required();
   graph->add_option("--threads", options.threads,
                     "threads to plan for (parallelism, fused chains)");
+  graph->add_option("--mode", options.mode, mode_help + "; shows each node's ranks")
+      ->transform(CLI::CheckedTransformer(modes, CLI::ignore_case))
+      ->default_str("inprocess");
+  unsigned plan_ranks = 0;
+  graph
+      ->add_option("--ranks", plan_ranks,
+                   "ranks to plan for in distributed mode (default: the ranks it runs on)")
+      ->check(CLI::PositiveNumber);
 
   try {
     app.parse(argc, argv);
@@ -82,11 +112,15 @@ int main(int argc, char** argv) {
     sw::Graph g{pipeline->name};
     auto print_results = pipeline->build(g, config);
     if (app.got_subcommand("graph")) {
-      std::cout << g.to_dot(options);
+      const bool distributed = options.mode == sw::Mode::distributed;
+      const unsigned ranks = plan_ranks != 0 ? plan_ranks : distributed ? sw::cluster().ranks : 1;
+      if (sw::cluster().rank == 0) std::cout << g.to_dot(options, ranks);
       return 0;
     }
     const sw::RunReport report = g.run(options);
-    print_results(std::cout);
+    // Distributed: every rank has the merged report, and rank 0 the gathered results.
+    if (report.rank != 0) return 0;
+    print_results(std::cout, report);
     std::cout << '\n' << report.summary();
     if (!metrics_json.empty()) {
       std::ofstream out(metrics_json);
@@ -98,8 +132,10 @@ int main(int argc, char** argv) {
     }
     return 0;
   } catch (const sw::GraphError& e) {
-    std::cerr << "streamweave: invalid graph: " << e.what() << '\n';
+    if (sw::cluster().rank == 0) std::cerr << "streamweave: invalid graph: " << e.what() << '\n';
     return 1;
+  } catch (const sw::RemoteFailure&) {
+    return 1;  // the failing rank prints the error, once
   } catch (const std::exception& e) {
     std::cerr << "streamweave: pipeline '" << name << "' failed: " << e.what() << '\n';
     return 1;

@@ -20,6 +20,11 @@ for arg in "$@"; do
 done
 
 bash scripts/setup.sh
+# What OpenMPI needs for the distributed tests (mpirun -np 1/2/3) as root in a container on a
+# small machine: run as root, more ranks than cores, shared memory only.
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+export OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_btl=self,vader
+export OMPI_MCA_btl_vader_single_copy_mechanism=none
 for preset in "${presets[@]}"; do
   echo "=== $preset: configure and build"
   cmake --preset "$preset" -DSTREAMWEAVE_BUILD_TESTS=ON >/dev/null  # also in a build dir configured without

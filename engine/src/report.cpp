@@ -30,9 +30,9 @@ std::string placement(const std::vector<std::uint32_t>& ranks) {
 std::string RunReport::summary() const {
   const bool distributed = mode == "distributed";
   std::string out =
-      distributed ? fmt::format("graph '{}' {} in {:.3f} s on {} ranks × {} threads, {} tasks\n",
+      distributed ? fmt::format("graph '{}' {} in {:.3f} s on {} rank{} × {} threads, {} tasks\n",
                                 graph, status == Status::completed ? "completed" : "cancelled",
-                                wall_seconds, ranks, threads, tasks)
+                                wall_seconds, ranks, ranks == 1 ? "" : "s", threads, tasks)
                   : fmt::format("graph '{}' {} in {:.3f} s on {} threads, {} tasks\n", graph,
                                 status == Status::completed ? "completed" : "cancelled",
                                 wall_seconds, threads, tasks);

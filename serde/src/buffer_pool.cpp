@@ -69,6 +69,13 @@ void BufferPoolOptions::validate() const {
   if (initial_capacity == 0) throw std::invalid_argument("buffer pool: initial_capacity is 0");
 }
 
+namespace {
+// Set when this thread's cache has been destroyed (thread exit; for the main thread, before
+// static objects are destroyed): buffers a static object frees after that go to the shared
+// lists. A plain bool, so it can be read after the cache is gone.
+thread_local bool tl_cache_gone = false;
+}  // namespace
+
 // Each thread's cached buffers, per pool it used.
 struct BufferPoolThreadCache {
   struct Entry {
@@ -79,6 +86,7 @@ struct BufferPoolThreadCache {
   };
 
   ~BufferPoolThreadCache() {
+    tl_cache_gone = true;
     Registry& r = registry();
     std::lock_guard lock(r.mutex);
     for (Entry& entry : entries) {
@@ -212,11 +220,11 @@ PooledBuffer* BufferPool::acquire(std::size_t min_capacity) {
   const std::uint32_t c = class_of(min_capacity);
   const std::size_t bytes = class_bytes(c);
   outstanding_.fetch_add(bytes, std::memory_order_relaxed);
-  FreeList& local = tl_cache.of(*this).lists[c];
+  FreeList* local = tl_cache_gone ? nullptr : &tl_cache.of(*this).lists[c];
   PooledBuffer* buffer = nullptr;
-  if (!local.empty()) {
-    buffer = &local.front();
-    local.pop_front();
+  if (local != nullptr && !local->empty()) {
+    buffer = &local->front();
+    local->pop_front();
   } else {
     SharedClass& shared = shared_[c];
     std::lock_guard lock(shared.mutex);
@@ -260,7 +268,7 @@ void BufferPool::release(PooledBuffer* buffer) noexcept {
     return;
   }
   FreeList* local = nullptr;
-  if (buffer->taker_ == this_thread_id()) {
+  if (buffer->taker_ == this_thread_id() && !tl_cache_gone) {
     try {
       local = &tl_cache.of(*this).lists[buffer->size_class()];
     } catch (...) {
@@ -302,7 +310,7 @@ void BufferPool::trim() noexcept {
     });
   }
   try {
-    (void)tl_cache.of(*this);  // the epoch moved: this thread's cache is emptied now
+    if (!tl_cache_gone) (void)tl_cache.of(*this);  // the epoch moved: empty this thread's cache
   } catch (...) {
   }
 }

@@ -154,3 +154,27 @@ TEST_CASE("A steady writer reuses its buffers", "[serde][pool]") {
   REQUIRE(s.created == 1);
   REQUIRE(s.reuse_rate() >= 0.999);
 }
+
+namespace {
+// Holds a buffer past the end of its thread's pool cache: thread-local objects are destroyed
+// in reverse order of construction, and this one is constructed before the thread first
+// touches the pool.
+struct LateHolder {
+  sw::Bytes bytes;
+};
+}  // namespace
+
+TEST_CASE("a buffer freed after its thread's cache is gone goes to the shared list") {
+  sw::BufferPool pool;
+  const auto before = pool.stats();
+  std::thread([&pool] {
+    thread_local LateHolder holder;  // constructed first, destroyed last
+    sw::BytesMut out(1000, pool);
+    out.append(std::string_view("late"));
+    holder.bytes = out.freeze();  // the pool's thread cache is created here, after `holder`
+  }).join();
+  const auto after = pool.stats();
+  CHECK(after.acquired - before.acquired == 1);
+  CHECK(after.outstanding_bytes == 0);  // released, at the thread's very end
+  CHECK(after.retained_bytes == 1024);  // kept in the shared list for reuse
+}

@@ -1,0 +1,201 @@
+// The distributed benchmark: pipeline P, a keyed word count and exchange throughput, in the
+// mode given (run it plain for in-process and one-rank figures, under `mpirun -np 2` for two
+// ranks). bench/distributed.sh runs every mode and the raw MPI ping-pong (mpi_pingpong) and
+// prints the ratios. Prints one JSON object per line, on rank 0. `--help` lists the options.
+#include <fmt/format.h>
+#include <CLI/CLI.hpp>
+#include <map>
+#include <streamweave/streamweave.hpp>
+#include <string>
+#include <vector>
+
+#include "pipeline_p.hpp"
+
+using sw::bench::Event;
+
+namespace {
+
+struct Options {
+  sw::Mode mode = sw::Mode::in_process;
+  unsigned threads = 0;
+  std::uint64_t events = 20'000'000;
+  std::uint64_t words = 10'000'000;
+  std::uint64_t exchange_bytes = 1u << 30;  // per frame size
+  std::vector<std::size_t> frame_kib{4, 64, 1024};
+  unsigned repeat = 3;
+  std::string suite = "all";
+};
+
+const char* mode_name(sw::Mode mode) {
+  return sw::to_string(mode);
+}
+
+void emit(const std::string& json) {
+  if (sw::cluster().rank == 0) std::printf("%s\n", json.c_str());
+}
+
+// Serialisation cost per item on one edge of a run: encode + decode seconds over its items.
+double serde_ns_per_item(const sw::RunReport& r, std::size_t edge, std::uint64_t items) {
+  if (r.edges.size() <= edge || items == 0) return 0;
+  return (r.edges[edge].encode_seconds + r.edges[edge].decode_seconds) * 1e9 /
+         static_cast<double>(items);
+}
+
+// Pipeline P (bench/pipeline_p.hpp), parallelism = workers of the run: the hash edge is the
+// exchange; the sums are gathered to one sink.
+void pipeline_p(const Options& o) {
+  double best = 0;
+  sw::RunReport kept;
+  std::int64_t total = 0;
+  for (unsigned round = 0; round < o.repeat; ++round) {
+    sw::Graph g{"pipeline-p"};
+    std::vector<sw::KeyValue<std::uint64_t, std::int64_t>> sums;
+    g.source("events", sw::generate<Event>(
+                           o.events, [](std::uint64_t i) { return sw::bench::make_event(i); }))
+        .map("to-euro",
+             [](Event e) {
+               sw::bench::to_euro(e);
+               return e;
+             })
+        .filter("sample", [](const Event& e) { return sw::bench::keep(e); })
+        .key_by([](const Event& e) { return e.auction; })
+        .combine(
+            "sum", std::int64_t{0}, [](std::int64_t acc, const Event& e) { return acc + e.price; },
+            [](std::int64_t a, std::int64_t b) { return a + b; })
+        .sink("out", sw::collect(sums), {.parallelism = 1});
+    const sw::RunReport r = g.run({.mode = o.mode, .threads = o.threads});
+    if (r.events_per_second > best) {
+      best = r.events_per_second;
+      kept = r;
+    }
+    total = 0;
+    for (const auto& kv : sums) total += kv.value;
+  }
+  emit(fmt::format(
+      R"({{"bench": "pipeline_p", "mode": "{}", "ranks": {}, "threads_per_rank": {}, "events": {}, "events_per_second": {:.0f}, "checksum": {}, "exchange_frames": {}, "exchange_mib": {:.1f}}})",
+      mode_name(o.mode), kept.ranks, kept.threads, kept.events, best, total,
+      kept.edges.empty() ? 0 : kept.edges[0].frames_sent,
+      kept.edges.empty() ? 0.0 : static_cast<double>(kept.edges[0].bytes_sent) / (1 << 20)));
+}
+
+// Keyed word count: words drawn from a 50 000-word vocabulary, counted per word. Every word
+// crosses the hash edge (reduce, not combine), so this measures the exchange of strings.
+void word_count(const Options& o) {
+  // Str words: handing one out is a reference-count increment, not a copy.
+  static const std::vector<sw::Str> vocabulary = [] {
+    std::vector<sw::Str> words;
+    for (unsigned i = 0; i < 50000; ++i) words.emplace_back(fmt::format("w{:x}", i * 2654435761u));
+    return words;
+  }();
+  double best = 0;
+  sw::RunReport kept;
+  for (unsigned round = 0; round < o.repeat; ++round) {
+    sw::Graph g{"wordcount"};
+    std::uint64_t distinct = 0;
+    g.source("words",
+             sw::generate<sw::Str>(
+                 o.words,
+                 [](std::uint64_t i) {
+                   return vocabulary[(i * 0x9E3779B97F4A7C15ULL >> 33) % vocabulary.size()];
+                 }))
+        .key_by([](const sw::Str& w) { return w; })
+        .reduce("count", [](std::uint64_t n, const sw::Str&) { return n + 1; },
+                {.emit = sw::Emit::at_end})
+        .sink("distinct", sw::count(distinct));
+    const sw::RunReport r = g.run({.mode = o.mode, .threads = o.threads});
+    if (r.events_per_second > best) {
+      best = r.events_per_second;
+      kept = r;
+    }
+  }
+  emit(fmt::format(
+      R"({{"bench": "wordcount", "mode": "{}", "ranks": {}, "threads_per_rank": {}, "words": {}, "events_per_second": {:.0f}, "distinct": {}, "serde_ns_per_word": {:.1f}}})",
+      mode_name(o.mode), kept.ranks, kept.threads, kept.events, best,
+      kept.node("distinct").items_in, serde_ns_per_item(kept, 0, kept.events)));
+}
+
+// A payload of `bytes` that every item shares (a slice, never copied by the source): the
+// exchange copies it once into a frame; the receiver decodes it as a slice of the frame.
+struct Payload {
+  std::uint32_t to = 0;
+  sw::Bytes data;
+};
+
+// Exchange throughput: rank 0 streams frames of one item each to rank 1 (one rank: to its own
+// other instance, handed over in memory). MB/s of payload delivered.
+void exchange(const Options& o) {
+  // Keys whose hash lands on instance 0 and 1 of a two-instance consumer.
+  std::uint32_t to_instance[2] = {0, 0};
+  for (std::uint32_t k = 0, found = 0; found != 3; ++k) {
+    const std::size_t target = sw::reduce_range(sw::hash_key(k), 2);
+    if ((found & (1u << target)) == 0) {
+      to_instance[target] = k;
+      found |= 1u << target;
+    }
+  }
+  for (const std::size_t kib : o.frame_kib) {
+    const std::size_t bytes = kib << 10;
+    const sw::Bytes shared = sw::Bytes::copy_of(std::string(bytes, 'x'));
+    const std::uint64_t items = std::max<std::uint64_t>(64, o.exchange_bytes / bytes);
+    double best = 0;
+    sw::RunReport kept;
+    for (unsigned round = 0; round < o.repeat; ++round) {
+      sw::Graph g{"exchange"};
+      const std::uint32_t key = to_instance[1];
+      g.source("frames",
+               sw::generate<Payload>(items,
+                                     [&shared, key](std::uint64_t) {
+                                       return Payload{key, shared};
+                                     }),
+               {.parallelism = 1})
+          .key_by([](const Payload& p) { return p.to; })
+          .sink("received", sw::discard(), {.parallelism = 2});
+      sw::RunOptions options{.mode = o.mode, .threads = o.threads, .batch_size = 16};
+      options.distributed.frame_bytes = bytes;  // one item per frame
+      const sw::RunReport r = g.run(options);
+      const double rate = static_cast<double>(items * bytes) / r.wall_seconds / 1e6;
+      if (rate > best) {
+        best = rate;
+        kept = r;
+      }
+    }
+    emit(fmt::format(
+        R"({{"bench": "exchange", "mode": "{}", "ranks": {}, "frame_kib": {}, "frames": {}, "mb_per_second": {:.1f}, "remote_frames": {}, "credit_stalls": {}}})",
+        mode_name(o.mode), kept.ranks, kib, kept.edges.empty() ? 0 : kept.edges[0].frames_sent,
+        best, kept.edges.empty() ? 0 : kept.edges[0].remote_frames_sent,
+        kept.edges.empty() ? 0 : kept.edges[0].credit_stalls));
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"distributed_rate: pipeline P, keyed word count and exchange throughput"};
+  Options o;
+  const std::map<std::string, sw::Mode> modes{{"inprocess", sw::Mode::in_process},
+                                              {"distributed", sw::Mode::distributed}};
+  app.add_option("--mode", o.mode, "inprocess or distributed")
+      ->transform(CLI::CheckedTransformer(modes, CLI::ignore_case));
+  app.add_option("--threads", o.threads, "workers per rank (0: the cores shared by the ranks)");
+  app.add_option("--events", o.events, "pipeline P events")->capture_default_str();
+  app.add_option("--words", o.words, "word-count words")->capture_default_str();
+  app.add_option("--exchange-bytes", o.exchange_bytes, "payload bytes per exchange size")
+      ->capture_default_str();
+  app.add_option("--frame-kib", o.frame_kib, "exchange frame sizes in KiB")->capture_default_str();
+  app.add_option("--repeat", o.repeat, "rounds; the best is kept")->capture_default_str();
+  app.add_option("--suite", o.suite, "pipeline, wordcount, exchange or all")
+      ->check(CLI::IsMember({"pipeline", "wordcount", "exchange", "all"}))
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  try {
+    if (o.suite == "pipeline" || o.suite == "all") pipeline_p(o);
+    if (o.suite == "wordcount" || o.suite == "all") word_count(o);
+    if (o.suite == "exchange" || o.suite == "all") exchange(o);
+  } catch (const sw::RemoteFailure&) {
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "distributed_rate: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
