@@ -38,7 +38,8 @@ ResultPrinter build_bids(Graph& g, const PipelineConfig& config) {
       .reduce("sum", [](std::int64_t acc, const Bid& b) { return acc + b.price; },
               {.emit = Emit::at_end})
       .sink("out", collect(*sums), {.parallelism = 1});
-  return [sums](std::ostream& out, const RunReport& report) {
+  // `total` is captured to outlive the run: the count sink writes into it.
+  return [sums, total](std::ostream& out, const RunReport& report) {
     std::sort(sums->begin(), sums->end(), [](const auto& a, const auto& b) {
       return a.value != b.value ? a.value > b.value : a.key < b.key;
     });
@@ -69,7 +70,8 @@ ResultPrinter build_fanout(Graph& g, const PipelineConfig& config) {
       .sink("dear-count", count((*counts)[1]));
   bids.inspect("audit", [](const Bid&) {}).sink("audit-count", count((*counts)[2]));
   bids.sink("all", count((*counts)[3]));
-  return [](std::ostream& out, const RunReport& report) {
+  // `counts` is captured to outlive the run: the count sinks write into it.
+  return [counts](std::ostream& out, const RunReport& report) {
     out << fmt::format("cheap bids {} | dear bids {} | audited {} | all {}\n",
                        report.node("cheap-count").items_in, report.node("dear-count").items_in,
                        report.node("audit-count").items_in, report.node("all").items_in);

@@ -49,6 +49,8 @@ RunReport merge(RunReport mine, std::vector<RankReport> ranks) {
                       0,         0,       node.ranks};
   for (EdgeReport& edge : merged.edges) edge = EdgeReport{edge.from, edge.to, edge.partitioning};
   for (const RankReport& r : ranks) {
+    // A rank with no instance of anything finishes at once; the job was cancelled if any was.
+    if (r.cancelled) merged.status = RunReport::Status::cancelled;
     merged.tasks += r.tasks;
     merged.events += r.events;
     merged.wall_seconds = std::max(merged.wall_seconds, r.wall_seconds);
@@ -118,7 +120,8 @@ RunReport run_distributed(const Graph& graph, const RunOptions& options) {
   bool cancelled = !built_ok;
   if (built_ok) {
     for (auto& task : run.tasks) task->wake();
-    cancelled = run.wait(resolved, started);
+    // Cancelled here (deadline, token) or by a peer's cancellation.
+    cancelled = run.wait(resolved, started) || run.cancelled();
   }
   const double wall = std::chrono::duration<double>(Clock::now() - started).count();
 
@@ -132,7 +135,8 @@ RunReport run_distributed(const Graph& graph, const RunOptions& options) {
                   mine.peak_rss_bytes,
                   mine.nodes,
                   {},
-                  runtime::local_error_text(run.error())};
+                  runtime::local_error_text(run.error()),
+                  cancelled};
   session.add_edge_reports(graph, built.plan, rank);
   mine.edges = rank.edges;
   std::vector<RankReport> ranks = session.finish(std::move(rank));

@@ -59,8 +59,10 @@ void same_in_both_modes(const char* what, std::uint32_t seed, Build build) {
     sw::test::Watchdog watchdog(what, std::chrono::seconds(90));
     const sw::RunOptions options{
         .threads = 2, .batch_size = shape.batch, .channel_capacity = shape.capacity};
-    sw::RunOptions distributed = options;
-    distributed.mode = sw::Mode::distributed;
+    const sw::RunOptions distributed{.mode = sw::Mode::distributed,
+                                     .threads = 2,
+                                     .batch_size = shape.batch,
+                                     .channel_capacity = shape.capacity};
     const auto expected = build(shape.parallelism, options);
     const auto actual = build(shape.parallelism, distributed);
     if (is_root()) CHECK(actual == expected);
@@ -207,6 +209,28 @@ TEST_CASE("distributed: an error on one rank stops every rank", "[distributed]")
     CHECK(e.rank() != sw::cluster().rank);
     CHECK_THAT(e.message(), Catch::Contains("node 'boom'"));
   }
+}
+
+TEST_CASE("distributed: cancelling one rank stops every rank", "[distributed]") {
+  sw::test::Watchdog watchdog("remote cancel", std::chrono::seconds(60));
+  sw::Graph g{"endless"};
+  g.source("s", sw::generate<std::uint64_t>(sw::unbounded, [](std::uint64_t i) { return i; }),
+           {.parallelism = 2})
+      .rebalance()
+      .sink("out", sw::discard(), {.parallelism = 2});
+  sw::CancelToken token;
+  std::thread canceller;
+  if (is_root()) {
+    canceller = std::thread([token] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      token.cancel();
+    });
+  }
+  // Only rank 0 cancels; the others must stop too rather than wait for its data.
+  const sw::RunReport r = g.run({.mode = sw::Mode::distributed, .threads = 2, .cancel = token});
+  if (canceller.joinable()) canceller.join();
+  CHECK(r.status == sw::RunReport::Status::cancelled);
+  CHECK(r.events > 0);
 }
 
 TEST_CASE("distributed: a corrupted frame is an error naming the peer and edge", "[distributed]") {

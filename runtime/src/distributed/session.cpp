@@ -273,17 +273,21 @@ bool Session::pump_credits() {
 
 void Session::send_abort_if_failed() {
   if (abort_sent_ || sends_closed_ || !run_->cancelled()) return;
-  const std::exception_ptr error = run_->error();
-  if (!error) return;  // a deadline or cancel token: every rank stops on its own
-  try {
-    std::rethrow_exception(error);
-  } catch (const RemoteFailure&) {
-    abort_sent_ = true;  // it came from a peer, which told everyone
-    return;
-  } catch (...) {
-  }
   abort_sent_ = true;
-  const std::string message = fmt::format("{}", detail::describe(error));
+  if (remote_cancel_.load(std::memory_order_acquire)) return;  // a peer told everyone
+  // An error's text, or nothing for a cancellation (deadline, cancel token): the peers stop
+  // too, instead of waiting for this rank's data.
+  std::string message;
+  if (const std::exception_ptr error = run_->error()) {
+    try {
+      std::rethrow_exception(error);
+    } catch (const RemoteFailure&) {
+      return;  // it came from a peer, which told everyone
+    } catch (...) {
+    }
+    message = detail::describe(error);
+    if (message.empty()) message = "(an exception without a message)";
+  }
   for (unsigned peer = 0; peer < ranks_; ++peer) {
     if (peer == rank_) continue;
     auto op = std::make_unique<Op>();
@@ -334,7 +338,12 @@ bool Session::pump_control() {
     const int peer = status.MPI_SOURCE;
     ++received_[static_cast<std::size_t>(peer)];
     if (status.MPI_TAG == kAbortTag) {
-      fail(std::make_exception_ptr(RemoteFailure(static_cast<unsigned>(peer), bytes)));
+      remote_cancel_.store(true, std::memory_order_release);
+      if (bytes.empty()) {
+        run_->cancel();  // a peer was cancelled (deadline, cancel token)
+      } else {
+        fail(std::make_exception_ptr(RemoteFailure(static_cast<unsigned>(peer), bytes)));
+      }
       continue;
     }
     if (status.MPI_TAG != kCreditTag || bytes.size() % 8 != 0) {
@@ -471,14 +480,16 @@ void Session::serve() {
       idle = 0;
       continue;
     }
-    // Back off: a few yields, then sleeps of growing length (never a 100 % spin), cut short
-    // when a worker posts something.
+    // Back off. While a send or receive is under way, only yield: MPI moves a message (a
+    // rendezvous above the eager size takes several steps) only inside MPI calls, so a sleep
+    // here would add its length to every frame. Otherwise sleep, longer and longer (never a
+    // 100 % spin), cut short when a worker posts something.
     ++idle;
-    if (idle < 16) {
+    if (idle < 16 || !ops_.empty()) {
       std::this_thread::yield();
       continue;
     }
-    const auto pause = std::chrono::microseconds(std::min(500u, 10u << std::min(idle - 16, 6u)));
+    const auto pause = std::chrono::microseconds(std::min(100u, 10u << std::min(idle - 16, 4u)));
     comm_sleeping_.store(true, std::memory_order_seq_cst);
     {
       std::unique_lock lock(sleep_mutex_);

@@ -57,6 +57,7 @@ struct RankReport {
   std::vector<NodeReport> nodes;
   std::vector<EdgeReport> edges;
   std::string error;  // empty unless this rank failed
+  bool cancelled = false;
 };
 
 struct RunReport {

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The distributed-mode benchmark (docs/benchmarks.md): pipeline P and a keyed word count
+# in process (2 threads), distributed on one rank, and distributed on 2 ranks (mpirun -np 2,
+# 1 worker each); exchange throughput at 4, 64 and 1024 KiB frames against a plain MPI
+# ping-pong of the same sizes. Prints every figure as JSON, then the ratios.
+#   bench/distributed.sh [build dir, default build/release] [extra distributed_rate options]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build/release}
+shift || true
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+export OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_btl=self,vader
+export OMPI_MCA_btl_vader_single_copy_mechanism=none
+rate="$build/bench/distributed_rate"
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+"$rate" --mode inprocess --threads 2 --suite pipeline "$@" | tee -a "$out"
+"$rate" --mode inprocess --threads 2 --suite wordcount "$@" | tee -a "$out"
+"$rate" --mode distributed --threads 2 --suite pipeline "$@" | tee -a "$out"
+"$rate" --mode distributed --threads 2 --suite wordcount "$@" | tee -a "$out"
+mpirun -np 2 "$rate" --mode distributed "$@" | tee -a "$out"
+mpirun -np 2 "$build/bench/mpi_pingpong" | tee -a "$out"
+python3 - "$out" <<'PY'
+import json, sys
+rows = [json.loads(line) for line in open(sys.argv[1]) if line.startswith("{")]
+def pick(bench, **kw):
+    for r in rows:
+        if r["bench"] == bench and all(r.get(k) == v for k, v in kw.items()):
+            return r
+    return None
+print("\nratios (same run):")
+for bench in ("pipeline_p", "wordcount"):
+    base = pick(bench, mode="inprocess")
+    one = pick(bench, mode="distributed", ranks=1)
+    two = pick(bench, mode="distributed", ranks=2)
+    if base and one and two:
+        print(f"  {bench}: distributed 1 rank / in-process = {one['events_per_second'] / base['events_per_second']:.2f}, "
+              f"2 ranks / in-process = {two['events_per_second'] / base['events_per_second']:.2f}")
+for kib in (4, 64, 1024):
+    ex = pick("exchange", ranks=2, frame_kib=kib)
+    mpi = pick("mpi_pingpong", frame_kib=kib)
+    if ex and mpi:
+        target = "  (target >= 0.50)" if kib == 64 else ""
+        print(f"  exchange {kib:>4} KiB: {ex['mb_per_second']:.0f} MB/s vs MPI ping-pong {mpi['mb_per_second']:.0f} MB/s = {ex['mb_per_second'] / mpi['mb_per_second']:.2f}{target}")
+wc = pick("wordcount", mode="distributed", ranks=2)
+if wc:
+    print(f"  serialisation per word (encode + decode, 2 ranks): {wc['serde_ns_per_word']:.0f} ns")
+PY
