@@ -7,6 +7,32 @@
 
 namespace sw {
 
+NodeReport& NodeReport::operator+=(const NodeReport& other) noexcept {
+  items_in += other.items_in;
+  items_out += other.items_out;
+  batches_in += other.batches_in;
+  batches_out += other.batches_out;
+  errors_skipped += other.errors_skipped;
+  retries += other.retries;
+  dead_lettered += other.dead_lettered;
+  busy_seconds += other.busy_seconds;
+  blocked_seconds += other.blocked_seconds;
+  return *this;
+}
+
+EdgeReport& EdgeReport::operator+=(const EdgeReport& other) noexcept {
+  frames_sent += other.frames_sent;
+  bytes_sent += other.bytes_sent;
+  frames_received += other.frames_received;
+  bytes_received += other.bytes_received;
+  remote_frames_sent += other.remote_frames_sent;
+  encode_seconds += other.encode_seconds;
+  decode_seconds += other.decode_seconds;
+  credit_stalls += other.credit_stalls;
+  peak_frames_in_flight = std::max(peak_frames_in_flight, other.peak_frames_in_flight);
+  return *this;
+}
+
 const NodeReport& RunReport::node(std::string_view name) const {
   for (const NodeReport& n : nodes) {
     if (n.name == name) return n;

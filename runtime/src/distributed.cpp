@@ -38,48 +38,29 @@ std::string local_error_text(const std::exception_ptr& error) {
   }
 }
 
+// Every rank's report lists every node and exchange edge, in the same order.
 RunReport merge(RunReport mine, std::vector<RankReport> ranks) {
   RunReport merged = std::move(mine);
+  merged.nodes = ranks.front().nodes;
+  merged.edges = ranks.front().edges;
   merged.tasks = 0;
   merged.events = 0;
   merged.wall_seconds = 0;
   merged.peak_rss_bytes = 0;
-  for (NodeReport& node : merged.nodes)
-    node = NodeReport{node.name, node.op, node.parallelism, node.chain, 0, 0, 0, 0, 0, 0, 0,
-                      0,         0,       node.ranks};
-  for (EdgeReport& edge : merged.edges) edge = EdgeReport{edge.from, edge.to, edge.partitioning};
-  for (const RankReport& r : ranks) {
+  for (std::size_t r = 0; r < ranks.size(); ++r) {
+    const RankReport& rank = ranks[r];
     // A rank with no instance of anything finishes at once; the job was cancelled if any was.
-    if (r.cancelled) merged.status = RunReport::Status::cancelled;
-    merged.tasks += r.tasks;
-    merged.events += r.events;
-    merged.wall_seconds = std::max(merged.wall_seconds, r.wall_seconds);
-    merged.peak_rss_bytes = std::max<std::size_t>(merged.peak_rss_bytes, r.peak_rss_bytes);
-    for (std::size_t i = 0; i < merged.nodes.size() && i < r.nodes.size(); ++i) {
-      NodeReport& n = merged.nodes[i];
-      const NodeReport& m = r.nodes[i];
-      n.items_in += m.items_in;
-      n.items_out += m.items_out;
-      n.batches_in += m.batches_in;
-      n.batches_out += m.batches_out;
-      n.errors_skipped += m.errors_skipped;
-      n.retries += m.retries;
-      n.dead_lettered += m.dead_lettered;
-      n.busy_seconds += m.busy_seconds;
-      n.blocked_seconds += m.blocked_seconds;
+    if (rank.cancelled) merged.status = RunReport::Status::cancelled;
+    merged.tasks += rank.tasks;
+    merged.events += rank.events;
+    merged.wall_seconds = std::max(merged.wall_seconds, rank.wall_seconds);
+    merged.peak_rss_bytes = std::max<std::size_t>(merged.peak_rss_bytes, rank.peak_rss_bytes);
+    if (r == 0) continue;
+    for (std::size_t i = 0; i < merged.nodes.size() && i < rank.nodes.size(); ++i) {
+      merged.nodes[i] += rank.nodes[i];
     }
-    for (std::size_t i = 0; i < merged.edges.size() && i < r.edges.size(); ++i) {
-      EdgeReport& e = merged.edges[i];
-      const EdgeReport& m = r.edges[i];
-      e.frames_sent += m.frames_sent;
-      e.bytes_sent += m.bytes_sent;
-      e.frames_received += m.frames_received;
-      e.bytes_received += m.bytes_received;
-      e.remote_frames_sent += m.remote_frames_sent;
-      e.encode_seconds += m.encode_seconds;
-      e.decode_seconds += m.decode_seconds;
-      e.credit_stalls += m.credit_stalls;
-      e.peak_frames_in_flight = std::max(e.peak_frames_in_flight, m.peak_frames_in_flight);
+    for (std::size_t i = 0; i < merged.edges.size() && i < rank.edges.size(); ++i) {
+      merged.edges[i] += rank.edges[i];
     }
   }
   merged.events_per_second =

@@ -26,6 +26,9 @@ struct NodeReport {
   double busy_seconds = 0;           // summed over instances; fused nodes share their chain's time
   double blocked_seconds = 0;        // parked with a full output channel (backpressure)
   std::vector<std::uint32_t> ranks;  // distributed mode: the rank of each instance
+
+  // Adds the counters and times of the same node's share elsewhere (another rank).
+  NodeReport& operator+=(const NodeReport& other) noexcept;
 };
 
 // Distributed mode: what crossed one exchange edge (frames between ranks, or handed over in
@@ -43,6 +46,9 @@ struct EdgeReport {
   double decode_seconds = 0;
   std::uint64_t credit_stalls = 0;          // times a producer parked for want of credit
   std::uint64_t peak_frames_in_flight = 0;  // on one channel, to another rank
+
+  // Adds the same edge's traffic elsewhere (another rank); the peak is the larger one.
+  EdgeReport& operator+=(const EdgeReport& other) noexcept;
 };
 
 // Distributed mode: one rank's share of a run.
