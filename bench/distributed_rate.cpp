@@ -23,6 +23,7 @@ struct Options {
   std::uint64_t exchange_bytes = 1u << 30;  // per frame size
   std::vector<std::size_t> frame_kib{4, 64, 1024};
   unsigned repeat = 3;
+  std::size_t credits = 0;  // exchange: frames in flight per channel (0: the default)
   std::string suite = "all";
 };
 
@@ -152,6 +153,7 @@ void exchange(const Options& o) {
           .sink("received", sw::discard(), {.parallelism = 2});
       sw::RunOptions options{.mode = o.mode, .threads = o.threads, .batch_size = 16};
       options.distributed.frame_bytes = bytes;  // one item per frame
+      options.distributed.credits = o.credits;
       const sw::RunReport r = g.run(options);
       const double rate = static_cast<double>(items * bytes) / r.wall_seconds / 1e6;
       if (rate > best) {
@@ -160,9 +162,10 @@ void exchange(const Options& o) {
       }
     }
     emit(fmt::format(
-        R"({{"bench": "exchange", "mode": "{}", "ranks": {}, "frame_kib": {}, "frames": {}, "mb_per_second": {:.1f}, "remote_frames": {}, "credit_stalls": {}}})",
-        mode_name(o.mode), kept.ranks, kib, kept.edges.empty() ? 0 : kept.edges[0].frames_sent,
-        best, kept.edges.empty() ? 0 : kept.edges[0].remote_frames_sent,
+        R"({{"bench": "exchange", "mode": "{}", "ranks": {}, "frame_kib": {}, "credits": {}, "frames": {}, "mb_per_second": {:.1f}, "remote_frames": {}, "credit_stalls": {}}})",
+        mode_name(o.mode), kept.ranks, kib, o.credits == 0 ? 16 : o.credits,
+        kept.edges.empty() ? 0 : kept.edges[0].frames_sent, best,
+        kept.edges.empty() ? 0 : kept.edges[0].remote_frames_sent,
         kept.edges.empty() ? 0 : kept.edges[0].credit_stalls));
   }
 }
@@ -182,6 +185,8 @@ int main(int argc, char** argv) {
   app.add_option("--exchange-bytes", o.exchange_bytes, "payload bytes per exchange size")
       ->capture_default_str();
   app.add_option("--frame-kib", o.frame_kib, "exchange frame sizes in KiB")->capture_default_str();
+  app.add_option("--credits", o.credits, "exchange: credits per channel (0: the default, 16)")
+      ->capture_default_str();
   app.add_option("--repeat", o.repeat, "rounds; the best is kept")->capture_default_str();
   app.add_option("--suite", o.suite, "pipeline, wordcount, exchange or all")
       ->check(CLI::IsMember({"pipeline", "wordcount", "exchange", "all"}))
