@@ -20,8 +20,9 @@ class FrameInbox {
   virtual ~FrameInbox() = default;
   // The batch a frame from `from_rank` carries; throws ExchangeError on a bad frame.
   [[nodiscard]] virtual BatchRef take(const Bytes& frame, int from_rank) = 0;
-  // End-of-stream from producer instance `source` of this edge.
-  virtual void end(unsigned source) noexcept = 0;
+  // End-of-stream from producer instance `source` of this edge; throws ExchangeError when
+  // that producer had already ended.
+  virtual void end(unsigned source, int from_rank) = 0;
 };
 
 // Distributed mode: gives a credit back to the rank that sent an event, once the consumer

@@ -104,7 +104,7 @@ void Task::take(Event& event) {
   if (event.from_rank >= 0) credits->return_credit(event.from_rank, event.route);
   if (event.inbox != nullptr) {
     if (event.frame.empty()) {
-      event.inbox->end(event.source);
+      event.inbox->end(event.source, event.from_rank);
     } else {
       ++head_metrics->batches_in;
       head_input->push_batch(event.inbox->take(event.frame, event.from_rank));

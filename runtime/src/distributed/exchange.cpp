@@ -21,7 +21,20 @@ Inbox::Inbox(const ExchangeCodec& codec, BatchPoolBase& pool, std::uint32_t edge
       edge_name_(std::move(edge_name)),
       rank_(rank),
       limits_(limits),
-      next_sequence_(producers, 0) {}
+      next_sequence_(producers, 0),
+      ended_(producers, false) {}
+
+void Inbox::end(unsigned source, int from_rank) {
+  const int peer = from_rank >= 0 ? from_rank : static_cast<int>(rank_);
+  if (source >= ended_.size()) {
+    fail(peer, fmt::format("end-of-stream from producer instance {}, but the edge has {}", source,
+                           ended_.size()));
+  }
+  if (ended_[source]) {
+    fail(peer, fmt::format("a second end-of-stream from producer instance {}", source));
+  }
+  ended_[source] = true;
+}
 
 void Inbox::fail(int from_rank, const std::string& message) const {
   throw ExchangeError(rank_, from_rank, edge_name_, message);
@@ -45,6 +58,10 @@ BatchRef Inbox::take(const Bytes& wire, int from_rank) {
   if (h.source_instance >= next_sequence_.size()) {
     fail(peer, fmt::format("frame #{} comes from producer instance {}, but the edge has {}",
                            h.sequence, h.source_instance, next_sequence_.size()));
+  }
+  if (ended_[h.source_instance]) {
+    fail(peer, fmt::format("frame #{} from producer instance {} arrived after its end-of-stream",
+                           h.sequence, h.source_instance));
   }
   std::uint64_t& expected = next_sequence_[h.source_instance];
   if (h.sequence != expected) {

@@ -44,7 +44,7 @@ class Inbox final : public FrameInbox {
         unsigned producers, std::string edge_name, unsigned rank, FrameLimits limits);
 
   [[nodiscard]] BatchRef take(const Bytes& frame, int from_rank) override;
-  void end(unsigned /*source*/) noexcept override {}
+  void end(unsigned source, int from_rank) override;
 
   // Written by the consumer's task; read after the run.
   std::uint64_t frames = 0;
@@ -62,6 +62,7 @@ class Inbox final : public FrameInbox {
   unsigned rank_;
   FrameLimits limits_;
   std::vector<std::uint64_t> next_sequence_;  // per producer instance
+  std::vector<bool> ended_;                   // per producer instance
 };
 
 // Where one consumer instance of an exchange edge is, seen from a producer.
