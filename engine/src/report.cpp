@@ -55,13 +55,12 @@ std::string placement(const std::vector<std::uint32_t>& ranks) {
 
 std::string RunReport::summary() const {
   const bool distributed = mode == "distributed";
-  std::string out =
-      distributed ? fmt::format("graph '{}' {} in {:.3f} s on {} rank{} × {} threads, {} tasks\n",
-                                graph, status == Status::completed ? "completed" : "cancelled",
-                                wall_seconds, ranks, ranks == 1 ? "" : "s", threads, tasks)
-                  : fmt::format("graph '{}' {} in {:.3f} s on {} threads, {} tasks\n", graph,
+  const std::string where =
+      distributed ? fmt::format("{} rank{} × {} threads", ranks, ranks == 1 ? "" : "s", threads)
+                  : fmt::format("{} threads", threads);
+  std::string out = fmt::format("graph '{}' {} in {:.3f} s on {}, {} tasks\n", graph,
                                 status == Status::completed ? "completed" : "cancelled",
-                                wall_seconds, threads, tasks);
+                                wall_seconds, where, tasks);
   out += fmt::format("{:<20} {:<10} {:>3} {:>12} {:>12} {:>9} {:>9} {:>8}{}\n", "node", "op", "par",
                      "items in", "items out", "busy s", "blocked s", "errors",
                      distributed ? "  ranks" : "");

@@ -107,24 +107,17 @@ RunReport run_distributed(const Graph& graph, const RunOptions& options) {
   const double wall = std::chrono::duration<double>(Clock::now() - started).count();
 
   RunReport mine = runtime::local_report(graph, built, run, cancelled, wall);
-  RankReport rank{info.rank,
-                  info.host,
-                  built.threads,
-                  mine.tasks,
-                  mine.events,
-                  wall,
-                  mine.peak_rss_bytes,
-                  mine.nodes,
-                  {},
-                  runtime::local_error_text(run.error()),
+  const std::string local_error = runtime::local_error_text(run.error());
+  RankReport rank{info.rank, info.host,           built.threads, mine.tasks, mine.events,
+                  wall,      mine.peak_rss_bytes, mine.nodes,    {},         local_error,
                   cancelled};
   session.add_edge_reports(graph, built.plan, rank);
   mine.edges = rank.edges;
   std::vector<RankReport> ranks = session.finish(std::move(rank));
 
-  if (std::exception_ptr error = run.error(); error && !runtime::local_error_text(error).empty()) {
+  if (!local_error.empty()) {
     try {
-      std::rethrow_exception(error);
+      std::rethrow_exception(run.error());
     } catch (const NodeError& e) {
       throw NodeError(e.node(), e.instance(), e.position(), e.message(),
                       static_cast<int>(info.rank));

@@ -25,57 +25,59 @@ Inbox::Inbox(const ExchangeCodec& codec, BatchPoolBase& pool, std::uint32_t edge
       ended_(producers, false) {}
 
 void Inbox::end(unsigned source, int from_rank) {
-  const int peer = from_rank >= 0 ? from_rank : static_cast<int>(rank_);
   if (source >= ended_.size()) {
-    fail(peer, fmt::format("end-of-stream from producer instance {}, but the edge has {}", source,
-                           ended_.size()));
+    fail(from_rank, fmt::format("end-of-stream from producer instance {}, but the edge has {}",
+                                source, ended_.size()));
   }
   if (ended_[source]) {
-    fail(peer, fmt::format("a second end-of-stream from producer instance {}", source));
+    fail(from_rank, fmt::format("a second end-of-stream from producer instance {}", source));
   }
   ended_[source] = true;
 }
 
 void Inbox::fail(int from_rank, const std::string& message) const {
-  throw ExchangeError(rank_, from_rank, edge_name_, message);
+  // A frame handed over in memory (from_rank < 0) came from this rank.
+  throw ExchangeError(rank_, from_rank >= 0 ? from_rank : static_cast<int>(rank_), edge_name_,
+                      message);
 }
 
 BatchRef Inbox::take(const Bytes& wire, int from_rank) {
   const Clock::time_point start = Clock::now();
-  const int peer = from_rank >= 0 ? from_rank : static_cast<int>(rank_);
   Frame frame;
   try {
     frame = parse_frame(wire, limits_);
   } catch (const DecodeError& e) {
-    fail(peer, e.what());
+    fail(from_rank, e.what());
   }
   const FrameHeader& h = frame.header;
   if (h.edge != edge_ || h.target_instance != instance_) {
-    fail(peer, fmt::format("frame #{} is addressed to edge {} instance {}, but arrived at edge {} "
-                           "instance {}",
-                           h.sequence, h.edge, h.target_instance, edge_, instance_));
+    fail(from_rank,
+         fmt::format("frame #{} is addressed to edge {} instance {}, but arrived at edge {} "
+                     "instance {}",
+                     h.sequence, h.edge, h.target_instance, edge_, instance_));
   }
   if (h.source_instance >= next_sequence_.size()) {
-    fail(peer, fmt::format("frame #{} comes from producer instance {}, but the edge has {}",
-                           h.sequence, h.source_instance, next_sequence_.size()));
+    fail(from_rank, fmt::format("frame #{} comes from producer instance {}, but the edge has {}",
+                                h.sequence, h.source_instance, next_sequence_.size()));
   }
   if (ended_[h.source_instance]) {
-    fail(peer, fmt::format("frame #{} from producer instance {} arrived after its end-of-stream",
-                           h.sequence, h.source_instance));
+    fail(from_rank,
+         fmt::format("frame #{} from producer instance {} arrived after its end-of-stream",
+                     h.sequence, h.source_instance));
   }
   std::uint64_t& expected = next_sequence_[h.source_instance];
   if (h.sequence != expected) {
-    fail(peer, fmt::format("frame #{} from producer instance {} is out of sequence (expected "
-                           "#{}): a frame was lost, repeated or reordered",
-                           h.sequence, h.source_instance, expected));
+    fail(from_rank, fmt::format("frame #{} from producer instance {} is out of sequence (expected "
+                                "#{}): a frame was lost, repeated or reordered",
+                                h.sequence, h.source_instance, expected));
   }
   ++expected;
   BatchRef batch;
   try {
     batch = codec_->decode(frame, *pool_);
   } catch (const DecodeError& e) {
-    fail(peer, fmt::format("frame #{} from producer instance {}: {}", h.sequence, h.source_instance,
-                           e.what()));
+    fail(from_rank, fmt::format("frame #{} from producer instance {}: {}", h.sequence,
+                                h.source_instance, e.what()));
   }
   ++frames;
   bytes += wire.size();

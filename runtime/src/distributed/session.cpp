@@ -274,7 +274,7 @@ bool Session::pump_credits() {
 void Session::send_abort_if_failed() {
   if (abort_sent_ || sends_closed_ || !run_->cancelled()) return;
   abort_sent_ = true;
-  if (remote_cancel_.load(std::memory_order_acquire)) return;  // a peer told everyone
+  if (remote_cancel_) return;  // a peer told everyone
   // An error's text, or nothing for a cancellation (deadline, cancel token): the peers stop
   // too, instead of waiting for this rank's data.
   std::string message;
@@ -298,17 +298,27 @@ void Session::send_abort_if_failed() {
   }
 }
 
-bool Session::pump_receives() {
+namespace {
+// Calls take(message, status, bytes) for every message waiting on `comm`; true if any.
+template <class Take>
+bool probe_all(MPI_Comm comm, Take&& take) {
   bool any = false;
   for (;;) {
     int flag = 0;
     MPI_Message message;
     MPI_Status status;
-    MPI_Improbe(MPI_ANY_SOURCE, MPI_ANY_TAG, data_, &flag, &message, &status);
-    if (flag == 0) break;
+    MPI_Improbe(MPI_ANY_SOURCE, MPI_ANY_TAG, comm, &flag, &message, &status);
+    if (flag == 0) return any;
     any = true;
     int count = 0;
     MPI_Get_count(&status, MPI_BYTE, &count);
+    take(message, status, count);
+  }
+}
+}  // namespace
+
+bool Session::pump_receives() {
+  return probe_all(data_, [this](MPI_Message& message, const MPI_Status& status, int count) {
     auto op = std::make_unique<Op>();
     op->receive = true;
     op->peer = status.MPI_SOURCE;
@@ -318,39 +328,29 @@ bool Session::pump_receives() {
     MPI_Imrecv(into, count, MPI_BYTE, &message, &op->request);
     arrivals_[static_cast<std::size_t>(op->peer)].push_back(op.get());
     ops_.push_back(std::move(op));
-  }
-  return any;
+  });
 }
 
 bool Session::pump_control() {
-  bool any = false;
-  for (;;) {
-    int flag = 0;
-    MPI_Message message;
-    MPI_Status status;
-    MPI_Improbe(MPI_ANY_SOURCE, MPI_ANY_TAG, control_, &flag, &message, &status);
-    if (flag == 0) break;
-    any = true;
-    int count = 0;
-    MPI_Get_count(&status, MPI_BYTE, &count);
+  return probe_all(control_, [this](MPI_Message& message, const MPI_Status& status, int count) {
     std::string bytes(static_cast<std::size_t>(count), '\0');
     MPI_Mrecv(bytes.data(), count, MPI_BYTE, &message, MPI_STATUS_IGNORE);
     const int peer = status.MPI_SOURCE;
     ++received_[static_cast<std::size_t>(peer)];
     if (status.MPI_TAG == kAbortTag) {
-      remote_cancel_.store(true, std::memory_order_release);
+      remote_cancel_ = true;
       if (bytes.empty()) {
         run_->cancel();  // a peer was cancelled (deadline, cancel token)
       } else {
         fail(std::make_exception_ptr(RemoteFailure(static_cast<unsigned>(peer), bytes)));
       }
-      continue;
+      return;
     }
     if (status.MPI_TAG != kCreditTag || bytes.size() % 8 != 0) {
       fail(std::make_exception_ptr(ExchangeError(
           rank_, peer, "(control)",
           fmt::format("unexpected control message (tag {}, {} bytes)", status.MPI_TAG, count))));
-      continue;
+      return;
     }
     for (std::size_t at = 0; at < bytes.size(); at += 8) {
       const auto* p = reinterpret_cast<const std::byte*>(bytes.data() + at);
@@ -364,8 +364,7 @@ bool Session::pump_control() {
       }
       routes_[route].window->returned(n);
     }
-  }
-  return any;
+  });
 }
 
 void Session::deliver(Op& op) {

@@ -108,10 +108,11 @@ class Session final : public ExchangeWiring, public CreditReturn, public FramePo
   bool sends_closed_ = false;
   bool counts_known_ = false;
   bool abort_sent_ = false;
+  bool remote_cancel_ = false;  // a peer's abort or cancellation arrived
 
   std::future<void> serving_;
   std::atomic<bool> finish_requested_{false};
-  std::atomic<bool> remote_cancel_{false};  // a peer's abort or cancellation arrived
+
   std::atomic<bool> comm_sleeping_{false};
   std::mutex sleep_mutex_;
   std::condition_variable sleep_cv_;
