@@ -1,0 +1,23 @@
+// XXH3-64 (Debian's libxxhash-dev, header-only) compiled twice: once for the baseline
+// instruction set and once with AVX2, picked at run time. XXH3 gives the same value on every
+// code path, so ranks on different CPUs agree on a frame's checksum.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace sw::detail {
+
+// XXH3_64bits_withSeed over [data, data + size). Any thread.
+[[nodiscard]] std::uint64_t xxh3_baseline(const void* data, std::size_t size,
+                                          std::uint64_t seed) noexcept;
+#if defined(__x86_64__)
+// The same with AVX2; call only where the CPU has it (xxh3 checks).
+[[nodiscard]] std::uint64_t xxh3_avx2(const void* data, std::size_t size,
+                                      std::uint64_t seed) noexcept;
+#endif
+
+// The fastest of the above this CPU runs. Any thread.
+[[nodiscard]] std::uint64_t xxh3(const void* data, std::size_t size, std::uint64_t seed) noexcept;
+
+}  // namespace sw::detail

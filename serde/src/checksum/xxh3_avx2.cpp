@@ -1,0 +1,15 @@
+// Compiled with -mavx2 (serde/CMakeLists.txt). It includes nothing but xxhash.h and C
+// headers, so no inline C++ function compiled for AVX2 can be picked by the linker for
+// callers on CPUs without it.
+#include "xxh3.hpp"
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+namespace sw::detail {
+
+std::uint64_t xxh3_avx2(const void* data, std::size_t size, std::uint64_t seed) noexcept {
+  return XXH3_64bits_withSeed(data, size, seed);
+}
+
+}  // namespace sw::detail
