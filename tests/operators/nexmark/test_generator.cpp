@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <streamweave/operators/nexmark/source.hpp>
 #include <streamweave/serde/binary.hpp>
+#include <streamweave/serde/json.hpp>
 #include <streamweave/streamweave.hpp>
 
 #include <algorithm>
@@ -135,6 +136,18 @@ TEST_CASE("events round-trip through the binary codec", "[nexmark]") {
     const nx::Event e = generator.event(k, arena);
     REQUIRE(sw::decode<nx::Event>(sw::encode(e)) == e);
   }
+}
+
+TEST_CASE("persons, auctions and bids round-trip through JSON", "[nexmark]") {
+  const nx::Generator generator{nx::GeneratorConfig{}};
+  sw::StrArena arena;
+  const nx::Person person = *generator.event(0, arena).person();
+  const nx::Auction auction = *generator.event(1, arena).auction();
+  const nx::Bid bid = *generator.event(4, arena).bid();
+  CHECK(sw::to_json(person).find(R"("email_address":"nhd@xcat.com")") != std::string::npos);
+  CHECK(sw::from_json<nx::Person>(sw::to_json(person)) == person);
+  CHECK(sw::from_json<nx::Auction>(sw::to_json(auction)) == auction);
+  CHECK(sw::from_json<nx::Bid>(sw::to_json(bid)) == bid);
 }
 
 TEST_CASE("parallel source instances together make exactly the single generator's events",
