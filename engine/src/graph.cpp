@@ -123,6 +123,10 @@ Plan make_plan(const Graph& graph, const RunOptions& options, unsigned ranks) {
       throw GraphError(where + "default parallelism must be at least 1");
     PlanNode& p = plan.nodes[id];
     p.parallelism = o.parallelism.value_or(fallback_parallelism);
+    if (!o.parallelism && node.inherits_parallelism() && plan.inputs[id].size() == 1) {
+      // Nodes are added after their inputs, so the input's parallelism is settled.
+      p.parallelism = plan.nodes[edges[plan.inputs[id][0]].from].parallelism;
+    }
     p.batch_size = o.batch_size.value_or(options.batch_size);
     p.linger = o.linger.value_or(options.linger);
     p.channel_capacity = o.channel_capacity.value_or(options.channel_capacity);

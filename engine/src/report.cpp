@@ -15,6 +15,9 @@ NodeReport& NodeReport::operator+=(const NodeReport& other) noexcept {
   errors_skipped += other.errors_skipped;
   retries += other.retries;
   dead_lettered += other.dead_lettered;
+  late_dropped += other.late_dropped;
+  state_entries += other.state_entries;
+  state_bytes += other.state_bytes;
   busy_seconds += other.busy_seconds;
   blocked_seconds += other.blocked_seconds;
   return *this;

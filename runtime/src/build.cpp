@@ -35,23 +35,34 @@ void make_tasks(const Graph& graph, const RunOptions& options, RunContext& run, 
       task->head_metrics = &b.metrics[chain.front()][i];
       task->batch_size = head.batch_size;
       task->budget = std::max<std::size_t>(1, options.step_budget);
+      task->idle_timeout = options.idle_timeout;
       b.tasks_of[c][i] = task.get();
       run.tasks.push_back(std::move(task));
     }
   }
 }
 
-// A consumer instance hears end-of-stream once from its forward producer, or once from every
-// producer instance of any other edge.
-void count_ends(const Graph& graph, Built& b) {
+// A consumer instance hears end-of-stream (and watermarks) once from its forward producer,
+// or once from every producer instance of any other edge: each such producer is one input
+// slot. Every instance of a chain has the same slots.
+void assign_slots(const Graph& graph, Built& b) {
   const Plan& plan = b.plan;
+  std::vector<std::uint32_t> slots_of_chain(plan.chains.size(), 0);
+  b.slot_base.assign(graph.edges().size(), 0);
   for (std::size_t e = 0; e < graph.edges().size(); ++e) {
     if (plan.edges[e].fused) continue;
     const EdgeSpec& edge = graph.edges()[e];
-    const std::size_t ends =
+    const std::size_t chain = plan.nodes[edge.to].chain;
+    const std::uint32_t producers =
         plan.edges[e].partitioning == Partitioning::forward ? 1 : plan.nodes[edge.from].parallelism;
-    for (Task* consumer : b.tasks_of[plan.nodes[edge.to].chain]) {
-      if (consumer != nullptr) consumer->ends_expected += ends;
+    b.slot_base[e] = slots_of_chain[chain];
+    slots_of_chain[chain] += producers;
+  }
+  for (std::size_t c = 0; c < plan.chains.size(); ++c) {
+    for (Task* consumer : b.tasks_of[c]) {
+      if (consumer == nullptr) continue;
+      consumer->ends_expected = slots_of_chain[c];
+      consumer->slot_watermarks.assign(slots_of_chain[c], kMinEventTime);
     }
   }
 }
@@ -68,6 +79,7 @@ void build(const Graph& graph, const RunOptions& options, RunContext& run, Built
 
   std::vector<std::vector<OperatorInstance*>> instance_of(nodes);  // [node][instance]
   make_tasks(graph, options, run, b, instance_of);
+  assign_slots(graph, b);
   if (exchanges != nullptr) exchanges->add_inboxes(graph, b);
 
   // Outputs: fused edges bind instance to instance; the others go through a collector.
@@ -108,7 +120,9 @@ void build(const Graph& graph, const RunOptions& options, RunContext& run, Built
                 channel->add_producer(task);
               }
             }
-            task.senders.push_back(std::make_unique<ChannelSender>(std::move(targets)));
+            const std::uint32_t slot =
+                b.slot_base[e] + (plan.edges[e].partitioning == Partitioning::forward ? 0 : i);
+            task.senders.push_back(std::make_unique<ChannelSender>(std::move(targets), slot));
           }
           bindings.push_back(EdgeBinding{plan.edges[e].partitioning, task.senders.back().get(),
                                          edge.router.get()});
@@ -120,7 +134,6 @@ void build(const Graph& graph, const RunOptions& options, RunContext& run, Built
       }
     }
   }
-  count_ends(graph, b);
 }
 
 RunReport local_report(const Graph& graph, const Built& b, const RunContext& run, bool cancelled,
@@ -148,6 +161,9 @@ RunReport local_report(const Graph& graph, const Built& b, const RunContext& run
       n.errors_skipped += m.errors_skipped;
       n.retries += m.retries;
       n.dead_lettered += m.dead_lettered;
+      n.late_dropped += m.late_dropped;
+      n.state_entries += m.state_entries;
+      n.state_bytes += m.state_bytes;
     }
     for (const Task* task : b.tasks_of[n.chain]) {
       if (task == nullptr) continue;

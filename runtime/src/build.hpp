@@ -21,6 +21,9 @@ struct Built {
   std::vector<std::vector<InstanceMetrics>> metrics;
   // tasks_of[chain][instance]; nullptr for an instance on another rank
   std::vector<std::vector<Task*>> tasks_of;
+  // slot_base[edge]: the consumer's first input slot for the edge's producers (a forward
+  // edge's producer has this slot; instance i of another edge's producer has base + i).
+  std::vector<std::uint32_t> slot_base;
 
   [[nodiscard]] bool local(unsigned instance) const noexcept {
     return plan.rank_of(instance) == rank;

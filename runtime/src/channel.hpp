@@ -7,22 +7,31 @@
 #include <vector>
 
 #include "streamweave/engine/batch.hpp"
+#include "streamweave/engine/event_time.hpp"
 #include "streamweave/serde/bytes.hpp"
 
 namespace sw::runtime {
 
 class Task;
 
+// What one frame carries: a batch, or a watermark from the producer of input slot `slot`.
+struct Delivery {
+  BatchRef batch;
+  bool is_watermark = false;
+  EventTime watermark = 0;
+  std::uint32_t slot = 0;
+};
+
 // Distributed mode: where the frames of one exchange edge into one consumer instance are
 // turned back into batches. Called by the consumer's task only.
 class FrameInbox {
  public:
   virtual ~FrameInbox() = default;
-  // The batch a frame from `from_rank` carries; throws ExchangeError on a bad frame.
-  [[nodiscard]] virtual BatchRef take(const Bytes& frame, int from_rank) = 0;
-  // End-of-stream from producer instance `source` of this edge; throws ExchangeError when
-  // that producer had already ended.
-  virtual void end(unsigned source, int from_rank) = 0;
+  // What a frame from `from_rank` carries; throws ExchangeError on a bad frame.
+  [[nodiscard]] virtual Delivery take(const Bytes& frame, int from_rank) = 0;
+  // End-of-stream from producer instance `source` of this edge: returns its input slot.
+  // Throws ExchangeError when that producer had already ended.
+  virtual std::uint32_t end(unsigned source, int from_rank) = 0;
 };
 
 // Distributed mode: gives a credit back to the rank that sent an event, once the consumer
@@ -33,10 +42,12 @@ class CreditReturn {
   virtual void return_credit(int rank, std::uint32_t route) noexcept = 0;
 };
 
-// What travels on a channel: a batch; or (distributed mode) a frame for `inbox`; or, when
-// both are empty, end-of-stream from one producer instance. All travel in one FIFO per
-// producer, so end-of-stream never overtakes data. An event from another rank names it
-// (from_rank >= 0) and the route its credit returns on.
+// What travels on a channel: a batch; or a watermark of input slot `slot`; or (distributed
+// mode) a frame for `inbox`; or, when none of these, end-of-stream from one producer. All
+// travel in one FIFO per producer, so neither end-of-stream nor a watermark overtakes data.
+// An event from another rank names it (from_rank >= 0) and the route its credit returns on.
+// A consumer's input slots are its producers: one per forward edge, one per producer instance
+// of any other edge; it passes on the minimum of their watermarks.
 struct Event {
   BatchRef batch;
   Bytes frame;
@@ -44,6 +55,9 @@ struct Event {
   std::int32_t from_rank = -1;
   std::uint32_t route = 0;
   std::uint32_t source = 0;  // the producer instance, for end-of-stream on an exchange edge
+  std::uint32_t slot = 0;    // the producer's input slot at the consumer (not for frames)
+  bool is_watermark = false;
+  EventTime watermark = 0;
 };
 
 class Channel {

@@ -16,7 +16,8 @@ std::int64_t nanos(Clock::duration d) noexcept {
 }
 }  // namespace
 
-ChannelSender::ChannelSender(std::vector<Channel*> targets) : targets_(std::move(targets)) {
+ChannelSender::ChannelSender(std::vector<Channel*> targets, std::uint32_t slot)
+    : targets_(std::move(targets)), slot_(slot) {
   tokens_.resize(targets_.size());
   for (std::size_t i = 0; i < targets_.size(); ++i) {
     if (targets_[i] != nullptr) tokens_[i].emplace(targets_[i]->queue());
@@ -26,11 +27,22 @@ ChannelSender::ChannelSender(std::vector<Channel*> targets) : targets_(std::move
 void ChannelSender::send(std::size_t target, BatchRef batch) {
   Event event;
   event.batch = std::move(batch);
+  event.slot = slot_;
   targets_[target]->push(*tokens_[target], std::move(event));
 }
 
 void ChannelSender::send_end(std::size_t target) {
-  targets_[target]->push(*tokens_[target], Event{});
+  Event event;
+  event.slot = slot_;
+  targets_[target]->push(*tokens_[target], std::move(event));
+}
+
+void ChannelSender::send_watermark(std::size_t target, EventTime time) {
+  Event event;
+  event.slot = slot_;
+  event.is_watermark = true;
+  event.watermark = time;
+  targets_[target]->push(*tokens_[target], std::move(event));
 }
 
 void CreditWindow::returned(std::int64_t n) noexcept {
@@ -104,20 +116,66 @@ void Task::take(Event& event) {
   if (event.from_rank >= 0) credits->return_credit(event.from_rank, event.route);
   if (event.inbox != nullptr) {
     if (event.frame.empty()) {
-      event.inbox->end(event.source, event.from_rank);
-    } else {
-      ++head_metrics->batches_in;
-      head_input->push_batch(event.inbox->take(event.frame, event.from_rank));
+      end_of(event.inbox->end(event.source, event.from_rank));
       return;
     }
-  } else if (event.batch) {
+    Delivery delivery = event.inbox->take(event.frame, event.from_rank);
+    saw(delivery.slot);
+    if (delivery.is_watermark) {
+      advance(delivery.slot, delivery.watermark);
+      return;
+    }
+    ++head_metrics->batches_in;
+    head_input->push_batch(std::move(delivery.batch));
+    return;
+  }
+  saw(event.slot);
+  if (event.batch) {
     ++head_metrics->batches_in;
     head_input->push_batch(std::move(event.batch));
     return;
   }
+  if (event.is_watermark) {
+    advance(event.slot, event.watermark);
+    return;
+  }
+  end_of(event.slot);
+}
+
+void Task::end_of(std::uint32_t slot) {
   if (++ends_seen_ == ends_expected) {
-    head_input->finish();
+    head_input->finish();  // fires everything still held, whatever the watermark
     finished_ = true;
+    return;
+  }
+  advance(slot, kMaxEventTime);  // an ended input no longer holds the others back
+}
+
+void Task::saw(std::uint32_t slot) {
+  if (idle_timeout == Clock::duration::zero()) return;
+  if (slot_seen_.size() != slot_watermarks.size()) {
+    slot_seen_.assign(slot_watermarks.size(), Clock::now());
+  }
+  slot_seen_.at(slot) = Clock::now();
+}
+
+void Task::advance(std::uint32_t slot, EventTime time) {
+  EventTime& mark = slot_watermarks.at(slot);
+  if (time <= mark) return;  // watermarks only move forward
+  mark = time;
+  EventTime low = kMaxEventTime;
+  if (idle_timeout == Clock::duration::zero()) {
+    low = *std::min_element(slot_watermarks.begin(), slot_watermarks.end());
+  } else {
+    // An idle slot does not count; slot `slot` has just sent, so one slot always does.
+    const Clock::time_point idle_before = Clock::now() - idle_timeout;
+    for (std::size_t s = 0; s < slot_watermarks.size(); ++s) {
+      if (s == slot || slot_seen_[s] >= idle_before) low = std::min(low, slot_watermarks[s]);
+    }
+  }
+  if (low > watermark_in_) {
+    watermark_in_ = low;
+    head_input->watermark(low);
   }
 }
 

@@ -22,13 +22,16 @@ class RunContext;
 // mode a target on another rank is nullptr: a forward edge only sends to its own instance.
 class ChannelSender final : public BatchSender {
  public:
-  explicit ChannelSender(std::vector<Channel*> targets);
+  // `slot`: this producer's input slot at every consumer instance of the edge.
+  ChannelSender(std::vector<Channel*> targets, std::uint32_t slot);
   [[nodiscard]] std::size_t targets() const noexcept override { return targets_.size(); }
   void send(std::size_t target, BatchRef batch) override;
   void send_end(std::size_t target) override;
+  void send_watermark(std::size_t target, EventTime time) override;
 
  private:
   std::vector<Channel*> targets_;
+  std::uint32_t slot_;
   std::vector<std::optional<moodycamel::ProducerToken>> tokens_;
 };
 
@@ -71,7 +74,9 @@ class Task {
   OperatorInstance* source = nullptr;  // the head, when it is a source
   InputBase* head_input = nullptr;     // the head's input, otherwise
   std::unique_ptr<Channel> input;
-  std::size_t ends_expected = 0;
+  std::size_t ends_expected = 0;           // = the input slots
+  std::vector<EventTime> slot_watermarks;  // per input slot; kMaxEventTime once it ended
+  Clock::duration idle_timeout{0};         // RunOptions::idle_timeout
   std::vector<std::unique_ptr<CollectorBase>> collectors;
   std::vector<std::chrono::microseconds> collector_linger;  // of the node each one serves
   std::vector<std::unique_ptr<BatchSender>> senders;
@@ -96,6 +101,9 @@ class Task {
   [[nodiscard]] bool outputs_have_room() const noexcept;
   void park(Clock::time_point now) noexcept;
   void take(Event& event);
+  // Input slot `slot` is at `time`: passes on a new minimum over the slots.
+  void advance(std::uint32_t slot, EventTime time);
+  void end_of(std::uint32_t slot);
   void flush_lingering(Clock::time_point now);
 
   RunContext* run_;
@@ -105,6 +113,9 @@ class Task {
   std::atomic<bool> timer_armed_{false};
   std::optional<moodycamel::ConsumerToken> consumer_token_;
   std::size_t ends_seen_ = 0;
+  EventTime watermark_in_ = kMinEventTime;    // the last one passed to head_input
+  std::vector<Clock::time_point> slot_seen_;  // when each slot last sent (idle_timeout only)
+  void saw(std::uint32_t slot);
   bool finished_ = false;
   bool more_work_ = false;
   std::optional<Clock::time_point> blocked_since_;

@@ -59,7 +59,7 @@ void seal_frame(BytesMut& frame, FrameHeader header) {
   std::byte raw[kFrameHeaderBytes] = {};
   store(raw + 0, kFrameMagic);
   store(raw + 4, header.version);
-  store(raw + 6, std::uint16_t{0});
+  store(raw + 6, header.flags);
   store(raw + 8, header.edge);
   store(raw + 12, header.source_instance);
   store(raw + 16, header.target_instance);
@@ -134,8 +134,9 @@ Frame parse_frame(const Bytes& bytes, const FrameLimits& limits) {
     fail(4, fmt::format("{}: version {} (this build reads version {})", where(h), h.version,
                         kFrameVersion));
   }
-  if (const auto flags = load<std::uint16_t>(raw + 6); flags != 0) {
-    fail(6, fmt::format("{}: unknown flags {:#06x}", where(h), flags));
+  h.flags = load<std::uint16_t>(raw + 6);
+  if ((h.flags & ~kFrameWatermark) != 0) {
+    fail(6, fmt::format("{}: unknown flags {:#06x}", where(h), h.flags));
   }
   if (h.payload_bytes != size - kFrameHeaderBytes) {
     fail(32, fmt::format("{}: header says {} payload bytes, the frame holds {}", where(h),
@@ -153,6 +154,30 @@ Frame parse_frame(const Bytes& bytes, const FrameLimits& limits) {
   }
   frame.payload = bytes.slice(kFrameHeaderBytes, size);
   return frame;
+}
+
+Bytes make_watermark_frame(FrameHeader header, std::int64_t time, BufferPool& pool) {
+  BytesMut frame(kFrameHeaderBytes + sizeof(time), pool);
+  (void)frame.extend(kFrameHeaderBytes);
+  std::byte payload[sizeof(time)];
+  store(payload, static_cast<std::uint64_t>(time));
+  frame.append(payload, sizeof(payload));
+  header.flags = kFrameWatermark;
+  header.items = 0;
+  header.fingerprint = 0;
+  detail::seal_frame(frame, header);
+  return frame.freeze();
+}
+
+std::int64_t frame_watermark(const Frame& frame) {
+  const FrameHeader& h = frame.header;
+  if ((h.flags & kFrameWatermark) == 0) fail(6, fmt::format("{}: not a watermark frame", where(h)));
+  if (h.items != 0 || frame.payload.size() != sizeof(std::int64_t)) {
+    fail(20, fmt::format("{}: a watermark frame holds no items and 8 payload bytes (it says {} "
+                         "items, {} bytes)",
+                         where(h), h.items, frame.payload.size()));
+  }
+  return static_cast<std::int64_t>(load<std::uint64_t>(frame.payload.data()));
 }
 
 }  // namespace sw

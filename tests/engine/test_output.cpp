@@ -16,9 +16,19 @@ struct RecordingSender final : sw::BatchSender {
     sent.emplace_back(target, std::move(batch));
   }
   void send_end(std::size_t target) override { ++ends.at(target); }
+  void send_watermark(std::size_t target, sw::EventTime time) override {
+    // Recorded after the batches sent so far, to check the order.
+    watermarks.push_back({target, time, sent.size()});
+  }
 
+  struct Mark {
+    std::size_t target;
+    sw::EventTime time;
+    std::size_t after_batches;
+  };
   std::vector<std::pair<std::size_t, sw::BatchRef>> sent;
   std::vector<int> ends;
+  std::vector<Mark> watermarks;
 
  private:
   std::size_t n_;
@@ -125,4 +135,33 @@ TEST_CASE("a whole incoming batch is passed through without copying items") {
   REQUIRE(s.sent.size() == 1);
   CHECK(s.sent[0].second.get() == raw);
   CHECK(sw::test::Tracked::copies == 0);
+}
+
+TEST_CASE("a watermark sends the pending items first, then goes to every target") {
+  sw::BatchPool<int> pool;
+  sw::InstanceMetrics metrics;
+  RecordingSender forward(3);
+  RecordingSender hashed(2);
+  sw::KeyRouterFor<int, int (*)(const int&)> router(+[](const int& x) { return x; });
+  sw::OutputCollector<int> out(
+      pool, {.batch_size = 100, .instance = 1, .metrics = &metrics},
+      {{sw::Partitioning::forward, &forward, nullptr}, {sw::Partitioning::hash, &hashed, &router}});
+  for (int i = 0; i < 10; ++i) out.push(int(i));
+  CHECK(forward.sent.empty());
+  out.watermark(42);
+  // Forward: the partial batch, then the watermark to the own instance only.
+  REQUIRE(forward.sent.size() == 1);
+  CHECK(forward.sent[0].first == 1);
+  REQUIRE(forward.watermarks.size() == 1);
+  CHECK(forward.watermarks[0].target == 1);
+  CHECK(forward.watermarks[0].time == 42);
+  CHECK(forward.watermarks[0].after_batches == 1);
+  // Hash: both pending batches, then the watermark to both targets.
+  CHECK(hashed.sent.size() == 2);
+  REQUIRE(hashed.watermarks.size() == 2);
+  for (const auto& mark : hashed.watermarks) {
+    CHECK(mark.time == 42);
+    CHECK(mark.after_batches == 2);
+  }
+  CHECK_FALSE(out.oldest_pending().has_value());
 }

@@ -3,7 +3,7 @@
 
 #include "support/helpers.hpp"
 
-TEST_CASE("collect appends every item; at parallelism 1 in stream order") {
+TEST_CASE("collect appends every item, at parallelism 1 in stream order") {
   sw::Graph g{"collect"};
   std::vector<int> ordered{-1};
   std::vector<int> any;

@@ -3,7 +3,7 @@
 
 #include "support/helpers.hpp"
 
-TEST_CASE("generate produces f(0..n-1); parallel instances split the range exactly") {
+TEST_CASE("generate produces f(0..n-1), parallel instances split the range exactly") {
   for (unsigned p : {1u, 2u, 3u, 7u}) {
     sw::Graph g{"gen"};
     std::vector<std::uint64_t> out;
@@ -18,7 +18,7 @@ TEST_CASE("generate produces f(0..n-1); parallel instances split the range exact
   }
 }
 
-TEST_CASE("split_range covers [0, n) without gaps or overlaps, also near the maximum") {
+TEST_CASE("split_range covers 0 to n without gaps or overlaps, also near the maximum") {
   for (std::uint64_t n : {std::uint64_t{0}, std::uint64_t{5}, std::uint64_t{1000}, sw::unbounded}) {
     for (unsigned parts : {1u, 3u, 8u}) {
       std::uint64_t expected_begin = 0;

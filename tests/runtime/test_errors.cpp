@@ -54,7 +54,7 @@ TEST_CASE("skip: failing items are dropped and counted") {
   CHECK(r.node("boom").errors_skipped == 14);
 }
 
-TEST_CASE("retry: a transient failure succeeds on a later attempt; a permanent one stops") {
+TEST_CASE("retry: a transient failure succeeds on a later attempt, a permanent one stops") {
   sw::test::Watchdog watchdog("policy retry");
   std::mutex mutex;
   std::map<int, int> attempts;

@@ -10,8 +10,9 @@ namespace {
 struct Fixture {
   sw::TypedExchangeCodec<int> codec;
   sw::BatchPool<int> pool;
-  // Edge 3 into consumer instance 1, fed by 2 producer instances; this is rank 1.
-  sw::runtime::Inbox inbox{codec, pool, 3, 1, 2, "'a' -> 'b'", 1, sw::FrameLimits{}};
+  // Edge 3 into consumer instance 1, fed by 2 producer instances (input slots 5 and 6);
+  // this is rank 1.
+  sw::runtime::Inbox inbox{codec, pool, 3, 1, 2, 5, "'a' -> 'b'", 1, sw::FrameLimits{}};
 
   static sw::Bytes frame(std::uint32_t edge, std::uint32_t source, std::uint32_t target,
                          std::uint64_t sequence, std::vector<int> items) {
@@ -25,8 +26,9 @@ struct Fixture {
     return out.at(0);
   }
   std::vector<int> take(const sw::Bytes& bytes, int from_rank = 0) {
-    sw::BatchRef batch = inbox.take(bytes, from_rank);
-    const auto& items = static_cast<sw::Batch<int>&>(*batch).items;
+    sw::runtime::Delivery delivery = inbox.take(bytes, from_rank);
+    REQUIRE_FALSE(delivery.is_watermark);
+    const auto& items = static_cast<sw::Batch<int>&>(*delivery.batch).items;
     return {items.begin(), items.end()};
   }
 };
@@ -60,7 +62,7 @@ TEST_CASE("an inbox refuses unexpected frames, naming this rank, the peer and th
                       Catch::Contains("producer instance 5, but the edge has 2"));
   }
   SECTION("a frame after end-of-stream, and a second end") {
-    f.inbox.end(0, 0);
+    CHECK(f.inbox.end(0, 0) == 5);
     CHECK_THROWS_WITH(f.take(Fixture::frame(3, 0, 1, 0, {1})),
                       Catch::Contains("arrived after its end-of-stream"));
     CHECK_THROWS_WITH(f.inbox.end(0, 0), Catch::Contains("a second end-of-stream"));
@@ -73,4 +75,24 @@ TEST_CASE("an inbox refuses unexpected frames, naming this rank, the peer and th
     const_cast<std::byte*>(copy.data())[copy.size() - 1] ^= std::byte{1};
     CHECK_THROWS_WITH(f.take(copy), Catch::Contains("checksum"));
   }
+}
+
+TEST_CASE("an inbox passes on watermark frames in sequence with the item frames") {
+  Fixture f;
+  (void)f.take(Fixture::frame(3, 1, 1, 0, {1}));
+  sw::FrameHeader header;
+  header.edge = 3;
+  header.source_instance = 1;
+  header.target_instance = 1;
+  header.sequence = 1;
+  const sw::runtime::Delivery mark = f.inbox.take(sw::make_watermark_frame(header, 12345), 0);
+  CHECK(mark.is_watermark);
+  CHECK(mark.watermark == 12345);
+  CHECK(mark.slot == 6);
+  CHECK_FALSE(mark.batch);
+  CHECK(f.take(Fixture::frame(3, 1, 1, 2, {2})) == std::vector<int>{2});
+  // A watermark frame out of sequence is refused like any frame.
+  header.sequence = 7;
+  CHECK_THROWS_WITH(f.inbox.take(sw::make_watermark_frame(header, 1), 0),
+                    Catch::Contains("out of sequence"));
 }

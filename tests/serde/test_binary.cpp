@@ -241,7 +241,7 @@ struct Tagged {
 };
 }  // namespace test_types
 
-TEST_CASE("Str and Bytes decode as slices of the input; Symbol is interned again",
+TEST_CASE("Str and Bytes decode as slices of the input, Symbol is interned again",
           "[serde][binary]") {
   const Tagged t{sw::Str("https://example.com/item?id=42"),
                  sw::Symbol("Google"),

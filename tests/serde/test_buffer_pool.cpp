@@ -99,7 +99,7 @@ TEST_CASE("Options are checked and read from the environment", "[serde][pool]") 
   ::unsetenv("STREAMWEAVE_BUFFER_POOL_INITIAL_CAPACITY");
 }
 
-TEST_CASE("Buffers pass between threads; every byte and every buffer is accounted for",
+TEST_CASE("Buffers pass between threads, every byte and every buffer is accounted for",
           "[serde][pool][concurrency]") {
   sw::test::Watchdog watchdog("buffer pool threads");
   sw::BufferPool pool;

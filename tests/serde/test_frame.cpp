@@ -122,7 +122,7 @@ TEST_CASE("Every header field is checked, naming edge, field and offset", "[serd
   REQUIRE(offset_of(with(4, std::byte{9})) == 4);
   REQUIRE_THROWS_WITH(sw::parse_frame(with(4, std::byte{9})),
                       Catch::Contains("frame 100 of edge 3 (instance 1 -> 2): version 9"));
-  REQUIRE(offset_of(with(6, std::byte{1})) == 6);
+  REQUIRE(offset_of(with(6, std::byte{2})) == 6);       // an unknown flag (1 is a watermark)
   REQUIRE(offset_of(with(32, std::byte{0xff})) == 32);  // payload length
   // Fields covered only by the checksum: edge, instances, count, sequence, fingerprint.
   for (std::size_t at : {8u, 12u, 16u, 20u, 24u, 40u}) {
@@ -177,4 +177,24 @@ TEST_CASE("A count that disagrees with the payload is an error", "[serde][frame]
   REQUIRE_THROWS_WITH(sw::decode_frame(sw::parse_frame(frame_with(4000000000u, 2)), out),
                       Catch::Contains("header says 4000000000 items"));
   REQUIRE(sw::parse_frame(frame_with(5, 5)).header.items == 5);
+}
+
+TEST_CASE("a watermark frame carries its time and refuses a payload of another size") {
+  sw::FrameHeader header;
+  header.edge = 2;
+  header.source_instance = 1;
+  header.target_instance = 0;
+  header.sequence = 9;
+  const sw::Bytes bytes = sw::make_watermark_frame(header, -77);
+  const sw::Frame frame = sw::parse_frame(bytes);
+  CHECK(frame.header.flags == sw::kFrameWatermark);
+  CHECK(frame.header.sequence == 9);
+  CHECK(sw::frame_watermark(frame) == -77);
+  // An item frame is not a watermark; an item decoder refuses a watermark frame.
+  std::vector<sw::Bytes> out;
+  (void)sw::encode_frames(std::span<const int>(std::vector<int>{1}), header, out);
+  CHECK_THROWS_WITH(sw::frame_watermark(sw::parse_frame(out.at(0))),
+                    Catch::Contains("not a watermark frame"));
+  std::vector<int> items;
+  CHECK_THROWS_AS(sw::decode_frame(frame, items), sw::FrameError);
 }

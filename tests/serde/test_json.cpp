@@ -120,7 +120,7 @@ TEST_CASE("Random values round-trip through JSON", "[serde][json]") {
   REQUIRE(sw::from_json<std::vector<int>>(" [1, 2,3] ") == std::vector<int>{1, 2, 3});
 }
 
-TEST_CASE("Fields may come in any order; optional fields may be missing", "[serde][json]") {
+TEST_CASE("Fields may come in any order, optional fields may be missing", "[serde][json]") {
   const Point p = sw::from_json<Point>(R"({"y": 2, "x": 1.5})");
   REQUIRE(p == Point{1.5, 2});
 }

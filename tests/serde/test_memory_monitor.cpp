@@ -17,7 +17,7 @@ TEST_CASE("Pressure levels follow the thresholds", "[serde][memory]") {
   REQUIRE(sw::to_string(sw::MemoryPressure::critical) == "critical");
 }
 
-TEST_CASE("Defaults come from physical memory; the RSS is measured", "[serde][memory]") {
+TEST_CASE("Defaults come from physical memory, the RSS is measured", "[serde][memory]") {
   sw::BufferPool pool;
   const sw::MemoryMonitor monitor(pool, {});
   REQUIRE(sw::physical_memory_bytes() > 0);

@@ -1,6 +1,6 @@
 // The whole public API: the graph builder, every operator, Graph::run, distributed mode's
-// sw::cluster(), and serde (bytes, strings, the binary codec, frames). The JSON codec pulls in simdjson: include
-// <streamweave/serde/json.hpp> where it is used.
+// sw::cluster(), and serde (bytes, strings, the binary codec, frames). The JSON codec pulls in
+// simdjson: include <streamweave/serde/json.hpp> where it is used.
 #pragma once
 
 #include "streamweave/engine/graph.hpp"
@@ -20,6 +20,8 @@
 #include "streamweave/operators/merge.hpp"
 #include "streamweave/operators/producer.hpp"
 #include "streamweave/operators/transform.hpp"
+#include "streamweave/operators/watermarks.hpp"
+#include "streamweave/operators/window.hpp"
 #include "streamweave/runtime/distributed.hpp"
 #include "streamweave/serde/binary.hpp"
 #include "streamweave/serde/buffer_pool.hpp"

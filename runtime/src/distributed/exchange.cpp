@@ -13,18 +13,20 @@ std::int64_t nanos_since(Clock::time_point start) noexcept {
 }  // namespace
 
 Inbox::Inbox(const ExchangeCodec& codec, BatchPoolBase& pool, std::uint32_t edge, unsigned instance,
-             unsigned producers, std::string edge_name, unsigned rank, FrameLimits limits)
+             unsigned producers, std::uint32_t slot_base, std::string edge_name, unsigned rank,
+             FrameLimits limits)
     : codec_(&codec),
       pool_(&pool),
       edge_(edge),
       instance_(instance),
+      slot_base_(slot_base),
       edge_name_(std::move(edge_name)),
       rank_(rank),
       limits_(limits),
       next_sequence_(producers, 0),
       ended_(producers, false) {}
 
-void Inbox::end(unsigned source, int from_rank) {
+std::uint32_t Inbox::end(unsigned source, int from_rank) {
   if (source >= ended_.size()) {
     fail(from_rank, fmt::format("end-of-stream from producer instance {}, but the edge has {}",
                                 source, ended_.size()));
@@ -33,6 +35,7 @@ void Inbox::end(unsigned source, int from_rank) {
     fail(from_rank, fmt::format("a second end-of-stream from producer instance {}", source));
   }
   ended_[source] = true;
+  return slot_base_ + source;
 }
 
 void Inbox::fail(int from_rank, const std::string& message) const {
@@ -41,7 +44,7 @@ void Inbox::fail(int from_rank, const std::string& message) const {
                       message);
 }
 
-BatchRef Inbox::take(const Bytes& wire, int from_rank) {
+Delivery Inbox::take(const Bytes& wire, int from_rank) {
   const Clock::time_point start = Clock::now();
   Frame frame;
   try {
@@ -72,9 +75,15 @@ BatchRef Inbox::take(const Bytes& wire, int from_rank) {
                                 h.sequence, h.source_instance, expected));
   }
   ++expected;
-  BatchRef batch;
+  Delivery delivery;
+  delivery.slot = slot_base_ + h.source_instance;
   try {
-    batch = codec_->decode(frame, *pool_);
+    if ((h.flags & kFrameWatermark) != 0) {
+      delivery.is_watermark = true;
+      delivery.watermark = frame_watermark(frame);
+    } else {
+      delivery.batch = codec_->decode(frame, *pool_);
+    }
   } catch (const DecodeError& e) {
     fail(from_rank, fmt::format("frame #{} from producer instance {}: {}", h.sequence,
                                 h.source_instance, e.what()));
@@ -82,7 +91,7 @@ BatchRef Inbox::take(const Bytes& wire, int from_rank) {
   ++frames;
   bytes += wire.size();
   decode_ns += nanos_since(start);
-  return batch;
+  return delivery;
 }
 
 FrameSender::FrameSender(const ExchangeCodec& codec, std::uint32_t edge, unsigned instance,
@@ -139,6 +148,15 @@ void FrameSender::deliver(std::size_t target, Bytes frame) {
   ++remote_frames;
   to.window->sent();
   post_->post(post_token_, Outgoing{std::move(frame), to.rank, to.route, instance_});
+}
+
+void FrameSender::send_watermark(std::size_t target, EventTime time) {
+  FrameHeader header;
+  header.edge = edge_;
+  header.source_instance = instance_;
+  header.target_instance = static_cast<std::uint32_t>(target);
+  header.sequence = sequence_[target]++;
+  deliver(target, make_watermark_frame(header, time, *buffers_));
 }
 
 void FrameSender::send_end(std::size_t target) {

@@ -40,11 +40,13 @@ class FramePost {
 // The consumer side of one exchange edge into one local consumer instance.
 class Inbox final : public FrameInbox {
  public:
+  // Producer instance i of the edge is the consumer's input slot `slot_base` + i.
   Inbox(const ExchangeCodec& codec, BatchPoolBase& pool, std::uint32_t edge, unsigned instance,
-        unsigned producers, std::string edge_name, unsigned rank, FrameLimits limits);
+        unsigned producers, std::uint32_t slot_base, std::string edge_name, unsigned rank,
+        FrameLimits limits);
 
-  [[nodiscard]] BatchRef take(const Bytes& frame, int from_rank) override;
-  void end(unsigned source, int from_rank) override;
+  [[nodiscard]] Delivery take(const Bytes& frame, int from_rank) override;
+  std::uint32_t end(unsigned source, int from_rank) override;
 
   // Written by the consumer's task; read after the run.
   std::uint64_t frames = 0;
@@ -58,6 +60,7 @@ class Inbox final : public FrameInbox {
   BatchPoolBase* pool_;
   std::uint32_t edge_;
   unsigned instance_;
+  std::uint32_t slot_base_;
   std::string edge_name_;
   unsigned rank_;
   FrameLimits limits_;
@@ -84,6 +87,7 @@ class FrameSender final : public BatchSender {
   [[nodiscard]] std::size_t targets() const noexcept override { return targets_.size(); }
   void send(std::size_t target, BatchRef batch) override;
   void send_end(std::size_t target) override;
+  void send_watermark(std::size_t target, EventTime time) override;
   [[nodiscard]] std::uint32_t edge() const noexcept { return edge_; }
 
   // Written by the producer's task; read after the run.

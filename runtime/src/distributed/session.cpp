@@ -150,9 +150,9 @@ void Session::add_inboxes(const Graph& graph, Built& built) {
     const PortSpec& port = graph.node(edge.from).port(edge.port);
     BatchPoolBase& pool = run_->adopt(port.make_pool(run_->buffer_pool()));  // consumer-owned
     route.channel = consumer.input.get();
-    route.inbox = std::make_unique<Inbox>(*port.codec(), pool, route.edge, route.target,
-                                          plan.nodes[edge.from].parallelism,
-                                          edge_name(graph, route.edge), rank_, limits);
+    route.inbox = std::make_unique<Inbox>(
+        *port.codec(), pool, route.edge, route.target, plan.nodes[edge.from].parallelism,
+        built.slot_base[route.edge], edge_name(graph, route.edge), rank_, limits);
     consumer.credits = this;
     if (mpi()) route.comm_token.emplace(route.channel->queue());
   }

@@ -57,6 +57,11 @@ concept FlatMapEmitter = Item<T> && Item<U> && std::invocable < F&,
 template <class F, class T>
 concept InspectFunction = Item<T> && std::invocable<F&, const T&>;
 
+// f(const item&) -> an integer event time (with_watermarks, windows, joins).
+template <class F, class T>
+concept TimeFunction = Item<T> && std::invocable<F&, const T&> &&
+    std::integral<std::remove_cvref_t<std::invoke_result_t<F&, const T&>>>;
+
 // f(const item&) -> K, where K can be hashed and compared (a key_by key).
 template <class F, class T>
 concept KeyFunction = Item<T> && std::invocable<F&, const T&> &&

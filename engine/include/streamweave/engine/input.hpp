@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "streamweave/engine/batch.hpp"
+#include "streamweave/engine/event_time.hpp"
 
 namespace sw {
 
@@ -20,6 +21,10 @@ class InputBase {
   virtual void push_batch(BatchRef batch) = 0;
   // No more items will come: flush state, then finish the outputs.
   virtual void finish() = 0;
+  // No item with a time <= `time` will come any more (see event_time.hpp). Called with
+  // increasing times, between pushes. Transforms fire what is due and pass it on; the default
+  // (sinks) ignores it.
+  virtual void watermark(EventTime /*time*/) {}
   [[nodiscard]] virtual std::type_index item_type() const noexcept = 0;
 };
 

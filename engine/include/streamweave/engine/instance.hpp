@@ -30,6 +30,9 @@ struct InstanceMetrics {
   std::uint64_t dead_lettered = 0;
   std::int64_t busy_ns = 0;
   std::int64_t blocked_ns = 0;
+  std::uint64_t late_dropped = 0;   // event time: items after their windows (windows, joins)
+  std::uint64_t state_entries = 0;  // the most the instance's state store held
+  std::uint64_t state_bytes = 0;    // ... and its size then (approximate)
 };
 
 // Implemented by the runtime: keeps batch pools alive until every batch of the run is gone
@@ -123,9 +126,17 @@ class TransformBase : public OperatorInstance, public Input<In> {
     if (dead_ != nullptr) dead_->finish();
   }
 
+  void watermark(EventTime time) override {
+    on_watermark(time);
+    if (out_ != nullptr) out_->watermark(time);
+    if (dead_ != nullptr) dead_->watermark(time);
+  }
+
  protected:
   // Called once at end of input, before the outputs finish: emit what is held back.
   virtual void on_finish() {}
+  // Called for each watermark before it goes on: emit what it makes due.
+  virtual void on_watermark(EventTime /*time*/) {}
 
   void emit(Out&& item) {
     ++metrics_.items_out;
@@ -248,6 +259,8 @@ class SourceBase : public OperatorInstance {
     metrics_.items_out += batch->size();
     out_->push_items(std::move(batch));
   }
+  // No later item of this instance will have a time <= `time`.
+  void emit_watermark(EventTime time) { out_->watermark(time); }
 
   // Runs a user call that produces the item at `position` under the stop policy.
   template <class Call>

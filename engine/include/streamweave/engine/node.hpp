@@ -83,6 +83,10 @@ class NodeSpec {
   [[nodiscard]] virtual std::type_index input_type() const noexcept = 0;
   // A node with several inputs (merge) is never fused into one of its producers.
   [[nodiscard]] virtual bool accepts_many_inputs() const noexcept { return false; }
+  // Without a parallelism of its own, the node takes its input's (with_watermarks: it must
+  // see each source instance's items in their order, so it fuses with the source).
+  [[nodiscard]] bool inherits_parallelism() const noexcept { return inherits_parallelism_; }
+  void inherit_parallelism() noexcept { inherits_parallelism_ = true; }
 
  protected:
   template <class T>
@@ -95,6 +99,7 @@ class NodeSpec {
   std::string op_;
   NodeKind kind_;
   NodeOptions options_;
+  bool inherits_parallelism_ = false;
   std::vector<std::unique_ptr<PortSpec>> ports_;
 };
 

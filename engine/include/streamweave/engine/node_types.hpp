@@ -26,6 +26,8 @@ struct inspect;
 struct transform;
 struct merge;
 struct aggregate;
+struct watermarks;
+struct window;
 }  // namespace op
 
 // A node whose instances come from a factory `make(ctx)`.
@@ -54,8 +56,9 @@ class SourceNode final : public FactoryNode<Make> {
   [[nodiscard]] std::type_index input_type() const noexcept override { return typeid(void); }
 };
 
-// Port 0 carries Out; port 1 carries DeadLetter<In> (used under ErrorPolicy::dead_letter).
-template <class In, class Out, class Make>
+// Port 0 carries Out; port 1 carries DeadLetter<In> (used under ErrorPolicy::dead_letter);
+// ports 2, ... carry Extra... (a window's late items).
+template <class In, class Out, class Make, class... Extra>
 class TransformNode final : public FactoryNode<Make> {
  public:
   TransformNode(std::string name, std::string op, NodeOptions options, Make make)
@@ -63,6 +66,7 @@ class TransformNode final : public FactoryNode<Make> {
                           std::move(make)) {
     this->template add_port<Out>();
     this->template add_port<DeadLetter<In>>();
+    (this->template add_port<Extra>(), ...);
   }
   [[nodiscard]] std::type_index input_type() const noexcept override { return typeid(In); }
 };

@@ -113,6 +113,10 @@ struct RunOptions {
   // Thresholds of the memory monitor sampled during the run (default: MemoryLimits::from_env()).
   std::optional<MemoryLimits> memory{};
   DistributedOptions distributed{};
+  // Event time: an input of a node that sent nothing (no items, no watermark) for this long
+  // stops holding back the node's watermark until it sends again, so one quiet input does not
+  // stall the windows after it (Flink's idleness). 0: an input is never idle.
+  std::chrono::milliseconds idle_timeout{0};
 };
 
 // The number of workers `threads` resolves to on this machine.

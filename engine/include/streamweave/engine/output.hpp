@@ -30,6 +30,7 @@ class BatchSender {
   [[nodiscard]] virtual std::size_t targets() const noexcept = 0;
   virtual void send(std::size_t target, BatchRef batch) = 0;
   virtual void send_end(std::size_t target) = 0;
+  virtual void send_watermark(std::size_t target, EventTime time) = 0;
 };
 
 struct EdgeBinding {
@@ -115,6 +116,18 @@ class OutputCollector final : public Input<T>, public CollectorBase {
     flush();
     for (const EdgeBinding& edge : batch_edges_) send_end_all(edge.sender, edge.partitioning);
     for (const HashEdge& edge : hash_edges_) send_end_all(edge.sender, Partitioning::hash);
+  }
+
+  // The items before the watermark go first (partial batches are sent), then the watermark
+  // to every consumer instance that hears this producer's end-of-stream.
+  void watermark(EventTime time) override {
+    flush();
+    for (const EdgeBinding& edge : batch_edges_) {
+      send_watermark_all(edge.sender, edge.partitioning, time);
+    }
+    for (const HashEdge& edge : hash_edges_) {
+      send_watermark_all(edge.sender, Partitioning::hash, time);
+    }
   }
 
   InputBase& input() noexcept override { return *this; }
@@ -225,6 +238,16 @@ class OutputCollector final : public Input<T>, public CollectorBase {
   void send_one(BatchSender* sender, std::size_t target, BatchPtr<T> batch) {
     ++config_.metrics->batches_out;
     sender->send(target, BatchRef(batch.detach(), false));
+  }
+
+  void send_watermark_all(BatchSender* sender, Partitioning partitioning, EventTime time) {
+    if (partitioning == Partitioning::forward) {
+      sender->send_watermark(config_.instance, time);
+      return;
+    }
+    for (std::size_t target = 0; target < sender->targets(); ++target) {
+      sender->send_watermark(target, time);
+    }
   }
 
   void send_end_all(BatchSender* sender, Partitioning partitioning) {

@@ -16,15 +16,21 @@
 #include <vector>
 
 #include "streamweave/engine/concepts.hpp"
+#include "streamweave/engine/event_time.hpp"
 #include "streamweave/engine/graph.hpp"
 #include "streamweave/engine/key_value.hpp"
 #include "streamweave/engine/node_types.hpp"
 #include "streamweave/engine/partitioning.hpp"
+#include "streamweave/engine/window.hpp"
 
 namespace sw {
 
 template <class In, class Out>
 class TransformStream;
+template <class In, class Out>
+class WindowStream;
+template <class T, class KeyFn, class TimeFn, class G>
+struct WindowOutput;  // operators/window.hpp
 template <class T, class KeyFn>
 class KeyedStream;
 
@@ -92,6 +98,21 @@ class Stream {
                                                            std::move(p));
   }
 
+  // Event time: passes the items on unchanged and emits watermarks from time_of(item) with
+  // bounded out-of-orderness (newest time - out_of_orderness - 1). Put it right after the
+  // source, before anything partitions the stream: it takes its input's parallelism (unless
+  // options.node sets one) and so fuses with it. Windows and joins downstream fire on these.
+  template <class F>
+  requires TimeFunction<F, T> TransformStream<T, T> with_watermarks(std::string name, F time_of,
+                                                                    WatermarkOptions options = {})
+  const {
+    auto stream = add_transform<T, Kernel<op::watermarks, T, F>>(
+        std::move(name), "watermarks", options.node, std::move(time_of), options.out_of_orderness,
+        options.every_items);
+    graph_->node(stream.node()).inherit_parallelism();
+    return stream;
+  }
+
   // Partitions by key: the next node's instance for an item is chosen by hash(key(item)).
   template <class F>
   requires KeyFunction<F, T> && Exchangeable<T> KeyedStream<T, F> key_by(F key)
@@ -108,6 +129,19 @@ class Stream {
   // Sends every item to instance 0 of the next node (e.g. one sink that sees everything).
   [[nodiscard]] Stream gather() const requires Exchangeable<T> {
     return partitioned(Partitioning::gather);
+  }
+
+  // Windows over the whole stream, in one instance (the items are gathered to it): as
+  // KeyedStream::window with every item under one key, AllKeys{}.
+  template <class TimeFn, class G>
+  requires TimeFunction<TimeFn, T> && WindowFunction<G, T, AllKeys> && Exchangeable<T>
+  auto window_all(std::string name, WindowAssigner assigner, TimeFn time_of, G function,
+                  WindowOptions options = {}) const {
+    options.node.parallelism = 1;
+    return partitioned(Partitioning::gather)
+        .add_window(
+            std::move(name), [](const T&) { return AllKeys{}; }, std::move(assigner),
+            std::move(time_of), std::move(function), options);
   }
 
   // One stream of the items of this stream and of `others` (same item type), in no
@@ -184,6 +218,22 @@ class Stream {
     return TransformStream<T, Out>(*graph_, id);
   }
 
+  template <class KeyFn, class TimeFn, class G>
+  auto add_window(std::string name, KeyFn key, WindowAssigner assigner, TimeFn time_of, G function,
+                  WindowOptions options) const {
+    using Out = typename WindowOutput<T, KeyFn, TimeFn, G>::type;
+    using K = Kernel<op::window, T, KeyFn, TimeFn, G>;
+    auto make = [key = std::move(key), time_of = std::move(time_of), function = std::move(function),
+                 assigner, options](const InstanceContext& ctx) {
+      return std::unique_ptr<OperatorInstance>(
+          std::make_unique<K>(ctx, key, time_of, function, assigner, options));
+    };
+    const NodeId id = graph_->add_node(std::make_unique<TransformNode<T, Out, decltype(make), T>>(
+        std::move(name), "window", options.node, std::move(make)));
+    connect_to(id);
+    return WindowStream<T, Out>(*graph_, id);
+  }
+
   [[nodiscard]] Stream partitioned(Partitioning partitioning) const {
     Stream copy = *this;
     copy.partitioning_ = partitioning;
@@ -215,6 +265,17 @@ class TransformStream : public Stream<Out> {
   [[nodiscard]] Stream<DeadLetter<In>> dead_letters() const {
     return Stream<DeadLetter<In>>(*this->graph_, this->node_, 1);
   }
+};
+
+// The stream of a window node: its results, and the items that came too late for it.
+template <class In, class Out>
+class WindowStream : public TransformStream<In, Out> {
+ public:
+  WindowStream(Graph& graph, NodeId node) noexcept : TransformStream<In, Out>(graph, node) {}
+
+  // With WindowOptions::late = LateData::side_output: the items that arrived after every
+  // window they belong to had closed, unchanged.
+  [[nodiscard]] Stream<In> late_items() const { return Stream<In>(*this->graph_, this->node_, 2); }
 };
 
 // A stream partitioned by key: the next node receives every item of a key in one instance.
@@ -267,6 +328,28 @@ class KeyedStream : public Stream<T> {
     return partials.key_by([](const Partial& partial) { return partial.key; })
         .aggregate(std::move(name), std::move(init), std::move(merge_into),
                    ReduceOptions{.emit = Emit::at_end, .node = options});
+  }
+
+  // Windows per key (operators/window.hpp): `assigner` is sw::tumbling(size),
+  // sw::sliding(size, slide), sw::session(gap) or sw::count_window(n); time_of(item) is the
+  // item's event time (ignored by count windows); `function` an aggregate (sw::agg::count(),
+  // sw::agg::sum<T>(f), ..., or a class with create/add/merge/result) or
+  // sw::process_window<T>(f). Emits Windowed{key, start, end, result}.
+  template <class TimeFn, class G>
+  requires TimeFunction<TimeFn, T> && WindowFunction<G, T, key_type>
+  auto window(std::string name, WindowAssigner assigner, TimeFn time_of, G function,
+              WindowOptions options = {}) const {
+    return this->add_window(std::move(name), key_, std::move(assigner), std::move(time_of),
+                            std::move(function), options);
+  }
+  // Count windows need no time.
+  template <class G>
+  requires WindowFunction<G, T, key_type>
+  auto window(std::string name, CountWindows assigner, G function,
+              WindowOptions options = {}) const {
+    return window(
+        std::move(name), assigner, [](const T&) { return EventTime{0}; }, std::move(function),
+        options);
   }
 
   // aggregate() whose accumulator type is fold's first parameter, starting value-initialised:

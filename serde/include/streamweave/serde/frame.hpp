@@ -2,9 +2,12 @@
 // the unit that crosses an exchange edge between ranks (DESIGN.md §3).
 //
 // Header, all little-endian:
-//   0 magic "SWF1"   4 version u16   6 flags u16 (0)   8 edge u32   12 source instance u32
+//   0 magic "SWF1"   4 version u16   6 flags u16   8 edge u32   12 source instance u32
 //   16 target instance u32   20 item count u32   24 sequence u64   32 payload bytes u32
 //   36 checksum u32 (of the header with this field 0, then the payload)   40 fingerprint u64
+//
+// Flags: 0 for a frame of items; kFrameWatermark for a watermark frame (no items, an 8-byte
+// event time as payload, fingerprint 0), which travels in sequence with the item frames.
 //
 // parse_frame checks every header field and the checksum before anything reads the payload;
 // decode_frame then checks the item type's fingerprint and decodes exactly `items` values.
@@ -27,8 +30,11 @@ inline constexpr std::uint32_t kFrameMagic = 0x31465753;  // "SWF1" as bytes on 
 inline constexpr std::uint16_t kFrameVersion = 2;
 inline constexpr std::size_t kFrameHeaderBytes = 48;
 
+inline constexpr std::uint16_t kFrameWatermark = 1;
+
 struct FrameHeader {
   std::uint16_t version = kFrameVersion;
+  std::uint16_t flags = 0;
   std::uint32_t edge = 0;
   std::uint32_t source_instance = 0;
   std::uint32_t target_instance = 0;
@@ -65,6 +71,14 @@ struct Frame {
 
 // Checks `bytes` as one frame and returns its header and payload. Throws FrameError.
 [[nodiscard]] Frame parse_frame(const Bytes& bytes, const FrameLimits& limits = {});
+
+// A watermark frame carrying event time `time` (header's edge, instances and sequence are
+// used; flags, count, size and checksum are filled in).
+[[nodiscard]] Bytes make_watermark_frame(FrameHeader header, std::int64_t time,
+                                         BufferPool& pool = BufferPool::global());
+// The event time of a parsed watermark frame. Throws FrameError when it is not one, or
+// when its payload is not exactly the 8-byte time.
+[[nodiscard]] std::int64_t frame_watermark(const Frame& frame);
 
 namespace detail {
 // Writes `header` (with the checksum computed over it and the payload) into the first

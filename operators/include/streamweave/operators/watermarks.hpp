@@ -1,0 +1,76 @@
+// with_watermarks: passes items on unchanged (a batch as it is, without copying) and emits
+// watermarks from their event times with bounded out-of-orderness: newest time seen -
+// out_of_orderness - 1, after every batch, or every `every_items` items on the item-by-item
+// path. A watermark only moves forward. Watermarks from upstream are dropped: this node
+// decides the event time of the stream after it (as Flink's assigner does).
+// Options: WatermarkOptions.
+#pragma once
+
+#include <algorithm>
+#include <functional>
+#include <utility>
+
+#include "streamweave/engine/event_time.hpp"
+#include "streamweave/engine/instance.hpp"
+#include "streamweave/engine/node_types.hpp"
+
+namespace sw {
+
+template <class T, class F>
+class Kernel<op::watermarks, T, F> final : public TransformBase<T, T> {
+ public:
+  Kernel(const InstanceContext& ctx, F time_of, EventTime out_of_orderness, std::size_t every_items)
+      : TransformBase<T, T>(ctx),
+        time_of_(std::move(time_of)),
+        out_of_orderness_(out_of_orderness),
+        every_items_(std::max<std::size_t>(1, every_items)) {}
+
+  void watermark(EventTime /*upstream*/) override {}
+
+  void push_items(BatchPtr<T> batch) override {
+    if (this->went_item_by_item(batch)) return;
+    const auto& items = batch->items;
+    this->batch_for(items.size(), [&](std::size_t i) { see(items[i]); });
+    this->emit_batch(std::move(batch));
+    emit_watermark_if_new();
+  }
+  void push(T&& item) override {
+    this->guarded(std::move(item), [this](T&& x) {
+      see(x);
+      this->emit(std::move(x));
+    });
+    after_item();
+  }
+  void push_ref(const T& item) override {
+    this->guarded(item, [this](const T& x) {
+      see(x);
+      this->emit_ref(x);
+    });
+    after_item();
+  }
+
+ private:
+  void see(const T& item) {
+    newest_ = std::max(newest_, static_cast<EventTime>(std::invoke(time_of_, item)));
+  }
+  void after_item() {
+    if (++since_last_ >= every_items_) emit_watermark_if_new();
+  }
+  void emit_watermark_if_new() {
+    since_last_ = 0;
+    if (newest_ <= kMinEventTime + out_of_orderness_ + 1) return;  // none yet, or would wrap
+    const EventTime mark = newest_ - out_of_orderness_ - 1;
+    if (mark <= emitted_) return;
+    emitted_ = mark;
+    TransformBase<T, T>::watermark(mark);  // to the outputs, in order after the items
+  }
+
+  F time_of_;
+  EventTime out_of_orderness_;
+  std::size_t every_items_;
+  EventTime newest_ = kMinEventTime;
+  EventTime emitted_ = kMinEventTime;
+  std::size_t since_last_ = 0;
+};
+
+}  // namespace sw

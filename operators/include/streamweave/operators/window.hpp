@@ -1,0 +1,363 @@
+// window (KeyedStream::window, Stream::window_all): windows over event time or counts, per key.
+// Items are assigned to windows by the assigner and time_of(item); each window's aggregate is
+// kept incrementally (or, for a process-window function, its items). A time window fires when
+// the watermark reaches its end - 1, and all windows still open fire at end of stream; results
+// come in order of window end, then key (first seen first), per instance. An item whose
+// windows are all past end - 1 + allowed_lateness is late: dropped and counted, or passed on
+// the late_items() stream. Within the lateness, it updates the fired window, which fires again.
+// Options: WindowOptions.
+#pragma once
+
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <span>
+#include <type_traits>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "streamweave/engine/errors.hpp"
+#include "streamweave/engine/event_time.hpp"
+#include "streamweave/engine/instance.hpp"
+#include "streamweave/engine/keyed_state.hpp"
+#include "streamweave/engine/node_types.hpp"
+#include "streamweave/engine/window.hpp"
+
+namespace sw {
+
+namespace detail {
+
+// A process-window function as an aggregate whose accumulator is the window's items.
+template <class T, class F>
+struct ProcessAggregate {
+  F f;
+  using accumulator = std::vector<T>;
+  [[nodiscard]] accumulator create() const { return {}; }
+  void add(accumulator& acc, const T& item) const { acc.push_back(item); }
+  void merge(accumulator& acc, const accumulator& other) const {
+    acc.insert(acc.end(), other.begin(), other.end());
+  }
+  template <class K>
+  auto result(const K& key, EventTime start, EventTime end, const accumulator& acc) const {
+    return std::invoke(f, key, start, end, std::span<const T>(acc));
+  }
+};
+
+template <class G, class T>
+struct as_aggregate {
+  using type = G;
+  static const G& wrap(const G& g) { return g; }
+};
+template <class T, class F>
+struct as_aggregate<ProcessWindow<T, F>, T> {
+  using type = ProcessAggregate<T, F>;
+  static type wrap(const ProcessWindow<T, F>& p) { return {p.f}; }
+};
+
+template <class G, class K>
+concept KeyedResult = requires(const G& g, const K& key, const typename G::accumulator& acc) {
+  g.result(key, EventTime{}, EventTime{}, acc);
+};
+
+template <class G, class K>
+struct aggregate_result {
+  using type = std::remove_cvref_t<decltype(std::declval<const G&>().result(
+      std::declval<const typename G::accumulator&>()))>;
+};
+template <class G, class K>
+requires KeyedResult<G, K>
+struct aggregate_result<G, K> {
+  using type = std::remove_cvref_t<decltype(std::declval<const G&>().result(
+      std::declval<const K&>(), EventTime{}, EventTime{},
+      std::declval<const typename G::accumulator&>()))>;
+};
+
+// Floor division toward negative infinity (window starts before time 0 too).
+constexpr EventTime floor_div(EventTime a, EventTime b) noexcept {
+  const EventTime q = a / b;
+  return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+
+}  // namespace detail
+
+template <class T, class KeyFn, class TimeFn, class G>
+struct WindowOutput {
+  using type = Windowed<key_result_t<KeyFn, T>,
+                        typename detail::aggregate_result<typename detail::as_aggregate<G, T>::type,
+                                                          key_result_t<KeyFn, T>>::type>;
+};
+template <class T, class KeyFn, class TimeFn, class G>
+using window_output_t = typename WindowOutput<T, KeyFn, TimeFn, G>::type;
+
+template <class T, class KeyFn, class TimeFn, class G>
+class Kernel<op::window, T, KeyFn, TimeFn, G> final
+    : public TransformBase<T, window_output_t<T, KeyFn, TimeFn, G>> {
+  using Key = key_result_t<KeyFn, T>;
+  using Agg = typename detail::as_aggregate<G, T>::type;
+  using Acc = typename Agg::accumulator;
+  using Out = window_output_t<T, KeyFn, TimeFn, G>;
+  using Base = TransformBase<T, Out>;
+
+  struct Window {
+    EventTime start;
+    EventTime end;  // exclusive; for count windows the next item ordinal
+    Acc acc;
+    bool fired = false;
+  };
+  struct PerKey {
+    std::vector<Window> windows;  // few per key: sorted by start
+    std::uint64_t count = 0;      // count windows: items seen
+  };
+
+ public:
+  Kernel(const InstanceContext& ctx, KeyFn key, TimeFn time_of, G aggregate,
+         WindowAssigner assigner, WindowOptions options)
+      : Base(ctx),
+        key_(std::move(key)),
+        time_of_(std::move(time_of)),
+        agg_(detail::as_aggregate<G, T>::wrap(aggregate)),
+        assigner_(assigner),
+        options_(options) {
+    check_assigner(ctx);
+  }
+
+  void bind_output(std::size_t port, InputBase& target) override {
+    if (port == 2) {
+      late_ = detail::checked_input<T>(this->ctx_, port, target);
+      return;
+    }
+    Base::bind_output(port, target);
+  }
+  void finish() override {
+    Base::finish();
+    if (late_ != nullptr) late_->finish();
+  }
+  void watermark(EventTime time) override {
+    Base::watermark(time);
+    if (late_ != nullptr) late_->watermark(time);
+  }
+
+  void push(T&& item) override { push_ref(item); }
+  void push_ref(const T& item) override {
+    this->guarded(item, [this](const T& x) { add(x); });
+  }
+
+ protected:
+  void on_watermark(EventTime time) override {
+    watermark_ = time;
+    fire_due();
+  }
+  void on_finish() override {
+    watermark_ = kMaxEventTime;
+    if (std::holds_alternative<CountWindows>(assigner_)) {
+      for (auto& [key, per_key] : state_.map()) {
+        for (Window& w : per_key.windows) emit_window(key, w);
+      }
+      state_.map().clear();
+      return;
+    }
+    fire_due();
+  }
+
+ private:
+  void check_assigner(const InstanceContext& ctx) const {
+    const auto bad = [&](const char* what) {
+      throw GraphError("node '" + *ctx.node + "': " + what);
+    };
+    if (const auto* t = std::get_if<TumblingWindows>(&assigner_); t && t->size <= 0) {
+      bad("a tumbling window's size must be positive");
+    }
+    if (const auto* s = std::get_if<SlidingWindows>(&assigner_)) {
+      if (s->size <= 0 || s->slide <= 0) bad("a sliding window's size and slide must be positive");
+    }
+    if (const auto* s = std::get_if<SessionWindows>(&assigner_); s && s->gap <= 0) {
+      bad("a session window's gap must be positive");
+    }
+    if (const auto* c = std::get_if<CountWindows>(&assigner_); c && c->size == 0) {
+      bad("a count window's size must be positive");
+    }
+    if (options_.allowed_lateness < 0) bad("allowed_lateness must not be negative");
+  }
+
+  // The last watermark at which window [.., end) may still change.
+  [[nodiscard]] EventTime cleanup_time(EventTime end) const noexcept {
+    const EventTime last = end - 1;
+    return last > kMaxEventTime - options_.allowed_lateness ? kMaxEventTime
+                                                            : last + options_.allowed_lateness;
+  }
+  [[nodiscard]] bool gone(EventTime end) const noexcept { return cleanup_time(end) <= watermark_; }
+
+  void add(const T& item) {
+    if (std::holds_alternative<CountWindows>(assigner_)) {
+      add_counted(item);
+      return;
+    }
+    const auto time = static_cast<EventTime>(std::invoke(time_of_, item));
+    bool taken = false;
+    if (const auto* s = std::get_if<SessionWindows>(&assigner_)) {
+      taken = add_session(item, time, s->gap);
+    } else {
+      EventTime size = 0;
+      EventTime slide = 0;
+      EventTime offset = 0;
+      if (const auto* t = std::get_if<TumblingWindows>(&assigner_)) {
+        size = slide = t->size;
+        offset = t->offset;
+      } else {
+        const auto& s = std::get<SlidingWindows>(assigner_);
+        size = s.size;
+        slide = s.slide;
+      }
+      // The last window that starts at or before `time`, then back by `slide`.
+      const EventTime last_start = detail::floor_div(time - offset, slide) * slide + offset;
+      for (EventTime start = last_start; start > time - size; start -= slide) {
+        if (gone(start + size)) continue;
+        add_to(item, start, start + size);
+        taken = true;
+      }
+    }
+    if (!taken) late(item);
+    state_.record_peak(this->metrics_);
+  }
+
+  void add_to(const T& item, EventTime start, EventTime end) {
+    auto [it, inserted] = state_.map().try_emplace(std::invoke(key_, item));
+    std::vector<Window>& windows = it->second.windows;
+    auto at = std::lower_bound(windows.begin(), windows.end(), start,
+                               [](const Window& w, EventTime s) { return w.start < s; });
+    if (at == windows.end() || at->start != start) {
+      at = windows.insert(at, Window{start, end, agg_.create()});
+      ++windows_;
+      state_.set_entries(windows_);
+      state_.add_bytes(static_cast<std::ptrdiff_t>(sizeof(Window)));
+      timers_[end - 1].push_back(it->first);
+    }
+    agg_.add(at->acc, item);
+    account(item);
+    // A window that fired already (within the allowed lateness) fires again, updated.
+    if (at->fired) emit_window(it->first, *at);
+  }
+
+  bool add_session(const T& item, EventTime time, EventTime gap) {
+    EventTime start = time;
+    EventTime end = time > kMaxEventTime - gap ? kMaxEventTime : time + gap;
+    if (gone(end)) return false;
+    auto [it, inserted] = state_.map().try_emplace(std::invoke(key_, item));
+    std::vector<Window>& windows = it->second.windows;
+    Window merged{start, end, agg_.create()};
+    agg_.add(merged.acc, item);
+    account(item);
+    // Join every session this one overlaps (they are sorted and disjoint).
+    for (auto w = windows.begin(); w != windows.end();) {
+      if (w->start < merged.end && merged.start < w->end) {
+        merged.start = std::min(merged.start, w->start);
+        merged.end = std::max(merged.end, w->end);
+        merged.fired = merged.fired || w->fired;
+        agg_.merge(merged.acc, w->acc);
+        w = windows.erase(w);
+        --windows_;
+        state_.add_bytes(-static_cast<std::ptrdiff_t>(sizeof(Window)));
+      } else {
+        ++w;
+      }
+    }
+    auto at = std::lower_bound(windows.begin(), windows.end(), merged.start,
+                               [](const Window& w, EventTime s) { return w.start < s; });
+    at = windows.insert(at, std::move(merged));
+    ++windows_;
+    state_.set_entries(windows_);
+    state_.add_bytes(static_cast<std::ptrdiff_t>(sizeof(Window)));
+    timers_[at->end - 1].push_back(it->first);  // an older timer of a merged session is stale
+    if (at->fired) emit_window(it->first, *at);
+    return true;
+  }
+
+  void add_counted(const T& item) {
+    const std::uint64_t size = std::get<CountWindows>(assigner_).size;
+    auto [it, inserted] = state_.map().try_emplace(std::invoke(key_, item));
+    PerKey& per_key = it->second;
+    if (per_key.windows.empty()) {
+      const auto start = static_cast<EventTime>(per_key.count);
+      per_key.windows.push_back(Window{start, start + static_cast<EventTime>(size), agg_.create()});
+      ++windows_;
+      state_.set_entries(windows_);
+    }
+    agg_.add(per_key.windows.front().acc, item);
+    account(item);
+    ++per_key.count;
+    state_.record_peak(this->metrics_);
+    if (per_key.count % size == 0) {
+      emit_window(it->first, per_key.windows.front());
+      per_key.windows.clear();
+      --windows_;
+      state_.set_entries(windows_);
+    }
+  }
+
+  // Process-window functions keep the items: count their size in the state.
+  void account(const T& item) {
+    if constexpr (detail::KeyedResult<Agg, Key>) {
+      state_.add_bytes(static_cast<std::ptrdiff_t>(sizeof(item)));
+    } else {
+      (void)item;
+    }
+  }
+
+  void late(const T& item) {
+    ++this->metrics_.late_dropped;
+    if (options_.late == LateData::side_output && late_ != nullptr) late_->push_ref(item);
+  }
+
+  // Fires, in order of end, every window whose end - 1 <= watermark; drops those past the
+  // allowed lateness.
+  void fire_due() {
+    while (!timers_.empty() && timers_.begin()->first <= watermark_) {
+      auto node = timers_.extract(timers_.begin());
+      for (const Key& key : node.mapped()) {
+        auto it = state_.map().find(key);
+        if (it == state_.map().end()) continue;  // already fired and dropped
+        std::vector<Window>& windows = it->second.windows;
+        for (auto w = windows.begin(); w != windows.end();) {
+          if (w->end - 1 <= watermark_ && !w->fired) {
+            emit_window(key, *w);
+            w->fired = true;
+            if (options_.allowed_lateness > 0 && !gone(w->end)) {
+              timers_[cleanup_time(w->end)].push_back(key);  // to drop it later
+            }
+          }
+          if (w->fired && gone(w->end)) {
+            w = windows.erase(w);
+            --windows_;
+            state_.add_bytes(-static_cast<std::ptrdiff_t>(sizeof(Window)));
+          } else {
+            ++w;
+          }
+        }
+        if (windows.empty()) state_.map().erase(it);
+      }
+    }
+    state_.set_entries(windows_);
+  }
+
+  void emit_window(const Key& key, const Window& w) {
+    if constexpr (detail::KeyedResult<Agg, Key>) {
+      this->emit(Out{key, w.start, w.end, agg_.result(key, w.start, w.end, w.acc)});
+    } else {
+      this->emit(Out{key, w.start, w.end, agg_.result(w.acc)});
+    }
+  }
+
+  KeyFn key_;
+  TimeFn time_of_;
+  Agg agg_;
+  WindowAssigner assigner_;
+  WindowOptions options_;
+  Input<T>* late_ = nullptr;
+  EventTime watermark_ = kMinEventTime;
+  KeyedState<Key, PerKey> state_;
+  std::size_t windows_ = 0;
+  std::map<EventTime, std::vector<Key>> timers_;  // when (end - 1, or cleanup) -> keys
+};
+
+}  // namespace sw
