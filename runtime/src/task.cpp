@@ -163,15 +163,36 @@ void Task::advance(std::uint32_t slot, EventTime time) {
   EventTime& mark = slot_watermarks.at(slot);
   if (time <= mark) return;  // watermarks only move forward
   mark = time;
+  update_watermark();
+}
+
+void Task::update_watermark() {
   EventTime low = kMaxEventTime;
   if (idle_timeout == Clock::duration::zero()) {
     low = *std::min_element(slot_watermarks.begin(), slot_watermarks.end());
   } else {
-    // An idle slot does not count; slot `slot` has just sent, so one slot always does.
-    const Clock::time_point idle_before = Clock::now() - idle_timeout;
-    for (std::size_t s = 0; s < slot_watermarks.size(); ++s) {
-      if (s == slot || slot_seen_[s] >= idle_before) low = std::min(low, slot_watermarks[s]);
+    // An idle slot does not count (an ended one always does, at kMaxEventTime). If every
+    // slot is idle, nothing moves.
+    if (slot_seen_.size() != slot_watermarks.size()) {
+      slot_seen_.assign(slot_watermarks.size(), Clock::now());
     }
+    const Clock::time_point now = Clock::now();
+    bool any_active = false;
+    std::optional<Clock::time_point> turns_idle;
+    for (std::size_t s = 0; s < slot_watermarks.size(); ++s) {
+      const bool ended = slot_watermarks[s] == kMaxEventTime;
+      if (!ended && slot_seen_[s] + idle_timeout <= now) continue;  // idle
+      any_active = true;
+      low = std::min(low, slot_watermarks[s]);
+      if (!ended && (!turns_idle || slot_seen_[s] + idle_timeout < *turns_idle)) {
+        turns_idle = slot_seen_[s] + idle_timeout;
+      }
+    }
+    if (turns_idle && (!idle_check_at_ || *turns_idle < *idle_check_at_)) {
+      idle_check_at_ = turns_idle;
+      run_->wake_at(*this, *turns_idle);
+    }
+    if (!any_active) return;
   }
   if (low > watermark_in_) {
     watermark_in_ = low;
@@ -186,6 +207,10 @@ void Task::step() {
     return;
   }
   const Clock::time_point start = Clock::now();
+  if (idle_check_at_ && start >= *idle_check_at_) {
+    idle_check_at_.reset();
+    update_watermark();  // an input may have turned idle since the last watermark
+  }
   if (blocked_since_) {
     if (!outputs_have_room()) return;  // a spurious wake: still parked
     blocked_ns_ += nanos(start - *blocked_since_);

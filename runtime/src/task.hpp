@@ -103,6 +103,9 @@ class Task {
   void take(Event& event);
   // Input slot `slot` is at `time`: passes on a new minimum over the slots.
   void advance(std::uint32_t slot, EventTime time);
+  // Passes on the minimum over the slots (not counting idle ones) if it moved forward; with an
+  // idle timeout, sets a timer for when a slot that holds the minimum back turns idle.
+  void update_watermark();
   void end_of(std::uint32_t slot);
   void flush_lingering(Clock::time_point now);
 
@@ -113,8 +116,9 @@ class Task {
   std::atomic<bool> timer_armed_{false};
   std::optional<moodycamel::ConsumerToken> consumer_token_;
   std::size_t ends_seen_ = 0;
-  EventTime watermark_in_ = kMinEventTime;    // the last one passed to head_input
-  std::vector<Clock::time_point> slot_seen_;  // when each slot last sent (idle_timeout only)
+  EventTime watermark_in_ = kMinEventTime;          // the last one passed to head_input
+  std::vector<Clock::time_point> slot_seen_;        // when each slot last sent (idle_timeout only)
+  std::optional<Clock::time_point> idle_check_at_;  // the idle timer, when one is set
   void saw(std::uint32_t slot);
   bool finished_ = false;
   bool more_work_ = false;

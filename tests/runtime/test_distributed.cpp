@@ -8,6 +8,7 @@
 #include <csignal>
 #include <map>
 #include <random>
+#include <streamweave/operators/nexmark/source.hpp>
 #include <streamweave/runtime/distributed.hpp>
 #include <streamweave/streamweave.hpp>
 #include <thread>
@@ -98,6 +99,34 @@ TEST_CASE("distributed: keyed reduce with strings matches in-process", "[distrib
         .sink("out", sw::collect(out), {.parallelism = 2});
     (void)g.run(options);
     return sw::test::sorted(out);
+  });
+}
+
+TEST_CASE("distributed: event-time windows over NEXMark bids match in-process", "[distributed]") {
+  same_in_both_modes("windows", 13, [](unsigned p, const sw::RunOptions& options) {
+    namespace nx = sw::nexmark;
+    sw::Graph g{"windows"};
+    std::vector<sw::Windowed<std::int64_t, std::uint64_t>> counts;
+    std::vector<sw::Windowed<sw::AllKeys, std::int64_t>> maxima;
+    auto bids = g.source("events", nx::source({.events = 20000}), {.parallelism = p})
+                    .with_watermarks("time", [](const nx::Event& e) { return e.date_time(); },
+                                     {.out_of_orderness = 100})
+                    .flat_map<nx::Bid>("bids", [](const nx::Event& e, sw::Emitter<nx::Bid>& out) {
+                      if (const nx::Bid* b = e.bid()) out(*b);
+                    });
+    bids.key_by([](const nx::Bid& b) { return b.auction; })
+        .window("counts", sw::sliding(10000, 2000), [](const nx::Bid& b) { return b.date_time; },
+                sw::agg::count(), {.node = {.parallelism = p + 1}})
+        .sink("counts-out", sw::collect(counts), {.parallelism = 1});
+    bids.window_all(
+            "max", sw::tumbling(10000), [](const nx::Bid& b) { return b.date_time; },
+            sw::agg::max<nx::Bid>([](const nx::Bid& b) { return b.price; }))
+        .sink("max-out", sw::collect(maxima), {.parallelism = 1});
+    const sw::RunReport report = g.run(options);
+    CHECK(report.node("counts").late_dropped == 0);
+    CHECK(report.node("max").late_dropped == 0);
+    std::sort(maxima.begin(), maxima.end());
+    return std::make_pair(sw::test::sorted(counts), maxima);
   });
 }
 
