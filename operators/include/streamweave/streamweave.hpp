@@ -16,6 +16,7 @@
 #include "streamweave/operators/from.hpp"
 #include "streamweave/operators/generate.hpp"
 #include "streamweave/operators/inspect.hpp"
+#include "streamweave/operators/join.hpp"
 #include "streamweave/operators/map.hpp"
 #include "streamweave/operators/merge.hpp"
 #include "streamweave/operators/producer.hpp"

@@ -28,6 +28,7 @@ struct merge;
 struct aggregate;
 struct watermarks;
 struct window;
+struct join;
 }  // namespace op
 
 // A node whose instances come from a factory `make(ctx)`.

@@ -10,9 +10,11 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "streamweave/engine/concepts.hpp"
@@ -31,6 +33,13 @@ template <class In, class Out>
 class WindowStream;
 template <class T, class KeyFn, class TimeFn, class G>
 struct WindowOutput;  // operators/window.hpp
+namespace detail {
+template <class R>
+struct join_output;  // operators/join.hpp
+}
+template <class A, class B, class F>
+using join_output_t = typename detail::join_output<
+    std::remove_cvref_t<std::invoke_result_t<F&, const A&, const B&>>>::type;
 template <class T, class KeyFn>
 class KeyedStream;
 
@@ -144,6 +153,103 @@ class Stream {
             std::move(time_of), std::move(function), options);
   }
 
+  // Keyed joins of this stream (A) with `other` (B) on key_a(a) == key_b(b) (the same key
+  // type), each pair passed to f(a, b) -> Out, or -> std::optional<Out> where a pair may not
+  // match (operators/join.hpp). Both sides cross a hash exchange as std::variant<A, B>.
+  // join: every item is held for ever (Flink's regular join; state grows with the input).
+  template <class B, class KA, class KB, class F>
+  requires KeyFunction<KA, T> && KeyFunction<KB, B> && std::invocable<F&, const T&, const B&> &&
+      Exchangeable<T> && Exchangeable<B>
+  auto join(std::string name, const Stream<B>& other, KA key_a, KB key_b, F f,
+            NodeOptions options = {}) const {
+    constexpr auto never = [](const auto&) { return kMaxEventTime; };
+    return join_until(std::move(name), other, std::move(key_a), std::move(key_b), std::move(f),
+                      never, never, options);
+  }
+  // join_until: an item of A is held until the watermark reaches expire_a(a), one of B until
+  // it reaches expire_b(b); afterwards it can match nothing new.
+  template <class B, class KA, class KB, class F, class EA, class EB>
+  requires KeyFunction<KA, T> && KeyFunction<KB, B> && std::invocable<F&, const T&, const B&> &&
+      TimeFunction<EA, T> && TimeFunction<EB, B> && Exchangeable<T> && Exchangeable<B>
+  auto join_until(std::string name, const Stream<B>& other, KA key_a, KB key_b, F f, EA expire_a,
+                  EB expire_b, NodeOptions options = {}) const {
+    static_assert(std::is_same_v<key_result_t<KA, T>, key_result_t<KB, B>>,
+                  "join: key_a and key_b must return the same key type");
+    using Both = std::variant<T, B>;
+    auto key = [key_a = std::move(key_a), key_b = std::move(key_b)](const Both& x) {
+      return x.index() == 0 ? std::invoke(key_a, std::get<0>(x))
+                            : std::invoke(key_b, std::get<1>(x));
+    };
+    const Stream<Both> both = tagged_merge(name, other);
+    return both.partitioned_by(key)
+        .template add_transform<join_output_t<T, B, F>,
+                                Kernel<op::join, T, B, decltype(key), F, EA, EB>>(
+            std::move(name), "join", options, key, std::move(f), std::move(expire_a),
+            std::move(expire_b));
+  }
+  // interval_join: pairs with time_b(b) in [time_a(a) + lower, time_a(a) + upper] (Flink's
+  // interval join); each item is held only while a partner may still come.
+  template <class B, class KA, class KB, class TA, class TB, class F>
+  requires KeyFunction<KA, T> && KeyFunction<KB, B> && TimeFunction<TA, T> && TimeFunction<TB, B> &&
+      std::invocable<F&, const T&, const B&> && Exchangeable<T> && Exchangeable<B>
+  auto interval_join(std::string name, const Stream<B>& other, KA key_a, KB key_b, TA time_a,
+                     TB time_b, EventTime lower, EventTime upper, F f,
+                     NodeOptions options = {}) const {
+    using Out = std::remove_cvref_t<std::invoke_result_t<F&, const T&, const B&>>;
+    auto in_interval = [time_a, time_b, lower, upper, f = std::move(f)](
+                           const T& a, const B& b) -> std::optional<Out> {
+      const auto ta = static_cast<EventTime>(std::invoke(time_a, a));
+      const auto tb = static_cast<EventTime>(std::invoke(time_b, b));
+      if (tb < ta + lower || tb > ta + upper) return std::nullopt;
+      return std::invoke(f, a, b);
+    };
+    return join_until(
+        std::move(name), other, std::move(key_a), std::move(key_b), std::move(in_interval),
+        [time_a, upper](const T& a) {
+          return static_cast<EventTime>(std::invoke(time_a, a)) + upper;
+        },
+        [time_b, lower](const B& b) {
+          return static_cast<EventTime>(std::invoke(time_b, b)) - lower;
+        },
+        options);
+  }
+  // window_join: pairs whose items fall into the same window (sw::tumbling, sw::sliding, ...)
+  // of their key, emitted when the window fires.
+  template <class B, class KA, class KB, class TA, class TB, class F>
+  requires KeyFunction<KA, T> && KeyFunction<KB, B> && TimeFunction<TA, T> && TimeFunction<TB, B> &&
+      std::invocable<F&, const T&, const B&> && Exchangeable<T> && Exchangeable<B>
+  auto window_join(std::string name, const Stream<B>& other, KA key_a, KB key_b, TA time_a,
+                   TB time_b, WindowAssigner assigner, F f, WindowOptions options = {}) const {
+    using Both = std::variant<T, B>;
+    using Key = key_result_t<KA, T>;
+    using Out = std::remove_cvref_t<std::invoke_result_t<F&, const T&, const B&>>;
+    auto key = [key_a = std::move(key_a), key_b = std::move(key_b)](const Both& x) {
+      return x.index() == 0 ? std::invoke(key_a, std::get<0>(x))
+                            : std::invoke(key_b, std::get<1>(x));
+    };
+    auto time_of = [time_a = std::move(time_a), time_b = std::move(time_b)](const Both& x) {
+      return x.index() == 0 ? static_cast<EventTime>(std::invoke(time_a, std::get<0>(x)))
+                            : static_cast<EventTime>(std::invoke(time_b, std::get<1>(x)));
+    };
+    auto pairs = [f = std::move(f)](const Key&, EventTime, EventTime, std::span<const Both> items) {
+      std::vector<Out> out;
+      for (const Both& a : items) {
+        if (a.index() != 0) continue;
+        for (const Both& b : items) {
+          if (b.index() == 1) out.push_back(std::invoke(f, std::get<0>(a), std::get<1>(b)));
+        }
+      }
+      return out;
+    };
+    const Stream<Both> both = tagged_merge(name, other);
+    auto windows = both.partitioned_by(key).add_window(
+        name + "/window", key, std::move(assigner), std::move(time_of),
+        ProcessWindow<Both, decltype(pairs)>{std::move(pairs)}, options);
+    using Result = typename decltype(windows)::value_type;
+    return windows.flat_map(
+        std::move(name), [](Result w) { return std::move(w.value); }, options.node);
+  }
+
   // One stream of the items of this stream and of `others` (same item type), in no
   // particular order between inputs.
   template <class... Others>
@@ -205,6 +311,8 @@ class Stream {
  protected:
   template <class U, class KeyFn>
   friend class KeyedStream;
+  template <class U>
+  friend class Stream;
 
   template <class Out, class K, class... Args>
   TransformStream<T, Out> add_transform(std::string name, const char* op, NodeOptions options,
@@ -232,6 +340,28 @@ class Stream {
         std::move(name), "window", options.node, std::move(make)));
     connect_to(id);
     return WindowStream<T, Out>(*graph_, id);
+  }
+
+  // This stream and `other` as one stream of std::variant<T, B>: the tagging maps fuse with
+  // their producers (they take their parallelism), then a merge.
+  template <class B>
+  Stream<std::variant<T, B>> tagged_merge(const std::string& name, const Stream<B>& other) const {
+    using Both = std::variant<T, B>;
+    auto left = map(name + "/left", [](T a) { return Both(std::in_place_index<0>, std::move(a)); });
+    graph_->node(left.node()).inherit_parallelism();
+    auto right =
+        other.map(name + "/right", [](B b) { return Both(std::in_place_index<1>, std::move(b)); });
+    graph_->node(right.node()).inherit_parallelism();
+    return left.merge_as(name + "/merge", {}, right);
+  }
+
+  // This stream hash-partitioned by `key` (what key_by does, without its KeyedStream).
+  template <class KeyFn>
+  [[nodiscard]] Stream partitioned_by(KeyFn key) const {
+    Stream copy = *this;
+    copy.partitioning_ = Partitioning::hash;
+    copy.router_ = std::make_shared<KeyRouterFor<T, KeyFn>>(std::move(key));
+    return copy;
   }
 
   [[nodiscard]] Stream partitioned(Partitioning partitioning) const {

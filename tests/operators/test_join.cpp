@@ -1,0 +1,199 @@
+// Keyed joins: regular (unbounded), interval and window joins against a plain nested-loop
+// computation over the same items, with randomised parallelism and batch sizes.
+#include <catch2/catch.hpp>
+#include <streamweave/streamweave.hpp>
+
+#include <algorithm>
+#include <random>
+#include <tuple>
+#include <variant>
+#include <vector>
+
+#include "support/helpers.hpp"
+#include "support/watchdog.hpp"
+
+namespace {
+
+struct Order {
+  std::uint32_t customer = 0;
+  std::int64_t time = 0;
+  std::uint32_t id = 0;
+};
+struct Payment {
+  std::uint32_t customer = 0;
+  std::int64_t time = 0;
+  std::uint32_t id = 0;
+};
+
+Order order(std::uint64_t i) {
+  return Order{static_cast<std::uint32_t>((i * 7919) % 40), static_cast<std::int64_t>(i * 10),
+               static_cast<std::uint32_t>(i)};
+}
+Payment payment(std::uint64_t i) {
+  return Payment{static_cast<std::uint32_t>((i * 104729) % 40),
+                 static_cast<std::int64_t>(i * 7 + (i % 13)), static_cast<std::uint32_t>(i)};
+}
+
+constexpr std::uint64_t kOrders = 1500;
+constexpr std::uint64_t kPayments = 2000;
+
+using Pair = std::pair<std::uint32_t, std::uint32_t>;  // order id, payment id
+
+template <class Pred>
+std::vector<Pair> expected_pairs(Pred pred) {
+  std::vector<Pair> out;
+  for (std::uint64_t i = 0; i < kOrders; ++i) {
+    for (std::uint64_t j = 0; j < kPayments; ++j) {
+      const Order o = order(i);
+      const Payment p = payment(j);
+      if (o.customer == p.customer && pred(o, p)) out.emplace_back(o.id, p.id);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+struct Setup {
+  unsigned left;
+  unsigned right;
+  unsigned join;
+  std::size_t batch;
+};
+
+template <class Build>
+void for_random_setups(Build build) {
+  std::mt19937 rng(Catch::rngSeed());
+  for (int round = 0; round < 3; ++round) {
+    const Setup s{1 + static_cast<unsigned>(rng() % 3), 1 + static_cast<unsigned>(rng() % 3),
+                  1 + static_cast<unsigned>(rng() % 3), 1 + rng() % 300};
+    INFO("parallelism " << s.left << "/" << s.right << "/" << s.join << ", batch " << s.batch);
+    build(s);
+  }
+}
+
+auto order_key = [](const Order& o) { return o.customer; };
+auto payment_key = [](const Payment& p) { return p.customer; };
+auto order_time = [](const Order& o) { return o.time; };
+auto payment_time = [](const Payment& p) { return p.time; };
+auto ids = [](const Order& o, const Payment& p) { return Pair{o.id, p.id}; };
+
+}  // namespace
+
+TEST_CASE("join pairs every two items of a key, whatever arrives first", "[join]") {
+  sw::test::Watchdog watchdog("join");
+  const auto expected = expected_pairs([](const Order&, const Payment&) { return true; });
+  for_random_setups([&](const Setup& s) {
+    sw::Graph g{"join"};
+    std::vector<Pair> out;
+    auto orders = g.source("orders", sw::generate<Order>(kOrders, order),
+                           {.parallelism = s.left, .batch_size = s.batch});
+    auto payments = g.source("payments", sw::generate<Payment>(kPayments, payment),
+                             {.parallelism = s.right, .batch_size = s.batch});
+    orders.join("joined", payments, order_key, payment_key, ids, {.parallelism = s.join})
+        .sink("out", sw::collect(out), {.parallelism = 1});
+    const sw::RunReport report = g.run({.threads = 2});
+    CHECK(sw::test::sorted(out) == expected);
+    CHECK(report.node("joined").state_entries == kOrders + kPayments);  // held for ever
+  });
+}
+
+TEST_CASE("interval_join pairs b with time in [a + lower, a + upper] and drops old state",
+          "[join]") {
+  sw::test::Watchdog watchdog("interval join");
+  const auto expected = expected_pairs([](const Order& o, const Payment& p) {
+    return p.time >= o.time - 30 && p.time <= o.time + 200;
+  });
+  REQUIRE(!expected.empty());
+  for_random_setups([&](const Setup& s) {
+    sw::Graph g{"interval"};
+    std::vector<Pair> out;
+    auto orders = g.source("orders", sw::generate<Order>(kOrders, order),
+                           {.parallelism = s.left, .batch_size = s.batch})
+                      .with_watermarks("order-time", order_time);
+    auto payments = g.source("payments", sw::generate<Payment>(kPayments, payment),
+                             {.parallelism = s.right, .batch_size = s.batch})
+                        .with_watermarks("payment-time", payment_time, {.out_of_orderness = 13});
+    orders
+        .interval_join("joined", payments, order_key, payment_key, order_time, payment_time, -30,
+                       200, ids, {.parallelism = s.join})
+        .sink("out", sw::collect(out), {.parallelism = 1});
+    const sw::RunReport report = g.run({.threads = 2});
+    CHECK(sw::test::sorted(out) == expected);
+    CHECK(report.node("joined").late_dropped == 0);
+  });
+}
+
+TEST_CASE("interval_join holds only what a partner may still come for", "[join]") {
+  // Both sides from one source in time order, so their watermarks advance together.
+  using Either = std::variant<Order, Payment>;
+  std::vector<Either> events;
+  for (std::uint64_t i = 0; i < 20000; ++i) {
+    events.emplace_back(Order{static_cast<std::uint32_t>(i % 40), static_cast<std::int64_t>(i), 0});
+    events.emplace_back(
+        Payment{static_cast<std::uint32_t>(i % 40), static_cast<std::int64_t>(i), 0});
+  }
+  sw::Graph g{"bounded"};
+  auto both = g.source("events", sw::from(events), {.parallelism = 1, .batch_size = 64});
+  auto orders = both.flat_map<Order>("orders",
+                                     [](const Either& e, sw::Emitter<Order>& out) {
+                                       if (e.index() == 0) out(std::get<0>(e));
+                                     })
+                    .with_watermarks("order-time", order_time);
+  auto payments = both.flat_map<Payment>("payments",
+                                         [](const Either& e, sw::Emitter<Payment>& out) {
+                                           if (e.index() == 1) out(std::get<1>(e));
+                                         })
+                      .with_watermarks("payment-time", payment_time);
+  std::uint64_t pairs = 0;
+  orders
+      .interval_join("joined", payments, order_key, payment_key, order_time, payment_time, 0, 100,
+                     ids, {.parallelism = 1})
+      .sink("out", sw::count(pairs));
+  const sw::RunReport report = g.run({.threads = 2, .channel_capacity = 4});
+  // Per key one item every 40: partners at +0, +40 and +80, except near the end (the last 80
+  // orders have no +80, the last 40 no +40).
+  CHECK(pairs == 20000 * 3 - 80 - 40);
+  CHECK(report.node("joined").state_entries < 40000 / 4);
+}
+
+TEST_CASE("window_join pairs the items of a key in the same window", "[join]") {
+  sw::test::Watchdog watchdog("window join");
+  const auto expected = expected_pairs([](const Order& o, const Payment& p) {
+    return o.time / 1000 == p.time / 1000;  // tumbling windows of 1000 from 0
+  });
+  for_random_setups([&](const Setup& s) {
+    sw::Graph g{"window-join"};
+    std::vector<Pair> out;
+    auto orders = g.source("orders", sw::generate<Order>(kOrders, order),
+                           {.parallelism = s.left, .batch_size = s.batch})
+                      .with_watermarks("order-time", order_time);
+    auto payments = g.source("payments", sw::generate<Payment>(kPayments, payment),
+                             {.parallelism = s.right, .batch_size = s.batch})
+                        .with_watermarks("payment-time", payment_time, {.out_of_orderness = 13});
+    orders
+        .window_join("joined", payments, order_key, payment_key, order_time, payment_time,
+                     sw::tumbling(1000), ids, {.node = {.parallelism = s.join}})
+        .sink("out", sw::collect(out), {.parallelism = 1});
+    const sw::RunReport report = g.run({.threads = 2});
+    CHECK(sw::test::sorted(out) == expected);
+    CHECK(report.node("joined/window").late_dropped == 0);
+  });
+}
+
+TEST_CASE("a join condition returning std::optional filters the pairs", "[join]") {
+  const auto expected =
+      expected_pairs([](const Order& o, const Payment& p) { return (o.id + p.id) % 3 == 0; });
+  sw::Graph g{"condition"};
+  std::vector<Pair> out;
+  auto orders = g.source("orders", sw::generate<Order>(kOrders, order));
+  auto payments = g.source("payments", sw::generate<Payment>(kPayments, payment));
+  orders
+      .join("joined", payments, order_key, payment_key,
+            [](const Order& o, const Payment& p) -> std::optional<Pair> {
+              if ((o.id + p.id) % 3 != 0) return std::nullopt;
+              return Pair{o.id, p.id};
+            })
+      .sink("out", sw::collect(out), {.parallelism = 1});
+  g.run({.threads = 2});
+  CHECK(sw::test::sorted(out) == expected);
+}
