@@ -97,7 +97,7 @@ TEST_CASE("join pairs every two items of a key, whatever arrives first", "[join]
   });
 }
 
-TEST_CASE("interval_join pairs b with time in [a + lower, a + upper] and drops old state",
+TEST_CASE("interval_join pairs b with time from a + lower to a + upper",
           "[join]") {
   sw::test::Watchdog watchdog("interval join");
   const auto expected = expected_pairs([](const Order& o, const Payment& p) {
