@@ -1,6 +1,11 @@
 #include "pipelines.hpp"
 
 #include <fmt/format.h>
+
+#include <mutex>
+#include <streamweave/serde/json.hpp>
+
+#include "nexmark/queries.hpp"
 #include <algorithm>
 #include <memory>
 #include <numeric>
@@ -93,14 +98,57 @@ std::size_t edit_distance(const std::string& a, const std::string& b) {
   return row[b.size()];
 }
 
+// A NEXMark query: its rows are counted (in the report) and the first few kept to print.
+template <class Row>
+ResultPrinter nexmark_query(Graph& g, const PipelineConfig& config,
+                            Stream<Row> (*query)(Graph&, const nexmark::QueryOptions&)) {
+  struct Sample {
+    std::mutex mutex;
+    std::vector<std::string> rows;
+  };
+  auto sample = std::make_shared<Sample>();
+  nexmark::QueryOptions options;
+  options.generator.events = config.events;
+  options.generator.event_rate = config.rate;
+  query(g, options).sink("out", for_each([sample](const Row& row) {
+                           std::lock_guard lock(sample->mutex);
+                           if (sample->rows.size() < 5) sample->rows.push_back(to_json(row));
+                         }));
+  return [sample](std::ostream& out, const RunReport& report) {
+    out << fmt::format("{} rows from {} events\n", report.node("out").items_in, report.events);
+    for (const std::string& row : sample->rows) out << "  " << row << "\n";
+  };
+}
+
+template <class Row>
+Pipeline query_pipeline(const nexmark::QueryInfo& info,
+                        Stream<Row> (*query)(Graph&, const nexmark::QueryOptions&)) {
+  return Pipeline{info.name, info.description,
+                  [query](Graph& g, const PipelineConfig& config) {
+                    return nexmark_query<Row>(g, config, query);
+                  }};
+}
+
 }  // namespace
 
 const std::vector<Pipeline>& pipelines() {
-  static const std::vector<Pipeline> all{
-      {"bids", "pipeline P: bids -> price in euro -> filter -> sum per auction (keyed, parallel)",
-       build_bids},
-      {"fanout", "one bid source shared by four consumers (zero-copy fan-out)", build_fanout},
-  };
+  static const std::vector<Pipeline> all = [] {
+    const auto& q = nexmark::queries();
+    return std::vector<Pipeline>{
+        {"bids", "pipeline P: bids -> price in euro -> filter -> sum per auction (keyed, parallel)",
+         build_bids},
+        {"fanout", "one bid source shared by four consumers (zero-copy fan-out)", build_fanout},
+        query_pipeline(q[0], nexmark::q0),
+        query_pipeline(q[1], nexmark::q1),
+        query_pipeline(q[2], nexmark::q2),
+        query_pipeline(q[3], nexmark::q3),
+        query_pipeline(q[4], nexmark::q4),
+        query_pipeline(q[5], nexmark::q5),
+        query_pipeline(q[6], nexmark::q6),
+        query_pipeline(q[7], nexmark::q7),
+        query_pipeline(q[8], nexmark::q8),
+    };
+  }();
   return all;
 }
 

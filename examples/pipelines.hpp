@@ -12,6 +12,9 @@ namespace sw::examples {
 
 struct PipelineConfig {
   std::uint64_t events = 10'000'000;
+  // NEXMark: events per second of event time (Beam's event rate: timestamps 1/rate apart,
+  // times the generator's 100 logical generators, as Beam does).
+  std::int64_t rate = 10'000;
 };
 
 // Prints what the pipeline computed, after the run, from what its sinks collected and the

@@ -64,6 +64,11 @@ int main(int argc, char** argv) {
       app.add_subcommand("run", "run a sample pipeline and print what it computed and how fast");
   run->add_option("pipeline", run_name, "the pipeline (see `streamweave list`)")->required();
   run->add_option("--events", config.events, "events the source generates")->capture_default_str();
+  run->add_option("--rate", config.rate,
+                  "NEXMark queries: the generator's event rate, events per second of event time "
+                  "(Beam's firstEventRate; sets the events' timestamps, not a wall-clock limit)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1'000'000));
   run->add_option("--threads", options.threads, "worker threads (0: one per hardware thread)")
       ->capture_default_str();
   run->add_option("--batch", options.batch_size, "items per batch")

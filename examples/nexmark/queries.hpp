@@ -5,6 +5,7 @@
 // where it differs from the SQL.
 #pragma once
 
+#include <boost/describe.hpp>
 #include <compare>
 #include <cstdint>
 #include <optional>
@@ -80,5 +81,12 @@ struct QueryInfo {
   std::string description;
 };
 [[nodiscard]] const std::vector<QueryInfo>& queries();
+
+BOOST_DESCRIBE_STRUCT(Q2Row, (), (auction, price))
+BOOST_DESCRIBE_STRUCT(Q3Row, (), (name, city, state, id))
+BOOST_DESCRIBE_STRUCT(Q4Row, (), (category, avg))
+BOOST_DESCRIBE_STRUCT(Q5Row, (), (auction, num, start, end))
+BOOST_DESCRIBE_STRUCT(Q6Row, (), (seller, avg))
+BOOST_DESCRIBE_STRUCT(Q8Row, (), (id, name, start))
 
 }  // namespace sw::nexmark
