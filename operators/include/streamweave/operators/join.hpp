@@ -9,7 +9,7 @@
 
 #include <boost/unordered/unordered_flat_map.hpp>
 #include <functional>
-#include <map>
+#include <queue>
 #include <optional>
 #include <type_traits>
 #include <utility>
@@ -70,9 +70,10 @@ class Kernel<op::join, A, B, KeyFn, F, ExpireA, ExpireB> final
  protected:
   void on_watermark(EventTime time) override {
     watermark_ = time;
-    while (!timers_.empty() && timers_.begin()->first <= watermark_) {
-      auto node = timers_.extract(timers_.begin());
-      for (const Key& key : node.mapped()) prune(key);
+    while (!timers_.empty() && timers_.top().first <= watermark_) {
+      const Key key = timers_.top().second;
+      timers_.pop();
+      prune(key);
     }
     state_.record_peak(this->metrics_);
   }
@@ -83,12 +84,16 @@ class Kernel<op::join, A, B, KeyFn, F, ExpireA, ExpireB> final
     PerKey& held = state_.map()[key];
     if (item.index() == 0) {
       A& a = std::get<0>(item);
-      for (const Held<B>& b : held.right) match(a, b.item);
+      for (const Held<B>& b : held.right) {
+        if (b.expires > watermark_) match(a, b.item);  // not yet pruned, but expired
+      }
       const auto expires = static_cast<EventTime>(std::invoke(expire_a_, std::as_const(a)));
       if (expires > watermark_) keep(key, held.left, std::move(a), expires);
     } else {
       B& b = std::get<1>(item);
-      for (const Held<A>& a : held.left) match(a.item, b);
+      for (const Held<A>& a : held.left) {
+        if (a.expires > watermark_) match(a.item, b);
+      }
       const auto expires = static_cast<EventTime>(std::invoke(expire_b_, std::as_const(b)));
       if (expires > watermark_) keep(key, held.right, std::move(b), expires);
     }
@@ -111,7 +116,7 @@ class Kernel<op::join, A, B, KeyFn, F, ExpireA, ExpireB> final
     ++held_;
     state_.set_entries(held_);
     state_.add_bytes(static_cast<std::ptrdiff_t>(sizeof(Held<T>)));
-    if (expires != kMaxEventTime) timers_[expires].push_back(key);
+    if (expires != kMaxEventTime) timers_.emplace(expires, key);
   }
 
   void prune(const Key& key) {
@@ -137,7 +142,13 @@ class Kernel<op::join, A, B, KeyFn, F, ExpireA, ExpireB> final
   EventTime watermark_ = kMinEventTime;
   KeyedState<Key, PerKey> state_;
   std::size_t held_ = 0;
-  std::map<EventTime, std::vector<Key>> timers_;  // expiry -> keys holding such an item
+  // (expiry, key) of every held item that expires, earliest on top: a heap, not a tree,
+  // because there is one per item (no allocation per entry).
+  using Timer = std::pair<EventTime, Key>;
+  struct Later {
+    bool operator()(const Timer& a, const Timer& b) const noexcept { return a.first > b.first; }
+  };
+  std::priority_queue<Timer, std::vector<Timer>, Later> timers_;
 };
 
 }  // namespace sw
