@@ -73,6 +73,18 @@ std::string RunReport::summary() const {
                        n.blocked_seconds, n.errors_skipped + n.dead_lettered,
                        distributed ? "  " + placement(n.ranks) : "");
   }
+  const bool event_time = std::any_of(nodes.begin(), nodes.end(), [](const NodeReport& n) {
+    return n.state_entries != 0 || n.late_dropped != 0;
+  });
+  if (event_time) {
+    out += fmt::format("{:<20} {:>14} {:>12} {:>12}\n", "stateful node", "state entries",
+                       "state MiB", "late items");
+    for (const NodeReport& n : nodes) {
+      if (n.state_entries == 0 && n.late_dropped == 0) continue;
+      out += fmt::format("{:<20} {:>14} {:>12.2f} {:>12}\n", n.name, n.state_entries,
+                         static_cast<double>(n.state_bytes) / (1 << 20), n.late_dropped);
+    }
+  }
   if (!edges.empty()) {
     out += fmt::format("{:<32} {:>9} {:>10} {:>10} {:>9} {:>9} {:>7}\n", "exchange edge", "frames",
                        "MiB", "remote fr", "encode s", "decode s", "stalls");

@@ -1,4 +1,5 @@
-// libFuzzer target: frame parsing and typed frame decoding of arbitrary bytes.
+// libFuzzer target: frame parsing, typed frame decoding and watermark frames, of arbitrary
+// bytes.
 #include <cstdint>
 #include <streamweave/serde/frame.hpp>
 
@@ -11,8 +12,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   limits.max_frame_bytes = 1 << 20;
   try {
     const sw::Frame frame = sw::parse_frame(input, limits);
-    std::vector<fuzz::Record> records;
-    sw::decode_frame(frame, records);
+    if ((frame.header.flags & sw::kFrameWatermark) != 0) {
+      (void)sw::frame_watermark(frame);
+    } else {
+      std::vector<fuzz::Record> records;
+      sw::decode_frame(frame, records);
+    }
   } catch (const sw::DecodeError&) {
   }
   return 0;

@@ -55,5 +55,10 @@ int main(int argc, char** argv) {
     sw::encode_frames<fuzz::Record>(batch, h, frames);
     write(root / "frame" / ("seed" + std::to_string(i)), frames[0].as_string_view());
   }
+  sw::FrameHeader watermark;
+  watermark.edge = 1;
+  watermark.sequence = 7;
+  write(root / "frame" / "seed6",
+        sw::make_watermark_frame(watermark, 1436918400000).as_string_view());
   return 0;
 }

@@ -72,9 +72,20 @@ void for_random_setups(Build build) {
 }
 
 auto order_key = [](const Order& o) { return o.customer; };
-auto payment_key = [](const Payment& p) { return p.customer; };
 auto order_time = [](const Order& o) { return o.time; };
 auto payment_time = [](const Payment& p) { return p.time; };
+
+// Both sources with watermarks (payments come up to 12 out of order).
+auto timed_sources(sw::Graph& g, const Setup& s) {
+  auto orders = g.source("orders", sw::generate<Order>(kOrders, order),
+                         {.parallelism = s.left, .batch_size = s.batch})
+                    .with_watermarks("order-time", order_time);
+  auto payments = g.source("payments", sw::generate<Payment>(kPayments, payment),
+                           {.parallelism = s.right, .batch_size = s.batch})
+                      .with_watermarks("payment-time", payment_time, {.out_of_orderness = 13});
+  return std::pair{orders, payments};
+}
+auto payment_key = [](const Payment& p) { return p.customer; };
 auto ids = [](const Order& o, const Payment& p) { return Pair{o.id, p.id}; };
 
 }  // namespace
@@ -97,8 +108,7 @@ TEST_CASE("join pairs every two items of a key, whatever arrives first", "[join]
   });
 }
 
-TEST_CASE("interval_join pairs b with time from a + lower to a + upper",
-          "[join]") {
+TEST_CASE("interval_join pairs b with time from a + lower to a + upper", "[join]") {
   sw::test::Watchdog watchdog("interval join");
   const auto expected = expected_pairs([](const Order& o, const Payment& p) {
     return p.time >= o.time - 30 && p.time <= o.time + 200;
@@ -107,12 +117,7 @@ TEST_CASE("interval_join pairs b with time from a + lower to a + upper",
   for_random_setups([&](const Setup& s) {
     sw::Graph g{"interval"};
     std::vector<Pair> out;
-    auto orders = g.source("orders", sw::generate<Order>(kOrders, order),
-                           {.parallelism = s.left, .batch_size = s.batch})
-                      .with_watermarks("order-time", order_time);
-    auto payments = g.source("payments", sw::generate<Payment>(kPayments, payment),
-                             {.parallelism = s.right, .batch_size = s.batch})
-                        .with_watermarks("payment-time", payment_time, {.out_of_orderness = 13});
+    const auto [orders, payments] = timed_sources(g, s);
     orders
         .interval_join("joined", payments, order_key, payment_key, order_time, payment_time, -30,
                        200, ids, {.parallelism = s.join})
@@ -164,12 +169,7 @@ TEST_CASE("window_join pairs the items of a key in the same window", "[join]") {
   for_random_setups([&](const Setup& s) {
     sw::Graph g{"window-join"};
     std::vector<Pair> out;
-    auto orders = g.source("orders", sw::generate<Order>(kOrders, order),
-                           {.parallelism = s.left, .batch_size = s.batch})
-                      .with_watermarks("order-time", order_time);
-    auto payments = g.source("payments", sw::generate<Payment>(kPayments, payment),
-                             {.parallelism = s.right, .batch_size = s.batch})
-                        .with_watermarks("payment-time", payment_time, {.out_of_orderness = 13});
+    const auto [orders, payments] = timed_sources(g, s);
     orders
         .window_join("joined", payments, order_key, payment_key, order_time, payment_time,
                      sw::tumbling(1000), ids, {.node = {.parallelism = s.join}})

@@ -108,6 +108,7 @@ TEST_CASE("tumbling and sliding windows per key give the plain computation's sum
       CHECK(rows(out) == expected_sliding(size, slide));
       CHECK(report.node("sums").late_dropped == 0);
       CHECK(report.node("sums").state_entries > 0);
+      CHECK_THAT(report.summary(), Catch::Contains("stateful node"));
     }
   }
 }
