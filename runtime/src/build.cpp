@@ -61,8 +61,7 @@ void assign_slots(const Graph& graph, Built& b) {
   for (std::size_t c = 0; c < plan.chains.size(); ++c) {
     for (Task* consumer : b.tasks_of[c]) {
       if (consumer == nullptr) continue;
-      consumer->ends_expected = slots_of_chain[c];
-      consumer->slot_watermarks.assign(slots_of_chain[c], kMinEventTime);
+      consumer->set_input_slots(slots_of_chain[c]);
     }
   }
 }

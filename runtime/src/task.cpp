@@ -24,25 +24,26 @@ ChannelSender::ChannelSender(std::vector<Channel*> targets, std::uint32_t slot)
   }
 }
 
-void ChannelSender::send(std::size_t target, BatchRef batch) {
-  Event event;
-  event.batch = std::move(batch);
+void ChannelSender::push(std::size_t target, Event event) {
   event.slot = slot_;
   targets_[target]->push(*tokens_[target], std::move(event));
 }
 
-void ChannelSender::send_end(std::size_t target) {
+void ChannelSender::send(std::size_t target, BatchRef batch) {
   Event event;
-  event.slot = slot_;
-  targets_[target]->push(*tokens_[target], std::move(event));
+  event.batch = std::move(batch);
+  push(target, std::move(event));
+}
+
+void ChannelSender::send_end(std::size_t target) {
+  push(target, Event{});
 }
 
 void ChannelSender::send_watermark(std::size_t target, EventTime time) {
   Event event;
-  event.slot = slot_;
   event.is_watermark = true;
   event.watermark = time;
-  targets_[target]->push(*tokens_[target], std::move(event));
+  push(target, std::move(event));
 }
 
 void CreditWindow::returned(std::int64_t n) noexcept {
@@ -142,8 +143,13 @@ void Task::take(Event& event) {
   end_of(event.slot);
 }
 
+void Task::set_input_slots(std::size_t n) {
+  slot_watermarks_.assign(n, kMinEventTime);
+  if (idle_timeout != Clock::duration::zero()) slot_seen_.assign(n, Clock::now());
+}
+
 void Task::end_of(std::uint32_t slot) {
-  if (++ends_seen_ == ends_expected) {
+  if (++ends_seen_ == slot_watermarks_.size()) {
     head_input->finish();  // fires everything still held, whatever the watermark
     finished_ = true;
     return;
@@ -153,14 +159,11 @@ void Task::end_of(std::uint32_t slot) {
 
 void Task::saw(std::uint32_t slot) {
   if (idle_timeout == Clock::duration::zero()) return;
-  if (slot_seen_.size() != slot_watermarks.size()) {
-    slot_seen_.assign(slot_watermarks.size(), Clock::now());
-  }
   slot_seen_.at(slot) = Clock::now();
 }
 
 void Task::advance(std::uint32_t slot, EventTime time) {
-  EventTime& mark = slot_watermarks.at(slot);
+  EventTime& mark = slot_watermarks_.at(slot);
   if (time <= mark) return;  // watermarks only move forward
   mark = time;
   update_watermark();
@@ -169,21 +172,18 @@ void Task::advance(std::uint32_t slot, EventTime time) {
 void Task::update_watermark() {
   EventTime low = kMaxEventTime;
   if (idle_timeout == Clock::duration::zero()) {
-    low = *std::min_element(slot_watermarks.begin(), slot_watermarks.end());
+    low = *std::min_element(slot_watermarks_.begin(), slot_watermarks_.end());
   } else {
     // An idle slot does not count (an ended one always does, at kMaxEventTime). If every
     // slot is idle, nothing moves.
-    if (slot_seen_.size() != slot_watermarks.size()) {
-      slot_seen_.assign(slot_watermarks.size(), Clock::now());
-    }
     const Clock::time_point now = Clock::now();
     bool any_active = false;
     std::optional<Clock::time_point> turns_idle;
-    for (std::size_t s = 0; s < slot_watermarks.size(); ++s) {
-      const bool ended = slot_watermarks[s] == kMaxEventTime;
+    for (std::size_t s = 0; s < slot_watermarks_.size(); ++s) {
+      const bool ended = slot_watermarks_[s] == kMaxEventTime;
       if (!ended && slot_seen_[s] + idle_timeout <= now) continue;  // idle
       any_active = true;
-      low = std::min(low, slot_watermarks[s]);
+      low = std::min(low, slot_watermarks_[s]);
       if (!ended && (!turns_idle || slot_seen_[s] + idle_timeout < *turns_idle)) {
         turns_idle = slot_seen_[s] + idle_timeout;
       }

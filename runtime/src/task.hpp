@@ -30,6 +30,8 @@ class ChannelSender final : public BatchSender {
   void send_watermark(std::size_t target, EventTime time) override;
 
  private:
+  void push(std::size_t target, Event event);  // stamped with this producer's slot
+
   std::vector<Channel*> targets_;
   std::uint32_t slot_;
   std::vector<std::optional<moodycamel::ProducerToken>> tokens_;
@@ -74,9 +76,7 @@ class Task {
   OperatorInstance* source = nullptr;  // the head, when it is a source
   InputBase* head_input = nullptr;     // the head's input, otherwise
   std::unique_ptr<Channel> input;
-  std::size_t ends_expected = 0;           // = the input slots
-  std::vector<EventTime> slot_watermarks;  // per input slot; kMaxEventTime once it ended
-  Clock::duration idle_timeout{0};         // RunOptions::idle_timeout
+  Clock::duration idle_timeout{0};  // RunOptions::idle_timeout; set before set_input_slots
   std::vector<std::unique_ptr<CollectorBase>> collectors;
   std::vector<std::chrono::microseconds> collector_linger;  // of the node each one serves
   std::vector<std::unique_ptr<BatchSender>> senders;
@@ -86,6 +86,9 @@ class Task {
   InstanceMetrics* head_metrics = nullptr;
   std::size_t batch_size = 1024;  // of the head, for sources
   std::size_t budget = 16;
+
+  // The task hears `n` producers (input slots), each ending once. Build time.
+  void set_input_slots(std::size_t n);
 
   [[nodiscard]] std::size_t chain() const noexcept { return chain_; }
   [[nodiscard]] unsigned instance() const noexcept { return instance_; }
@@ -107,6 +110,7 @@ class Task {
   // idle timeout, sets a timer for when a slot that holds the minimum back turns idle.
   void update_watermark();
   void end_of(std::uint32_t slot);
+  void saw(std::uint32_t slot);
   void flush_lingering(Clock::time_point now);
 
   RunContext* run_;
@@ -116,10 +120,10 @@ class Task {
   std::atomic<bool> timer_armed_{false};
   std::optional<moodycamel::ConsumerToken> consumer_token_;
   std::size_t ends_seen_ = 0;
+  std::vector<EventTime> slot_watermarks_;          // per input slot; kMaxEventTime once it ended
   EventTime watermark_in_ = kMinEventTime;          // the last one passed to head_input
   std::vector<Clock::time_point> slot_seen_;        // when each slot last sent (idle_timeout only)
   std::optional<Clock::time_point> idle_check_at_;  // the idle timer, when one is set
-  void saw(std::uint32_t slot);
   bool finished_ = false;
   bool more_work_ = false;
   std::optional<Clock::time_point> blocked_since_;
