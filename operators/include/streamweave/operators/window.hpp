@@ -228,9 +228,7 @@ class Kernel<op::window, T, KeyFn, TimeFn, G> final
                                [](const Window& w, EventTime s) { return w.start < s; });
     if (at == windows.end() || at->start != start) {
       at = windows.insert(at, Window{start, end, agg_.create()});
-      ++windows_;
-      state_.set_entries(windows_);
-      state_.add_bytes(static_cast<std::ptrdiff_t>(sizeof(Window)));
+      track_windows(+1);
       timers_[end - 1].push_back(it->first);
     }
     agg_.add(at->acc, item);
@@ -256,8 +254,7 @@ class Kernel<op::window, T, KeyFn, TimeFn, G> final
         merged.fired = merged.fired || w->fired;
         agg_.merge(merged.acc, w->acc);
         w = windows.erase(w);
-        --windows_;
-        state_.add_bytes(-static_cast<std::ptrdiff_t>(sizeof(Window)));
+        track_windows(-1);
       } else {
         ++w;
       }
@@ -265,9 +262,7 @@ class Kernel<op::window, T, KeyFn, TimeFn, G> final
     auto at = std::lower_bound(windows.begin(), windows.end(), merged.start,
                                [](const Window& w, EventTime s) { return w.start < s; });
     at = windows.insert(at, std::move(merged));
-    ++windows_;
-    state_.set_entries(windows_);
-    state_.add_bytes(static_cast<std::ptrdiff_t>(sizeof(Window)));
+    track_windows(+1);
     timers_[at->end - 1].push_back(it->first);  // an older timer of a merged session is stale
     if (at->fired) emit_window(it->first, *at);
     return true;
@@ -293,6 +288,13 @@ class Kernel<op::window, T, KeyFn, TimeFn, G> final
       --windows_;
       state_.set_entries(windows_);
     }
+  }
+
+  // A time window record came (+1) or went (-1): the state's entries and bytes follow.
+  void track_windows(std::ptrdiff_t delta) {
+    windows_ = static_cast<std::size_t>(static_cast<std::ptrdiff_t>(windows_) + delta);
+    state_.set_entries(windows_);
+    state_.add_bytes(delta * static_cast<std::ptrdiff_t>(sizeof(Window)));
   }
 
   // Process-window functions keep the items: count their size in the state.
@@ -328,8 +330,7 @@ class Kernel<op::window, T, KeyFn, TimeFn, G> final
           }
           if (w->fired && gone(w->end)) {
             w = windows.erase(w);
-            --windows_;
-            state_.add_bytes(-static_cast<std::ptrdiff_t>(sizeof(Window)));
+            track_windows(-1);
           } else {
             ++w;
           }
