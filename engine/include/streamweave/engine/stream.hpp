@@ -43,6 +43,17 @@ using join_output_t = typename detail::join_output<
 template <class T, class KeyFn>
 class KeyedStream;
 
+namespace detail {
+// f_a(a) or f_b(b), whichever side `x` holds: a function of both sides of a join, carried as
+// one stream of Both = std::variant<A, B>.
+template <class Both, class FA, class FB>
+auto on_either(FA fa, FB fb) {
+  return [fa = std::move(fa), fb = std::move(fb)](const Both& x) {
+    return x.index() == 0 ? std::invoke(fa, std::get<0>(x)) : std::invoke(fb, std::get<1>(x));
+  };
+}
+}  // namespace detail
+
 template <class T>
 class Stream {
  public:
@@ -176,10 +187,7 @@ class Stream {
     static_assert(std::is_same_v<key_result_t<KA, T>, key_result_t<KB, B>>,
                   "join: key_a and key_b must return the same key type");
     using Both = std::variant<T, B>;
-    auto key = [key_a = std::move(key_a), key_b = std::move(key_b)](const Both& x) {
-      return x.index() == 0 ? std::invoke(key_a, std::get<0>(x))
-                            : std::invoke(key_b, std::get<1>(x));
-    };
+    auto key = detail::on_either<Both>(std::move(key_a), std::move(key_b));
     const Stream<Both> both = tagged_merge(name, other);
     return both.partitioned_by(key)
         .template add_transform<join_output_t<T, B, F>,
@@ -223,14 +231,8 @@ class Stream {
     using Both = std::variant<T, B>;
     using Key = key_result_t<KA, T>;
     using Out = std::remove_cvref_t<std::invoke_result_t<F&, const T&, const B&>>;
-    auto key = [key_a = std::move(key_a), key_b = std::move(key_b)](const Both& x) {
-      return x.index() == 0 ? std::invoke(key_a, std::get<0>(x))
-                            : std::invoke(key_b, std::get<1>(x));
-    };
-    auto time_of = [time_a = std::move(time_a), time_b = std::move(time_b)](const Both& x) {
-      return x.index() == 0 ? static_cast<EventTime>(std::invoke(time_a, std::get<0>(x)))
-                            : static_cast<EventTime>(std::invoke(time_b, std::get<1>(x)));
-    };
+    auto key = detail::on_either<Both>(std::move(key_a), std::move(key_b));
+    auto time_of = detail::on_either<Both>(std::move(time_a), std::move(time_b));
     auto pairs = [f = std::move(f)](const Key&, EventTime, EventTime, std::span<const Both> items) {
       std::vector<Out> out;
       for (const Both& a : items) {
