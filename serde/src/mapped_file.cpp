@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <memory>
 #include <system_error>
 
@@ -15,9 +16,13 @@ namespace {
 
 class MappedFile final : public SharedBuffer {
  public:
-  MappedFile(std::byte* data, std::size_t size) noexcept : SharedBuffer(data, size) {}
+  MappedFile(std::byte* data, std::size_t size, std::string path) noexcept
+      : SharedBuffer(data, size), path_(std::move(path)) {}
+  [[nodiscard]] const std::string& path() const noexcept { return path_; }
 
  private:
+  std::string path_;
+
   void dispose() noexcept override {
     ::munmap(mutable_data(), capacity());
     std::default_delete<MappedFile>{}(this);
@@ -39,6 +44,10 @@ Bytes map_file(const std::string& path) {
     ::close(fd);
     fail("fstat", path, error);
   }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    fail("mmap (not a regular file)", path, ENODEV);
+  }
   const auto size = static_cast<std::size_t>(st.st_size);
   if (size == 0) {
     ::close(fd);
@@ -50,13 +59,32 @@ Bytes map_file(const std::string& path) {
   if (at == MAP_FAILED) fail("mmap", path, error);
   std::unique_ptr<MappedFile> owner;
   try {
-    owner = std::make_unique<MappedFile>(static_cast<std::byte*>(at), size);
+    owner = std::make_unique<MappedFile>(static_cast<std::byte*>(at), size, path);
   } catch (...) {
     ::munmap(at, size);
     throw;
   }
   const std::byte* data = owner->data();
   return Bytes(boost::intrusive_ptr<SharedBuffer>(owner.release()), data, size);
+}
+
+std::optional<FilePosition> file_position(const Bytes& slice) {
+  const auto* file = dynamic_cast<const MappedFile*>(slice.owner().get());
+  if (file == nullptr) return std::nullopt;
+  const char* begin = reinterpret_cast<const char*>(file->data());
+  const char* at = reinterpret_cast<const char*>(slice.data());
+  FilePosition position{&file->path(), 1, static_cast<std::uint64_t>(at - begin)};
+  for (const char* p = begin; (p = static_cast<const char*>(std::memchr(
+                                   p, '\n', static_cast<std::size_t>(at - p)))) != nullptr;
+       ++p) {
+    ++position.line;
+  }
+  return position;
+}
+
+std::string where_in_file(const Bytes& slice) {
+  const auto position = file_position(slice);
+  return position ? *position->file + ":" + std::to_string(position->line) : std::string();
 }
 
 }  // namespace sw

@@ -45,3 +45,28 @@ TEST_CASE("Mapping a missing or empty file", "[serde][mapped]") {
   REQUIRE(sw::map_file(empty.string()).empty());
   std::filesystem::remove(empty);
 }
+
+TEST_CASE("A slice of a mapped file knows its file and line; other bytes do not",
+          "[serde][mapped]") {
+  const auto path = temp_file("streamweave-position.txt", "one\ntwo\n\nfour\nfive");
+  const sw::Bytes file = sw::map_file(path.string());
+  const auto first = sw::file_position(file.slice(0, 3));
+  REQUIRE(first);
+  CHECK(*first->file == path.string());
+  CHECK(first->line == 1);
+  CHECK(first->offset == 0);
+  const auto fourth = sw::file_position(file.slice(9, 13));  // "four"
+  REQUIRE(fourth);
+  CHECK(fourth->line == 4);
+  CHECK(fourth->offset == 9);
+  CHECK(sw::where_in_file(file.slice(14, 18)) == path.string() + ":5");
+  CHECK_FALSE(sw::file_position(sw::Bytes::copy_of(std::string_view("one"))));
+  CHECK_FALSE(sw::file_position(sw::Bytes{}));
+  CHECK(sw::where_in_file(sw::Bytes::copy_of(std::string_view("x"))).empty());
+  std::filesystem::remove(path);
+}
+
+TEST_CASE("Mapping what is not a regular file is an error naming it", "[serde][mapped]") {
+  REQUIRE_THROWS_WITH(sw::map_file("/dev/null"), Catch::Contains("not a regular file") &&
+                                                     Catch::Contains("/dev/null"));
+}

@@ -1,6 +1,7 @@
 // The whole public API: the graph builder, every operator, Graph::run, distributed mode's
 // sw::cluster(), and serde (bytes, strings, the binary codec, frames). The JSON codec pulls in
-// simdjson: include <streamweave/serde/json.hpp> where it is used.
+// simdjson: include <streamweave/serde/json.hpp> (or <streamweave/operators/json_lines.hpp>,
+// the JSON-lines source and sink) where it is used.
 #pragma once
 
 #include "streamweave/engine/graph.hpp"
@@ -9,6 +10,7 @@
 #include "streamweave/operators/collect.hpp"
 #include "streamweave/operators/consumer.hpp"
 #include "streamweave/operators/count.hpp"
+#include "streamweave/operators/csv.hpp"
 #include "streamweave/operators/discard.hpp"
 #include "streamweave/operators/filter.hpp"
 #include "streamweave/operators/flat_map.hpp"
@@ -20,9 +22,11 @@
 #include "streamweave/operators/map.hpp"
 #include "streamweave/operators/merge.hpp"
 #include "streamweave/operators/producer.hpp"
+#include "streamweave/operators/read_lines.hpp"
 #include "streamweave/operators/transform.hpp"
 #include "streamweave/operators/watermarks.hpp"
 #include "streamweave/operators/window.hpp"
+#include "streamweave/operators/write_lines.hpp"
 #include "streamweave/runtime/distributed.hpp"
 #include "streamweave/serde/binary.hpp"
 #include "streamweave/serde/buffer_pool.hpp"

@@ -272,6 +272,10 @@ class Stream {
   template <class S>
   requires SinkSpec<S, T>
   void sink(std::string name, S spec, NodeOptions options = {}) const {
+    // A sink that writes one file has one instance unless told otherwise (then it fails).
+    if constexpr (requires { S::kDefaultParallelism; }) {
+      if (!options.parallelism) options.parallelism = S::kDefaultParallelism;
+    }
     auto make = [spec = std::move(spec)](const InstanceContext& ctx) {
       return std::unique_ptr<OperatorInstance>(spec.template instantiate<T>(ctx));
     };

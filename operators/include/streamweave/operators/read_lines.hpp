@@ -1,0 +1,60 @@
+// read_lines(path): a source of the lines of a text file, as Str slices of the file's memory
+// mapping — no line is copied. Parallel (and distributed) instances split the file by byte
+// range: each line is read exactly once, by the instance whose range holds its first byte.
+// "-" reads standard input, and a pipe or FIFO is read as a stream (by instance 0; the
+// others end at once). A line excludes its '\n' and a '\r' before it.
+// A missing or unreadable file fails the node (policy stop) with the path and the reason.
+// where_in_file(line.bytes()) gives "file:line" for a line of a mapped file.
+// Options: NodeOptions.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "streamweave/engine/instance.hpp"
+#include "streamweave/operators/io/record_reader.hpp"
+#include "streamweave/serde/str.hpp"
+
+namespace sw {
+
+namespace detail {
+
+// A source of the records of a RecordReader, a pooled batch at a time.
+class RecordSource final : public SourceBase<Str> {
+ public:
+  RecordSource(const InstanceContext& ctx, const std::string& path, RecordFormat format,
+               bool skip_first)
+      : SourceBase<Str>(ctx),
+        reader_(path, format, skip_first, ctx.instance, ctx.parallelism),
+        pool_(&make_pool<Str>(ctx)) {}
+
+  bool produce(std::size_t max_items) override {
+    BatchPtr<Str> batch = pool_->acquire(max_items);
+    const bool more = this->guarded(position_, [&] { return reader_.read(batch->items, max_items); });
+    position_ += batch->size();
+    if (!batch->items.empty()) this->emit_batch(std::move(batch));
+    return more;
+  }
+
+ private:
+  RecordReader reader_;
+  BatchPool<Str>* pool_;
+  std::uint64_t position_ = 0;
+};
+
+}  // namespace detail
+
+struct ReadLinesSpec {
+  using value_type = Str;
+  static constexpr const char* op_name = "read_lines";
+  std::string path;
+
+  [[nodiscard]] std::unique_ptr<OperatorInstance> instantiate(const InstanceContext& ctx) const {
+    return std::make_unique<detail::RecordSource>(ctx, path, detail::RecordFormat::lines, false);
+  }
+};
+
+[[nodiscard]] inline ReadLinesSpec read_lines(std::string path) { return {std::move(path)}; }
+
+}  // namespace sw
