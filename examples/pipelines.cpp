@@ -3,9 +3,12 @@
 #include <fmt/format.h>
 
 #include <mutex>
+#include <streamweave/operators/json_lines.hpp>
 #include <streamweave/serde/json.hpp>
 
+#include "logs.hpp"
 #include "nexmark/queries.hpp"
+#include "wordcount.hpp"
 #include <algorithm>
 #include <memory>
 #include <numeric>
@@ -110,10 +113,12 @@ ResultPrinter nexmark_query(Graph& g, const PipelineConfig& config,
   nexmark::QueryOptions options;
   options.generator.events = config.events;
   options.generator.event_rate = config.rate;
-  query(g, options).sink("out", for_each([sample](const Row& row) {
-                           std::lock_guard lock(sample->mutex);
-                           if (sample->rows.size() < 5) sample->rows.push_back(to_json(row));
-                         }));
+  auto rows = query(g, options);
+  rows.sink("out", for_each([sample](const Row& row) {
+              std::lock_guard lock(sample->mutex);
+              if (sample->rows.size() < 5) sample->rows.push_back(to_json(row));
+            }));
+  if (!config.output.empty()) rows.sink("rows", write_json_lines(config.output));
   return [sample](std::ostream& out, const RunReport& report) {
     out << fmt::format("{} rows from {} events\n", report.node("out").items_in, report.events);
     for (const std::string& row : sample->rows) out << "  " << row << "\n";
@@ -126,7 +131,8 @@ Pipeline query_pipeline(const nexmark::QueryInfo& info,
   return Pipeline{info.name, info.description,
                   [query](Graph& g, const PipelineConfig& config) {
                     return nexmark_query<Row>(g, config, query);
-                  }};
+                  },
+                  false, true};
 }
 
 }  // namespace
@@ -138,6 +144,10 @@ const std::vector<Pipeline>& pipelines() {
         {"bids", "pipeline P: bids -> price in euro -> filter -> sum per auction (keyed, parallel)",
          build_bids},
         {"fanout", "one bid source shared by four consumers (zero-copy fan-out)", build_fanout},
+        {"wordcount", "words of a text file (--input; default a generated sample) counted per word",
+         build_wordcount, true, true},
+        {"logs", "JSON-lines access logs (--input; default a generated sample) -> requests and "
+         "p99 latency per path per minute", build_logs, true, true},
         query_pipeline(q[0], nexmark::q0),
         query_pipeline(q[1], nexmark::q1),
         query_pipeline(q[2], nexmark::q2),

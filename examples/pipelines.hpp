@@ -15,6 +15,10 @@ struct PipelineConfig {
   // NEXMark: events per second of event time (Beam's event rate: timestamps 1/rate apart,
   // times the generator's 100 logical generators, as Beam does).
   std::int64_t rate = 10'000;
+  // Pipelines that read a file (wordcount, logs): the file; empty: a generated sample.
+  std::string input;
+  // Where pipelines that write their results put them; empty: nowhere (printed only).
+  std::string output;
 };
 
 // Prints what the pipeline computed, after the run, from what its sinks collected and the
@@ -26,6 +30,8 @@ struct Pipeline {
   std::string description;
   // Adds the pipeline's nodes to `graph`; the printer reads the results the sinks collect.
   std::function<ResultPrinter(Graph& graph, const PipelineConfig& config)> build;
+  bool reads_input = false;    // takes --input
+  bool writes_output = false;  // takes --output
 };
 
 // Every sample pipeline, in the order `streamweave list` shows them.

@@ -69,6 +69,14 @@ int main(int argc, char** argv) {
                   "(Beam's firstEventRate; sets the events' timestamps, not a wall-clock limit)")
       ->capture_default_str()
       ->check(CLI::Range(1, 1'000'000));
+  run->add_option("--input", config.input,
+                  "the file a pipeline reads (wordcount: text, logs: JSON lines; '-' for stdin); "
+                  "default: a generated sample")
+      ->check(CLI::ExistingPath | CLI::IsMember({"-"}));
+  run->add_option("--output", config.output,
+                  "where a pipeline writes its results (wordcount: 'count word' lines, logs: "
+                  "CSV, NEXMark: JSON lines; '-' for stdout); written under a temporary name "
+                  "and renamed when the run succeeds");
   run->add_option("--threads", options.threads, "worker threads (0: one per hardware thread)")
       ->capture_default_str();
   run->add_option("--batch", options.batch_size, "items per batch")
@@ -112,6 +120,26 @@ int main(int argc, char** argv) {
   const std::string& name = app.got_subcommand("run") ? run_name : graph_name;
   const sw::examples::Pipeline* pipeline = sw::examples::find_pipeline(name);
   if (pipeline == nullptr) return unknown_pipeline(name);
+
+  if (app.got_subcommand("run")) {
+    const auto takers = [](bool sw::examples::Pipeline::*flag) {
+      std::string names;
+      for (const auto& p : sw::examples::pipelines()) {
+        if (p.*flag) names += (names.empty() ? "" : ", ") + p.name;
+      }
+      return names;
+    };
+    if (!config.input.empty() && !pipeline->reads_input) {
+      std::cerr << "streamweave: pipeline '" << name << "' reads no input file (--input is for: "
+                << takers(&sw::examples::Pipeline::reads_input) << ")\n";
+      return 2;
+    }
+    if (!config.output.empty() && !pipeline->writes_output) {
+      std::cerr << "streamweave: pipeline '" << name << "' writes no output file (--output is for: "
+                << takers(&sw::examples::Pipeline::writes_output) << ")\n";
+      return 2;
+    }
+  }
 
   try {
     sw::Graph g{pipeline->name};
