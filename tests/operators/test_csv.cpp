@@ -37,7 +37,7 @@ std::vector<Trip> read_trips(const std::string& path, unsigned parallelism,
 
 }  // namespace
 
-TEST_CASE("read_csv: columns by header name in any order; RFC 4180 quoting; empty optional") {
+TEST_CASE("read_csv: columns by header name in any order, RFC 4180 quoting, empty optional") {
   sw::test::TempDir dir;
   const std::string path = dir.write("trips.csv",
                                      "note,km,city,id,kind,stops\r\n"

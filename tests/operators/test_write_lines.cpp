@@ -25,7 +25,7 @@ TEST_CASE("write_lines: strings, Str, Symbols and numbers, a line each, in order
   CHECK(dir.count() == 4);  // no temporary files left
 }
 
-TEST_CASE("write_lines: parallel producers are gathered into one file; read back equal") {
+TEST_CASE("write_lines: parallel producers are gathered into one file, read back equal") {
   sw::test::TempDir dir;
   const auto numbers = sw::test::iota(100000);
   {

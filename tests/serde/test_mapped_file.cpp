@@ -46,7 +46,7 @@ TEST_CASE("Mapping a missing or empty file", "[serde][mapped]") {
   std::filesystem::remove(empty);
 }
 
-TEST_CASE("A slice of a mapped file knows its file and line; other bytes do not",
+TEST_CASE("A slice of a mapped file knows its file and line, other bytes do not",
           "[serde][mapped]") {
   const auto path = temp_file("streamweave-position.txt", "one\ntwo\n\nfour\nfive");
   const sw::Bytes file = sw::map_file(path.string());
