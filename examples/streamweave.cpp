@@ -1,15 +1,18 @@
-// The `streamweave` command: list, run and draw the sample pipelines.
+// The `streamweave` command: list, run and draw the sample pipelines; run the benchmarks.
 // Exit codes: 0 success, 1 the pipeline failed, 2 usage error.
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
 #include <fmt/ranges.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <streamweave/streamweave.hpp>
 
+#include "bench_command.hpp"
 #include "pipelines.hpp"
 
 namespace {
@@ -46,6 +49,27 @@ std::string report_json(const sw::RunReport& r) {
       r.graph, r.status == sw::RunReport::Status::completed ? "completed" : "cancelled", r.mode,
       r.ranks, r.threads, r.tasks, r.events, r.wall_seconds, r.events_per_second,
       r.batch_reuse_rate(), nodes, edges);
+}
+
+// Writes `dot` rendered as SVG to stdout through Graphviz's `dot`. Returns the exit code.
+int render_svg(const std::string& dot) {
+  if (std::system("command -v dot >/dev/null 2>&1") != 0) {
+    std::cerr << "streamweave: --format svg needs Graphviz's dot, which is not installed "
+                 "(apt-get install graphviz; or use --format dot)\n";
+    return 1;
+  }
+  std::fflush(stdout);
+  FILE* pipe = ::popen("dot -Tsvg", "w");
+  if (pipe == nullptr) {
+    std::cerr << "streamweave: cannot start dot\n";
+    return 1;
+  }
+  std::fwrite(dot.data(), 1, dot.size(), pipe);
+  if (::pclose(pipe) != 0) {
+    std::cerr << "streamweave: dot failed to render the graph\n";
+    return 1;
+  }
+  return 0;
 }
 
 }  // namespace
@@ -93,18 +117,35 @@ int main(int argc, char** argv) {
       ->default_str("inprocess");
 
   std::string graph_name;
-  CLI::App* graph = app.add_subcommand("graph", "print a sample pipeline's graph as Graphviz DOT");
+  CLI::App* graph =
+      app.add_subcommand("graph", "print a sample pipeline's graph as Graphviz DOT or SVG");
   graph->add_option("pipeline", graph_name, "the pipeline (see `streamweave list`)")->required();
   graph->add_option("--threads", options.threads,
                     "threads to plan for (parallelism, fused chains)");
   graph->add_option("--mode", options.mode, mode_help + "; shows each node's ranks")
       ->transform(CLI::CheckedTransformer(modes, CLI::ignore_case))
       ->default_str("inprocess");
+  std::string graph_format = "dot";
+  graph
+      ->add_option("--format", graph_format,
+                   "dot: Graphviz source; svg: rendered by Graphviz's dot (apt-get install graphviz)")
+      ->check(CLI::IsMember({"dot", "svg"}))
+      ->capture_default_str();
   unsigned plan_ranks = 0;
   graph
       ->add_option("--ranks", plan_ranks,
                    "ranks to plan for in distributed mode (default: the ranks it runs on)")
       ->check(CLI::PositiveNumber);
+
+  sw::examples::BenchSettings bench_settings;
+  CLI::App* bench = app.add_subcommand(
+      "bench", "run the benchmark suites: each figure, and each ratio next to its target");
+  bench->add_option("--suite", bench_settings.suite, sw::examples::bench_suites_help())
+      ->check(CLI::IsMember({"pipeline-p", "nexmark", "serde", "all"}))
+      ->capture_default_str();
+  bench->add_option("--json", bench_settings.json, "also write every result to this JSON file");
+  bench->add_flag("--quick", bench_settings.quick,
+                  "small runs: to see that the suites work, not to measure (noisy figures)");
 
   try {
     app.parse(argc, argv);
@@ -112,6 +153,7 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
 
+  if (app.got_subcommand("bench")) return sw::examples::run_bench(bench_settings);
   if (app.got_subcommand("list")) {
     for (const auto& p : sw::examples::pipelines())
       std::cout << fmt::format("{:<10} {}\n", p.name, p.description);
@@ -147,8 +189,13 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("graph")) {
       const bool distributed = options.mode == sw::Mode::distributed;
       const unsigned ranks = plan_ranks != 0 ? plan_ranks : distributed ? sw::cluster().ranks : 1;
-      if (sw::cluster().rank == 0) std::cout << g.to_dot(options, ranks);
-      return 0;
+      if (sw::cluster().rank != 0) return 0;
+      const std::string dot = g.to_dot(options, ranks);
+      if (graph_format == "dot") {
+        std::cout << dot;
+        return 0;
+      }
+      return render_svg(dot);
     }
     const sw::RunReport report = g.run(options);
     // Distributed: every rank has the merged report, and rank 0 the gathered results.
