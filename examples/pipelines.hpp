@@ -12,9 +12,10 @@ namespace sw::examples {
 
 struct PipelineConfig {
   std::uint64_t events = 10'000'000;
-  // NEXMark: events per second of event time (Beam's event rate: timestamps 1/rate apart,
-  // times the generator's 100 logical generators, as Beam does).
-  std::int64_t rate = 10'000;
+  // Events per second the sources emit at most (wall clock); 0: as fast as they can. The bids
+  // pipeline then stamps its events and measures their latency; NEXMark also takes it as the
+  // generator's event rate (Beam's; 10 000 when 0), so event time keeps pace with the clock.
+  double rate = 0;
   // Pipelines that read a file (wordcount, logs): the file; empty: a generated sample.
   std::string input;
   // Where pipelines that write their results put them; empty: nowhere (printed only).

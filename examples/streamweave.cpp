@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <unistd.h>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -25,15 +26,24 @@ int unknown_pipeline(const std::string& name) {
   return 2;
 }
 
+// ', "latency_ms": {...}' for a node that measured latency, else "".
+std::string latency_json(const sw::LatencyHistogram& h) {
+  if (h.counts.empty()) return {};
+  const auto ms = [](std::int64_t ns) { return static_cast<double>(ns) / 1e6; };
+  return fmt::format(
+      R"(, "latency_ms": {{"items": {}, "p50": {:.6f}, "p99": {:.6f}, "p999": {:.6f}, "max": {:.6f}}})",
+      h.count(), ms(h.percentile(50)), ms(h.percentile(99)), ms(h.percentile(99.9)), ms(h.max_ns));
+}
+
 std::string report_json(const sw::RunReport& r) {
   std::string nodes;
   for (const sw::NodeReport& n : r.nodes) {
     if (!nodes.empty()) nodes += ", ";
     nodes += fmt::format(
-        R"({{"name": "{}", "op": "{}", "parallelism": {}, "ranks": [{}], "items_in": {}, "items_out": {}, "batches_in": {}, "batches_out": {}, "busy_seconds": {:.6f}, "blocked_seconds": {:.6f}, "errors_skipped": {}, "dead_lettered": {}, "late_dropped": {}, "state_entries": {}, "state_bytes": {}}})",
+        R"({{"name": "{}", "op": "{}", "parallelism": {}, "ranks": [{}], "items_in": {}, "items_out": {}, "batches_in": {}, "batches_out": {}, "busy_seconds": {:.6f}, "blocked_seconds": {:.6f}, "errors_skipped": {}, "dead_lettered": {}, "late_dropped": {}, "state_entries": {}, "state_bytes": {}{}}})",
         n.name, n.op, n.parallelism, fmt::join(n.ranks, ", "), n.items_in, n.items_out,
         n.batches_in, n.batches_out, n.busy_seconds, n.blocked_seconds, n.errors_skipped,
-        n.dead_lettered, n.late_dropped, n.state_entries, n.state_bytes);
+        n.dead_lettered, n.late_dropped, n.state_entries, n.state_bytes, latency_json(n.latency));
   }
   std::string edges;
   for (const sw::EdgeReport& e : r.edges) {
@@ -45,10 +55,10 @@ std::string report_json(const sw::RunReport& r) {
         e.peak_frames_in_flight);
   }
   return fmt::format(
-      R"({{"graph": "{}", "status": "{}", "mode": "{}", "ranks": {}, "threads": {}, "tasks": {}, "events": {}, "wall_seconds": {:.6f}, "events_per_second": {:.0f}, "batch_reuse_rate": {:.6f}, "nodes": [{}], "edges": [{}]}})",
+      R"({{"graph": "{}", "status": "{}", "mode": "{}", "ranks": {}, "threads": {}, "tasks": {}, "events": {}, "wall_seconds": {:.6f}, "events_per_second": {:.0f}, "batch_reuse_rate": {:.6f}, "buffer_pool_reuse_rate": {:.6f}, "peak_rss_bytes": {}, "nodes": [{}], "edges": [{}]}})",
       r.graph, r.status == sw::RunReport::Status::completed ? "completed" : "cancelled", r.mode,
       r.ranks, r.threads, r.tasks, r.events, r.wall_seconds, r.events_per_second,
-      r.batch_reuse_rate(), nodes, edges);
+      r.batch_reuse_rate(), r.buffer_pool.reuse_rate(), r.peak_rss_bytes, nodes, edges);
 }
 
 // Writes `dot` rendered as SVG to stdout through Graphviz's `dot`. Returns the exit code.
@@ -72,6 +82,14 @@ int render_svg(const std::string& dot) {
   return 0;
 }
 
+// One line on stderr, rewritten in place: events, rate, elapsed, share of time blocked.
+void print_progress(const sw::RunProgress& p) {
+  std::cerr << fmt::format("\r\033[K{:>14} events | {:>8.3f} M events/s | {:>7.1f} s | blocked {:>5.1f} %",
+                           p.events, p.events_per_second / 1e6, p.elapsed_seconds,
+                           100.0 * p.blocked_share)
+            << std::flush;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -89,10 +107,14 @@ int main(int argc, char** argv) {
   run->add_option("pipeline", run_name, "the pipeline (see `streamweave list`)")->required();
   run->add_option("--events", config.events, "events the source generates")->capture_default_str();
   run->add_option("--rate", config.rate,
-                  "NEXMark queries: the generator's event rate, events per second of event time "
-                  "(Beam's firstEventRate; sets the events' timestamps, not a wall-clock limit)")
+                  "events per second the sources emit at most (wall clock; 0: as fast as they "
+                  "can). bids then measures its events' latency; NEXMark also takes it as the "
+                  "generator's event rate (default 10000)")
       ->capture_default_str()
-      ->check(CLI::Range(1, 1'000'000));
+      ->check(CLI::NonNegativeNumber);
+  bool no_progress = false;
+  run->add_flag("--no-progress", no_progress,
+                "no live progress line (shown on stderr when it is a terminal)");
   run->add_option("--input", config.input,
                   "the file a pipeline reads (wordcount: text, logs: JSON lines; '-' for stdin); "
                   "default: a generated sample")
@@ -197,7 +219,12 @@ int main(int argc, char** argv) {
       }
       return render_svg(dot);
     }
-    const sw::RunReport report = g.run(options);
+    options.source_rate = config.rate;
+    const bool progress_line = !no_progress && ::isatty(STDERR_FILENO) != 0 &&
+                               (options.mode == sw::Mode::in_process || sw::cluster().rank == 0);
+    if (progress_line) options.on_progress = print_progress;
+    sw::RunReport report = g.run(options);
+    if (progress_line) std::cerr << "\r\033[K" << std::flush;  // the summary replaces it
     // Distributed: every rank has the merged report, and rank 0 the gathered results.
     if (report.rank != 0) return 0;
     print_results(std::cout, report);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages StreamWeave needs, only those missing.
 # Idempotent and non-interactive; runs `apt-get update` at most once.
+#   --docs   also Graphviz and gnuplot, which bench/plot.sh uses for the pictures in docs/
 set -euo pipefail
 
 packages=(
@@ -10,6 +11,12 @@ packages=(
   catch2 libbenchmark-dev libcli11-dev libfmt-dev
   clang-14 libclang-rt-14-dev
 )
+for arg in "$@"; do
+  case "$arg" in
+    --docs) packages+=(graphviz gnuplot-nox) ;;
+    *) echo "setup.sh: unknown option $arg (--docs)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do

@@ -20,6 +20,7 @@ NodeReport& NodeReport::operator+=(const NodeReport& other) noexcept {
   state_bytes += other.state_bytes;
   busy_seconds += other.busy_seconds;
   blocked_seconds += other.blocked_seconds;
+  latency.merge(other.latency);
   return *this;
 }
 
@@ -64,14 +65,34 @@ std::string RunReport::summary() const {
   std::string out = fmt::format("graph '{}' {} in {:.3f} s on {}, {} tasks\n", graph,
                                 status == Status::completed ? "completed" : "cancelled",
                                 wall_seconds, where, tasks);
-  out += fmt::format("{:<20} {:<10} {:>3} {:>12} {:>12} {:>9} {:>9} {:>8}{}\n", "node", "op", "par",
-                     "items in", "items out", "busy s", "blocked s", "errors",
+  // Busy and blocked as shares of the node's instances' time (fused nodes share their chain's).
+  out += fmt::format("{:<20} {:<10} {:>3} {:>12} {:>12} {:>7} {:>9} {:>8}{}\n", "node", "op", "par",
+                     "items in", "items out", "busy %", "blocked %", "errors",
                      distributed ? "  ranks" : "");
+  const auto share = [this](double seconds, unsigned parallelism) {
+    const double available = wall_seconds * static_cast<double>(parallelism);
+    return available > 0 ? std::min(100.0, 100.0 * seconds / available) : 0.0;
+  };
   for (const NodeReport& n : nodes) {
-    out += fmt::format("{:<20} {:<10} {:>3} {:>12} {:>12} {:>9.3f} {:>9.3f} {:>8}{}\n", n.name,
-                       n.op, n.parallelism, n.items_in, n.items_out, n.busy_seconds,
-                       n.blocked_seconds, n.errors_skipped + n.dead_lettered,
+    out += fmt::format("{:<20} {:<10} {:>3} {:>12} {:>12} {:>7.1f} {:>9.1f} {:>8}{}\n", n.name,
+                       n.op, n.parallelism, n.items_in, n.items_out,
+                       share(n.busy_seconds, n.parallelism),
+                       share(n.blocked_seconds, n.parallelism), n.errors_skipped + n.dead_lettered,
                        distributed ? "  " + placement(n.ranks) : "");
+  }
+  const bool latency = std::any_of(nodes.begin(), nodes.end(),
+                                   [](const NodeReport& n) { return !n.latency.counts.empty(); });
+  if (latency) {
+    out += fmt::format("{:<20} {:>12} {:>10} {:>10} {:>10} {:>10}\n", "latency (ms)", "items",
+                       "p50", "p99", "p99.9", "max");
+    for (const NodeReport& n : nodes) {
+      if (n.latency.counts.empty()) continue;
+      const auto ms = [](std::int64_t ns) { return static_cast<double>(ns) / 1e6; };
+      out += fmt::format("{:<20} {:>12} {:>10.3f} {:>10.3f} {:>10.3f} {:>10.3f}\n", n.name,
+                         n.latency.count(), ms(n.latency.percentile(50)),
+                         ms(n.latency.percentile(99)), ms(n.latency.percentile(99.9)),
+                         ms(n.latency.max_ns));
+    }
   }
   const bool event_time = std::any_of(nodes.begin(), nodes.end(), [](const NodeReport& n) {
     return n.state_entries != 0 || n.late_dropped != 0;

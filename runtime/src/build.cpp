@@ -33,6 +33,9 @@ void make_tasks(const Graph& graph, const RunOptions& options, RunContext& run, 
         task->input = std::make_unique<Channel>(head.channel_capacity, *task);
       }
       task->head_metrics = &b.metrics[chain.front()][i];
+      if (task->source != nullptr && options.source_rate > 0) {
+        task->max_rate = options.source_rate / plan.nodes[chain.front()].parallelism;
+      }
       task->batch_size = head.batch_size;
       task->budget = std::max<std::size_t>(1, options.step_budget);
       task->idle_timeout = options.idle_timeout;
@@ -163,6 +166,7 @@ RunReport local_report(const Graph& graph, const Built& b, const RunContext& run
       n.late_dropped += m.late_dropped;
       n.state_entries += m.state_entries;
       n.state_bytes += m.state_bytes;
+      n.latency.merge(m.latency);
     }
     for (const Task* task : b.tasks_of[n.chain]) {
       if (task == nullptr) continue;

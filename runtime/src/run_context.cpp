@@ -1,5 +1,6 @@
 #include "run_context.hpp"
 
+#include <algorithm>
 #include <thread>
 
 #if defined(__SANITIZE_THREAD__)
@@ -82,6 +83,11 @@ bool RunContext::wait(const RunOptions& options, Clock::time_point started) {
   constexpr auto kTokenPoll = std::chrono::milliseconds(5);
   constexpr auto kMemorySample = std::chrono::milliseconds(100);
   Clock::time_point next_sample = started;
+  Clock::time_point next_progress = Clock::time_point::max();
+  const auto progress_interval = std::max(options.progress_interval, std::chrono::milliseconds(10));
+  if (options.on_progress) next_progress = started + progress_interval;
+  std::uint64_t events_at_last_progress = 0;
+  Clock::time_point last_progress = started;
   std::optional<Clock::time_point> deadline;
   if (options.deadline) deadline = started + *options.deadline;
   bool stopped_early = false;
@@ -93,7 +99,7 @@ bool RunContext::wait(const RunOptions& options, Clock::time_point started) {
     if (!timers_.empty()) wake = timers_.top().when;
     if (deadline && *deadline < wake) wake = *deadline;
     if (options.cancel && !stopped_early) wake = std::min(wake, Clock::now() + kTokenPoll);
-    wake = std::min(wake, next_sample);
+    wake = std::min({wake, next_sample, next_progress});
     if (wake == Clock::time_point::max()) {
       changed_.wait(lock);
     } else {
@@ -104,6 +110,31 @@ bool RunContext::wait(const RunOptions& options, Clock::time_point started) {
     if (now >= next_sample) {
       (void)monitor_.sample();  // trims the pool under pressure
       next_sample = now + kMemorySample;
+    }
+    if (now >= next_progress) {
+      RunProgress progress;
+      progress.events = progress_events_.load(std::memory_order_relaxed);
+      progress.elapsed_seconds = std::chrono::duration<double>(now - started).count();
+      const double since = std::chrono::duration<double>(now - last_progress).count();
+      progress.events_per_second =
+          since > 0 ? static_cast<double>(progress.events - events_at_last_progress) / since : 0;
+      const double task_seconds = progress.elapsed_seconds * static_cast<double>(tasks.size());
+      progress.blocked_share =
+          task_seconds > 0
+              ? static_cast<double>(progress_blocked_ns_.load(std::memory_order_relaxed)) * 1e-9 /
+                    task_seconds
+              : 0;
+      events_at_last_progress = progress.events;
+      last_progress = now;
+      next_progress = now + progress_interval;
+      lock.unlock();
+      try {
+        options.on_progress(progress);
+      } catch (...) {
+        fail(std::current_exception());  // a failing progress display fails the run, cleanly
+      }
+      lock.lock();
+      continue;  // timers and stop conditions are checked on the next round, at once
     }
     due.clear();
     while (!timers_.empty() && timers_.top().when <= now) {

@@ -41,6 +41,13 @@ class RunContext final : public PoolProvider {
   [[nodiscard]] bool cancelled() const noexcept {
     return cancelled_.load(std::memory_order_acquire);
   }
+  // Progress counters (RunOptions::on_progress). Any thread.
+  void note_events(std::uint64_t n) noexcept {
+    if (n != 0) progress_events_.fetch_add(n, std::memory_order_relaxed);
+  }
+  void note_blocked(std::int64_t ns) noexcept {
+    progress_blocked_ns_.fetch_add(ns, std::memory_order_relaxed);
+  }
 
   // The calling thread waits until every task is done, firing timers and watching the
   // deadline and cancel token meanwhile. Returns true if the run was cancelled.
@@ -79,6 +86,8 @@ class RunContext final : public PoolProvider {
   oneapi::tbb::global_control workers_;
   oneapi::tbb::task_arena arena_;
   std::atomic<bool> cancelled_{false};
+  std::atomic<std::uint64_t> progress_events_{0};
+  std::atomic<std::int64_t> progress_blocked_ns_{0};
   std::atomic<std::size_t> in_flight_{0};
 
   mutable std::mutex mutex_;

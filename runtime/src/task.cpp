@@ -213,9 +213,12 @@ void Task::step() {
   }
   if (blocked_since_) {
     if (!outputs_have_room()) return;  // a spurious wake: still parked
-    blocked_ns_ += nanos(start - *blocked_since_);
+    const std::int64_t blocked = nanos(start - *blocked_since_);
+    blocked_ns_ += blocked;
+    run_->note_blocked(blocked);
     blocked_since_.reset();
   }
+  const std::uint64_t emitted_before = source != nullptr ? head_metrics->items_out : 0;
   if (input && !consumer_token_) consumer_token_.emplace(input->queue());
 
   bool input_left = false;
@@ -225,7 +228,12 @@ void Task::step() {
       break;
     }
     if (source != nullptr) {
-      if (!source->produce(batch_size)) {
+      const std::size_t allowed = max_rate > 0 ? rate_allowance(Clock::now()) : batch_size;
+      if (allowed == 0) {  // ahead of its rate: a timer wakes it
+        input_left = false;
+        break;
+      }
+      if (!source->produce(allowed)) {
         source->close();
         finished_ = true;
         break;
@@ -248,9 +256,23 @@ void Task::step() {
   }
   const Clock::time_point end = Clock::now();
   busy_ns_ += nanos(end - start);
+  if (source != nullptr) run_->note_events(head_metrics->items_out - emitted_before);
   if (finished_ || blocked_since_) return;
   more_work_ = input_left || (input && !input->empty());
   if (!more_work_) flush_lingering(end);
+}
+
+std::size_t Task::rate_allowance(Clock::time_point now) {
+  if (!rate_start_) rate_start_ = now;
+  const double elapsed = std::chrono::duration<double>(now - *rate_start_).count();
+  const double emitted = static_cast<double>(head_metrics->items_out);
+  // One item of credit at the start, then max_rate per second.
+  const double may = max_rate * elapsed + 1.0 - emitted;
+  if (may >= 1.0) return static_cast<std::size_t>(std::min(may, static_cast<double>(batch_size)));
+  const auto due = *rate_start_ + std::chrono::duration_cast<Clock::duration>(
+                                      std::chrono::duration<double>(emitted / max_rate));
+  run_->wake_at(*this, due);
+  return 0;
 }
 
 void Task::flush_lingering(Clock::time_point now) {

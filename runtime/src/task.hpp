@@ -85,6 +85,7 @@ class Task {
   CreditReturn* credits = nullptr;     // distributed mode: where consumed remote events go
   InstanceMetrics* head_metrics = nullptr;
   std::size_t batch_size = 1024;  // of the head, for sources
+  double max_rate = 0;            // a source's items per second (RunOptions::source_rate); 0: any
   std::size_t budget = 16;
 
   // The task hears `n` producers (input slots), each ending once. Build time.
@@ -129,6 +130,10 @@ class Task {
   std::optional<Clock::time_point> blocked_since_;
   std::int64_t busy_ns_ = 0;
   std::int64_t blocked_ns_ = 0;
+  std::optional<Clock::time_point> rate_start_;  // max_rate: when the source began
+  // How many items the source may produce now under max_rate (batch_size when unlimited);
+  // 0 after setting a timer for when it may go on.
+  std::size_t rate_allowance(Clock::time_point now);
 };
 
 }  // namespace sw::runtime

@@ -20,6 +20,7 @@
 #include "streamweave/operators/inspect.hpp"
 #include "streamweave/operators/join.hpp"
 #include "streamweave/operators/map.hpp"
+#include "streamweave/operators/measure_latency.hpp"
 #include "streamweave/operators/merge.hpp"
 #include "streamweave/operators/producer.hpp"
 #include "streamweave/operators/read_lines.hpp"

@@ -15,6 +15,7 @@
 
 #include "streamweave/engine/errors.hpp"
 #include "streamweave/engine/input.hpp"
+#include "streamweave/engine/latency.hpp"
 #include "streamweave/engine/options.hpp"
 
 namespace sw {
@@ -33,6 +34,7 @@ struct InstanceMetrics {
   std::uint64_t late_dropped = 0;   // event time: items after their windows (windows, joins)
   std::uint64_t state_entries = 0;  // the most the instance's state store held
   std::uint64_t state_bytes = 0;    // ... and its size then (approximate)
+  LatencyHistogram latency;         // measure_latency: now - the item's stamp
 };
 
 // Implemented by the runtime: keeps batch pools alive until every batch of the run is gone

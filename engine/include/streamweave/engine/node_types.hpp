@@ -23,6 +23,7 @@ struct filter;
 struct flat_map;
 struct flat_map_emit;
 struct inspect;
+struct measure_latency;
 struct transform;
 struct merge;
 struct aggregate;

@@ -94,6 +94,15 @@ struct DistributedOptions {
       frame_hook{};
 };
 
+// What a running graph has done so far (RunOptions::on_progress). In distributed mode, this
+// rank's share.
+struct RunProgress {
+  std::uint64_t events = 0;        // items the sources emitted so far
+  double elapsed_seconds = 0;
+  double events_per_second = 0;    // since the previous call
+  double blocked_share = 0;        // of the tasks' time so far, the share parked on full outputs
+};
+
 // How a graph is executed. `threads == 0` means one worker per hardware thread (in
 // distributed mode: per hardware thread shared by the ranks on this machine).
 struct RunOptions {
@@ -117,6 +126,13 @@ struct RunOptions {
   // stops holding back the node's watermark until it sends again, so one quiet input does not
   // stall the windows after it (Flink's idleness). 0: an input is never idle.
   std::chrono::milliseconds idle_timeout{0};
+  // Each source emits at most this many items per second (all its instances together, each
+  // instance its share), paced by timers, not by sleeping workers. 0: as fast as it can.
+  double source_rate = 0;
+  // Called every progress_interval while the graph runs, from the thread that called run()
+  // (never concurrently with itself); e.g. a progress line. Unset: not called.
+  std::function<void(const RunProgress&)> on_progress{};
+  std::chrono::milliseconds progress_interval{500};
 };
 
 // The number of workers `threads` resolves to on this machine.

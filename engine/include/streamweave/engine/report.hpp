@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "streamweave/engine/latency.hpp"
 #include "streamweave/serde/buffer_pool.hpp"
 #include "streamweave/serde/memory_monitor.hpp"
 
@@ -29,6 +30,7 @@ struct NodeReport {
   double busy_seconds = 0;           // summed over instances; fused nodes share their chain's time
   double blocked_seconds = 0;        // parked with a full output channel (backpressure)
   std::vector<std::uint32_t> ranks;  // distributed mode: the rank of each instance
+  LatencyHistogram latency;          // measure_latency nodes: end-to-end latency of their items
 
   // Adds the counters and times of the same node's share elsewhere (another rank).
   NodeReport& operator+=(const NodeReport& other) noexcept;

@@ -108,6 +108,18 @@ class Stream {
                                                        std::move(f));
   }
 
+  // Passes items on unchanged and records, per item, how long ago stamp_of(item) was: the
+  // item's stamp is sw::wall_clock_ns() taken where it entered the pipeline (on any thread or
+  // rank of one machine). The report's NodeReport::latency has the percentiles; the summary
+  // and --metrics-json print p50/p99/p99.9.
+  template <class F>
+  requires TimeFunction<F, T> TransformStream<T, T> measure_latency(std::string name, F stamp_of,
+                                                                    NodeOptions options = {})
+  const {
+    return add_transform<T, Kernel<op::measure_latency, T, F>>(std::move(name), "latency",
+                                                               options, std::move(stamp_of));
+  }
+
   // A class-based (stateful) transformer; each instance gets its own copy of `p`.
   template <class P>
   requires Transformer<P, T> TransformStream<T, typename P::output_type> transform(

@@ -1,0 +1,50 @@
+// measure_latency: passes items on unchanged (without copying) and records, per item, the
+// time since stamp_of(item) (ns on the wall clock, sw::wall_clock_ns()) into the instance's
+// latency histogram (NodeReport::latency). One clock read per batch: items that arrive
+// together are measured at the same moment. Options: NodeOptions.
+#pragma once
+
+#include <functional>
+#include <utility>
+
+#include "streamweave/engine/instance.hpp"
+#include "streamweave/engine/latency.hpp"
+#include "streamweave/engine/node_types.hpp"
+
+namespace sw {
+
+template <class T, class F>
+class Kernel<op::measure_latency, T, F> final : public TransformBase<T, T> {
+ public:
+  Kernel(const InstanceContext& ctx, F f) : TransformBase<T, T>(ctx), stamp_of_(std::move(f)) {}
+
+  void push_items(BatchPtr<T> batch) override {
+    if (this->went_item_by_item(batch)) return;
+    const auto& items = batch->items;
+    const std::int64_t now = wall_clock_ns();
+    this->batch_for(items.size(), [&](std::size_t i) { record(now, items[i]); });
+    this->emit_batch(std::move(batch));
+  }
+
+  void push(T&& item) override {
+    this->guarded(std::move(item), [this](T&& x) {
+      record(wall_clock_ns(), x);
+      this->emit(std::move(x));
+    });
+  }
+  void push_ref(const T& item) override {
+    this->guarded(item, [this](const T& x) {
+      record(wall_clock_ns(), x);
+      this->emit_ref(x);
+    });
+  }
+
+ private:
+  void record(std::int64_t now, const T& item) {
+    this->metrics_.latency.record(now - static_cast<std::int64_t>(std::invoke(stamp_of_, item)));
+  }
+
+  F stamp_of_;
+};
+
+}  // namespace sw
