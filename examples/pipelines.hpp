@@ -20,6 +20,8 @@ struct PipelineConfig {
   std::string input;
   // Where pipelines that write their results put them; empty: nowhere (printed only).
   std::string output;
+  // fanout: how many consumers share the one source.
+  unsigned consumers = 4;
 };
 
 // Prints what the pipeline computed, after the run, from what its sinks collected and the

@@ -112,6 +112,9 @@ int main(int argc, char** argv) {
                   "generator's event rate (default 10000)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  run->add_option("--consumers", config.consumers, "fanout: consumers sharing the one source")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
   bool no_progress = false;
   run->add_flag("--no-progress", no_progress,
                 "no live progress line (shown on stderr when it is a terminal)");
@@ -196,6 +199,10 @@ int main(int argc, char** argv) {
     if (!config.input.empty() && !pipeline->reads_input) {
       std::cerr << "streamweave: pipeline '" << name << "' reads no input file (--input is for: "
                 << takers(&sw::examples::Pipeline::reads_input) << ")\n";
+      return 2;
+    }
+    if (run->count("--consumers") != 0 && pipeline->name != "fanout") {
+      std::cerr << "streamweave: --consumers is for the fanout pipeline only\n";
       return 2;
     }
     if (!config.output.empty() && !pipeline->writes_output) {

@@ -66,7 +66,7 @@ std::string RunReport::summary() const {
                                 status == Status::completed ? "completed" : "cancelled",
                                 wall_seconds, where, tasks);
   // Busy and blocked as shares of the node's instances' time (fused nodes share their chain's).
-  out += fmt::format("{:<20} {:<10} {:>3} {:>12} {:>12} {:>7} {:>9} {:>8}{}\n", "node", "op", "par",
+  out += fmt::format("{:<20} {:<16} {:>3} {:>12} {:>12} {:>7} {:>9} {:>8}{}\n", "node", "op", "par",
                      "items in", "items out", "busy %", "blocked %", "errors",
                      distributed ? "  ranks" : "");
   const auto share = [this](double seconds, unsigned parallelism) {
@@ -74,7 +74,7 @@ std::string RunReport::summary() const {
     return available > 0 ? std::min(100.0, 100.0 * seconds / available) : 0.0;
   };
   for (const NodeReport& n : nodes) {
-    out += fmt::format("{:<20} {:<10} {:>3} {:>12} {:>12} {:>7.1f} {:>9.1f} {:>8}{}\n", n.name,
+    out += fmt::format("{:<20} {:<16} {:>3} {:>12} {:>12} {:>7.1f} {:>9.1f} {:>8}{}\n", n.name,
                        n.op, n.parallelism, n.items_in, n.items_out,
                        share(n.busy_seconds, n.parallelism),
                        share(n.blocked_seconds, n.parallelism), n.errors_skipped + n.dead_lettered,

@@ -2,10 +2,13 @@
 #include <catch2/catch.hpp>
 
 #include <cstdio>
+#include <fstream>
 #include <map>
 #include <random>
 #include <sstream>
 #include <string>
+
+#include <streamweave/streamweave.hpp>
 
 #include "support/temp_dir.hpp"
 #include "support/watchdog.hpp"
@@ -76,4 +79,36 @@ TEST_CASE("wordcount: odd text — no letters, non-ASCII bytes, CRLF, no final l
   const std::string text =
       dir.write("odd.txt", "123 --- ...\r\n\xc3\xa9t\xc3\xa9 caf\xc3\xa9\tCafe cafe\r\nx\n\n  y");
   CHECK(streamweave_count(text, dir.file("counts.txt"), {}) == unix_count(text));
+}
+
+TEST_CASE("wordcount in distributed mode: the file split over ranks, the same counts",
+          "[distributed]") {
+  sw::test::Watchdog watchdog("wordcount distributed", std::chrono::seconds(120));
+  // A text every Debian machine has, at the same path on every rank.
+  const std::string text = "/usr/share/common-licenses/GPL-3";
+  if (!std::ifstream(text)) {
+    WARN("no " << text << ": skipped");
+    return;
+  }
+  // Every rank runs the same graph; the file sink (one instance) is on rank 0.
+  const std::string output = "/tmp/streamweave-wordcount-distributed-" +
+                             std::to_string(sw::cluster().ranks) + ".txt";
+  sw::Graph g{"wordcount"};
+  sw::examples::PipelineConfig config;
+  config.input = text;
+  config.output = output;
+  auto print = sw::examples::build_wordcount(g, config);
+  sw::RunOptions options;
+  options.mode = sw::Mode::distributed;
+  options.threads = 2;
+  const sw::RunReport report = g.run(options);
+  if (sw::cluster().rank != 0) return;
+  CHECK(report.node("lines").parallelism == 2 * sw::cluster().ranks);  // threads per rank
+  std::map<std::string, std::uint64_t> counts;
+  std::istringstream lines(sw::test::TempDir::read(output));
+  std::uint64_t n = 0;
+  std::string word;
+  while (lines >> n >> word) counts[word] = n;
+  std::remove(output.c_str());
+  CHECK(counts == unix_count(text));
 }
