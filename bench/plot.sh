@@ -22,17 +22,18 @@ fi
 # One JSON object per line: pull out the fields the charts need.
 sed -n 's/.*"suite": "pipeline-p", "name": "\([a-z_0-9]*\)", "events": [0-9]*, "seconds": [0-9.]*, "events_per_s": \([0-9.]*\).*/\1 \2/p' \
   "$results" | awk '{ printf "%s %.2f\n", $1, $2 / 1e6 }' >"$work/rates.dat"
-sed -n 's/.*"name": "\([a-z_0-9]*\)", "value": \([0-9.e+-]*\), "target": ">= \([0-9.e+-]*\)".*/\1 \2 \3/p' \
+sed -n 's/.*"name": "\([A-Za-z_0-9]*\)", "value": \([0-9.e+-]*\), "target": ">= \([0-9.e+-]*\)".*/\1 \2 \3/p' \
   "$results" | awk '{ printf "%s %.3f\n", $1, $2 / $3 }' >"$work/targets.dat"
 [[ -s "$work/rates.dat" ]] || { echo "plot.sh: no pipeline-p figures in $results" >&2; exit 1; }
 
 gnuplot <<GNUPLOT
-set terminal svg size 900,420 font "sans,11" background "white"
+set terminal svg size 1000,560 font "sans,11" background "white"
+set bmargin 14
 set style data histograms
 set style fill solid 0.8 border -1
 set boxwidth 0.7
 set grid ytics
-set xtics rotate by -25 scale 0 noenhanced
+set xtics rotate by -40 scale 0 noenhanced
 set key off
 
 set output "$out/pipeline_p.svg"
