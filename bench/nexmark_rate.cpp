@@ -42,9 +42,12 @@ sw::RunReport best_of(const Options& o, Build build) {
 
 template <class Row>
 double query_rate(const Options& o, sw::Stream<Row> (*query)(sw::Graph&, const nx::QueryOptions&)) {
-  return best_of(o, [&](sw::Graph& g) {
-           query(g, nx::QueryOptions{.generator = {.events = o.events}}).sink("out", sw::discard());
-         }).events_per_second;
+  return best_of(o,
+                 [&](sw::Graph& g) {
+                   query(g, nx::QueryOptions{.generator = {.events = o.events}})
+                       .sink("out", sw::discard());
+                 })
+      .events_per_second;
 }
 
 }  // namespace
@@ -64,9 +67,10 @@ int main(int argc, char** argv) {
       best_of(o, [&](sw::Graph& g) {
         g.source("events", nx::source({.events = o.events})).sink("out", sw::discard());
       }).events_per_second;
-  std::printf("{\"bench\": \"nexmark\", \"query\": \"generator\", \"events\": %llu, "
-              "\"threads\": %u, \"events_per_second\": %.0f}\n",
-              static_cast<unsigned long long>(o.events), o.threads, generator);
+  std::printf(
+      "{\"bench\": \"nexmark\", \"query\": \"generator\", \"events\": %llu, "
+      "\"threads\": %u, \"events_per_second\": %.0f}\n",
+      static_cast<unsigned long long>(o.events), o.threads, generator);
 
   const std::vector<std::pair<std::string, std::function<double()>>> all = {
       {"q0", [&] { return query_rate(o, nx::q0); }}, {"q1", [&] { return query_rate(o, nx::q1); }},
@@ -82,9 +86,10 @@ int main(int argc, char** argv) {
       continue;
     }
     rates[name] = run();
-    std::printf("{\"bench\": \"nexmark\", \"query\": \"%s\", \"events\": %llu, \"threads\": %u, "
-                "\"events_per_second\": %.0f}\n",
-                name.c_str(), static_cast<unsigned long long>(o.events), o.threads, rates[name]);
+    std::printf(
+        "{\"bench\": \"nexmark\", \"query\": \"%s\", \"events\": %llu, \"threads\": %u, "
+        "\"events_per_second\": %.0f}\n",
+        name.c_str(), static_cast<unsigned long long>(o.events), o.threads, rates[name]);
     std::fflush(stdout);
   }
 
@@ -99,8 +104,9 @@ int main(int argc, char** argv) {
   const sw::RunReport windowed = best_of(o, [&](sw::Graph& g) {
     bids(nx::events(g, {.generator = {.events = o.events}}))
         .key_by([](const nx::Bid& b) { return b.auction; })
-        .window("window", sw::tumbling(10'000), [](const nx::Bid& b) { return b.date_time; },
-                sw::agg::count())
+        .window(
+            "window", sw::tumbling(10'000), [](const nx::Bid& b) { return b.date_time; },
+            sw::agg::count())
         .sink("out", sw::discard());
   });
   const sw::RunReport running = best_of(o, [&](sw::Graph& g) {
@@ -116,23 +122,26 @@ int main(int argc, char** argv) {
       windowed.node("window").busy_seconds / bids_in * 1e9;  // the window's whole chain
   const double running_ns = running.node("window").busy_seconds / bids_in * 1e9;
   const auto& state = windowed.node("window");
-  std::printf("{\"bench\": \"nexmark_window\", \"events\": %llu, \"threads\": %u, "
-              "\"window_chain_ns_per_bid\": %.1f, \"running_count_chain_ns_per_bid\": %.1f, "
-              "\"state_entries\": %llu, \"state_bytes\": %llu}\n",
-              static_cast<unsigned long long>(o.events), o.threads, window_ns, running_ns,
-              static_cast<unsigned long long>(state.state_entries),
-              static_cast<unsigned long long>(state.state_bytes));
+  std::printf(
+      "{\"bench\": \"nexmark_window\", \"events\": %llu, \"threads\": %u, "
+      "\"window_chain_ns_per_bid\": %.1f, \"running_count_chain_ns_per_bid\": %.1f, "
+      "\"state_entries\": %llu, \"state_bytes\": %llu}\n",
+      static_cast<unsigned long long>(o.events), o.threads, window_ns, running_ns,
+      static_cast<unsigned long long>(state.state_entries),
+      static_cast<unsigned long long>(state.state_bytes));
 
   // The checks as JSON too (`streamweave bench` marks them PASS or SHORT).
   for (const auto& [name, rate] : rates) {
     const double per_core = rate / cores / 1e6;
-    std::printf("{\"name\": \"%s_per_core_M_events_per_s\", \"value\": %.3f, \"target\": "
-                "\">= 1\", \"met\": %s}\n",
-                name.c_str(), per_core, per_core >= 1.0 ? "true" : "false");
+    std::printf(
+        "{\"name\": \"%s_per_core_M_events_per_s\", \"value\": %.3f, \"target\": "
+        "\">= 1\", \"met\": %s}\n",
+        name.c_str(), per_core, per_core >= 1.0 ? "true" : "false");
     if (name == "q0" || name == "q1" || name == "q2") {
-      std::printf("{\"name\": \"%s_vs_generator\", \"value\": %.3f, \"target\": \">= 0.8\", "
-                  "\"met\": %s}\n",
-                  name.c_str(), rate / generator, rate >= 0.8 * generator ? "true" : "false");
+      std::printf(
+          "{\"name\": \"%s_vs_generator\", \"value\": %.3f, \"target\": \">= 0.8\", "
+          "\"met\": %s}\n",
+          name.c_str(), rate / generator, rate >= 0.8 * generator ? "true" : "false");
     }
   }
   std::printf("\nratios (same run; %g cores):\n", cores);
@@ -148,12 +157,13 @@ int main(int argc, char** argv) {
     std::printf("\n");
   }
   std::printf("  generator alone: %.2f M events/s\n", generator / 1e6);
-  std::printf("  window: %.1f ns per bid in the window's task (running count: %.1f ns); "
-              "state %.0f bytes per window entry (%llu entries at most)\n",
-              window_ns, running_ns,
-              state.state_entries == 0 ? 0.0
-                                       : static_cast<double>(state.state_bytes) /
-                                             static_cast<double>(state.state_entries),
-              static_cast<unsigned long long>(state.state_entries));
+  std::printf(
+      "  window: %.1f ns per bid in the window's task (running count: %.1f ns); "
+      "state %.0f bytes per window entry (%llu entries at most)\n",
+      window_ns, running_ns,
+      state.state_entries == 0
+          ? 0.0
+          : static_cast<double>(state.state_bytes) / static_cast<double>(state.state_entries),
+      static_cast<unsigned long long>(state.state_entries));
   return 0;
 }

@@ -3,11 +3,11 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <simdjson.h>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <simdjson.h>
 #include <vector>
 
 namespace sw::examples {
@@ -35,8 +35,8 @@ std::filesystem::path find_program(const char* program) {
   std::error_code error;
   const auto self = std::filesystem::read_symlink("/proc/self/exe", error);
   if (!error) {
-    dirs.push_back(self.parent_path().parent_path() / "bench");                      // build tree
-    dirs.push_back(self.parent_path().parent_path() / "libexec" / "streamweave");    // installed
+    dirs.push_back(self.parent_path().parent_path() / "bench");                    // build tree
+    dirs.push_back(self.parent_path().parent_path() / "libexec" / "streamweave");  // installed
   }
   for (const auto& dir : dirs) {
     const auto path = dir / program;
@@ -68,8 +68,8 @@ bool print_result(const simdjson::dom::element& result) {
   }
   for (const char* rate : {"events_per_s", "events_per_second"}) {
     if (auto r = result[rate]; r.error() == simdjson::SUCCESS) {
-      const double per_s = r.is_double() ? r.get_double().value()
-                                         : static_cast<double>(r.get_int64().value());
+      const double per_s =
+          r.is_double() ? r.get_double().value() : static_cast<double>(r.get_int64().value());
       std::cout << fmt::format("  {:<46} {:>10.2f} M events/s\n", name, per_s / 1e6);
       return true;
     }
@@ -79,7 +79,9 @@ bool print_result(const simdjson::dom::element& result) {
 
 }  // namespace
 
-const char* bench_suites_help() { return "pipeline-p, nexmark, serde or all"; }
+const char* bench_suites_help() {
+  return "pipeline-p, nexmark, serde or all";
+}
 
 int run_bench(const BenchSettings& settings) {
   std::vector<std::string> results;  // JSON objects, with their suite

@@ -24,9 +24,10 @@ Stream<PathMinute> path_minutes(Graph& g, const std::string& input) {
       .with_watermarks("event-time", [](const AccessLog& a) { return a.time_ms; },
                        {.out_of_orderness = 5'000})
       .key_by([](const AccessLog& a) { return a.path; })
-      .window("per-minute", tumbling(kMinute), [](const AccessLog& a) { return a.time_ms; },
-              process_window<AccessLog>([](Symbol path, EventTime start, EventTime,
-                                           std::span<const AccessLog> window) {
+      .window(
+          "per-minute", tumbling(kMinute), [](const AccessLog& a) { return a.time_ms; },
+          process_window<AccessLog>(
+              [](Symbol path, EventTime start, EventTime, std::span<const AccessLog> window) {
                 std::vector<double> latencies;
                 latencies.reserve(window.size());
                 std::uint64_t errors = 0;
@@ -34,8 +35,7 @@ Stream<PathMinute> path_minutes(Graph& g, const std::string& input) {
                   latencies.push_back(a.latency_ms);
                   errors += a.status >= 500 ? 1 : 0;
                 }
-                return PathMinute{path, start, window.size(), errors,
-                                  percentile(latencies, 99)};
+                return PathMinute{path, start, window.size(), errors, percentile(latencies, 99)};
               }))
       .map("rows", [](const Windowed<Symbol, PathMinute>& w) { return w.value; });
 }
@@ -44,16 +44,17 @@ Stream<PathMinute> path_minutes(Graph& g, const std::string& input) {
 
 double percentile(std::vector<double>& values, double p) {
   if (values.empty()) return 0;
-  const auto rank = static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(values.size())));
+  const auto rank =
+      static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(values.size())));
   const auto at = values.begin() + static_cast<std::ptrdiff_t>(std::max<std::size_t>(rank, 1) - 1);
   std::nth_element(values.begin(), at, values.end());
   return *at;
 }
 
 void write_sample_logs(const std::string& path, std::uint64_t events, std::uint64_t seed) {
-  static constexpr const char* kPaths[] = {"/",          "/search",   "/login",     "/cart",
-                                           "/checkout",  "/api/items", "/api/user", "/static/app.js",
-                                           "/static/app.css", "/help",  "/orders",   "/admin"};
+  static constexpr const char* kPaths[] = {
+      "/",         "/search",        "/login",          "/cart", "/checkout", "/api/items",
+      "/api/user", "/static/app.js", "/static/app.css", "/help", "/orders",   "/admin"};
   static constexpr const char* kMethods[] = {"GET", "GET", "GET", "POST", "PUT", "DELETE"};
   constexpr std::size_t kPathCount = sizeof kPaths / sizeof kPaths[0];
   std::mt19937_64 random(seed);
@@ -63,8 +64,8 @@ void write_sample_logs(const std::string& path, std::uint64_t events, std::uint6
   if (!out) throw std::runtime_error("cannot write " + path);
   std::string line;
   for (std::uint64_t i = 0; i < events; ++i) {
-    const auto path_index = static_cast<std::size_t>(
-        std::pow(static_cast<double>(kPathCount), unit(random)) - 1.0);
+    const auto path_index =
+        static_cast<std::size_t>(std::pow(static_cast<double>(kPathCount), unit(random)) - 1.0);
     const std::int64_t time =
         kStart + static_cast<std::int64_t>(i) - static_cast<std::int64_t>(random() % 2'000);
     const double slow = path_index == 4 ? 3.0 : 1.0;  // checkout is slow

@@ -6,12 +6,12 @@
 #include <streamweave/operators/json_lines.hpp>
 #include <streamweave/serde/json.hpp>
 
-#include "logs.hpp"
-#include "nexmark/queries.hpp"
-#include "wordcount.hpp"
 #include <algorithm>
 #include <memory>
 #include <numeric>
+#include "logs.hpp"
+#include "nexmark/queries.hpp"
+#include "wordcount.hpp"
 
 namespace sw::examples {
 namespace {
@@ -41,7 +41,8 @@ ResultPrinter build_bids(Graph& g, const PipelineConfig& config) {
   auto euro = g.source("bids", generate<Bid>(config.events,
                                              [measured](std::uint64_t i) {
                                                Bid b = make_bid(i);
-                                               if (measured) b.ts = static_cast<std::uint64_t>(wall_clock_ns());
+                                               if (measured)
+                                                 b.ts = static_cast<std::uint64_t>(wall_clock_ns());
                                                return b;
                                              }))
                   .map("to-euro", [](Bid b) {
@@ -53,12 +54,14 @@ ResultPrinter build_bids(Graph& g, const PipelineConfig& config) {
                         .key_by([](const Bid& b) { return b.auction; });
   auto sum = [](std::int64_t acc, const Bid& b) { return acc + b.price; };
   if (measured) {
-    by_auction.measure_latency("latency", [](const Bid& b) { return static_cast<std::int64_t>(b.ts); })
+    by_auction
+        .measure_latency("latency", [](const Bid& b) { return static_cast<std::int64_t>(b.ts); })
         .key_by([](const Bid& b) { return b.auction; })
         .reduce("sum", sum, {.emit = Emit::at_end})
         .sink("out", collect(*sums), {.parallelism = 1});
   } else {
-    by_auction.reduce("sum", sum, {.emit = Emit::at_end}).sink("out", collect(*sums), {.parallelism = 1});
+    by_auction.reduce("sum", sum, {.emit = Emit::at_end})
+        .sink("out", collect(*sums), {.parallelism = 1});
   }
   // `total` is captured to outlive the run: the count sink writes into it.
   return [sums, total](std::ostream& out, const RunReport& report) {
@@ -91,7 +94,9 @@ ResultPrinter build_fanout(Graph& g, const PipelineConfig& config) {
     const std::string n = std::to_string(c + 1);
     std::uint64_t& count_of = (*counts)[c];
     switch (c % 4) {
-      case 0: bids.sink("all-" + n, count(count_of)); break;
+      case 0:
+        bids.sink("all-" + n, count(count_of));
+        break;
       case 1:
         bids.filter("cheap-" + n, [](const Bid& b) { return b.price < 1000; })
             .sink("cheap-count-" + n, count(count_of));
@@ -100,7 +105,8 @@ ResultPrinter build_fanout(Graph& g, const PipelineConfig& config) {
         bids.filter("dear-" + n, [](const Bid& b) { return b.price >= 9000; })
             .sink("dear-count-" + n, count(count_of));
         break;
-      default: bids.inspect("audit-" + n, [](const Bid&) {}).sink("audit-count-" + n, count(count_of));
+      default:
+        bids.inspect("audit-" + n, [](const Bid&) {}).sink("audit-count-" + n, count(count_of));
     }
   }
   // `counts` is captured to outlive the run: the count sinks write into it.
@@ -115,7 +121,8 @@ ResultPrinter build_fanout(Graph& g, const PipelineConfig& config) {
         "batch memory at most {:.2f} MiB ({} buffers made) | peak RSS {:.1f} MiB: the consumers "
         "share the source's batches, so adding one costs no batch memory\n",
         static_cast<double>(report.buffer_pool.retained_high_water +
-                            report.buffer_pool.outstanding_bytes) / (1 << 20),
+                            report.buffer_pool.outstanding_bytes) /
+            (1 << 20),
         report.buffer_pool.created, static_cast<double>(report.peak_rss_bytes) / (1 << 20));
   };
 }
@@ -181,8 +188,10 @@ const std::vector<Pipeline>& pipelines() {
          build_fanout},
         {"wordcount", "words of a text file (--input; default a generated sample) counted per word",
          build_wordcount, true, true},
-        {"logs", "JSON-lines access logs (--input; default a generated sample) -> requests and "
-         "p99 latency per path per minute", build_logs, true, true},
+        {"logs",
+         "JSON-lines access logs (--input; default a generated sample) -> requests and "
+         "p99 latency per path per minute",
+         build_logs, true, true},
         query_pipeline(q[0], nexmark::q0),
         query_pipeline(q[1], nexmark::q1),
         query_pipeline(q[2], nexmark::q2),

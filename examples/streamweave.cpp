@@ -5,9 +5,9 @@
 
 #include <fmt/ranges.h>
 
+#include <unistd.h>
 #include <cstdio>
 #include <cstdlib>
-#include <unistd.h>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -84,9 +84,9 @@ int render_svg(const std::string& dot) {
 
 // One line on stderr, rewritten in place: events, rate, elapsed, share of time blocked.
 void print_progress(const sw::RunProgress& p) {
-  std::cerr << fmt::format("\r\033[K{:>14} events | {:>8.3f} M events/s | {:>7.1f} s | blocked {:>5.1f} %",
-                           p.events, p.events_per_second / 1e6, p.elapsed_seconds,
-                           100.0 * p.blocked_share)
+  std::cerr << fmt::format(
+                   "\r\033[K{:>14} events | {:>8.3f} M events/s | {:>7.1f} s | blocked {:>5.1f} %",
+                   p.events, p.events_per_second / 1e6, p.elapsed_seconds, 100.0 * p.blocked_share)
             << std::flush;
 }
 
@@ -152,8 +152,9 @@ int main(int argc, char** argv) {
       ->default_str("inprocess");
   std::string graph_format = "dot";
   graph
-      ->add_option("--format", graph_format,
-                   "dot: Graphviz source; svg: rendered by Graphviz's dot (apt-get install graphviz)")
+      ->add_option(
+          "--format", graph_format,
+          "dot: Graphviz source; svg: rendered by Graphviz's dot (apt-get install graphviz)")
       ->check(CLI::IsMember({"dot", "svg"}))
       ->capture_default_str();
   unsigned plan_ranks = 0;

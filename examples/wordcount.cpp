@@ -16,7 +16,9 @@ namespace sw::examples {
 
 namespace {
 
-bool is_letter(char c) noexcept { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
+bool is_letter(char c) noexcept {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
 
 }  // namespace
 
@@ -47,12 +49,24 @@ void write_sample_text(const std::string& path, std::uint64_t words, std::uint64
     sentence_start = false;
     line += word;
     switch (random() % 16) {
-      case 0: line += ". "; sentence_start = true; break;
-      case 1: line += ", "; break;
-      case 2: line += "'s "; break;
-      case 3: line += " " + std::to_string(random() % 2000) + " "; break;
-      case 4: line += " -- "; break;
-      default: line += ' ';
+      case 0:
+        line += ". ";
+        sentence_start = true;
+        break;
+      case 1:
+        line += ", ";
+        break;
+      case 2:
+        line += "'s ";
+        break;
+      case 3:
+        line += " " + std::to_string(random() % 2000) + " ";
+        break;
+      case 4:
+        line += " -- ";
+        break;
+      default:
+        line += ' ';
     }
     if (line.size() > 70) {
       line += random() % 8 == 0 ? "\r\n" : "\n";
@@ -87,12 +101,12 @@ ResultPrinter build_wordcount(Graph& g, const PipelineConfig& config) {
                    });
   auto per_word = words.key_by([](Symbol w) { return w; })
                       .combine(
-                          "count", std::uint64_t{0},
-                          [](std::uint64_t n, Symbol) { return n + 1; },
+                          "count", std::uint64_t{0}, [](std::uint64_t n, Symbol) { return n + 1; },
                           [](std::uint64_t a, std::uint64_t b) { return a + b; });
   per_word.sink("top", collect(*counts), {.parallelism = 1});
   if (!config.output.empty()) {
-    per_word.map("format", [](const Count& c) { return fmt::format("{} {}", c.value, c.key.view()); })
+    per_word
+        .map("format", [](const Count& c) { return fmt::format("{} {}", c.value, c.key.view()); })
         .sink("out", write_lines(config.output));
   }
   return [counts, sample](std::ostream& out, const RunReport& report) {

@@ -74,11 +74,11 @@ std::string RunReport::summary() const {
     return available > 0 ? std::min(100.0, 100.0 * seconds / available) : 0.0;
   };
   for (const NodeReport& n : nodes) {
-    out += fmt::format("{:<20} {:<16} {:>3} {:>12} {:>12} {:>7.1f} {:>9.1f} {:>8}{}\n", n.name,
-                       n.op, n.parallelism, n.items_in, n.items_out,
-                       share(n.busy_seconds, n.parallelism),
-                       share(n.blocked_seconds, n.parallelism), n.errors_skipped + n.dead_lettered,
-                       distributed ? "  " + placement(n.ranks) : "");
+    out +=
+        fmt::format("{:<20} {:<16} {:>3} {:>12} {:>12} {:>7.1f} {:>9.1f} {:>8}{}\n", n.name, n.op,
+                    n.parallelism, n.items_in, n.items_out, share(n.busy_seconds, n.parallelism),
+                    share(n.blocked_seconds, n.parallelism), n.errors_skipped + n.dead_lettered,
+                    distributed ? "  " + placement(n.ranks) : "");
   }
   const bool latency = std::any_of(nodes.begin(), nodes.end(),
                                    [](const NodeReport& n) { return !n.latency.counts.empty(); });
@@ -88,10 +88,10 @@ std::string RunReport::summary() const {
     for (const NodeReport& n : nodes) {
       if (n.latency.counts.empty()) continue;
       const auto ms = [](std::int64_t ns) { return static_cast<double>(ns) / 1e6; };
-      out += fmt::format("{:<20} {:>12} {:>10.3f} {:>10.3f} {:>10.3f} {:>10.3f}\n", n.name,
-                         n.latency.count(), ms(n.latency.percentile(50)),
-                         ms(n.latency.percentile(99)), ms(n.latency.percentile(99.9)),
-                         ms(n.latency.max_ns));
+      out +=
+          fmt::format("{:<20} {:>12} {:>10.3f} {:>10.3f} {:>10.3f} {:>10.3f}\n", n.name,
+                      n.latency.count(), ms(n.latency.percentile(50)), ms(n.latency.percentile(99)),
+                      ms(n.latency.percentile(99.9)), ms(n.latency.max_ns));
     }
   }
   const bool event_time = std::any_of(nodes.begin(), nodes.end(), [](const NodeReport& n) {

@@ -7,9 +7,8 @@
 int main() {
   sw::Graph g{"consumer"};
   std::int64_t sum = 0;
-  g.source("numbers", sw::generate<std::int64_t>(1000, [](std::uint64_t i) {
-     return static_cast<std::int64_t>(i + 1);
-   }))
+  g.source("numbers", sw::generate<std::int64_t>(
+                          1000, [](std::uint64_t i) { return static_cast<std::int64_t>(i + 1); }))
       .map("square", [](std::int64_t x) { return x * x; })
       .filter("even", [](std::int64_t x) { return x % 2 == 0; })
       .sink("sum", sw::for_each([&sum](std::int64_t x) { sum += x; }), {.parallelism = 1});

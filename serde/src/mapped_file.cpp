@@ -74,8 +74,9 @@ std::optional<FilePosition> file_position(const Bytes& slice) {
   const char* begin = reinterpret_cast<const char*>(file->data());
   const char* at = reinterpret_cast<const char*>(slice.data());
   FilePosition position{&file->path(), 1, static_cast<std::uint64_t>(at - begin)};
-  for (const char* p = begin; (p = static_cast<const char*>(std::memchr(
-                                   p, '\n', static_cast<std::size_t>(at - p)))) != nullptr;
+  for (const char* p = begin;
+       (p = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(at - p)))) !=
+       nullptr;
        ++p) {
     ++position.line;
   }

@@ -20,7 +20,8 @@ TEST_CASE("LatencyHistogram: percentiles within 3 % of the exact ones") {
   for (const double p : {1.0, 50.0, 90.0, 99.0, 99.9}) {
     const auto exact = values[static_cast<std::size_t>(std::ceil(p / 100 * values.size())) - 1];
     INFO("p" << p << ": exact " << exact << ", histogram " << h.percentile(p));
-    CHECK(std::abs(static_cast<double>(h.percentile(p) - exact)) <= 0.032 * static_cast<double>(exact) + 1);
+    CHECK(std::abs(static_cast<double>(h.percentile(p) - exact)) <=
+          0.032 * static_cast<double>(exact) + 1);
   }
   CHECK(h.percentile(100) == values.back());
 }

@@ -19,7 +19,8 @@ using Row = std::tuple<std::string, std::int64_t, std::uint64_t, std::uint64_t, 
 
 std::vector<Row> rows_of(const std::vector<ex::PathMinute>& rows) {
   std::vector<Row> out;
-  for (const auto& r : rows) out.emplace_back(r.path.str(), r.minute, r.requests, r.errors, r.p99_ms);
+  for (const auto& r : rows)
+    out.emplace_back(r.path.str(), r.minute, r.requests, r.errors, r.p99_ms);
   std::sort(out.begin(), out.end());
   return out;
 }

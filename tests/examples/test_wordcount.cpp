@@ -91,8 +91,8 @@ TEST_CASE("wordcount in distributed mode: the file split over ranks, the same co
     return;
   }
   // Every rank runs the same graph; the file sink (one instance) is on rank 0.
-  const std::string output = "/tmp/streamweave-wordcount-distributed-" +
-                             std::to_string(sw::cluster().ranks) + ".txt";
+  const std::string output =
+      "/tmp/streamweave-wordcount-distributed-" + std::to_string(sw::cluster().ranks) + ".txt";
   sw::Graph g{"wordcount"};
   sw::examples::PipelineConfig config;
   config.input = text;

@@ -25,8 +25,8 @@ struct Trip {
 };
 BOOST_DESCRIBE_STRUCT(Trip, (), (id, city, km, kind, stops, note))
 
-std::vector<Trip> read_trips(const std::string& path, unsigned parallelism,
-                             sw::CsvOptions csv = {}, std::size_t batch = 1024) {
+std::vector<Trip> read_trips(const std::string& path, unsigned parallelism, sw::CsvOptions csv = {},
+                             std::size_t batch = 1024) {
   sw::Graph g{"csv"};
   std::vector<Trip> got;
   sw::read_csv<Trip>(g, "trips", path, csv, {.parallelism = parallelism, .batch_size = batch})
@@ -56,8 +56,8 @@ TEST_CASE("write_csv then read_csv: equal, with any parallelism and batch size")
   sw::test::TempDir dir;
   std::mt19937 random(7);
   std::vector<Trip> trips;
-  const std::vector<std::string> texts{"", "plain", "with,comma", "with \"quotes\"",
-                                       "multi\nline", "crlf\r\nline", " spaces "};
+  const std::vector<std::string> texts{
+      "", "plain", "with,comma", "with \"quotes\"", "multi\nline", "crlf\r\nline", " spaces "};
   for (int i = 0; i < 4000; ++i) {
     trips.push_back(Trip{i, sw::Str(texts[random() % texts.size()]), (i % 100) * 0.125,
                          static_cast<Kind>(i % 3),

@@ -46,13 +46,12 @@ TEST_CASE("read_json_lines: lines into described structs, with any parallelism")
 
 TEST_CASE("read_json_lines: a bad line names the file, the line and the field") {
   sw::test::TempDir dir;
-  const std::string path = dir.write(
-      "bad.jsonl",
-      "{\"path\": \"/a\", \"status\": 200, \"latency_ms\": 1.5}\n"
-      "{\"path\": \"/b\", \"status\": 200, \"latency_ms\": 2}\n"
-      "{\"path\": \"/c\", \"status\": \"oops\", \"latency_ms\": 3}\n"
-      "{\"path\": \"/d\", \"status\": 404, \"latency_ms\": 4}\n"
-      "not json at all\n");
+  const std::string path = dir.write("bad.jsonl",
+                                     "{\"path\": \"/a\", \"status\": 200, \"latency_ms\": 1.5}\n"
+                                     "{\"path\": \"/b\", \"status\": 200, \"latency_ms\": 2}\n"
+                                     "{\"path\": \"/c\", \"status\": \"oops\", \"latency_ms\": 3}\n"
+                                     "{\"path\": \"/d\", \"status\": 404, \"latency_ms\": 4}\n"
+                                     "not json at all\n");
   SECTION("stop: the run fails at the first bad line") {
     sw::Graph g{"stop"};
     std::uint64_t n = 0;
@@ -85,7 +84,8 @@ TEST_CASE("read_json_lines: a bad line names the file, the line and the field") 
     logs.dead_letters().sink("dead", sw::collect(dead), {.parallelism = 1});
     g.run({.threads = 2});
     REQUIRE(dead.size() == 2);
-    CHECK(dead[0].item == std::string_view("{\"path\": \"/c\", \"status\": \"oops\", \"latency_ms\": 3}"));
+    CHECK(dead[0].item ==
+          std::string_view("{\"path\": \"/c\", \"status\": \"oops\", \"latency_ms\": 3}"));
     CHECK_THAT(dead[0].error, Catch::Contains(path + ":3") && Catch::Contains("status"));
     CHECK_THAT(dead[1].error, Catch::Contains(path + ":5"));
   }

@@ -12,9 +12,10 @@ TEST_CASE("measure_latency: items pass unchanged, their age is in the report") {
   sw::Graph g{"latency"};
   std::vector<int> out;
   const std::int64_t five_ms_ago = sw::wall_clock_ns() - 5'000'000;
-  g.source("numbers", sw::generate<Stamped>(10000, [five_ms_ago](std::uint64_t i) {
-     return Stamped{static_cast<int>(i), five_ms_ago};
-   }))
+  g.source("numbers", sw::generate<Stamped>(10000,
+                                            [five_ms_ago](std::uint64_t i) {
+                                              return Stamped{static_cast<int>(i), five_ms_ago};
+                                            }))
       .measure_latency("age", [](const Stamped& s) { return s.stamp_ns; })
       .map("value", [](const Stamped& s) { return s.value; })
       .sink("out", sw::collect(out), {.parallelism = 1});

@@ -59,7 +59,8 @@ TEST_CASE("read_lines: any parallelism and batch size read each line exactly onc
     for (int i = 0; i < n; ++i) {
       // Mostly short lines, some empty, some longer than a whole instance's range.
       const std::size_t length = random() % 50 == 0 ? random() % 20000 : random() % 40;
-      std::string line = std::to_string(i) + ":" + std::string(length, static_cast<char>('a' + i % 26));
+      std::string line =
+          std::to_string(i) + ":" + std::string(length, static_cast<char>('a' + i % 26));
       if (random() % 20 == 0) line.clear();
       expected.push_back(line);
       content += line + (random() % 10 == 0 ? "\r\n" : "\n");
@@ -85,8 +86,8 @@ TEST_CASE("read_lines: a missing file fails the node, naming the node and the pa
     FAIL("the run should fail");
   } catch (const sw::NodeError& e) {
     CHECK(e.node() == "lines");
-    CHECK_THAT(e.what(), Catch::Contains("/nonexistent/streamweave.txt") &&
-                             Catch::Contains("No such file"));
+    CHECK_THAT(e.what(),
+               Catch::Contains("/nonexistent/streamweave.txt") && Catch::Contains("No such file"));
   }
 }
 

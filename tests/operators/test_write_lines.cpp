@@ -64,10 +64,10 @@ TEST_CASE("write_lines: errors name the node: parallelism other than 1, an unwri
   sw::test::TempDir dir;
   {
     sw::Graph g{"parallel"};
-    g.source("n", sw::from({1, 2, 3})).sink("out", sw::write_lines(dir.file("x")),
-                                            {.parallelism = 2});
-    CHECK_THROWS_WITH(g.run({.threads = 2}), Catch::Contains("node 'out'") &&
-                                                 Catch::Contains("parallelism must be 1"));
+    g.source("n", sw::from({1, 2, 3}))
+        .sink("out", sw::write_lines(dir.file("x")), {.parallelism = 2});
+    CHECK_THROWS_WITH(g.run({.threads = 2}),
+                      Catch::Contains("node 'out'") && Catch::Contains("parallelism must be 1"));
   }
   sw::Graph g{"unwritable"};
   g.source("n", sw::from({1, 2, 3})).sink("out", sw::write_lines("/nonexistent/dir/out.txt"));

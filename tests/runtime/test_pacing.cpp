@@ -12,7 +12,8 @@ TEST_CASE("source_rate: sources emit no faster than the rate, and everything arr
   for (const unsigned parallelism : {1U, 3U}) {
     sw::Graph g{"paced"};
     std::uint64_t n = 0;
-    g.source("numbers", sw::generate<int>(2000, [](std::uint64_t i) { return static_cast<int>(i); }),
+    g.source("numbers",
+             sw::generate<int>(2000, [](std::uint64_t i) { return static_cast<int>(i); }),
              {.parallelism = parallelism})
         .sink("n", sw::count(n));
     sw::RunOptions options;
@@ -56,7 +57,8 @@ TEST_CASE("on_progress: called while the graph runs, events rising to the total"
 TEST_CASE("on_progress: a callback that throws fails the run, cleanly") {
   sw::test::Watchdog watchdog("on_progress throws", std::chrono::seconds(60));
   sw::Graph g{"progress"};
-  g.source("numbers", sw::generate<int>(sw::unbounded, [](std::uint64_t i) { return static_cast<int>(i); }))
+  g.source("numbers",
+           sw::generate<int>(sw::unbounded, [](std::uint64_t i) { return static_cast<int>(i); }))
       .sink("d", sw::discard());
   sw::RunOptions options;
   options.threads = 2;

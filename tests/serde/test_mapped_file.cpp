@@ -67,6 +67,6 @@ TEST_CASE("A slice of a mapped file knows its file and line, other bytes do not"
 }
 
 TEST_CASE("Mapping what is not a regular file is an error naming it", "[serde][mapped]") {
-  REQUIRE_THROWS_WITH(sw::map_file("/dev/null"), Catch::Contains("not a regular file") &&
-                                                     Catch::Contains("/dev/null"));
+  REQUIRE_THROWS_WITH(sw::map_file("/dev/null"),
+                      Catch::Contains("not a regular file") && Catch::Contains("/dev/null"));
 }

@@ -45,7 +45,7 @@ void split(std::string_view record, char delimiter, std::vector<Field>& out) {
     }
     out.push_back(field);
     if (at >= size) return;
-    ++at;  // the delimiter
+    ++at;              // the delimiter
     if (at == size) {  // a trailing delimiter: one more, empty field
       out.push_back(Field{size, size, false, false});
       return;

@@ -97,7 +97,8 @@ class MappedSource final : public RecordReader::Source {
     const std::size_t size = file_.size();
     if (format_ == RecordFormat::lines) {
       const void* nl = std::memchr(data + begin - 1, '\n', size - (begin - 1));
-      return nl == nullptr ? size : static_cast<std::size_t>(static_cast<const char*>(nl) - data) + 1;
+      return nl == nullptr ? size
+                           : static_cast<std::size_t>(static_cast<const char*>(nl) - data) + 1;
     }
     // Inside quotes or not is the parity of the quotes before: count them from the start.
     bool quoted = (std::count(data, data + begin - 1, '"') % 2) != 0;
@@ -247,10 +248,9 @@ RecordReader::~RecordReader() = default;
 
 void RecordReader::open() {
   if (path_ == "-") {
-    source_ = instance_ == 0
-                  ? std::unique_ptr<Source>(std::make_unique<StreamSource>(
-                        STDIN_FILENO, false, "<stdin>", format_, skip_first_))
-                  : std::make_unique<EmptySource>();
+    source_ = instance_ == 0 ? std::unique_ptr<Source>(std::make_unique<StreamSource>(
+                                   STDIN_FILENO, false, "<stdin>", format_, skip_first_))
+                             : std::make_unique<EmptySource>();
     return;
   }
   struct stat st {};

@@ -97,10 +97,10 @@ struct DistributedOptions {
 // What a running graph has done so far (RunOptions::on_progress). In distributed mode, this
 // rank's share.
 struct RunProgress {
-  std::uint64_t events = 0;        // items the sources emitted so far
+  std::uint64_t events = 0;  // items the sources emitted so far
   double elapsed_seconds = 0;
-  double events_per_second = 0;    // since the previous call
-  double blocked_share = 0;        // of the tasks' time so far, the share parked on full outputs
+  double events_per_second = 0;  // since the previous call
+  double blocked_share = 0;      // of the tasks' time so far, the share parked on full outputs
 };
 
 // How a graph is executed. `threads == 0` means one worker per hardware thread (in

@@ -116,8 +116,8 @@ class Stream {
   requires TimeFunction<F, T> TransformStream<T, T> measure_latency(std::string name, F stamp_of,
                                                                     NodeOptions options = {})
   const {
-    return add_transform<T, Kernel<op::measure_latency, T, F>>(std::move(name), "latency",
-                                                               options, std::move(stamp_of));
+    return add_transform<T, Kernel<op::measure_latency, T, F>>(std::move(name), "latency", options,
+                                                               std::move(stamp_of));
   }
 
   // A class-based (stateful) transformer; each instance gets its own copy of `p`.

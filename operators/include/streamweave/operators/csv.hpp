@@ -148,7 +148,8 @@ void read_field(const Str& record, const Field& field, std::string& scratch, M& 
   } else if constexpr (std::is_enum_v<M>) {
     if constexpr (boost::describe::has_describe_enumerators<M>::value) {
       if (!boost::describe::enum_from_string(std::string(text).c_str(), out)) {
-        throw std::invalid_argument("'" + std::string(text) + "' is not a " + std::string(type_name<M>()));
+        throw std::invalid_argument("'" + std::string(text) + "' is not a " +
+                                    std::string(type_name<M>()));
       }
     } else {
       std::underlying_type_t<M> number{};
@@ -219,7 +220,8 @@ class CsvParser {
           std::string known;
           for (const auto& c : columns) known += (known.empty() ? "" : ", ") + c;
           throw std::invalid_argument(source_ + ": the header has no column '" + member.name +
-                                      "' for " + std::string(type_name<T>()) + " (columns: " + known + ")");
+                                      "' for " + std::string(type_name<T>()) +
+                                      " (columns: " + known + ")");
         }
       }
       columns_of_members_.push_back(column);
@@ -259,8 +261,7 @@ class CsvParser {
   [[noreturn]] void fail(const Str& record, const char* member, std::size_t column,
                          const std::string& message) const {
     const auto position = file_position(record.bytes());
-    std::string what = position ? *position->file + ":" + std::to_string(position->line)
-                                : source_;
+    std::string what = position ? *position->file + ":" + std::to_string(position->line) : source_;
     if (member != nullptr) {
       what += std::string(": field '") + member + "' (column " + std::to_string(column + 1) + ")";
     }

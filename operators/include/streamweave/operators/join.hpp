@@ -9,8 +9,8 @@
 
 #include <boost/unordered/unordered_flat_map.hpp>
 #include <functional>
-#include <queue>
 #include <optional>
+#include <queue>
 #include <type_traits>
 #include <utility>
 #include <variant>

@@ -44,7 +44,9 @@ struct JsonLineParser {
 
 template <JsonCodable T>
 requires std::default_initializable<T>
-[[nodiscard]] JsonLineParser<T> parse_json() { return {}; }
+[[nodiscard]] JsonLineParser<T> parse_json() {
+  return {};
+}
 
 // Reads the JSON-lines file `path` into Ts: see the top of this file. `options` are the parse
 // node's; the read node takes its parallelism.

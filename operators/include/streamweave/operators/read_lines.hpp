@@ -31,7 +31,8 @@ class RecordSource final : public SourceBase<Str> {
 
   bool produce(std::size_t max_items) override {
     BatchPtr<Str> batch = pool_->acquire(max_items);
-    const bool more = this->guarded(position_, [&] { return reader_.read(batch->items, max_items); });
+    const bool more =
+        this->guarded(position_, [&] { return reader_.read(batch->items, max_items); });
     position_ += batch->size();
     if (!batch->items.empty()) this->emit_batch(std::move(batch));
     return more;
@@ -55,6 +56,8 @@ struct ReadLinesSpec {
   }
 };
 
-[[nodiscard]] inline ReadLinesSpec read_lines(std::string path) { return {std::move(path)}; }
+[[nodiscard]] inline ReadLinesSpec read_lines(std::string path) {
+  return {std::move(path)};
+}
 
 }  // namespace sw

@@ -24,8 +24,7 @@ namespace sw {
 
 // Items write_lines can write.
 template <class T>
-concept TextLike = std::convertible_to<const T&, std::string_view> ||
-    requires(const T& t) {
+concept TextLike = std::convertible_to<const T&, std::string_view> || requires(const T& t) {
   { t.view() } -> std::convertible_to<std::string_view>;
 } || std::is_arithmetic_v<T>;
 
@@ -121,6 +120,8 @@ struct WriteLinesSpec {
   }
 };
 
-[[nodiscard]] inline WriteLinesSpec write_lines(std::string path) { return {std::move(path)}; }
+[[nodiscard]] inline WriteLinesSpec write_lines(std::string path) {
+  return {std::move(path)};
+}
 
 }  // namespace sw
