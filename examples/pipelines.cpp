@@ -213,13 +213,18 @@ const Pipeline* find_pipeline(const std::string& name) {
   return nullptr;
 }
 
+std::vector<std::string> nearest(const std::string& name, std::vector<std::string> candidates) {
+  std::stable_sort(candidates.begin(), candidates.end(),
+                   [&](const std::string& a, const std::string& b) {
+                     return edit_distance(name, a) < edit_distance(name, b);
+                   });
+  return candidates;
+}
+
 std::vector<std::string> nearest_pipelines(const std::string& name) {
-  std::vector<std::pair<std::size_t, std::string>> scored;
-  for (const Pipeline& p : pipelines()) scored.emplace_back(edit_distance(name, p.name), p.name);
-  std::sort(scored.begin(), scored.end());
   std::vector<std::string> names;
-  for (const auto& [distance, n] : scored) names.push_back(n);
-  return names;
+  for (const Pipeline& p : pipelines()) names.push_back(p.name);
+  return nearest(name, std::move(names));
 }
 
 }  // namespace sw::examples

@@ -43,5 +43,7 @@ const std::vector<Pipeline>& pipelines();
 const Pipeline* find_pipeline(const std::string& name);
 // The known names closest to `name` (edit distance), best first.
 std::vector<std::string> nearest_pipelines(const std::string& name);
+// Of `candidates`, those closest to `name` (edit distance), best first.
+std::vector<std::string> nearest(const std::string& name, std::vector<std::string> candidates);
 
 }  // namespace sw::examples

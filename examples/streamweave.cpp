@@ -6,6 +6,7 @@
 #include <fmt/ranges.h>
 
 #include <unistd.h>
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -59,6 +60,32 @@ std::string report_json(const sw::RunReport& r) {
       r.graph, r.status == sw::RunReport::Status::completed ? "completed" : "cancelled", r.mode,
       r.ranks, r.threads, r.tasks, r.events, r.wall_seconds, r.events_per_second,
       r.batch_reuse_rate(), r.buffer_pool.reuse_rate(), r.peak_rss_bytes, nodes, edges);
+}
+
+// After a usage error: for each --option the subcommand does not know, the nearest it does.
+void suggest_options(CLI::App& app, int argc, char** argv) {
+  if (argc < 2) return;
+  CLI::App* sub = nullptr;
+  try {
+    sub = app.get_subcommand(argv[1]);
+  } catch (const CLI::OptionNotFound&) {
+    return;
+  }
+  std::vector<std::string> known;
+  for (const CLI::Option* option : sub->get_options()) {
+    for (const std::string& name : option->get_lnames()) known.push_back("--" + name);
+  }
+  for (int i = 2; i < argc; ++i) {
+    std::string word = argv[i];
+    if (word.rfind("--", 0) != 0) continue;
+    word = word.substr(0, word.find('='));
+    if (std::find(known.begin(), known.end(), word) != known.end()) continue;
+    const auto nearest = sw::examples::nearest(word, known);
+    if (!nearest.empty()) {
+      std::cerr << "streamweave " << argv[1] << ": no option " << word << "; did you mean "
+                << nearest.front() << "? (streamweave " << argv[1] << " --help lists them)\n";
+    }
+  }
 }
 
 // Writes `dot` rendered as SVG to stdout through Graphviz's `dot`. Returns the exit code.
@@ -176,7 +203,9 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 2;
+    if (const int code = app.exit(e); code == 0) return 0;
+    suggest_options(app, argc, argv);
+    return 2;
   }
 
   if (app.got_subcommand("bench")) return sw::examples::run_bench(bench_settings);
