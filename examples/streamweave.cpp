@@ -132,7 +132,10 @@ int main(int argc, char** argv) {
   CLI::App* run =
       app.add_subcommand("run", "run a sample pipeline and print what it computed and how fast");
   run->add_option("pipeline", run_name, "the pipeline (see `streamweave list`)")->required();
-  run->add_option("--events", config.events, "events the source generates")->capture_default_str();
+  run->add_option("--events", config.events,
+                  "events the source generates (wordcount, logs: words or lines of the generated "
+                  "sample when no --input)")
+      ->capture_default_str();
   run->add_option("--rate", config.rate,
                   "events per second the sources emit at most (wall clock; 0: as fast as they "
                   "can). bids then measures its events' latency; NEXMark also takes it as the "
