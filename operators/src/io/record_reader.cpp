@@ -24,16 +24,16 @@ namespace {
 }
 
 // The end of the record starting at `begin` in [begin, size): the index of its '\n', or
-// `size` when the data ends first. `complete` tells which.
+// `size` when the data ends first. `complete` tells which. CSV: `quoted` says whether `begin`
+// is inside quotes.
 std::size_t record_end(const char* data, std::size_t begin, std::size_t size, RecordFormat format,
-                       bool& complete) {
+                       bool& complete, bool quoted = false) {
   if (format == RecordFormat::lines) {
     const void* nl = std::memchr(data + begin, '\n', size - begin);
     complete = nl != nullptr;
     return complete ? static_cast<std::size_t>(static_cast<const char*>(nl) - data) : size;
   }
   // CSV (RFC 4180): a quote toggles quoting ("" inside quotes toggles twice).
-  bool quoted = false;
   for (std::size_t i = begin; i < size; ++i) {
     const char c = data[i];
     if (c == '"') {
@@ -94,22 +94,13 @@ class MappedSource final : public RecordReader::Source {
   [[nodiscard]] std::size_t first_record_at_or_after(std::size_t begin) const {
     if (begin == 0) return 0;
     const char* data = chars();
-    const std::size_t size = file_.size();
-    if (format_ == RecordFormat::lines) {
-      const void* nl = std::memchr(data + begin - 1, '\n', size - (begin - 1));
-      return nl == nullptr ? size
-                           : static_cast<std::size_t>(static_cast<const char*>(nl) - data) + 1;
-    }
-    // Inside quotes or not is the parity of the quotes before: count them from the start.
-    bool quoted = (std::count(data, data + begin - 1, '"') % 2) != 0;
-    for (std::size_t i = begin - 1; i < size; ++i) {
-      if (data[i] == '"') {
-        quoted = !quoted;
-      } else if (data[i] == '\n' && !quoted) {
-        return i + 1;
-      }
-    }
-    return size;
+    // The record that holds byte begin - 1 ends where the next one starts. Inside quotes or
+    // not there is the parity of the quotes before it: count them from the start.
+    const bool quoted =
+        format_ == RecordFormat::csv && std::count(data, data + begin - 1, '"') % 2 != 0;
+    bool complete = false;
+    const std::size_t end = record_end(data, begin - 1, file_.size(), format_, complete, quoted);
+    return complete ? end + 1 : file_.size();
   }
 
   void skip_one() {

@@ -74,10 +74,7 @@ std::vector<std::string> split_header(std::string_view record, char delimiter);
 // Appends `text` as one field, quoted when it holds the delimiter, a quote or a line break.
 void append_field(std::string& out, std::string_view text, char delimiter);
 
-template <class T>
-struct is_optional : std::false_type {};
-template <class T>
-struct is_optional<std::optional<T>> : std::true_type {};
+using detail::is_optional;  // serde/binary.hpp's
 
 template <class T>
 constexpr bool scalar() noexcept {
@@ -169,11 +166,8 @@ template <class M>
 void write_field(std::string& out, const M& value, char delimiter) {
   if constexpr (is_optional<M>::value) {
     if (value) write_field(out, *value, delimiter);
-  } else if constexpr (std::is_same_v<M, bool>) {
-    out.append(value ? "true" : "false");
   } else if constexpr (std::is_arithmetic_v<M>) {
-    char text[64];
-    out.append(text, std::to_chars(text, text + sizeof text, value).ptr);
+    append_text(out, value);  // write_lines's: bool as true/false, numbers shortest
   } else if constexpr (std::is_enum_v<M>) {
     const char* name = nullptr;
     if constexpr (boost::describe::has_describe_enumerators<M>::value) {
@@ -216,7 +210,7 @@ class CsvParser {
         for (std::size_t c = 0; c < columns.size(); ++c) {
           if (columns[c] == member.name) column = c;
         }
-        if (column == columns.size() && !detail::csv::is_optional<M>::value) {
+        if (column == columns.size() && !detail::is_optional<M>::value) {
           std::string known;
           for (const auto& c : columns) known += (known.empty() ? "" : ", ") + c;
           throw std::invalid_argument(source_ + ": the header has no column '" + member.name +
@@ -318,10 +312,8 @@ template <CsvRecord T>
   } catch (const std::invalid_argument& e) {
     throw GraphError("node '" + name + "': " + e.what());
   }
-  NodeOptions read_options;
-  read_options.parallelism = options.parallelism;
-  read_options.batch_size = options.batch_size;
-  return graph.source(name, read_csv_records(std::move(path), csv), read_options)
+  return graph
+      .source(name, read_csv_records(std::move(path), csv), detail::read_node_options(options))
       .map(name + ".parse", std::move(*parser), options);
 }
 

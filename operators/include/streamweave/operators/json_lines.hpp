@@ -54,10 +54,7 @@ template <JsonCodable T>
 requires std::default_initializable<T>
 [[nodiscard]] TransformStream<Str, T> read_json_lines(Graph& graph, const std::string& name,
                                                       std::string path, NodeOptions options = {}) {
-  NodeOptions read_options;
-  read_options.parallelism = options.parallelism;
-  read_options.batch_size = options.batch_size;
-  return graph.source(name, read_lines(std::move(path)), read_options)
+  return graph.source(name, read_lines(std::move(path)), detail::read_node_options(options))
       .map(name + ".parse", parse_json<T>(), options);
 }
 

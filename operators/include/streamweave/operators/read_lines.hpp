@@ -20,6 +20,15 @@ namespace sw {
 
 namespace detail {
 
+// The read node of a read-and-parse pair (read_json_lines, read_csv): the parse node's
+// parallelism and batch size, so that the two fuse; the error policy is the parse node's.
+[[nodiscard]] inline NodeOptions read_node_options(const NodeOptions& parse) {
+  NodeOptions read;
+  read.parallelism = parse.parallelism;
+  read.batch_size = parse.batch_size;
+  return read;
+}
+
 // A source of the records of a RecordReader, a pooled batch at a time.
 class RecordSource final : public SourceBase<Str> {
  public:
