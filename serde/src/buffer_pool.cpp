@@ -76,31 +76,40 @@ namespace {
 thread_local bool tl_cache_gone = false;
 }  // namespace
 
+// A thread's cached buffers of one pool. Owned by the thread's cache; also listed in the pool,
+// whose destructor empties it.
+struct BufferPoolCacheEntry {
+  BufferPool* pool;
+  std::uint64_t id;
+  std::uint64_t trim_epoch;
+  std::vector<BufferPool::FreeList> lists;  // by size class
+  std::vector<std::uint64_t> seen_misses;   // by size class: SharedClass::misses when emptied
+
+  void destroy_all() noexcept {
+    for (BufferPool::FreeList& list : lists) {
+      list.clear_and_dispose([](PooledBuffer* b) { BufferPool::destroy(b); });
+    }
+  }
+};
+
 // Each thread's cached buffers, per pool it used.
 struct BufferPoolThreadCache {
-  struct Entry {
-    BufferPool* pool;
-    std::uint64_t id;
-    std::uint64_t trim_epoch;
-    std::vector<BufferPool::FreeList> lists;  // by size class
-  };
+  using Entry = BufferPoolCacheEntry;
 
   ~BufferPoolThreadCache() {
     tl_cache_gone = true;
     Registry& r = registry();
     std::lock_guard lock(r.mutex);
-    for (Entry& entry : entries) {
-      const bool live = r.live.contains(entry.id);
-      for (BufferPool::FreeList& list : entry.lists) {
+    for (std::unique_ptr<Entry>& entry : entries) {
+      if (!r.live.contains(entry->id)) continue;  // its pool emptied it
+      BufferPool& pool = *entry->pool;
+      std::erase(pool.cache_entries_, entry.get());
+      for (BufferPool::FreeList& list : entry->lists) {
         while (!list.empty()) {
           PooledBuffer& buffer = list.front();
           list.pop_front();
-          if (live) {
-            entry.pool->unretain(buffer.capacity());
-            entry.pool->keep_shared(&buffer);
-          } else {
-            BufferPool::destroy(&buffer);
-          }
+          pool.unretain(buffer.capacity());
+          pool.keep_shared(&buffer);
         }
       }
     }
@@ -108,20 +117,32 @@ struct BufferPoolThreadCache {
 
   // The entry of `pool`, which is alive (the caller is inside one of its member functions).
   Entry& of(BufferPool& pool) {
-    for (Entry& entry : entries) {
-      if (entry.id == pool.id_) {
+    for (std::unique_ptr<Entry>& entry : entries) {
+      if (entry->id == pool.id_) {
         const std::uint64_t epoch = pool.trim_epoch_.load(std::memory_order_relaxed);
-        if (entry.trim_epoch != epoch) {
-          drop_all(entry);
-          entry.trim_epoch = epoch;
+        if (entry->trim_epoch != epoch) {
+          drop_all(*entry);
+          entry->trim_epoch = epoch;
         }
-        return entry;
+        return *entry;
       }
     }
-    forget_dead_pools();
-    return entries.emplace_back(Entry{&pool, pool.id_,
-                                      pool.trim_epoch_.load(std::memory_order_relaxed),
-                                      std::vector<BufferPool::FreeList>(pool.classes_)});
+    return add(pool);
+  }
+
+  Entry& add(BufferPool& pool) {
+    auto entry = std::make_unique<Entry>(Entry{&pool, pool.id_,
+                                               pool.trim_epoch_.load(std::memory_order_relaxed),
+                                               std::vector<BufferPool::FreeList>(pool.classes_),
+                                               std::vector<std::uint64_t>(pool.classes_, 0)});
+    Registry& r = registry();
+    std::lock_guard lock(r.mutex);
+    // Entries of destroyed pools are empty (their pools emptied them); forget them.
+    std::erase_if(entries,
+                  [&r](const std::unique_ptr<Entry>& e) { return !r.live.contains(e->id); });
+    entries.reserve(entries.size() + 1);
+    pool.cache_entries_.push_back(entry.get());
+    return *entries.emplace_back(std::move(entry));
   }
 
   static void drop_all(Entry& entry) noexcept {
@@ -135,24 +156,13 @@ struct BufferPoolThreadCache {
     }
   }
 
-  // Frees the buffers cached for pools destroyed since.
-  void forget_dead_pools() {
-    Registry& r = registry();
-    std::lock_guard lock(r.mutex);
-    std::erase_if(entries, [&r](Entry& entry) {
-      if (r.live.contains(entry.id)) return false;
-      for (BufferPool::FreeList& list : entry.lists) {
-        list.clear_and_dispose([](PooledBuffer* b) { BufferPool::destroy(b); });
-      }
-      return true;
-    });
-  }
-
-  std::vector<Entry> entries;
+  std::vector<std::unique_ptr<Entry>> entries;
 };
 
 namespace {
 thread_local BufferPoolThreadCache tl_cache;
+
+std::atomic<std::size_t> all_pools_allocated{0};
 
 std::uint32_t this_thread_id() noexcept {
   static std::atomic<std::uint32_t> next{1};
@@ -180,9 +190,12 @@ BufferPool::BufferPool(BufferPoolOptions options)
 
 BufferPool::~BufferPool() {
   {
+    // Under the registry mutex, so that no thread exit or cache entry added races with this.
+    // Other threads' caches are no longer touched for this pool (the caller's promise).
     Registry& r = registry();
     std::lock_guard lock(r.mutex);
     r.live.erase(id_);
+    for (BufferPoolCacheEntry* entry : cache_entries_) entry->destroy_all();
   }
   for (SharedClass& c : shared_) c.free.clear_and_dispose([](PooledBuffer* b) { destroy(b); });
 }
@@ -200,11 +213,13 @@ std::uint32_t BufferPool::class_of(std::size_t bytes) const noexcept {
 
 PooledBuffer* BufferPool::make_buffer(std::uint32_t size_class, std::size_t capacity) {
   void* memory = ::operator new(kHeaderBytes + capacity);
+  all_pools_allocated.fetch_add(capacity, std::memory_order_relaxed);
   auto* data = static_cast<std::byte*>(memory) + kHeaderBytes;
   return ::new (memory) PooledBuffer(*this, size_class, data, capacity);
 }
 
 void BufferPool::destroy(PooledBuffer* buffer) noexcept {
+  all_pools_allocated.fetch_sub(buffer->capacity(), std::memory_order_relaxed);
   buffer->~PooledBuffer();
   ::operator delete(static_cast<void*>(buffer));
 }
@@ -237,6 +252,7 @@ PooledBuffer* BufferPool::acquire(std::size_t min_capacity) {
     unretain(bytes);
     reused_.fetch_add(1, std::memory_order_relaxed);
   } else {
+    shared_[c].misses.fetch_add(1, std::memory_order_relaxed);
     created_.fetch_add(1, std::memory_order_relaxed);
     buffer = make_buffer(c, bytes);
   }
@@ -267,20 +283,42 @@ void BufferPool::release(PooledBuffer* buffer) noexcept {
     destroy(buffer);
     return;
   }
-  FreeList* local = nullptr;
-  if (buffer->taker_ == this_thread_id() && !tl_cache_gone) {
+  const std::uint32_t c = buffer->size_class();
+  SharedClass& shared = shared_[c];
+  if (!tl_cache_gone) {
     try {
-      local = &tl_cache.of(*this).lists[buffer->size_class()];
+      BufferPoolCacheEntry& cache = tl_cache.of(*this);
+      const std::uint64_t misses = shared.misses.load(std::memory_order_relaxed);
+      if (cache.seen_misses[c] != misses) {
+        cache.seen_misses[c] = misses;
+        share_cached(shared, cache.lists[c]);
+      } else if (buffer->taker_ == this_thread_id() &&
+                 cache.lists[c].size() < options_.thread_cache_buffers &&
+                 reserve_retained(buffer->capacity())) {
+        cache.lists[c].push_front(*buffer);
+        return;
+      }
     } catch (...) {
       // No memory for this thread's cache entry: the shared list still takes the buffer.
     }
   }
-  if (local != nullptr && local->size() < options_.thread_cache_buffers &&
-      reserve_retained(buffer->capacity())) {
-    local->push_front(*buffer);
-    return;
-  }
   keep_shared(buffer);
+}
+
+void BufferPool::share_cached(SharedClass& shared, FreeList& local) noexcept {
+  if (local.empty()) return;
+  std::lock_guard lock(shared.mutex);
+  while (!local.empty()) {
+    PooledBuffer& buffer = local.front();
+    local.pop_front();
+    if (shared.free.size() < options_.buffers_per_class) {
+      shared.free.push_front(buffer);  // stays retained
+    } else {
+      unretain(buffer.capacity());
+      dropped_.fetch_add(1, std::memory_order_relaxed);
+      destroy(&buffer);
+    }
+  }
 }
 
 void BufferPool::keep_shared(PooledBuffer* buffer) noexcept {
@@ -313,6 +351,10 @@ void BufferPool::trim() noexcept {
     if (!tl_cache_gone) (void)tl_cache.of(*this);  // the epoch moved: empty this thread's cache
   } catch (...) {
   }
+}
+
+std::size_t BufferPool::allocated_bytes() noexcept {
+  return all_pools_allocated.load(std::memory_order_relaxed);
 }
 
 BufferPoolStats BufferPool::stats() const noexcept {

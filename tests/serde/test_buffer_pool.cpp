@@ -1,5 +1,9 @@
 #include <catch2/catch.hpp>
+#include <condition_variable>
 #include <cstdlib>
+#include <functional>
+#include <memory>
+#include <mutex>
 #include <random>
 #include <stdexcept>
 #include <streamweave/serde/bytes.hpp>
@@ -177,4 +181,98 @@ TEST_CASE("a buffer freed after its thread's cache is gone goes to the shared li
   CHECK(after.acquired - before.acquired == 1);
   CHECK(after.outstanding_bytes == 0);  // released, at the thread's very end
   CHECK(after.retained_bytes == 1024);  // kept in the shared list for reuse
+}
+
+namespace {
+// Runs `steps` on a thread of its own, one at a time, when the test asks: the thread (and its
+// buffer cache) stays alive in between.
+class StepThread {
+ public:
+  StepThread() : thread_([this] { loop(); }) {}
+  ~StepThread() {
+    {
+      std::lock_guard lock(mutex_);
+      quit_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  void run(std::function<void()> step) {
+    std::unique_lock lock(mutex_);
+    step_ = std::move(step);
+    cv_.notify_all();
+    cv_.wait(lock, [this] { return !step_; });
+  }
+
+ private:
+  void loop() {
+    std::unique_lock lock(mutex_);
+    while (true) {
+      cv_.wait(lock, [this] { return quit_ || step_; });
+      if (step_) {
+        step_();
+        step_ = nullptr;
+        cv_.notify_all();
+      } else {
+        return;
+      }
+    }
+  }
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::function<void()> step_;
+  bool quit_ = false;
+  std::thread thread_;
+};
+
+// Takes `n` buffers of `bytes` and gives them back, twice: the second time they stay in the
+// calling thread's cache (the first time, the buffers just made send the first one back to
+// the shared list).
+void cycle_through_cache(sw::BufferPool& pool, std::size_t n, std::size_t bytes) {
+  for (int round = 0; round < 2; ++round) {
+    std::vector<Ptr> held;
+    for (std::size_t i = 0; i < n; ++i) held.emplace_back(pool.acquire(bytes));
+  }
+}
+}  // namespace
+
+TEST_CASE("Destroying a pool frees the buffers other threads' caches keep", "[serde][pool]") {
+  sw::test::Watchdog watchdog("pool destroyed while a thread caches its buffers");
+  const std::size_t before = sw::BufferPool::allocated_bytes();
+  StepThread worker;  // alive after the pool is gone
+  auto pool = std::make_unique<sw::BufferPool>();
+  worker.run([&] { cycle_through_cache(*pool, 4, 4096); });
+  REQUIRE(sw::BufferPool::allocated_bytes() - before == 4 * 4096);
+  REQUIRE(pool->stats().outstanding_bytes == 0);
+  pool.reset();
+  CHECK(sw::BufferPool::allocated_bytes() == before);
+  // The worker's cache forgets the dead pool when it next meets a pool.
+  sw::BufferPool other;
+  worker.run([&] { cycle_through_cache(other, 1, 4096); });
+  CHECK(sw::BufferPool::allocated_bytes() - before == 4096);
+}
+
+TEST_CASE("A thread short of buffers gets those another thread's cache keeps", "[serde][pool]") {
+  // A task that moves from one worker to another leaves the first worker's cache full; the
+  // second worker must not make new buffers while those sit unused.
+  sw::test::Watchdog watchdog("two threads sharing cached buffers");
+  sw::BufferPool pool;
+  StepThread first;
+  StepThread second;
+  first.run([&] { cycle_through_cache(pool, 8, 4096); });
+  const auto cached = pool.stats();
+  REQUIRE(cached.created == 8);
+  REQUIRE(cached.retained_bytes == 8 * 4096);
+
+  std::vector<Ptr> held;
+  second.run([&] { held.emplace_back(pool.acquire(4096)); });  // none at hand: one is made
+  REQUIRE(pool.stats().created == 9);
+  // The first thread, releasing a buffer of the class, sees the miss and shares its cache.
+  first.run([&] { Ptr(pool.acquire(4096)).reset(); });
+  second.run([&] {
+    for (int i = 0; i < 8; ++i) held.emplace_back(pool.acquire(4096));
+  });
+  CHECK(pool.stats().created == 9);
+  CHECK(pool.stats().reused - cached.reused == 9);
+  held.clear();
 }

@@ -123,9 +123,14 @@ class PooledBuffer final : public SharedBuffer, public boost::intrusive::slist_b
   std::uint32_t taker_ = 0;  // the thread that acquired it last (a small id, not a tid)
 };
 
+struct BufferPoolCacheEntry;
+
 class BufferPool {
  public:
   explicit BufferPool(BufferPoolOptions options = {});
+  // Frees every buffer the pool keeps, those in other threads' caches included, so that a
+  // pool's memory is gone when it is. Call it when no buffer of the pool is held any more and
+  // no thread is inside one of its member functions.
   ~BufferPool();
   BufferPool(const BufferPool&) = delete;
   BufferPool& operator=(const BufferPool&) = delete;
@@ -153,6 +158,8 @@ class BufferPool {
   void trim() noexcept;
 
   [[nodiscard]] BufferPoolStats stats() const noexcept;
+  // Bytes of all pools' buffers allocated now, the process over: held, kept and cached.
+  [[nodiscard]] static std::size_t allocated_bytes() noexcept;
   [[nodiscard]] const BufferPoolOptions& options() const noexcept { return options_; }
   // The capacity of buffers of `size_class`.
   [[nodiscard]] std::size_t class_bytes(std::uint32_t size_class) const noexcept {
@@ -162,11 +169,17 @@ class BufferPool {
  private:
   friend class PooledBuffer;
   friend struct BufferPoolThreadCache;
+  friend struct BufferPoolCacheEntry;
   using FreeList =
       boost::intrusive::slist<PooledBuffer, boost::intrusive::constant_time_size<true>>;
   struct SharedClass {
     std::mutex mutex;
     FreeList free;
+    // Buffers made because neither the taker's cache nor `free` had one. Each thread empties
+    // its cache of the class into `free` when it sees this change, so that a worker's cache
+    // does not hoard buffers another worker needs (a task that moved to another worker leaves
+    // its old worker's cache full otherwise).
+    std::atomic<std::uint64_t> misses{0};
   };
 
   [[nodiscard]] std::uint32_t class_of(std::size_t bytes) const noexcept;
@@ -175,6 +188,8 @@ class BufferPool {
   void release(PooledBuffer* buffer) noexcept;
   // Keeps `buffer` on the shared list of its class, or frees it at a limit.
   void keep_shared(PooledBuffer* buffer) noexcept;
+  // Moves a thread cache's list of one class to that class's shared list.
+  void share_cached(SharedClass& shared, FreeList& local) noexcept;
   bool reserve_retained(std::size_t bytes) noexcept;
   void unretain(std::size_t bytes) noexcept {
     retained_.fetch_sub(bytes, std::memory_order_relaxed);
@@ -185,6 +200,9 @@ class BufferPool {
   std::uint32_t classes_;
   std::vector<SharedClass> shared_;
   std::atomic<std::uint64_t> trim_epoch_{0};
+  // The thread caches' entries for this pool, emptied by the destructor; guarded by the
+  // registry mutex of buffer_pool.cpp (a thread adds and removes its own).
+  std::vector<BufferPoolCacheEntry*> cache_entries_;
 
   std::atomic<std::uint64_t> acquired_{0};
   std::atomic<std::uint64_t> reused_{0};
