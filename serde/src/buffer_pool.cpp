@@ -77,13 +77,15 @@ thread_local bool tl_cache_gone = false;
 }  // namespace
 
 // A thread's cached buffers of one pool. Owned by the thread's cache; also listed in the pool,
-// whose destructor empties it.
+// whose destructor empties it and whose other threads take from it when they run short.
 struct BufferPoolCacheEntry {
-  BufferPool* pool;
-  std::uint64_t id;
-  std::uint64_t trim_epoch;
+  BufferPool* pool = nullptr;
+  std::uint64_t id = 0;
+  std::uint64_t trim_epoch = 0;
+  // Guards `lists`: the owner thread's lock is uncontended unless another thread, short of a
+  // buffer, takes one (BufferPool::take_cached, under the registry mutex, which it nests).
+  std::mutex mutex;
   std::vector<BufferPool::FreeList> lists;  // by size class
-  std::vector<std::uint64_t> seen_misses;   // by size class: SharedClass::misses when emptied
 
   void destroy_all() noexcept {
     for (BufferPool::FreeList& list : lists) {
@@ -121,6 +123,7 @@ struct BufferPoolThreadCache {
       if (entry->id == pool.id_) {
         const std::uint64_t epoch = pool.trim_epoch_.load(std::memory_order_relaxed);
         if (entry->trim_epoch != epoch) {
+          std::lock_guard lock(entry->mutex);
           drop_all(*entry);
           entry->trim_epoch = epoch;
         }
@@ -131,10 +134,11 @@ struct BufferPoolThreadCache {
   }
 
   Entry& add(BufferPool& pool) {
-    auto entry = std::make_unique<Entry>(Entry{&pool, pool.id_,
-                                               pool.trim_epoch_.load(std::memory_order_relaxed),
-                                               std::vector<BufferPool::FreeList>(pool.classes_),
-                                               std::vector<std::uint64_t>(pool.classes_, 0)});
+    auto entry = std::make_unique<Entry>();
+    entry->pool = &pool;
+    entry->id = pool.id_;
+    entry->trim_epoch = pool.trim_epoch_.load(std::memory_order_relaxed);
+    entry->lists = std::vector<BufferPool::FreeList>(pool.classes_);
     Registry& r = registry();
     std::lock_guard lock(r.mutex);
     // Entries of destroyed pools are empty (their pools emptied them); forget them.
@@ -235,12 +239,17 @@ PooledBuffer* BufferPool::acquire(std::size_t min_capacity) {
   const std::uint32_t c = class_of(min_capacity);
   const std::size_t bytes = class_bytes(c);
   outstanding_.fetch_add(bytes, std::memory_order_relaxed);
-  FreeList* local = tl_cache_gone ? nullptr : &tl_cache.of(*this).lists[c];
+  BufferPoolCacheEntry* cache = tl_cache_gone ? nullptr : &tl_cache.of(*this);
   PooledBuffer* buffer = nullptr;
-  if (local != nullptr && !local->empty()) {
-    buffer = &local->front();
-    local->pop_front();
-  } else {
+  if (cache != nullptr) {
+    std::lock_guard lock(cache->mutex);
+    FreeList& local = cache->lists[c];
+    if (!local.empty()) {
+      buffer = &local.front();
+      local.pop_front();
+    }
+  }
+  if (buffer == nullptr) {
     SharedClass& shared = shared_[c];
     std::lock_guard lock(shared.mutex);
     if (!shared.free.empty()) {
@@ -248,11 +257,11 @@ PooledBuffer* BufferPool::acquire(std::size_t min_capacity) {
       shared.free.pop_front();
     }
   }
+  if (buffer == nullptr) buffer = take_cached(c, cache);
   if (buffer != nullptr) {
     unretain(bytes);
     reused_.fetch_add(1, std::memory_order_relaxed);
   } else {
-    shared_[c].misses.fetch_add(1, std::memory_order_relaxed);
     created_.fetch_add(1, std::memory_order_relaxed);
     buffer = make_buffer(c, bytes);
   }
@@ -283,19 +292,13 @@ void BufferPool::release(PooledBuffer* buffer) noexcept {
     destroy(buffer);
     return;
   }
-  const std::uint32_t c = buffer->size_class();
-  SharedClass& shared = shared_[c];
-  if (!tl_cache_gone) {
+  if (buffer->taker_ == this_thread_id() && !tl_cache_gone) {
     try {
       BufferPoolCacheEntry& cache = tl_cache.of(*this);
-      const std::uint64_t misses = shared.misses.load(std::memory_order_relaxed);
-      if (cache.seen_misses[c] != misses) {
-        cache.seen_misses[c] = misses;
-        share_cached(shared, cache.lists[c]);
-      } else if (buffer->taker_ == this_thread_id() &&
-                 cache.lists[c].size() < options_.thread_cache_buffers &&
-                 reserve_retained(buffer->capacity())) {
-        cache.lists[c].push_front(*buffer);
+      std::lock_guard lock(cache.mutex);
+      FreeList& local = cache.lists[buffer->size_class()];
+      if (local.size() < options_.thread_cache_buffers && reserve_retained(buffer->capacity())) {
+        local.push_front(*buffer);
         return;
       }
     } catch (...) {
@@ -305,20 +308,21 @@ void BufferPool::release(PooledBuffer* buffer) noexcept {
   keep_shared(buffer);
 }
 
-void BufferPool::share_cached(SharedClass& shared, FreeList& local) noexcept {
-  if (local.empty()) return;
-  std::lock_guard lock(shared.mutex);
-  while (!local.empty()) {
-    PooledBuffer& buffer = local.front();
-    local.pop_front();
-    if (shared.free.size() < options_.buffers_per_class) {
-      shared.free.push_front(buffer);  // stays retained
-    } else {
-      unretain(buffer.capacity());
-      dropped_.fetch_add(1, std::memory_order_relaxed);
-      destroy(&buffer);
+PooledBuffer* BufferPool::take_cached(std::uint32_t size_class,
+                                      const BufferPoolCacheEntry* mine) noexcept {
+  Registry& r = registry();
+  std::lock_guard lock(r.mutex);
+  for (BufferPoolCacheEntry* entry : cache_entries_) {
+    if (entry == mine) continue;
+    std::lock_guard entry_lock(entry->mutex);
+    FreeList& list = entry->lists[size_class];
+    if (!list.empty()) {
+      PooledBuffer& buffer = list.front();
+      list.pop_front();
+      return &buffer;
     }
   }
+  return nullptr;
 }
 
 void BufferPool::keep_shared(PooledBuffer* buffer) noexcept {

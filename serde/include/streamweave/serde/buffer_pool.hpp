@@ -175,11 +175,6 @@ class BufferPool {
   struct SharedClass {
     std::mutex mutex;
     FreeList free;
-    // Buffers made because neither the taker's cache nor `free` had one. Each thread empties
-    // its cache of the class into `free` when it sees this change, so that a worker's cache
-    // does not hoard buffers another worker needs (a task that moved to another worker leaves
-    // its old worker's cache full otherwise).
-    std::atomic<std::uint64_t> misses{0};
   };
 
   [[nodiscard]] std::uint32_t class_of(std::size_t bytes) const noexcept;
@@ -188,8 +183,10 @@ class BufferPool {
   void release(PooledBuffer* buffer) noexcept;
   // Keeps `buffer` on the shared list of its class, or frees it at a limit.
   void keep_shared(PooledBuffer* buffer) noexcept;
-  // Moves a thread cache's list of one class to that class's shared list.
-  void share_cached(SharedClass& shared, FreeList& local) noexcept;
+  // A buffer of `size_class` from another thread's cache than `mine`, or null: taken before
+  // one is made, so that a worker's cache does not hoard buffers another worker needs (a task
+  // that moved to another worker leaves its old worker's cache full). Takes the registry mutex.
+  PooledBuffer* take_cached(std::uint32_t size_class, const BufferPoolCacheEntry* mine) noexcept;
   bool reserve_retained(std::size_t bytes) noexcept;
   void unretain(std::size_t bytes) noexcept {
     retained_.fetch_sub(bytes, std::memory_order_relaxed);
