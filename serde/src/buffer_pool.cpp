@@ -87,9 +87,14 @@ struct BufferPoolCacheEntry {
   std::mutex mutex;
   std::vector<BufferPool::FreeList> lists;  // by size class
 
-  void destroy_all() noexcept {
+  // Frees the cached buffers (trim, or the pool's destruction). The caller holds `mutex` or
+  // the registry mutex.
+  void drop_all() noexcept {
     for (BufferPool::FreeList& list : lists) {
-      list.clear_and_dispose([](PooledBuffer* b) { BufferPool::destroy(b); });
+      list.clear_and_dispose([this](PooledBuffer* b) {
+        pool->unretain(b->capacity());
+        BufferPool::destroy(b);
+      });
     }
   }
 };
@@ -124,7 +129,7 @@ struct BufferPoolThreadCache {
         const std::uint64_t epoch = pool.trim_epoch_.load(std::memory_order_relaxed);
         if (entry->trim_epoch != epoch) {
           std::lock_guard lock(entry->mutex);
-          drop_all(*entry);
+          entry->drop_all();
           entry->trim_epoch = epoch;
         }
         return *entry;
@@ -147,17 +152,6 @@ struct BufferPoolThreadCache {
     entries.reserve(entries.size() + 1);
     pool.cache_entries_.push_back(entry.get());
     return *entries.emplace_back(std::move(entry));
-  }
-
-  static void drop_all(Entry& entry) noexcept {
-    for (BufferPool::FreeList& list : entry.lists) {
-      while (!list.empty()) {
-        PooledBuffer& buffer = list.front();
-        list.pop_front();
-        entry.pool->unretain(buffer.capacity());
-        BufferPool::destroy(&buffer);
-      }
-    }
   }
 
   std::vector<std::unique_ptr<Entry>> entries;
@@ -199,7 +193,7 @@ BufferPool::~BufferPool() {
     Registry& r = registry();
     std::lock_guard lock(r.mutex);
     r.live.erase(id_);
-    for (BufferPoolCacheEntry* entry : cache_entries_) entry->destroy_all();
+    for (BufferPoolCacheEntry* entry : cache_entries_) entry->drop_all();
   }
   for (SharedClass& c : shared_) c.free.clear_and_dispose([](PooledBuffer* b) { destroy(b); });
 }
