@@ -41,7 +41,10 @@ TEST_CASE("a class-based producer with split(i, n) runs in parallel, each item o
 TEST_CASE("a producer without split runs at parallelism 1 and refuses more") {
   sw::Graph g{"single"};
   std::vector<int> out;
-  g.source("u", sw::producer(Unsplittable{}), {.parallelism = 1}).sink("out", sw::collect(out));
+  // The sink at parallelism 1 too: by default it would take the run's 2 threads behind a
+  // rebalance edge, which promises no order between its instances.
+  g.source("u", sw::producer(Unsplittable{}), {.parallelism = 1})
+      .sink("out", sw::collect(out), {.parallelism = 1});
   g.run({.threads = 2});
   CHECK(out == std::vector<int>{3, 2, 1});
 
