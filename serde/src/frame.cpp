@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <bit>
 #include <cstring>
 
@@ -52,10 +53,34 @@ std::uint32_t frame_checksum(std::span<const std::byte> bytes, std::uint32_t see
   return static_cast<std::uint32_t>(h ^ (h >> 32));
 }
 
+std::uint32_t frame_checksum(std::span<const std::span<const std::byte>> pieces,
+                             std::uint32_t seed) noexcept {
+  constexpr std::size_t kOnStack = 16;
+  std::array<detail::Piece, kOnStack> on_stack{};
+  std::vector<detail::Piece> on_heap;
+  detail::Piece* raw = on_stack.data();
+  if (pieces.size() > kOnStack) {
+    on_heap.resize(pieces.size());
+    raw = on_heap.data();
+  }
+  for (std::size_t i = 0; i < pieces.size(); ++i) raw[i] = {pieces[i].data(), pieces[i].size()};
+  const std::uint64_t h = detail::xxh3_pieces(raw, pieces.size(), seed);
+  return static_cast<std::uint32_t>(h ^ (h >> 32));
+}
+
+Bytes SplicedFrame::flatten(BufferPool& pool) const {
+  if (splices.empty()) return head;
+  BytesMut out(size(), pool);
+  for_each_piece([&](std::span<const std::byte> piece) { out.append(piece.data(), piece.size()); });
+  return out.freeze();
+}
+
 namespace detail {
 
-void seal_frame(BytesMut& frame, FrameHeader header) {
-  header.payload_bytes = static_cast<std::uint32_t>(frame.size() - kFrameHeaderBytes);
+void seal_frame(BytesMut& frame, FrameHeader header, std::span<const Splice> splices) {
+  std::size_t spliced = 0;
+  for (const Splice& s : splices) spliced += s.bytes.size();
+  header.payload_bytes = static_cast<std::uint32_t>(frame.size() - kFrameHeaderBytes + spliced);
   std::byte raw[kFrameHeaderBytes] = {};
   store(raw + 0, kFrameMagic);
   store(raw + 4, header.version);
@@ -70,8 +95,17 @@ void seal_frame(BytesMut& frame, FrameHeader header) {
   store(raw + 40, header.fingerprint);
   frame.overwrite(0, raw, kFrameHeaderBytes);
   const std::uint32_t header_sum = frame_checksum({raw, kFrameHeaderBytes});
-  const std::uint32_t sum =
-      frame_checksum({frame.data() + kFrameHeaderBytes, header.payload_bytes}, header_sum);
+  std::uint32_t sum = 0;
+  if (splices.empty()) {
+    sum = frame_checksum({frame.data() + kFrameHeaderBytes, header.payload_bytes}, header_sum);
+  } else {
+    // The payload's pieces in order: what the receiver checks as one buffer.
+    std::vector<std::span<const std::byte>> pieces;
+    pieces.reserve(2 * splices.size() + 1);
+    auto add = [&](std::span<const std::byte> piece) { pieces.push_back(piece); };
+    for_each_piece({frame.data(), frame.size()}, splices, kFrameHeaderBytes, add);
+    sum = frame_checksum(pieces, header_sum);
+  }
   store(raw + kChecksumOffset, sum);
   frame.overwrite(kChecksumOffset, raw + kChecksumOffset, 4);
 }

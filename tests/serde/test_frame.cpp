@@ -198,3 +198,122 @@ TEST_CASE("a watermark frame carries its time and refuses a payload of another s
   std::vector<int> items;
   CHECK_THROWS_AS(sw::decode_frame(frame, items), sw::FrameError);
 }
+
+namespace frames {
+struct Blob {
+  std::uint32_t id = 0;
+  sw::Bytes payload;
+  sw::Str note;
+  bool operator==(const Blob&) const = default;
+};
+
+// Payloads from 0 bytes to 70 KiB, each filled from its id so a misplaced piece shows.
+std::vector<Blob> blobs(std::size_t n, std::uint32_t seed) {
+  std::mt19937 random(seed);
+  const std::size_t sizes[] = {0, 1, 100, 4095, 4096, 5000, 20000, 70000};
+  std::vector<Blob> out;
+  for (std::size_t i = 0; i < n; ++i) {
+    std::string bytes(sizes[random() % std::size(sizes)], '\0');
+    for (std::size_t k = 0; k < bytes.size(); ++k) bytes[k] = static_cast<char>(i * 31 + k * 7);
+    std::string note(random() % 2 == 0 ? 10 : 6000, static_cast<char>('a' + i % 26));
+    out.push_back(
+        Blob{static_cast<std::uint32_t>(i), sw::Bytes::copy_of(bytes), sw::Str(std::move(note))});
+  }
+  return out;
+}
+}  // namespace frames
+
+TEST_CASE("Frame checksum over pieces equals the checksum over one buffer", "[serde][frame]") {
+  std::mt19937 random(5);
+  // XXH3 takes different paths up to 16, 128 and 240 bytes and beyond its 1 KiB stripes.
+  for (const std::size_t size : {0, 1, 16, 17, 128, 129, 240, 241, 1024, 1025, 5000, 70000}) {
+    std::vector<std::byte> all(size);
+    for (std::byte& b : all) b = static_cast<std::byte>(random());
+    const std::uint32_t seed = random();
+    const std::uint32_t whole = sw::frame_checksum(std::span<const std::byte>(all), seed);
+    for (int round = 0; round < 20; ++round) {
+      std::vector<std::span<const std::byte>> pieces;
+      std::size_t at = 0;
+      while (at < size) {
+        const std::size_t n = std::min<std::size_t>(size - at, 1 + random() % (size / 3 + 2));
+        pieces.push_back(std::span<const std::byte>(all).subspan(at, n));
+        at += n;
+      }
+      if (round % 2 == 1) pieces.emplace_back();  // an empty piece changes nothing
+      INFO("size " << size << ", " << pieces.size() << " pieces");
+      CHECK(sw::frame_checksum(pieces, seed) == whole);
+    }
+  }
+}
+
+TEST_CASE("Spliced frames hold the same bytes as copied ones and share the large values",
+          "[serde][frame]") {
+  for (const std::uint32_t seed : {1u, 2u, 3u}) {
+    const std::vector<Blob> in = blobs(200, seed);
+    // Frames closed at 64 KiB, and a maximum that some items overflow (they start the next
+    // frame: the spliced values written for them are taken back).
+    sw::FrameLimits limits;
+    limits.target_payload_bytes = 64u << 10;
+    limits.max_frame_bytes = 100u << 10;
+    std::vector<sw::Bytes> copied;
+    std::vector<sw::SplicedFrame> spliced;
+    const std::uint64_t next = sw::encode_frames<Blob>(in, header(), copied, limits);
+    REQUIRE(sw::encode_frames<Blob>(in, header(), spliced, limits) == next);
+    REQUIRE(spliced.size() == copied.size());
+    REQUIRE(spliced.size() > 20);
+    std::size_t splices = 0;
+    std::vector<Blob> back;
+    for (std::size_t f = 0; f < spliced.size(); ++f) {
+      INFO("seed " << seed << ", frame " << f);
+      const sw::SplicedFrame& frame = spliced[f];
+      REQUIRE(frame.size() == copied[f].size());
+      REQUIRE(frame.size() <= limits.max_frame_bytes);
+      REQUIRE(raw(frame.flatten()) == raw(copied[f]));  // header and checksum included
+      // The head holds no value of 4 KiB or more: those are shared with the items.
+      REQUIRE(frame.head.size() < frame.size() - (frame.splices.empty() ? 0 : 4000));
+      for (const sw::Splice& s : frame.splices) {
+        REQUIRE(s.bytes.size() >= limits.splice_min_bytes);
+        REQUIRE(s.at >= sw::kFrameHeaderBytes);
+        REQUIRE(s.at <= frame.head.size());
+      }
+      splices += frame.splices.size();
+      sw::decode_frame(sw::parse_frame(frame.flatten()), back);
+    }
+    REQUIRE(back == in);
+    std::size_t large = 0;
+    for (const Blob& b : in) {
+      large += (b.payload.size() >= 4096 ? 1 : 0) + (b.note.size() >= 4096 ? 1 : 0);
+    }
+    CHECK(splices == large);
+    // Shared, not copied: a spliced value points into the item's own buffer.
+    const auto shares_item = [&](const sw::Splice& s) {
+      for (const Blob& b : in) {
+        if (s.bytes.data() == b.payload.data() || s.bytes.data() == b.note.bytes().data()) {
+          return true;
+        }
+      }
+      return false;
+    };
+    for (const sw::SplicedFrame& frame : spliced) {
+      for (const sw::Splice& s : frame.splices) CHECK(shares_item(s));
+    }
+  }
+}
+
+TEST_CASE("Splicing can be switched off, and an item too large names its size", "[serde][frame]") {
+  const std::vector<Blob> in = blobs(50, 9);
+  sw::FrameLimits limits;
+  limits.splice_min_bytes = 0;
+  std::vector<sw::SplicedFrame> out;
+  (void)sw::encode_frames<Blob>(in, header(), out, limits);
+  for (const sw::SplicedFrame& frame : out) CHECK(frame.splices.empty());
+
+  // A spliced value counts against the maximum as a copied one does: 4 + 3 + 70 000 + 2 bytes.
+  std::vector<Blob> big{Blob{1, sw::Bytes::copy_of(std::string(70000, 'x')), sw::Str("n")}};
+  limits.splice_min_bytes = 4096;
+  limits.max_frame_bytes = 60000;
+  out.clear();
+  REQUIRE_THROWS_WITH(sw::encode_frames<Blob>(big, header(), out, limits),
+                      Catch::Contains("one item encodes to 70009 bytes") &&
+                          Catch::Contains("maximum frame size of 60000"));
+}

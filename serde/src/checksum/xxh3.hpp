@@ -17,7 +17,23 @@ namespace sw::detail {
                                       std::uint64_t seed) noexcept;
 #endif
 
+// XXH3_64bits_withSeed over the concatenation of `pieces` (streamed: the same value as over
+// one buffer holding them all). Any thread.
+// (Plain structs, no C++ library types: the AVX2 file must not instantiate inline C++ code.)
+struct Piece {
+  const void* data;
+  std::size_t size;
+};
+[[nodiscard]] std::uint64_t xxh3_pieces_baseline(const Piece* pieces, std::size_t count,
+                                                 std::uint64_t seed) noexcept;
+#if defined(__x86_64__)
+[[nodiscard]] std::uint64_t xxh3_pieces_avx2(const Piece* pieces, std::size_t count,
+                                             std::uint64_t seed) noexcept;
+#endif
+
 // The fastest of the above this CPU runs. Any thread.
 [[nodiscard]] std::uint64_t xxh3(const void* data, std::size_t size, std::uint64_t seed) noexcept;
+[[nodiscard]] std::uint64_t xxh3_pieces(const Piece* pieces, std::size_t count,
+                                        std::uint64_t seed) noexcept;
 
 }  // namespace sw::detail

@@ -6,10 +6,17 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+#include "xxh3_body.inc"
+
 namespace sw::detail {
 
 std::uint64_t xxh3_avx2(const void* data, std::size_t size, std::uint64_t seed) noexcept {
-  return XXH3_64bits_withSeed(data, size, seed);
+  return one_shot(data, size, seed);
+}
+
+std::uint64_t xxh3_pieces_avx2(const Piece* pieces, std::size_t count,
+                               std::uint64_t seed) noexcept {
+  return streamed(pieces, count, seed);
 }
 
 }  // namespace sw::detail

@@ -48,11 +48,31 @@ namespace sw {
 template <class T>
 inline constexpr bool kJsonWireFormat = false;
 
+// A Bytes value left out of an encoded buffer: its bytes belong at offset `at` of it.
+struct Splice {
+  std::size_t at = 0;
+  Bytes bytes;
+};
+
 class BinaryWriter {
  public:
   explicit BinaryWriter(BytesMut& out) noexcept : out_(&out) {}
+  // Bytes and Str values of `min_bytes` and up are not copied into `out` but recorded in
+  // `splices` (which must outlive the writer), to be sent from where they are.
+  BinaryWriter(BytesMut& out, std::vector<Splice>& splices, std::size_t min_bytes) noexcept
+      : out_(&out), splices_(&splices), splice_min_(min_bytes) {}
 
   void write_bytes(const void* bytes, std::size_t n) { out_->append(bytes, n); }
+  // The bytes of a shared, immutable buffer: spliced when this writer splices values this
+  // large, else copied.
+  void write_shared(const Bytes& bytes) {
+    if (splices_ != nullptr && splice_min_ != 0 && bytes.size() >= splice_min_) {
+      splices_->push_back({out_->size(), bytes});
+      spliced_bytes_ += bytes.size();
+    } else {
+      write_bytes(bytes.data(), bytes.size());
+    }
+  }
   // Integers, enums and floating point: fixed width, little-endian.
   template <class T>
   requires std::is_arithmetic_v<T> || std::is_enum_v<T>
@@ -84,9 +104,29 @@ class BinaryWriter {
   void write(const T& value);
 
   [[nodiscard]] BytesMut& bytes() noexcept { return *out_; }
+  // The encoding's size so far, spliced values included.
+  [[nodiscard]] std::size_t size() const noexcept { return out_->size() + spliced_bytes_; }
+
+  // Where the encoding is now; rewind() drops everything written after it.
+  struct Mark {
+    std::size_t own = 0;
+    std::size_t splices = 0;
+    std::size_t spliced_bytes = 0;
+  };
+  [[nodiscard]] Mark mark() const noexcept {
+    return {out_->size(), splices_ != nullptr ? splices_->size() : 0, spliced_bytes_};
+  }
+  void rewind(const Mark& mark) {
+    out_->truncate(mark.own);
+    if (splices_ != nullptr) splices_->resize(mark.splices);
+    spliced_bytes_ = mark.spliced_bytes;
+  }
 
  private:
   BytesMut* out_;
+  std::vector<Splice>* splices_ = nullptr;
+  std::size_t splice_min_ = 0;
+  std::size_t spliced_bytes_ = 0;
 };
 
 class BinaryReader {
@@ -191,7 +231,7 @@ class BinaryReader {
 // (no copy, no allocation); a Symbol is interned again from the text.
 inline void sw_encode(BinaryWriter& w, const Bytes& b) {
   w.write_varint(b.size());
-  w.write_bytes(b.data(), b.size());
+  w.write_shared(b);
 }
 inline void sw_decode(BinaryReader& r, Bytes& b) {
   const std::size_t n = r.read_length<Bytes>(1);

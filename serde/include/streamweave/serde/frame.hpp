@@ -15,6 +15,7 @@
 // over their arguments: any thread.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -51,6 +52,9 @@ struct FrameLimits {
   // A frame is closed once its payload reaches this size; a batch larger than that is split
   // over several frames.
   std::size_t target_payload_bytes = 256u << 10;
+  // encode_frames into SplicedFrames: Bytes and Str values of this size and up are not copied
+  // into the frame's buffer but sent from where they are (0: every value is copied).
+  std::size_t splice_min_bytes = 4u << 10;
 };
 
 // A bad frame: the type() is "frame", offset() the byte of the field found wrong.
@@ -64,9 +68,50 @@ struct Frame {
   Bytes payload;  // a slice of the frame's buffer
 };
 
+namespace detail {
+// Calls piece(std::span<const std::byte>) for each non-empty piece of `own` from offset
+// `from` on, with each splice's bytes at its offset.
+template <class Piece>
+void for_each_piece(std::span<const std::byte> own, std::span<const Splice> splices,
+                    std::size_t from, Piece& piece) {
+  for (const Splice& s : splices) {
+    if (s.at > from) piece(own.subspan(from, s.at - from));
+    if (!s.bytes.empty()) piece(s.bytes.span());
+    from = std::max(from, s.at);
+  }
+  if (own.size() > from) piece(own.subspan(from));
+}
+}  // namespace detail
+
+// A frame to send as pieces: `head` holds the header and the payload except for large values,
+// each of which belongs at its splice's offset in `head`. The pieces in order (for_each_piece)
+// are the frame's bytes, exactly as flatten() would lay them out; the receiver sees one
+// ordinary frame. The spliced values are shared with the items they came from, not copied.
+struct SplicedFrame {
+  Bytes head;
+  std::vector<Splice> splices;
+
+  // The frame's size in bytes, pieces included.
+  [[nodiscard]] std::size_t size() const noexcept {
+    std::size_t n = head.size();
+    for (const Splice& s : splices) n += s.bytes.size();
+    return n;
+  }
+  // Calls piece(std::span<const std::byte>) for each non-empty piece of the frame, in order.
+  template <class Piece>
+  void for_each_piece(Piece&& piece) const {
+    detail::for_each_piece(head.span(), splices, 0, piece);
+  }
+  // The frame in one buffer from `pool` (`head` itself when nothing is spliced).
+  [[nodiscard]] Bytes flatten(BufferPool& pool = BufferPool::global()) const;
+};
+
 // A 32-bit checksum of `bytes` (XXH3-64 folded to 32 bits: not cryptographic, detects
 // corruption), tens of GB/s. Any thread.
 [[nodiscard]] std::uint32_t frame_checksum(std::span<const std::byte> bytes,
+                                           std::uint32_t seed = 0) noexcept;
+// The same over the concatenation of `pieces`, without concatenating them.
+[[nodiscard]] std::uint32_t frame_checksum(std::span<const std::span<const std::byte>> pieces,
                                            std::uint32_t seed = 0) noexcept;
 
 // Checks `bytes` as one frame and returns its header and payload. Throws FrameError.
@@ -82,14 +127,55 @@ struct Frame {
 
 namespace detail {
 // Writes `header` (with the checksum computed over it and the payload) into the first
-// kFrameHeaderBytes of `frame`.
-void seal_frame(BytesMut& frame, FrameHeader header);
+// kFrameHeaderBytes of `frame`; the payload is the rest of `frame` with `splices` in place.
+void seal_frame(BytesMut& frame, FrameHeader header, std::span<const Splice> splices = {});
 [[noreturn]] void throw_item_too_large(const FrameHeader& header, std::size_t item_bytes,
                                        const FrameLimits& limits);
 [[noreturn]] void throw_fingerprint_mismatch(const FrameHeader& header, std::uint64_t expected,
                                              std::string_view expected_layout);
 [[noreturn]] void throw_count_mismatch(const FrameHeader& header, std::size_t decoded,
                                        std::size_t trailing, std::size_t offset);
+}  // namespace detail
+
+namespace detail {
+// Encodes `items` into frames from header.sequence on, handing each to emit(BytesMut&,
+// std::vector<Splice>&) once sealed; splices only when `splice` is true. Returns the next free
+// sequence number.
+template <BinaryCodable T, class Emit>
+std::uint64_t encode_frames_with(std::span<const T> items, FrameHeader header,
+                                 const FrameLimits& limits, BufferPool& pool, bool splice,
+                                 Emit&& emit) {
+  header.fingerprint = type_fingerprint<T>();
+  std::size_t next = 0;
+  std::vector<Splice> splices;
+  do {
+    BytesMut frame(std::min(limits.target_payload_bytes, limits.max_frame_bytes), pool);
+    (void)frame.extend(kFrameHeaderBytes);
+    BinaryWriter writer =
+        splice ? BinaryWriter(frame, splices, limits.splice_min_bytes) : BinaryWriter(frame);
+    std::uint32_t count = 0;
+    while (next < items.size() && writer.size() - kFrameHeaderBytes < limits.target_payload_bytes) {
+      const BinaryWriter::Mark before = writer.mark();
+      writer.write(items[next]);
+      if (writer.size() > limits.max_frame_bytes) {
+        if (count == 0) {
+          detail::throw_item_too_large(header, writer.size() - before.own - before.spliced_bytes,
+                                       limits);
+        }
+        writer.rewind(before);  // this item starts the next frame
+        break;
+      }
+      ++count;
+      ++next;
+    }
+    header.items = count;
+    detail::seal_frame(frame, header, splices);
+    emit(frame, splices);
+    splices.clear();
+    ++header.sequence;
+  } while (next < items.size());
+  return header.sequence;
+}
 }  // namespace detail
 
 // Encodes `items` into frames appended to `out`: as many as the target payload size needs,
@@ -100,30 +186,21 @@ template <BinaryCodable T>
 std::uint64_t encode_frames(std::span<const T> items, FrameHeader header, std::vector<Bytes>& out,
                             const FrameLimits& limits = {},
                             BufferPool& pool = BufferPool::global()) {
-  header.fingerprint = type_fingerprint<T>();
-  std::size_t next = 0;
-  do {
-    BytesMut frame(std::min(limits.target_payload_bytes, limits.max_frame_bytes), pool);
-    (void)frame.extend(kFrameHeaderBytes);
-    BinaryWriter writer(frame);
-    std::uint32_t count = 0;
-    while (next < items.size() && frame.size() - kFrameHeaderBytes < limits.target_payload_bytes) {
-      const std::size_t before = frame.size();
-      writer.write(items[next]);
-      if (frame.size() > limits.max_frame_bytes) {
-        if (count == 0) detail::throw_item_too_large(header, frame.size() - before, limits);
-        frame.truncate(before);  // this item starts the next frame
-        break;
-      }
-      ++count;
-      ++next;
-    }
-    header.items = count;
-    detail::seal_frame(frame, header);
-    out.push_back(frame.freeze());
-    ++header.sequence;
-  } while (next < items.size());
-  return header.sequence;
+  return detail::encode_frames_with(
+      items, header, limits, pool, false,
+      [&](BytesMut& frame, std::vector<Splice>&) { out.push_back(frame.freeze()); });
+}
+
+// The same as frames to send as pieces: values of limits.splice_min_bytes and up are shared
+// with `items` instead of copied. The items' buffers stay referenced until `out` is dropped.
+template <BinaryCodable T>
+std::uint64_t encode_frames(std::span<const T> items, FrameHeader header,
+                            std::vector<SplicedFrame>& out, const FrameLimits& limits = {},
+                            BufferPool& pool = BufferPool::global()) {
+  return detail::encode_frames_with(items, header, limits, pool, true,
+                                    [&](BytesMut& frame, std::vector<Splice>& splices) {
+                                      out.push_back({frame.freeze(), std::move(splices)});
+                                    });
 }
 
 // Decodes the items of a parsed frame, appending them to `out`. Throws FrameError when the
