@@ -105,7 +105,9 @@ FrameSender::FrameSender(const ExchangeCodec& codec, std::uint32_t edge, unsigne
       post_(&post),
       post_token_(post.outgoing()),
       buffers_(&buffers),
-      limits_{options.max_frame_bytes, options.frame_bytes},
+      local_limits_{options.max_frame_bytes, options.frame_bytes, 0},
+      remote_limits_{options.max_frame_bytes, options.frame_bytes,
+                     options.frame_hook ? 0 : options.splice_bytes},
       options_(&options) {
   local_tokens_.resize(targets_.size());
   for (std::size_t t = 0; t < targets_.size(); ++t) {
@@ -121,25 +123,28 @@ void FrameSender::send(std::size_t target, BatchRef batch) {
   header.target_instance = static_cast<std::uint32_t>(target);
   header.sequence = sequence_[target];
   scratch_.clear();
-  sequence_[target] = codec_->encode(*batch, header, scratch_, limits_, *buffers_);
-  batch.reset();  // the items are in the frames now
+  const bool local = targets_[target].channel != nullptr;
+  sequence_[target] =
+      codec_->encode(*batch, header, scratch_, local ? local_limits_ : remote_limits_, *buffers_);
+  batch.reset();  // the items are in the frames now (or the frames share their large values)
   encode_ns += nanos_since(start);
-  for (Bytes& frame : scratch_) deliver(target, std::move(frame));
+  for (SplicedFrame& frame : scratch_) deliver(target, std::move(frame));
   scratch_.clear();
 }
 
-void FrameSender::deliver(std::size_t target, Bytes frame) {
+void FrameSender::deliver(std::size_t target, SplicedFrame frame) {
   SenderTarget& to = targets_[target];
   if (options_->frame_hook) {
-    // The frame is ours alone until it is delivered; the hook (tests) may change it.
+    // The frame is ours alone until it is delivered (nothing is spliced while a hook is set);
+    // the hook (tests) may change it.
     options_->frame_hook(edge_, static_cast<unsigned>(to.rank),
-                         {const_cast<std::byte*>(frame.data()), frame.size()});
+                         {const_cast<std::byte*>(frame.head.data()), frame.head.size()});
   }
   ++frames;
   bytes += frame.size();
   if (to.channel != nullptr) {
     Event event;
-    event.frame = std::move(frame);
+    event.frame = std::move(frame.head);
     event.inbox = to.inbox;
     event.source = instance_;
     to.channel->push(*local_tokens_[target], std::move(event));
@@ -147,7 +152,8 @@ void FrameSender::deliver(std::size_t target, Bytes frame) {
   }
   ++remote_frames;
   to.window->sent();
-  post_->post(post_token_, Outgoing{std::move(frame), to.rank, to.route, instance_});
+  post_->post(post_token_, Outgoing{std::move(frame.head), std::move(frame.splices), to.rank,
+                                    to.route, instance_});
 }
 
 void FrameSender::send_watermark(std::size_t target, EventTime time) {
@@ -156,7 +162,7 @@ void FrameSender::send_watermark(std::size_t target, EventTime time) {
   header.source_instance = instance_;
   header.target_instance = static_cast<std::uint32_t>(target);
   header.sequence = sequence_[target]++;
-  deliver(target, make_watermark_frame(header, time, *buffers_));
+  deliver(target, SplicedFrame{make_watermark_frame(header, time, *buffers_), {}});
 }
 
 void FrameSender::send_end(std::size_t target) {
@@ -169,7 +175,7 @@ void FrameSender::send_end(std::size_t target) {
     return;
   }
   to.window->sent();
-  post_->post(post_token_, Outgoing{Bytes(), to.rank, to.route, instance_});
+  post_->post(post_token_, Outgoing{Bytes(), {}, to.rank, to.route, instance_});
 }
 
 }  // namespace sw::runtime

@@ -20,10 +20,11 @@
 
 namespace sw::runtime {
 
-// What a worker hands the communication thread: a frame, or end-of-stream when `frame` is
-// empty, for route `route` on rank `rank`.
+// What a worker hands the communication thread: a frame (its head and the values spliced into
+// it), or end-of-stream when `frame` is empty, for route `route` on rank `rank`.
 struct Outgoing {
   Bytes frame;
+  std::vector<Splice> splices;
   std::int32_t rank = 0;
   std::uint32_t route = 0;
   std::uint32_t source = 0;  // the producer instance
@@ -97,7 +98,7 @@ class FrameSender final : public BatchSender {
   std::int64_t encode_ns = 0;
 
  private:
-  void deliver(std::size_t target, Bytes frame);
+  void deliver(std::size_t target, SplicedFrame frame);
 
   const ExchangeCodec* codec_;
   std::uint32_t edge_;
@@ -108,9 +109,10 @@ class FrameSender final : public BatchSender {
   FramePost* post_;
   moodycamel::ProducerToken post_token_;
   BufferPool* buffers_;
-  FrameLimits limits_;
+  FrameLimits local_limits_;   // nothing spliced: the frame is handed over as one buffer
+  FrameLimits remote_limits_;  // large values spliced, for MPI to send from where they are
   const DistributedOptions* options_;
-  std::vector<Bytes> scratch_;
+  std::vector<SplicedFrame> scratch_;
 };
 
 }  // namespace sw::runtime

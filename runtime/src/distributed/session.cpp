@@ -60,8 +60,9 @@ struct Session::Op {
   int tag = 0;
   MPI_Request request = MPI_REQUEST_NULL;
   bool complete = false;
-  bool finished = false;  // a send completed, or a receive delivered
-  Bytes keep;             // what a send sends
+  bool finished = false;        // a send completed, or a receive delivered
+  Bytes keep;                   // what a send sends
+  std::vector<Splice> splices;  // ... with these values in place
   std::vector<std::uint32_t> words;
   BytesMut buffer;  // what a receive fills
 };
@@ -218,12 +219,33 @@ void Session::fail(std::exception_ptr error) noexcept {
 }
 
 void Session::isend(int peer, int tag, MPI_Comm comm, std::unique_ptr<Op> op, const void* data,
-                    int bytes) {
+                    int count, MPI_Datatype type) {
   op->peer = peer;
   op->tag = tag;
-  MPI_Isend(data, bytes, MPI_BYTE, peer, tag, comm, &op->request);
+  MPI_Isend(data, count, type, peer, tag, comm, &op->request);
   ++sent_[static_cast<std::size_t>(peer)];
   ops_.push_back(std::move(op));
+}
+
+void Session::isend_pieces(int peer, std::unique_ptr<Op> op) {
+  // One message from the frame's pieces where they are: a derived datatype of absolute
+  // addresses (MPI_BOTTOM), so MPI copies each piece straight into its transport, and the
+  // receiver gets one contiguous frame. The type may be freed once the send is posted.
+  std::vector<int> lengths;
+  std::vector<MPI_Aint> addresses;
+  auto add = [&](std::span<const std::byte> piece) {
+    MPI_Aint address = 0;
+    MPI_Get_address(piece.data(), &address);
+    lengths.push_back(static_cast<int>(piece.size()));
+    addresses.push_back(address);
+  };
+  detail::for_each_piece(op->keep.span(), op->splices, 0, add);
+  MPI_Datatype type = MPI_DATATYPE_NULL;
+  MPI_Type_create_hindexed(static_cast<int>(lengths.size()), lengths.data(), addresses.data(),
+                           MPI_BYTE, &type);
+  MPI_Type_commit(&type);
+  isend(peer, kFrameTag, data_, std::move(op), MPI_BOTTOM, 1, type);
+  MPI_Type_free(&type);
 }
 
 bool Session::pump_outgoing() {
@@ -236,11 +258,15 @@ bool Session::pump_outgoing() {
       op->words = {out.route, out.source};
       const void* data = op->words.data();
       isend(out.rank, kEndTag, data_, std::move(op), data, 8);
-    } else {
+    } else if (out.splices.empty()) {
       op->keep = std::move(out.frame);
       const void* data = op->keep.data();
       const int bytes = static_cast<int>(op->keep.size());
       isend(out.rank, kFrameTag, data_, std::move(op), data, bytes);
+    } else {
+      op->keep = std::move(out.frame);
+      op->splices = std::move(out.splices);
+      isend_pieces(out.rank, std::move(op));
     }
   }
   return any;

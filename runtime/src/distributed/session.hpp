@@ -77,7 +77,9 @@ class Session final : public ExchangeWiring, public CreditReturn, public FramePo
   bool pump_completions();
   void deliver(Op& op);
   void send_abort_if_failed();
-  void isend(int peer, int tag, MPI_Comm comm, std::unique_ptr<Op> op, const void* data, int bytes);
+  void isend(int peer, int tag, MPI_Comm comm, std::unique_ptr<Op> op, const void* data, int count,
+             MPI_Datatype type = MPI_BYTE);
+  void isend_pieces(int peer, std::unique_ptr<Op> op);
   void fail(std::exception_ptr error) noexcept;
   [[nodiscard]] bool mpi() const noexcept { return world_->info().mpi; }
 

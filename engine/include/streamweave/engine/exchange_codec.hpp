@@ -19,9 +19,11 @@ class ExchangeCodec {
  public:
   virtual ~ExchangeCodec() = default;
   // Appends the frames of `batch`'s items to `out`, numbered from header.sequence on; returns
-  // the next free sequence number. Throws FrameError when one item exceeds the frame limit.
+  // the next free sequence number. Values of limits.splice_min_bytes and up stay where they
+  // are, shared with the batch (0: all copied into the frames). Throws FrameError when one
+  // item exceeds the frame limit.
   virtual std::uint64_t encode(const BatchBase& batch, const FrameHeader& header,
-                               std::vector<Bytes>& out, const FrameLimits& limits,
+                               std::vector<SplicedFrame>& out, const FrameLimits& limits,
                                BufferPool& buffers) const = 0;
   // The items of a parsed frame in a batch from `pool` (a BatchPool of this item type, owned
   // by the calling task). Throws FrameError or DecodeError on a bad payload.
@@ -32,8 +34,9 @@ class ExchangeCodec {
 template <BinaryCodable T>
 class TypedExchangeCodec final : public ExchangeCodec {
  public:
-  std::uint64_t encode(const BatchBase& batch, const FrameHeader& header, std::vector<Bytes>& out,
-                       const FrameLimits& limits, BufferPool& buffers) const override {
+  std::uint64_t encode(const BatchBase& batch, const FrameHeader& header,
+                       std::vector<SplicedFrame>& out, const FrameLimits& limits,
+                       BufferPool& buffers) const override {
     const auto& items = static_cast<const Batch<T>&>(batch).items;
     return encode_frames(std::span<const T>(items.data(), items.size()), header, out, limits,
                          buffers);

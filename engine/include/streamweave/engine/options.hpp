@@ -88,8 +88,13 @@ struct DistributedOptions {
   // Frames one rank may have in flight on one channel (edge, consumer instance) before it
   // waits for the consumer to free buffers; 0: the node's channel capacity.
   std::size_t credits = 0;
+  // Bytes and Str values of this many bytes and up cross to another rank without being copied
+  // into the frame: MPI sends them from where they are (0: always copied). Within a rank every
+  // value is copied into the frame, so each exchange edge still exercises its codec.
+  std::size_t splice_bytes = 4u << 10;
   // Test hook: called on the sending rank's workers with each encoded frame (edge index, target
   // rank, the frame's bytes) before it leaves; it may change the bytes, to inject corruption.
+  // While it is set, nothing is spliced (the hook sees every frame in one buffer).
   std::function<void(std::size_t edge, unsigned target_rank, std::span<std::byte> frame)>
       frame_hook{};
 };
