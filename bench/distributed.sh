@@ -2,7 +2,8 @@
 # The distributed-mode benchmark (docs/benchmarks.md): pipeline P and a keyed word count
 # in process (2 threads), distributed on one rank, and distributed on 2 ranks (mpirun -np 2,
 # 1 worker each); exchange throughput at 4, 64 and 1024 KiB frames against a plain MPI
-# ping-pong of the same sizes. Prints every figure as JSON, then the ratios.
+# ping-pong of the same sizes, with large values sent from where they are (the default) and
+# copied into each frame (--splice-bytes 0). Prints every figure as JSON, then the ratios.
 #   bench/distributed.sh [build dir, default build/release] [extra distributed_rate options]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +21,7 @@ trap 'rm -f "$out"' EXIT
 "$rate" --mode distributed --threads 2 --suite wordcount "$@" | tee -a "$out"
 mpirun -np 2 "$rate" --mode distributed "$@" | tee -a "$out"
 mpirun -np 2 "$rate" --mode distributed --suite exchange --credits 64 "$@" | tee -a "$out"
+mpirun -np 2 "$rate" --mode distributed --suite exchange --credits 64 --splice-bytes 0 "$@" | tee -a "$out"
 mpirun -np 2 "$build/bench/mpi_pingpong" | tee -a "$out"
 python3 - "$out" <<'PY'
 import json, sys
@@ -37,13 +39,15 @@ for bench in ("pipeline_p", "wordcount"):
     if base and one and two:
         print(f"  {bench}: distributed 1 rank / in-process = {one['events_per_second'] / base['events_per_second']:.2f}, "
               f"2 ranks / in-process = {two['events_per_second'] / base['events_per_second']:.2f}")
-for credits in (16, 64):
+spliced = {r["splice_bytes"] for r in rows if r["bench"] == "exchange" and r["splice_bytes"] > 0}
+for credits, splice in [(16, s) for s in sorted(spliced)] + [(64, s) for s in sorted(spliced)] + [(64, 0)]:
     for kib in (4, 64, 1024):
-        ex = pick("exchange", ranks=2, frame_kib=kib, credits=credits)
+        ex = pick("exchange", ranks=2, frame_kib=kib, credits=credits, splice_bytes=splice)
         mpi = pick("mpi_pingpong", frame_kib=kib)
         if ex and mpi:
+            how = "copied" if splice == 0 else f"spliced >= {splice} B"
             target = "  (target >= 0.50)" if kib == 64 else ""
-            print(f"  exchange {kib:>4} KiB, {credits} credits: {ex['mb_per_second']:.0f} MB/s vs MPI ping-pong {mpi['mb_per_second']:.0f} MB/s = {ex['mb_per_second'] / mpi['mb_per_second']:.2f}{target}")
+            print(f"  exchange {kib:>4} KiB, {credits} credits, {how}: {ex['mb_per_second']:.0f} MB/s vs MPI ping-pong {mpi['mb_per_second']:.0f} MB/s = {ex['mb_per_second'] / mpi['mb_per_second']:.2f}{target}")
 wc = pick("wordcount", mode="distributed", ranks=2)
 if wc:
     print(f"  serialisation per word (encode + decode, 2 ranks): {wc['serde_ns_per_word']:.0f} ns")

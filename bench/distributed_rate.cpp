@@ -24,6 +24,7 @@ struct Options {
   std::vector<std::size_t> frame_kib{4, 64, 1024};
   unsigned repeat = 3;
   std::size_t credits = 0;  // exchange: frames in flight per channel (0: the default)
+  std::size_t splice_bytes = sw::DistributedOptions{}.splice_bytes;
   std::string suite = "all";
 };
 
@@ -116,7 +117,8 @@ void word_count(const Options& o) {
 }
 
 // A payload of `bytes` that every item shares (a slice, never copied by the source): the
-// exchange copies it once into a frame; the receiver decodes it as a slice of the frame.
+// exchange sends it from where it is (or, with --splice-bytes 0 or above its size, copies it
+// into the frame); the receiver decodes it as a slice of the frame it received.
 struct Payload {
   std::uint32_t to = 0;
   sw::Bytes data;
@@ -154,6 +156,7 @@ void exchange(const Options& o) {
       sw::RunOptions options{.mode = o.mode, .threads = o.threads, .batch_size = 16};
       options.distributed.frame_bytes = bytes;  // one item per frame
       options.distributed.credits = o.credits;
+      options.distributed.splice_bytes = o.splice_bytes;
       const sw::RunReport r = g.run(options);
       const double rate = static_cast<double>(items * bytes) / r.wall_seconds / 1e6;
       if (rate > best) {
@@ -162,8 +165,8 @@ void exchange(const Options& o) {
       }
     }
     emit(fmt::format(
-        R"({{"bench": "exchange", "mode": "{}", "ranks": {}, "frame_kib": {}, "credits": {}, "frames": {}, "mb_per_second": {:.1f}, "remote_frames": {}, "credit_stalls": {}}})",
-        mode_name(o.mode), kept.ranks, kib, o.credits == 0 ? 16 : o.credits,
+        R"({{"bench": "exchange", "mode": "{}", "ranks": {}, "frame_kib": {}, "credits": {}, "splice_bytes": {}, "frames": {}, "mb_per_second": {:.1f}, "remote_frames": {}, "credit_stalls": {}}})",
+        mode_name(o.mode), kept.ranks, kib, o.credits == 0 ? 16 : o.credits, o.splice_bytes,
         kept.edges.empty() ? 0 : kept.edges[0].frames_sent, best,
         kept.edges.empty() ? 0 : kept.edges[0].remote_frames_sent,
         kept.edges.empty() ? 0 : kept.edges[0].credit_stalls));
@@ -186,6 +189,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--frame-kib", o.frame_kib, "exchange frame sizes in KiB")->capture_default_str();
   app.add_option("--credits", o.credits, "exchange: credits per channel (0: the default, 16)")
+      ->capture_default_str();
+  app.add_option("--splice-bytes", o.splice_bytes,
+                 "exchange: payloads this large and up are sent without a copy into the frame "
+                 "(0: always copied)")
       ->capture_default_str();
   app.add_option("--repeat", o.repeat, "rounds; the best is kept")->capture_default_str();
   app.add_option("--suite", o.suite, "pipeline, wordcount, exchange or all")
