@@ -4,6 +4,7 @@
 // prints the ratios. Prints one JSON object per line, on rank 0. `--help` lists the options.
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <map>
 #include <streamweave/streamweave.hpp>
 #include <string>
@@ -25,8 +26,18 @@ struct Options {
   unsigned repeat = 3;
   std::size_t credits = 0;  // exchange: frames in flight per channel (0: the default)
   std::size_t splice_bytes = sw::DistributedOptions{}.splice_bytes;
+  std::chrono::microseconds::rep poll_window_us = sw::DistributedOptions{}.poll_window.count();
+  bool worker_thread = false;  // tasks on a worker of their own even with one per rank
   std::string suite = "all";
 };
+
+// The run options every suite uses: mode, threads and the communication thread's settings.
+sw::RunOptions run_options(const Options& o) {
+  sw::RunOptions options{.mode = o.mode, .threads = o.threads};
+  options.distributed.poll_window = std::chrono::microseconds(o.poll_window_us);
+  options.distributed.tasks_on_comm_thread = !o.worker_thread;
+  return options;
+}
 
 const char* mode_name(sw::Mode mode) {
   return sw::to_string(mode);
@@ -65,7 +76,7 @@ void pipeline_p(const Options& o) {
             "sum", std::int64_t{0}, [](std::int64_t acc, const Event& e) { return acc + e.price; },
             [](std::int64_t a, std::int64_t b) { return a + b; })
         .sink("out", sw::collect(sums), {.parallelism = 1});
-    const sw::RunReport r = g.run({.mode = o.mode, .threads = o.threads});
+    const sw::RunReport r = g.run(run_options(o));
     if (r.events_per_second > best) {
       best = r.events_per_second;
       kept = r;
@@ -104,7 +115,7 @@ void word_count(const Options& o) {
         .reduce("count", [](std::uint64_t n, const sw::Str&) { return n + 1; },
                 {.emit = sw::Emit::at_end})
         .sink("distinct", sw::count(distinct));
-    const sw::RunReport r = g.run({.mode = o.mode, .threads = o.threads});
+    const sw::RunReport r = g.run(run_options(o));
     if (r.events_per_second > best) {
       best = r.events_per_second;
       kept = r;
@@ -153,7 +164,8 @@ void exchange(const Options& o) {
                {.parallelism = 1})
           .key_by([](const Payload& p) { return p.to; })
           .sink("received", sw::discard(), {.parallelism = 2});
-      sw::RunOptions options{.mode = o.mode, .threads = o.threads, .batch_size = 16};
+      sw::RunOptions options = run_options(o);
+      options.batch_size = 16;
       options.distributed.frame_bytes = bytes;  // one item per frame
       options.distributed.credits = o.credits;
       options.distributed.splice_bytes = o.splice_bytes;
@@ -194,6 +206,12 @@ int main(int argc, char** argv) {
                  "exchange: payloads this large and up are sent without a copy into the frame "
                  "(0: always copied)")
       ->capture_default_str();
+  app.add_option("--poll-window-us", o.poll_window_us,
+                 "microseconds the communication thread keeps polling after its last progress")
+      ->capture_default_str();
+  app.add_flag("--worker-thread", o.worker_thread,
+               "tasks on a worker thread of their own, also with one worker per rank (not on "
+               "the communication thread)");
   app.add_option("--repeat", o.repeat, "rounds; the best is kept")->capture_default_str();
   app.add_option("--suite", o.suite, "pipeline, wordcount, exchange or all")
       ->check(CLI::IsMember({"pipeline", "wordcount", "exchange", "all"}))

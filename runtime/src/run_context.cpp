@@ -34,6 +34,10 @@ RunContext::~RunContext() {
 
 void RunContext::schedule(Task& task) {
   in_flight_.fetch_add(1, std::memory_order_relaxed);
+  if (runner_ != nullptr) {
+    runner_->enqueue(task);
+    return;
+  }
   SW_TSAN_RELEASE(&task);
   arena_.enqueue(ArenaHandoff{this, &task});
 }

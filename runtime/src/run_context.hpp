@@ -21,15 +21,26 @@
 
 namespace sw::runtime {
 
+// Runs a run's tasks instead of its arena's workers (Session: the communication thread).
+class TaskRunner {
+ public:
+  virtual ~TaskRunner() = default;
+  // Takes a scheduled task; the runner calls RunContext::execute(task) soon. Any thread.
+  virtual void enqueue(Task& task) = 0;
+};
+
 class RunContext final : public PoolProvider {
  public:
   RunContext(unsigned threads, const RunOptions& options);
   ~RunContext();
 
-  // Enqueues task.run() on the arena. Any thread.
+  // Enqueues task.run() on the arena, or hands it to the runner. Any thread.
   void schedule(Task& task);
-  // Runs a scheduled task on a worker (ArenaHandoff). Worker threads only.
+  // Runs a scheduled task: on a worker (ArenaHandoff) or on the runner's thread.
   void execute(Task& task) noexcept;
+  // From now on, tasks run on `runner` instead of the arena. Main thread, before any task is
+  // woken; `runner` must outlive the run's tasks.
+  void run_tasks_on(TaskRunner& runner) noexcept { runner_ = &runner; }
   // Asks for task.wake() at `when` (linger). Any thread.
   void wake_at(Task& task, Clock::time_point when);
   // A task has finished for good. Any thread; the task's last call into the run.
@@ -85,6 +96,7 @@ class RunContext final : public PoolProvider {
 
   oneapi::tbb::global_control workers_;
   oneapi::tbb::task_arena arena_;
+  TaskRunner* runner_ = nullptr;
   std::atomic<bool> cancelled_{false};
   std::atomic<std::uint64_t> progress_events_{0};
   std::atomic<std::int64_t> progress_blocked_ns_{0};

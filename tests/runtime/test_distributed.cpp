@@ -42,6 +42,8 @@ struct Shape {
   unsigned parallelism;
   std::size_t batch;
   std::size_t capacity;
+  unsigned threads;           // per rank in distributed mode; with 1, tasks run on the
+  bool tasks_on_comm_thread;  // communication thread unless this is false
 };
 
 std::vector<Shape> shapes(std::uint32_t seed) {
@@ -49,7 +51,8 @@ std::vector<Shape> shapes(std::uint32_t seed) {
   std::vector<Shape> out;
   for (int i = 0; i < 3; ++i) {
     out.push_back(Shape{1 + static_cast<unsigned>(random() % 4),
-                        std::size_t{1} << (2 + random() % 9), 1 + random() % 8});
+                        std::size_t{1} << (2 + random() % 9), 1 + random() % 8,
+                        1 + static_cast<unsigned>(random() % 2), random() % 4 != 0});
   }
   return out;
 }
@@ -58,14 +61,16 @@ template <class Build>
 void same_in_both_modes(const char* what, std::uint32_t seed, Build build) {
   for (const Shape& shape : shapes(seed)) {
     INFO(what << ": parallelism " << shape.parallelism << ", batch " << shape.batch << ", capacity "
-              << shape.capacity);
+              << shape.capacity << ", threads " << shape.threads << ", tasks on comm thread "
+              << shape.tasks_on_comm_thread);
     sw::test::Watchdog watchdog(what, std::chrono::seconds(90));
     const sw::RunOptions options{
         .threads = 2, .batch_size = shape.batch, .channel_capacity = shape.capacity};
-    const sw::RunOptions distributed{.mode = sw::Mode::distributed,
-                                     .threads = 2,
-                                     .batch_size = shape.batch,
-                                     .channel_capacity = shape.capacity};
+    sw::RunOptions distributed{.mode = sw::Mode::distributed,
+                               .threads = shape.threads,
+                               .batch_size = shape.batch,
+                               .channel_capacity = shape.capacity};
+    distributed.distributed.tasks_on_comm_thread = shape.tasks_on_comm_thread;
     const auto expected = build(shape.parallelism, options);
     const auto actual = build(shape.parallelism, distributed);
     if (is_root()) CHECK(actual == expected);
@@ -269,6 +274,7 @@ TEST_CASE("distributed: the report shows placement and exchange traffic", "[dist
 }
 
 TEST_CASE("distributed: an error on one rank stops every rank", "[distributed]") {
+  const unsigned threads = GENERATE(1u, 2u);  // 1: the tasks run on the comm thread
   sw::test::Watchdog watchdog("remote error", std::chrono::seconds(60));
   const unsigned ranks = sw::cluster().ranks;
   sw::Graph g{"fails"};
@@ -286,7 +292,7 @@ TEST_CASE("distributed: an error on one rank stops every rank", "[distributed]")
   // first, every rank stops: the failing one with its NodeError naming rank and node, the
   // others with RemoteFailure naming the failing rank.
   try {
-    (void)g.run({.mode = sw::Mode::distributed, .threads = 2});
+    (void)g.run({.mode = sw::Mode::distributed, .threads = threads});
     FAIL("run() returned");
   } catch (const sw::NodeError& e) {
     CHECK(e.node() == "boom");
@@ -301,6 +307,7 @@ TEST_CASE("distributed: an error on one rank stops every rank", "[distributed]")
 }
 
 TEST_CASE("distributed: cancelling one rank stops every rank", "[distributed]") {
+  const unsigned threads = GENERATE(1u, 2u);  // 1: the tasks run on the comm thread
   sw::test::Watchdog watchdog("remote cancel", std::chrono::seconds(60));
   sw::Graph g{"endless"};
   g.source("s", sw::generate<std::uint64_t>(sw::unbounded, [](std::uint64_t i) { return i; }),
@@ -316,20 +323,22 @@ TEST_CASE("distributed: cancelling one rank stops every rank", "[distributed]") 
     });
   }
   // Only rank 0 cancels; the others must stop too rather than wait for its data.
-  const sw::RunReport r = g.run({.mode = sw::Mode::distributed, .threads = 2, .cancel = token});
+  const sw::RunReport r =
+      g.run({.mode = sw::Mode::distributed, .threads = threads, .cancel = token});
   if (canceller.joinable()) canceller.join();
   CHECK(r.status == sw::RunReport::Status::cancelled);
   CHECK(r.events > 0);
 }
 
 TEST_CASE("distributed: a corrupted frame is an error naming the peer and edge", "[distributed]") {
+  const unsigned threads = GENERATE(1u, 2u);  // 1: the tasks run on the comm thread
   sw::test::Watchdog watchdog("corrupt frame", std::chrono::seconds(60));
   sw::Graph g{"corrupt"};
   g.source("s", sw::from(sw::test::iota(50000)), {.parallelism = 2})
       .rebalance()
       .map("id", [](int v) { return v; }, {.parallelism = 2})
       .sink("out", sw::discard(), {.parallelism = 2});
-  sw::RunOptions options{.mode = sw::Mode::distributed, .threads = 2, .batch_size = 256};
+  sw::RunOptions options{.mode = sw::Mode::distributed, .threads = threads, .batch_size = 256};
   std::atomic<int> seen{0};
   options.distributed.frame_hook = [&seen](std::size_t, unsigned, std::span<std::byte> frame) {
     if (seen.fetch_add(1) == 5) frame[frame.size() - 1] ^= std::byte{0x5a};  // payload byte
@@ -348,6 +357,7 @@ TEST_CASE("distributed: a corrupted frame is an error naming the peer and edge",
 
 TEST_CASE("distributed: a slow consumer rank keeps the frames in flight bounded by credits",
           "[distributed]") {
+  const unsigned threads = GENERATE(1u, 2u);  // 1: the tasks run on the comm thread
   sw::test::Watchdog watchdog("slow consumer", std::chrono::seconds(90));
   sw::Graph g{"slow"};
   const unsigned rank = sw::cluster().rank;
@@ -362,7 +372,7 @@ TEST_CASE("distributed: a slow consumer rank keeps the frames in flight bounded 
            },
            {.parallelism = 2})
       .sink("count", sw::count(total), {.parallelism = 2});
-  sw::RunOptions options{.mode = sw::Mode::distributed, .threads = 2, .batch_size = 64};
+  sw::RunOptions options{.mode = sw::Mode::distributed, .threads = threads, .batch_size = 64};
   options.distributed.credits = 3;
   const sw::RunReport r = g.run(options);
   CHECK(r.node("count").items_in == 40000);

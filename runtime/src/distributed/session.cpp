@@ -194,7 +194,31 @@ std::unique_ptr<BatchSender> Session::make_sender(const Graph& graph, const Buil
 }
 
 void Session::start() {
-  if (mpi()) serving_ = world_->submit([this] { serve(); });
+  if (!mpi()) return;
+  // Not after a failed build: its cancellation already woke tasks on the arena, and nothing
+  // would wait for tasks left on this thread.
+  if (options_->distributed.tasks_on_comm_thread && options_->threads == 1 && !run_->cancelled()) {
+    run_->run_tasks_on(*this);
+  }
+  serving_ = world_->submit([this] { serve(); });
+}
+
+void Session::enqueue(Task& task) {
+  if (!ready_.enqueue(&task)) throw std::bad_alloc();
+  wake_comm();
+}
+
+bool Session::run_ready_tasks() {
+  // Between two rounds of MPI calls, run tasks for about this long (a task's step may take
+  // up to its time slice): MPI moves a message only inside MPI calls.
+  constexpr auto kTurn = std::chrono::microseconds(200);
+  Task* task = nullptr;
+  if (!ready_.try_dequeue(task)) return false;
+  const auto start = Clock::now();
+  do {
+    run_->execute(*task);
+  } while (Clock::now() - start < kTurn && ready_.try_dequeue(task));
+  return true;
 }
 
 void Session::return_credit(int rank, std::uint32_t route) noexcept {
@@ -440,21 +464,21 @@ void Session::deliver(Op& op) {
 
 bool Session::pump_completions() {
   if (ops_.empty()) return false;
-  std::vector<MPI_Request> requests;
-  std::vector<Op*> waiting;
+  requests_.clear();
+  waiting_.clear();
   for (auto& op : ops_) {
     if (op->complete) continue;
-    requests.push_back(op->request);
-    waiting.push_back(op.get());
+    requests_.push_back(op->request);
+    waiting_.push_back(op.get());
   }
   bool any = false;
-  if (!requests.empty()) {
-    std::vector<int> indices(requests.size());
+  if (!requests_.empty()) {
+    indices_.resize(requests_.size());
     int done = 0;
-    MPI_Testsome(static_cast<int>(requests.size()), requests.data(), &done, indices.data(),
+    MPI_Testsome(static_cast<int>(requests_.size()), requests_.data(), &done, indices_.data(),
                  MPI_STATUSES_IGNORE);
     for (int k = 0; k < done && done != MPI_UNDEFINED; ++k) {
-      Op& op = *waiting[static_cast<std::size_t>(indices[static_cast<std::size_t>(k)])];
+      Op& op = *waiting_[static_cast<std::size_t>(indices_[static_cast<std::size_t>(k)])];
       op.complete = true;
       op.request = MPI_REQUEST_NULL;
       if (!op.receive) op.finished = true;
@@ -476,6 +500,8 @@ bool Session::pump_completions() {
 
 void Session::serve() {
   unsigned idle = 0;
+  const Clock::duration poll_window = options_->distributed.poll_window;
+  Clock::time_point last_progress = Clock::now();
   for (;;) {
     const bool finishing = finish_requested_.load(std::memory_order_acquire);
     bool progress = pump_outgoing();
@@ -484,6 +510,7 @@ void Session::serve() {
     progress = pump_receives() || progress;
     progress = pump_control() || progress;
     progress = pump_completions() || progress;
+    progress = run_ready_tasks() || progress;
     if (finishing && !sends_closed_) {
       // Every local task is done and everything it posted was sent above: from here on this
       // rank sends nothing, so it can tell each peer how many messages to wait for.
@@ -503,14 +530,18 @@ void Session::serve() {
     }
     if (progress) {
       idle = 0;
+      last_progress = Clock::now();
       continue;
     }
     // Back off. While a send or receive is under way, only yield: MPI moves a message (a
     // rendezvous above the eager size takes several steps) only inside MPI calls, so a sleep
-    // here would add its length to every frame. Otherwise sleep, longer and longer (never a
-    // 100 % spin), cut short when a worker posts something.
+    // here would add its length to every frame. For the same reason keep polling for a while
+    // after the last progress: a peer streaming frames sends the next one within
+    // microseconds, and a receiver asleep does not take it (nor answer its rendezvous) until
+    // it wakes. Otherwise sleep, longer and longer (never a 100 % spin), cut short when a
+    // worker posts something.
     ++idle;
-    if (idle < 16 || !ops_.empty()) {
+    if (idle < 16 || !ops_.empty() || Clock::now() - last_progress < poll_window) {
       std::this_thread::yield();
       continue;
     }
@@ -519,6 +550,7 @@ void Session::serve() {
     {
       std::unique_lock lock(sleep_mutex_);
       if (outgoing_.size_approx() == 0 && credits_.size_approx() == 0 &&
+          ready_.size_approx() == 0 &&
           finish_requested_.load(std::memory_order_acquire) == finishing) {
         sleep_cv_.wait_for(lock, pause);
       }

@@ -32,7 +32,10 @@ struct Route {
   std::optional<moodycamel::ProducerToken> comm_token;  // the comm thread's, into channel
 };
 
-class Session final : public ExchangeWiring, public CreditReturn, public FramePost {
+class Session final : public ExchangeWiring,
+                      public CreditReturn,
+                      public FramePost,
+                      public TaskRunner {
  public:
   Session(const Graph& graph, const RunOptions& options, RunContext& run, MpiWorld& world);
   ~Session() override;
@@ -48,8 +51,12 @@ class Session final : public ExchangeWiring, public CreditReturn, public FramePo
                                                          std::size_t edge, Task& producer,
                                                          unsigned instance) override;
 
-  // Starts moving data on the communication thread. Main thread, after build().
+  // Starts moving data on the communication thread, which also runs the rank's tasks when it
+  // has one worker (DistributedOptions::tasks_on_comm_thread). Main thread, after build(),
+  // before the tasks are woken.
   void start();
+  // A task to run on the communication thread. Any thread.
+  void enqueue(Task& task) override;
   // Worker threads.
   void return_credit(int rank, std::uint32_t route) noexcept override;
   void post(moodycamel::ProducerToken& token, Outgoing&& out) override;
@@ -75,6 +82,7 @@ class Session final : public ExchangeWiring, public CreditReturn, public FramePo
   bool pump_receives();
   bool pump_control();
   bool pump_completions();
+  bool run_ready_tasks();
   void deliver(Op& op);
   void send_abort_if_failed();
   void isend(int peer, int tag, MPI_Comm comm, std::unique_ptr<Op> op, const void* data, int count,
@@ -95,11 +103,16 @@ class Session final : public ExchangeWiring, public CreditReturn, public FramePo
 
   moodycamel::ConcurrentQueue<Outgoing> outgoing_;
   moodycamel::ConcurrentQueue<std::pair<std::int32_t, std::uint32_t>> credits_;
+  moodycamel::ConcurrentQueue<Task*> ready_;  // tasks for the communication thread to run
 
   // Communication thread only, between start() and the end of finish().
   MPI_Comm data_ = MPI_COMM_NULL;
   MPI_Comm control_ = MPI_COMM_NULL;
   std::vector<std::unique_ptr<Op>> ops_;
+  // pump_completions' scratch, kept so that a round of the loop allocates nothing.
+  std::vector<MPI_Request> requests_;
+  std::vector<Op*> waiting_;
+  std::vector<int> indices_;
   std::vector<std::deque<Op*>> arrivals_;         // by source: receives in match order
   std::vector<std::uint64_t> sent_;               // messages to each peer
   std::vector<std::uint64_t> received_;           // messages from each peer

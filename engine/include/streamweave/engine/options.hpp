@@ -92,6 +92,17 @@ struct DistributedOptions {
   // into the frame: MPI sends them from where they are (0: always copied). Within a rank every
   // value is copied into the frame, so each exchange edge still exercises its codec.
   std::size_t splice_bytes = 4u << 10;
+  // With one worker thread per rank (RunOptions::threads, or the cores shared by the ranks on
+  // a machine), the rank's tasks run on its communication thread, between its MPI calls,
+  // instead of on a worker of their own: two busy threads on one core took turns several
+  // times per frame. A task step holds the MPI calls back for at most about a millisecond;
+  // set false for operators that block for longer. Ignored without mpirun (no such thread).
+  bool tasks_on_comm_thread = true;
+  // After its last progress (a message sent, received or completed, a task run), the
+  // communication thread keeps polling MPI this long, yielding between polls, before it
+  // backs off into short sleeps: a frame that arrives meanwhile is taken at once. Longer
+  // costs idle CPU after each burst of traffic; 0 sleeps as soon as nothing is under way.
+  std::chrono::microseconds poll_window{500};
   // Test hook: called on the sending rank's workers with each encoded frame (edge index, target
   // rank, the frame's bytes) before it leaves; it may change the bytes, to inject corruption.
   // While it is set, nothing is spliced (the hook sees every frame in one buffer).
