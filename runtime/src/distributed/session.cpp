@@ -193,6 +193,11 @@ std::unique_ptr<BatchSender> Session::make_sender(const Graph& graph, const Buil
   return sender;
 }
 
+namespace {
+// The session whose tasks this thread is running (its communication thread), or null.
+thread_local Session* running_tasks_of = nullptr;
+}  // namespace
+
 void Session::start() {
   if (!mpi()) return;
   // Not after a failed build: its cancellation already woke tasks on the arena, and nothing
@@ -215,20 +220,50 @@ bool Session::run_ready_tasks() {
   Task* task = nullptr;
   if (!ready_.try_dequeue(task)) return false;
   const auto start = Clock::now();
+  running_tasks_of = this;
   do {
     run_->execute(*task);
   } while (Clock::now() - start < kTurn && ready_.try_dequeue(task));
+  running_tasks_of = nullptr;
   return true;
 }
 
 void Session::return_credit(int rank, std::uint32_t route) noexcept {
   credits_.enqueue({rank, route});
-  wake_comm();
+  if (running_tasks_of == this) {
+    progress_from_task();
+  } else {
+    wake_comm();
+  }
 }
 
 void Session::post(moodycamel::ProducerToken& token, Outgoing&& out) {
   outgoing_.enqueue(token, std::move(out));
-  wake_comm();
+  if (running_tasks_of == this) {
+    progress_from_task();
+  } else {
+    wake_comm();
+  }
+}
+
+void Session::progress_from_task() noexcept {
+  // A task on this thread that posts a frame or frees a credit moves MPI on at once (at most
+  // this often): the frame leaves, the credit returns and a peer's rendezvous is answered
+  // while the task goes on, instead of after its whole step. 64 KiB exchange 4.6-5.8 ->
+  // 5.9-6.8 GB/s; at 2 us the MPI calls cost more than they gain on 4 KiB frames.
+  constexpr auto kEvery = std::chrono::microseconds(5);
+  const Clock::time_point now = Clock::now();
+  if (now - last_task_progress_ < kEvery) return;
+  last_task_progress_ = now;
+  try {
+    (void)pump_outgoing();
+    (void)pump_credits();
+    (void)pump_receives();
+    (void)pump_control();
+    (void)pump_completions();
+  } catch (...) {
+    fail(std::current_exception());
+  }
 }
 
 void Session::wake_comm() noexcept {

@@ -83,6 +83,8 @@ class Session final : public ExchangeWiring,
   bool pump_control();
   bool pump_completions();
   bool run_ready_tasks();
+  // One round of MPI calls from a task running on the communication thread.
+  void progress_from_task() noexcept;
   void deliver(Op& op);
   void send_abort_if_failed();
   void isend(int peer, int tag, MPI_Comm comm, std::unique_ptr<Op> op, const void* data, int count,
@@ -113,6 +115,7 @@ class Session final : public ExchangeWiring,
   std::vector<MPI_Request> requests_;
   std::vector<Op*> waiting_;
   std::vector<int> indices_;
+  Clock::time_point last_task_progress_{};        // progress_from_task's last round
   std::vector<std::deque<Op*>> arrivals_;         // by source: receives in match order
   std::vector<std::uint64_t> sent_;               // messages to each peer
   std::vector<std::uint64_t> received_;           // messages from each peer
