@@ -1,5 +1,5 @@
-// The frame checksum: XXH3-64 built twice (baseline and AVX2) must give XXH3's published
-// values and agree with itself on every size, so ranks on different CPUs accept each
+// The frame checksum: XXH3-64 built three times (baseline, AVX2, AVX-512) must give XXH3's
+// published values and agree with itself on every size, so ranks on different CPUs accept each
 // other's frames.
 #include <catch2/catch.hpp>
 #include <streamweave/serde/frame.hpp>
@@ -49,6 +49,19 @@ TEST_CASE("every build of xxh3 agrees on every size and seed", "[serde][checksum
 #if defined(__x86_64__)
       if (__builtin_cpu_supports("avx2")) {
         REQUIRE(sw::detail::xxh3_avx2(buffer.data(), size, seed) == baseline);
+      }
+      if (__builtin_cpu_supports("avx512f")) {
+        REQUIRE(sw::detail::xxh3_avx512(buffer.data(), size, seed) == baseline);
+      }
+      // Streamed over two pieces, split at a third: the same value in every build.
+      const sw::detail::Piece pieces[] = {{buffer.data(), size / 3},
+                                          {buffer.data() + size / 3, size - size / 3}};
+      REQUIRE(sw::detail::xxh3_pieces_baseline(pieces, 2, seed) == baseline);
+      if (__builtin_cpu_supports("avx2")) {
+        REQUIRE(sw::detail::xxh3_pieces_avx2(pieces, 2, seed) == baseline);
+      }
+      if (__builtin_cpu_supports("avx512f")) {
+        REQUIRE(sw::detail::xxh3_pieces_avx512(pieces, 2, seed) == baseline);
       }
 #endif
     }
