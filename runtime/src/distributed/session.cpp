@@ -200,9 +200,15 @@ thread_local Session* running_tasks_of = nullptr;
 
 void Session::start() {
   if (!mpi()) return;
-  // Not after a failed build: its cancellation already woke tasks on the arena, and nothing
-  // would wait for tasks left on this thread.
-  if (options_->distributed.tasks_on_comm_thread && options_->threads == 1 && !run_->cancelled()) {
+  // More ranks on this machine than hardware threads: a rank's thread that polls, or that
+  // runs its tasks between polls, takes the core another rank needs (Open MPI yields when
+  // idle in that case too). With three ranks on two cores, tasks on the communication thread
+  // made the distributed tests 6 x slower.
+  oversubscribed_ = world_->info().ranks_on_host > std::thread::hardware_concurrency();
+  // Not after a failed build either: its cancellation already woke tasks on the arena, and
+  // nothing would wait for tasks left on this thread.
+  if (options_->distributed.tasks_on_comm_thread && options_->threads == 1 && !oversubscribed_ &&
+      !run_->cancelled()) {
     run_->run_tasks_on(*this);
   }
   serving_ = world_->submit([this] { serve(); });
@@ -256,14 +262,18 @@ void Session::progress_from_task() noexcept {
   if (now - last_task_progress_ < kEvery) return;
   last_task_progress_ = now;
   try {
-    (void)pump_outgoing();
-    (void)pump_credits();
-    (void)pump_receives();
-    (void)pump_control();
-    (void)pump_completions();
+    (void)pump_messages();
   } catch (...) {
     fail(std::current_exception());
   }
+}
+
+bool Session::pump_messages() {
+  bool progress = pump_outgoing();
+  progress = pump_credits() || progress;
+  progress = pump_receives() || progress;
+  progress = pump_control() || progress;
+  return pump_completions() || progress;
 }
 
 void Session::wake_comm() noexcept {
@@ -535,16 +545,14 @@ bool Session::pump_completions() {
 
 void Session::serve() {
   unsigned idle = 0;
-  const Clock::duration poll_window = options_->distributed.poll_window;
+  const Clock::duration poll_window = oversubscribed_
+                                          ? Clock::duration::zero()
+                                          : Clock::duration(options_->distributed.poll_window);
   Clock::time_point last_progress = Clock::now();
   for (;;) {
     const bool finishing = finish_requested_.load(std::memory_order_acquire);
-    bool progress = pump_outgoing();
-    progress = pump_credits() || progress;
     send_abort_if_failed();
-    progress = pump_receives() || progress;
-    progress = pump_control() || progress;
-    progress = pump_completions() || progress;
+    bool progress = pump_messages();
     progress = run_ready_tasks() || progress;
     if (finishing && !sends_closed_) {
       // Every local task is done and everything it posted was sent above: from here on this

@@ -77,6 +77,8 @@ class Session final : public ExchangeWiring,
 
   void serve();
   void wake_comm() noexcept;
+  // One round of every pump below; true if anything moved.
+  bool pump_messages();
   bool pump_outgoing();
   bool pump_credits();
   bool pump_receives();
@@ -126,7 +128,8 @@ class Session final : public ExchangeWiring,
   bool sends_closed_ = false;
   bool counts_known_ = false;
   bool abort_sent_ = false;
-  bool remote_cancel_ = false;  // a peer's abort or cancellation arrived
+  bool remote_cancel_ = false;   // a peer's abort or cancellation arrived
+  bool oversubscribed_ = false;  // more ranks on this machine than hardware threads
 
   std::future<void> serving_;
   std::atomic<bool> finish_requested_{false};

@@ -96,12 +96,14 @@ struct DistributedOptions {
   // a machine), the rank's tasks run on its communication thread, between its MPI calls,
   // instead of on a worker of their own: two busy threads on one core took turns several
   // times per frame. A task step holds the MPI calls back for at most about a millisecond;
-  // set false for operators that block for longer. Ignored without mpirun (no such thread).
+  // set false for operators that block for longer. Ignored without mpirun (no such thread)
+  // and when a machine has more ranks than hardware threads.
   bool tasks_on_comm_thread = true;
   // After its last progress (a message sent, received or completed, a task run), the
   // communication thread keeps polling MPI this long, yielding between polls, before it
   // backs off into short sleeps: a frame that arrives meanwhile is taken at once. Longer
-  // costs idle CPU after each burst of traffic; 0 sleeps as soon as nothing is under way.
+  // costs idle CPU after each burst of traffic; 0 sleeps as soon as nothing is under way, as
+  // it always does when a machine has more ranks than hardware threads.
   std::chrono::microseconds poll_window{500};
   // Test hook: called on the sending rank's workers with each encoded frame (edge index, target
   // rank, the frame's bytes) before it leaves; it may change the bytes, to inject corruption.
