@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <functional>
 #include <limits>
+#include <map>
 #include <memory>
 #include <streamweave/streamweave.hpp>
 #include <string>
@@ -38,6 +39,7 @@ struct Options {
   unsigned threads = 2;
   unsigned repeat = 5;
   std::uint64_t fanout_events = 200'000;
+  std::string only;  // one contender, run once (for valgrind or perf)
 };
 
 // Pipeline P up to the key: events -> to-euro -> sample -> key_by(auction).
@@ -178,6 +180,23 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--fanout-events", o.fanout_events, "events for the fan-out memory measurement")
       ->capture_default_str();
+  const std::map<std::string, std::function<Sums(const Options&)>> contenders{
+      {"hand_loop", [](const Options& x) { return hand_loop(x.events); }},
+      {"streamweave", [](const Options& x) { return streamweave(x.events, x.threads, 1); }},
+      {"streamweave_shuffle",
+       [](const Options& x) { return streamweave(x.events, x.threads, x.threads); }},
+      {"streamweave_combine",
+       [](const Options& x) { return streamweave_combined(x.events, x.threads); }},
+      {"flow_graph_batched_1024",
+       [](const Options& x) { return flow_graph_batched(x.events, x.threads); }},
+      {"flow_graph_per_event",
+       [](const Options& x) { return flow_graph_per_event(x.events, x.threads); }}};
+  std::vector<std::string> names;
+  for (const auto& [name, run] : contenders) names.push_back(name);
+  app.add_option("--only", o.only,
+                 "run just this contender once over --events and print its rate, no checks (for "
+                 "valgrind --tool=callgrind or perf)")
+      ->check(CLI::IsMember(names));
   CLI11_PARSE(app, argc, argv);
   if (o.repeat == 0 || o.threads == 0 || o.events == 0 || o.per_event_fg_events == 0) {
     std::fprintf(stderr, "event_rate: --repeat, --threads and event counts must be at least 1\n");
@@ -186,6 +205,12 @@ int main(int argc, char** argv) {
   // TBB counts the main thread; the flow graphs run with `threads` threads in their arena.
   oneapi::tbb::global_control workers(oneapi::tbb::global_control::max_allowed_parallelism,
                                       o.threads + 1);
+  if (!o.only.empty()) {
+    Measured one;
+    time_into(one, [&] { return contenders.at(o.only)(o); });
+    print_rate(o.only, o.events, one.seconds, static_cast<double>(o.events) / one.seconds);
+    return 0;
+  }
 
   // Rounds interleave the contenders, so that a slow phase of a noisy machine hits every
   // contender alike instead of skewing the ratios; the fastest run of each counts. Within a
