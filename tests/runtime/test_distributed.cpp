@@ -274,7 +274,7 @@ TEST_CASE("distributed: the report shows placement and exchange traffic", "[dist
 }
 
 TEST_CASE("distributed: an error on one rank stops every rank", "[distributed]") {
-  const unsigned threads = GENERATE(1u, 2u);  // 1: the tasks run on the comm thread
+  const unsigned threads = GENERATE(1u, 2u);  // 1: tasks on the comm thread (np <= cores)
   sw::test::Watchdog watchdog("remote error", std::chrono::seconds(60));
   const unsigned ranks = sw::cluster().ranks;
   sw::Graph g{"fails"};
@@ -307,7 +307,7 @@ TEST_CASE("distributed: an error on one rank stops every rank", "[distributed]")
 }
 
 TEST_CASE("distributed: cancelling one rank stops every rank", "[distributed]") {
-  const unsigned threads = GENERATE(1u, 2u);  // 1: the tasks run on the comm thread
+  const unsigned threads = GENERATE(1u, 2u);  // 1: tasks on the comm thread (np <= cores)
   sw::test::Watchdog watchdog("remote cancel", std::chrono::seconds(60));
   sw::Graph g{"endless"};
   g.source("s", sw::generate<std::uint64_t>(sw::unbounded, [](std::uint64_t i) { return i; }),
@@ -331,7 +331,7 @@ TEST_CASE("distributed: cancelling one rank stops every rank", "[distributed]") 
 }
 
 TEST_CASE("distributed: a corrupted frame is an error naming the peer and edge", "[distributed]") {
-  const unsigned threads = GENERATE(1u, 2u);  // 1: the tasks run on the comm thread
+  const unsigned threads = GENERATE(1u, 2u);  // 1: tasks on the comm thread (np <= cores)
   sw::test::Watchdog watchdog("corrupt frame", std::chrono::seconds(60));
   sw::Graph g{"corrupt"};
   g.source("s", sw::from(sw::test::iota(50000)), {.parallelism = 2})
@@ -357,7 +357,7 @@ TEST_CASE("distributed: a corrupted frame is an error naming the peer and edge",
 
 TEST_CASE("distributed: a slow consumer rank keeps the frames in flight bounded by credits",
           "[distributed]") {
-  const unsigned threads = GENERATE(1u, 2u);  // 1: the tasks run on the comm thread
+  const unsigned threads = GENERATE(1u, 2u);  // 1: tasks on the comm thread (np <= cores)
   sw::test::Watchdog watchdog("slow consumer", std::chrono::seconds(90));
   sw::Graph g{"slow"};
   const unsigned rank = sw::cluster().rank;
