@@ -236,15 +236,15 @@ bool Session::run_ready_tasks() {
 
 void Session::return_credit(int rank, std::uint32_t route) noexcept {
   credits_.enqueue({rank, route});
-  if (running_tasks_of == this) {
-    progress_from_task();
-  } else {
-    wake_comm();
-  }
+  after_enqueue();
 }
 
 void Session::post(moodycamel::ProducerToken& token, Outgoing&& out) {
   outgoing_.enqueue(token, std::move(out));
+  after_enqueue();
+}
+
+void Session::after_enqueue() noexcept {
   if (running_tasks_of == this) {
     progress_from_task();
   } else {

@@ -57,7 +57,7 @@ class Session final : public ExchangeWiring,
   void start();
   // A task to run on the communication thread. Any thread.
   void enqueue(Task& task) override;
-  // Worker threads.
+  // Worker threads, or tasks on the communication thread.
   void return_credit(int rank, std::uint32_t route) noexcept override;
   void post(moodycamel::ProducerToken& token, Outgoing&& out) override;
   [[nodiscard]] moodycamel::ConcurrentQueue<Outgoing>& outgoing() noexcept override {
@@ -85,6 +85,9 @@ class Session final : public ExchangeWiring,
   bool pump_control();
   bool pump_completions();
   bool run_ready_tasks();
+  // After return_credit or post: moves MPI on when a task on the communication thread made
+  // the call (progress_from_task), else wakes that thread.
+  void after_enqueue() noexcept;
   // One round of MPI calls from a task running on the communication thread.
   void progress_from_task() noexcept;
   void deliver(Op& op);
