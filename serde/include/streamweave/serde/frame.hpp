@@ -4,7 +4,8 @@
 // Header, all little-endian:
 //   0 magic "SWF1"   4 version u16   6 flags u16   8 edge u32   12 source instance u32
 //   16 target instance u32   20 item count u32   24 sequence u64   32 payload bytes u32
-//   36 checksum u32 (of the header with this field 0, then the payload)   40 fingerprint u64
+//   36 checksum u32 (CRC32C of the header with this field 0, then the payload)
+//   40 fingerprint u64
 //
 // Flags: 0 for a frame of items; kFrameWatermark for a watermark frame (no items, an 8-byte
 // event time as payload, fingerprint 0), which travels in sequence with the item frames.
@@ -28,7 +29,7 @@
 namespace sw {
 
 inline constexpr std::uint32_t kFrameMagic = 0x31465753;  // "SWF1" as bytes on the wire
-inline constexpr std::uint16_t kFrameVersion = 2;
+inline constexpr std::uint16_t kFrameVersion = 3;
 inline constexpr std::size_t kFrameHeaderBytes = 48;
 
 inline constexpr std::uint16_t kFrameWatermark = 1;
@@ -106,8 +107,9 @@ struct SplicedFrame {
   [[nodiscard]] Bytes flatten(BufferPool& pool = BufferPool::global()) const;
 };
 
-// A 32-bit checksum of `bytes` (XXH3-64 folded to 32 bits: not cryptographic, detects
-// corruption), tens of GB/s. Any thread.
+// The CRC32C (Castagnoli, as in iSCSI, ext4 and Kafka) of `bytes`, continued from `seed`, the
+// CRC32C of what precedes them (0: nothing), so frame_checksum(b, frame_checksum(a)) is the
+// CRC32C of a followed by b. Detects corruption, not tampering; tens of GB/s. Any thread.
 [[nodiscard]] std::uint32_t frame_checksum(std::span<const std::byte> bytes,
                                            std::uint32_t seed = 0) noexcept;
 // The same over the concatenation of `pieces`, without concatenating them.
