@@ -19,11 +19,12 @@ const ClusterInfo& cluster() {
 namespace runtime {
 namespace {
 
-// The ranks on one machine share its cores.
+// The ranks on one machine share its cores; a rank bound to fewer (mpirun binds each of up
+// to two ranks to one core) runs no more workers than it has.
 unsigned threads_per_rank(const RunOptions& options, const ClusterInfo& info) noexcept {
   if (options.threads != 0) return options.threads;
-  const unsigned hardware = std::max(1u, std::thread::hardware_concurrency());
-  return std::max(1u, hardware / std::max(1u, info.ranks_on_host));
+  const unsigned share = std::max(1u, info.cpus_on_host / std::max(1u, info.ranks_on_host));
+  return std::max(1u, std::min(info.cpus, share));
 }
 
 // The error this rank raised itself (not one a peer told it about), as text; empty if none.

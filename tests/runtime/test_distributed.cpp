@@ -4,6 +4,8 @@
 // every rank runs the same cases in the same order (SPMD). Sinks gathered to one instance
 // (parallelism 1) run on rank 0, so their contents are checked there; the merged report is the
 // same on every rank.
+#include <sched.h>
+
 #include <catch2/catch.hpp>
 #include <csignal>
 #include <map>
@@ -78,6 +80,28 @@ void same_in_both_modes(const char* what, std::uint32_t seed, Build build) {
 }
 
 }  // namespace
+
+TEST_CASE("cluster() counts the cores a rank may use, and the default workers fit in them",
+          "[distributed]") {
+  const sw::ClusterInfo& info = sw::cluster();
+  cpu_set_t mine;
+  CPU_ZERO(&mine);
+  REQUIRE(sched_getaffinity(0, sizeof mine, &mine) == 0);
+  CHECK(info.cpus == static_cast<unsigned>(CPU_COUNT(&mine)));
+  CHECK(info.cpus_on_host >= info.cpus);
+  CHECK(info.cpus_on_host <= std::max(1u, std::thread::hardware_concurrency()));
+  sw::Graph g{"default_threads"};
+  std::uint64_t total = 0;
+  g.source("numbers", sw::generate<std::uint64_t>(1000, [](std::uint64_t i) { return i; }))
+      .rebalance()
+      .sink("count", sw::count(total), {.parallelism = 1});
+  const sw::RunReport r = g.run({.mode = sw::Mode::distributed});
+  // A rank bound to one core (mpirun binds each of up to two ranks) runs one worker.
+  CHECK(r.threads >= 1);
+  CHECK(r.threads <= info.cpus);
+  CHECK(r.threads <= std::max(1u, info.cpus_on_host / info.ranks_on_host));
+  if (is_root()) CHECK(total == 1000);
+}
 
 TEST_CASE("distributed: keyed count per auction matches in-process", "[distributed]") {
   same_in_both_modes("keyed count", 11, [](unsigned p, const sw::RunOptions& options) {

@@ -1,9 +1,11 @@
 #include "mpi_world.hpp"
 
 #include <mpi.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
@@ -23,6 +25,22 @@ std::string host_name() {
   char name[256] = {};
   if (gethostname(name, sizeof name - 1) != 0) return "?";
   return name;
+}
+
+// The hardware threads this process may run on: its affinity, which mpirun sets when it
+// binds ranks to cores (its default for up to two ranks), as do taskset and cpusets.
+cpu_set_t affinity() noexcept {
+  cpu_set_t cpus;
+  CPU_ZERO(&cpus);
+  if (sched_getaffinity(0, sizeof cpus, &cpus) != 0) {
+    const long online = sysconf(_SC_NPROCESSORS_ONLN);
+    for (long cpu = 0; cpu < std::max(1L, online) && cpu < CPU_SETSIZE; ++cpu) CPU_SET(cpu, &cpus);
+  }
+  return cpus;
+}
+
+unsigned count(const cpu_set_t& cpus) noexcept {
+  return static_cast<unsigned>(std::max(1, CPU_COUNT(&cpus)));
 }
 
 // Initialises MPI on the calling thread (the communication thread), or adopts an MPI the
@@ -56,7 +74,14 @@ bool init_mpi(ClusterInfo& info) {
   MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &host);
   int on_host = 1;
   MPI_Comm_size(host, &on_host);
+  // Ranks bound to their own cores do not compete; ranks whose masks overlap (unbound, or
+  // more ranks than cores) do.
+  const cpu_set_t mine = affinity();
+  cpu_set_t all = mine;
+  MPI_Allreduce(&mine, &all, static_cast<int>(sizeof(cpu_set_t)), MPI_BYTE, MPI_BOR, host);
   MPI_Comm_free(&host);
+  info.cpus = count(mine);
+  info.cpus_on_host = count(all);
   info.rank = static_cast<unsigned>(rank);
   info.ranks = static_cast<unsigned>(size);
   info.ranks_on_host = static_cast<unsigned>(on_host);
@@ -73,6 +98,7 @@ MpiWorld& MpiWorld::get() {
 
 MpiWorld::MpiWorld() {
   info_.host = host_name();
+  info_.cpus = info_.cpus_on_host = count(affinity());
   if (!launched_by_mpi()) return;
   std::promise<void> ready;
   std::future<void> started = ready.get_future();

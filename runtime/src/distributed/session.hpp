@@ -133,6 +133,7 @@ class Session final : public ExchangeWiring,
   bool abort_sent_ = false;
   bool remote_cancel_ = false;   // a peer's abort or cancellation arrived
   bool oversubscribed_ = false;  // more ranks on this machine than hardware threads
+  bool runs_tasks_ = false;      // the rank's tasks run on this thread, between polls
 
   std::future<void> serving_;
   std::atomic<bool> finish_requested_{false};

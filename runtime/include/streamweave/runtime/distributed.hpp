@@ -19,6 +19,8 @@ struct ClusterInfo {
   unsigned rank = 0;
   unsigned ranks = 1;
   unsigned ranks_on_host = 1;  // ranks sharing this machine (they share its cores)
+  unsigned cpus = 1;           // hardware threads this rank may run on (its affinity mask)
+  unsigned cpus_on_host = 1;   // ... that the ranks on this machine may run on, together
   bool mpi = false;            // false: not launched by mpirun/srun; one rank, no MPI
   std::string host;
 };
