@@ -3,7 +3,8 @@
 # in process (2 threads), distributed on one rank, and distributed on 2 ranks (mpirun -np 2,
 # 1 worker each); exchange throughput at 4, 64 and 1024 KiB frames against a plain MPI
 # ping-pong of the same sizes, with large values sent from where they are (the default) and
-# copied into each frame (--splice-bytes 0). Prints every figure as JSON, then the ratios.
+# copied into each frame (--splice-bytes 0), and where the two vCPUs sit (bench/cpu_pair_latency,
+# before and after). Prints every figure as JSON, then the ratios.
 #   bench/distributed.sh [build dir, default build/release] [extra distributed_rate options]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +16,9 @@ export OMPI_MCA_btl_vader_single_copy_mechanism=none
 rate="$build/bench/distributed_rate"
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
+# Where the two vCPUs are (hyperthreads of one core answer in tens of ns): the ping-pong's
+# two modes on this VM follow it (docs/benchmarks.md).
+"$build/bench/cpu_pair_latency" | tee -a "$out"
 "$rate" --mode inprocess --threads 2 --suite pipeline "$@" | tee -a "$out"
 "$rate" --mode inprocess --threads 2 --suite wordcount "$@" | tee -a "$out"
 "$rate" --mode distributed --threads 2 --suite pipeline "$@" | tee -a "$out"
@@ -23,6 +27,7 @@ mpirun -np 2 "$rate" --mode distributed "$@" | tee -a "$out"
 mpirun -np 2 "$rate" --mode distributed --suite exchange --credits 64 "$@" | tee -a "$out"
 mpirun -np 2 "$rate" --mode distributed --suite exchange --credits 64 --splice-bytes 0 "$@" | tee -a "$out"
 mpirun -np 2 "$build/bench/mpi_pingpong" | tee -a "$out"
+"$build/bench/cpu_pair_latency" | tee -a "$out"
 python3 - "$out" <<'PY'
 import json, sys
 rows = [json.loads(line) for line in open(sys.argv[1]) if line.startswith("{")]
@@ -48,6 +53,9 @@ for credits, splice in [(16, s) for s in sorted(spliced)] + [(64, s) for s in so
             how = "copied" if splice == 0 else f"spliced >= {splice} B"
             target = "  (target >= 0.50)" if kib == 64 else ""
             print(f"  exchange {kib:>4} KiB, {credits} credits, {how}: {ex['mb_per_second']:.0f} MB/s vs MPI ping-pong {mpi['mb_per_second']:.0f} MB/s = {ex['mb_per_second'] / mpi['mb_per_second']:.2f}{target}")
+trips = [r["round_trip_ns"] for r in rows if r["bench"] == "cpu_pair_latency"]
+if trips:
+    print(f"  vCPU 0 <-> 1 cache-line round trip, before and after: {' and '.join(f'{t:.0f}' for t in trips)} ns")
 wc = pick("wordcount", mode="distributed", ranks=2)
 if wc:
     print(f"  serialisation per word (encode + decode, 2 ranks): {wc['serde_ns_per_word']:.0f} ns")
