@@ -132,7 +132,7 @@ class Session final : public ExchangeWiring,
   bool counts_known_ = false;
   bool abort_sent_ = false;
   bool remote_cancel_ = false;   // a peer's abort or cancellation arrived
-  bool oversubscribed_ = false;  // more ranks on this machine than hardware threads
+  bool oversubscribed_ = false;  // more ranks on this machine than the cores they may use
   bool runs_tasks_ = false;      // the rank's tasks run on this thread, between polls
 
   std::future<void> serving_;
