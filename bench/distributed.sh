@@ -3,8 +3,10 @@
 # in process (2 threads), distributed on one rank, and distributed on 2 ranks (mpirun -np 2,
 # 1 worker each); exchange throughput at 4, 64 and 1024 KiB frames against a plain MPI
 # ping-pong of the same sizes, with large values sent from where they are (the default) and
-# copied into each frame (--splice-bytes 0), and where the two vCPUs sit (bench/cpu_pair_latency,
-# before and after). Prints every figure as JSON, then the ratios.
+# copied into each frame (--splice-bytes 0), 64 KiB exchange runs interleaved with ping-pong
+# passes (--suite paired), and where the two vCPUs sit (bench/cpu_pair_latency, before and
+# after). Prints every figure as JSON (the paired rounds only into the summary), then the
+# ratios.
 #   bench/distributed.sh [build dir, default build/release] [extra distributed_rate options]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +29,10 @@ mpirun -np 2 "$rate" --mode distributed "$@" | tee -a "$out"
 mpirun -np 2 "$rate" --mode distributed --suite exchange --credits 64 "$@" | tee -a "$out"
 mpirun -np 2 "$rate" --mode distributed --suite exchange --credits 64 --splice-bytes 0 "$@" | tee -a "$out"
 mpirun -np 2 "$build/bench/mpi_pingpong" | tee -a "$out"
+# 64 KiB exchange runs each between two ping-pong passes, so that every ratio has baselines
+# taken within a second of it, whichever mode the VM is in.
+mpirun -np 2 "$rate" --mode distributed --suite paired --frame-kib 64 --repeat 100 \
+  --exchange-bytes 134217728 "$@" >>"$out"
 "$build/bench/cpu_pair_latency" | tee -a "$out"
 python3 - "$out" <<'PY'
 import json, sys
@@ -53,6 +59,16 @@ for credits, splice in [(16, s) for s in sorted(spliced)] + [(64, s) for s in so
             how = "copied" if splice == 0 else f"spliced >= {splice} B"
             target = "  (target >= 0.50)" if kib == 64 else ""
             print(f"  exchange {kib:>4} KiB, {credits} credits, {how}: {ex['mb_per_second']:.0f} MB/s vs MPI ping-pong {mpi['mb_per_second']:.0f} MB/s = {ex['mb_per_second'] / mpi['mb_per_second']:.2f}{target}")
+paired = [r for r in rows if r["bench"] == "paired"]
+if paired:
+    import statistics
+    fast = [r["ratio"] for r in paired if min(r["pingpong_before"], r["pingpong_after"]) > 12000]
+    slow = [r["ratio"] for r in paired if max(r["pingpong_before"], r["pingpong_after"]) < 12000]
+    for name, ratios in (("ping-pong above 12 GB/s both sides (fast mode)", fast),
+                         ("ping-pong below 12 GB/s both sides", slow)):
+        if ratios:
+            print(f"  paired 64 KiB, {name}: {len(ratios)} rounds, exchange / ping-pong median "
+                  f"{statistics.median(ratios):.2f} (min {min(ratios):.2f}, max {max(ratios):.2f})")
 trips = [r["round_trip_ns"] for r in rows if r["bench"] == "cpu_pair_latency"]
 if trips:
     print(f"  vCPU 0 <-> 1 cache-line round trip, before and after: {' and '.join(f'{t:.0f}' for t in trips)} ns")

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "mpi_pingpong.hpp"
 #include "pipeline_p.hpp"
 
 using sw::bench::Event;
@@ -21,7 +22,8 @@ struct Options {
   unsigned threads = 0;
   std::uint64_t events = 20'000'000;
   std::uint64_t words = 10'000'000;
-  std::uint64_t exchange_bytes = 1u << 30;  // per frame size
+  std::uint64_t exchange_bytes = 1u << 30;   // per frame size
+  std::uint64_t pingpong_bytes = 64u << 20;  // paired: per ping-pong pass
   std::vector<std::size_t> frame_kib{4, 64, 1024};
   unsigned repeat = 3;
   std::size_t credits = 0;  // exchange: frames in flight per channel (0: the default)
@@ -135,10 +137,8 @@ struct Payload {
   sw::Bytes data;
 };
 
-// Exchange throughput: rank 0 streams frames of one item each to rank 1 (one rank: to its own
-// other instance, handed over in memory). MB/s of payload delivered.
-void exchange(const Options& o) {
-  // Keys whose hash lands on instance 0 and 1 of a two-instance consumer.
+// Keys whose hash lands on instance 0 and 1 of a two-instance consumer.
+std::uint32_t key_for_instance_1() {
   std::uint32_t to_instance[2] = {0, 0};
   for (std::uint32_t k = 0, found = 0; found != 3; ++k) {
     const std::size_t target = sw::reduce_range(sw::hash_key(k), 2);
@@ -147,33 +147,45 @@ void exchange(const Options& o) {
       found |= 1u << target;
     }
   }
+  return to_instance[1];
+}
+
+// One exchange run: rank 0 streams frames of one `kib` item each to rank 1 (one rank: to its
+// own other instance, handed over in memory). Returns MB/s of payload delivered.
+double exchange_once(const Options& o, std::size_t kib, sw::RunReport& report) {
+  const std::size_t bytes = kib << 10;
+  const sw::Bytes shared = sw::Bytes::copy_of(std::string(bytes, 'x'));
+  const std::uint64_t items = std::max<std::uint64_t>(64, o.exchange_bytes / bytes);
+  const std::uint32_t key = key_for_instance_1();
+  sw::Graph g{"exchange"};
+  g.source("frames",
+           sw::generate<Payload>(items,
+                                 [&shared, key](std::uint64_t) {
+                                   return Payload{key, shared};
+                                 }),
+           {.parallelism = 1})
+      .key_by([](const Payload& p) { return p.to; })
+      .sink("received", sw::discard(), {.parallelism = 2});
+  sw::RunOptions options = run_options(o);
+  options.batch_size = 16;
+  options.distributed.frame_bytes = bytes;  // one item per frame
+  options.distributed.credits = o.credits;
+  options.distributed.splice_bytes = o.splice_bytes;
+  report = g.run(options);
+  return static_cast<double>(items * bytes) / report.wall_seconds / 1e6;
+}
+
+// Exchange throughput at each frame size, the best of --repeat runs.
+void exchange(const Options& o) {
   for (const std::size_t kib : o.frame_kib) {
-    const std::size_t bytes = kib << 10;
-    const sw::Bytes shared = sw::Bytes::copy_of(std::string(bytes, 'x'));
-    const std::uint64_t items = std::max<std::uint64_t>(64, o.exchange_bytes / bytes);
     double best = 0;
     sw::RunReport kept;
     for (unsigned round = 0; round < o.repeat; ++round) {
-      sw::Graph g{"exchange"};
-      const std::uint32_t key = to_instance[1];
-      g.source("frames",
-               sw::generate<Payload>(items,
-                                     [&shared, key](std::uint64_t) {
-                                       return Payload{key, shared};
-                                     }),
-               {.parallelism = 1})
-          .key_by([](const Payload& p) { return p.to; })
-          .sink("received", sw::discard(), {.parallelism = 2});
-      sw::RunOptions options = run_options(o);
-      options.batch_size = 16;
-      options.distributed.frame_bytes = bytes;  // one item per frame
-      options.distributed.credits = o.credits;
-      options.distributed.splice_bytes = o.splice_bytes;
-      const sw::RunReport r = g.run(options);
-      const double rate = static_cast<double>(items * bytes) / r.wall_seconds / 1e6;
+      sw::RunReport r;
+      const double rate = exchange_once(o, kib, r);
       if (rate > best) {
         best = rate;
-        kept = r;
+        kept = std::move(r);
       }
     }
     emit(fmt::format(
@@ -182,6 +194,27 @@ void exchange(const Options& o) {
         kept.edges.empty() ? 0 : kept.edges[0].frames_sent, best,
         kept.edges.empty() ? 0 : kept.edges[0].remote_frames_sent,
         kept.edges.empty() ? 0 : kept.edges[0].credit_stalls));
+  }
+}
+
+// The exchange and the raw MPI ping-pong in one job, interleaved: a ping-pong pass, an
+// exchange run, a ping-pong pass, --repeat times per size, so each exchange has baselines
+// taken within a second of it (on this VM the ping-pong changes mode within seconds). MPI is
+// initialised here, with MPI_THREAD_SERIALIZED: the main thread makes the ping-pong's calls
+// while no run is under way, the communication thread those of the runs.
+void paired(const Options& o) {
+  for (const std::size_t kib : o.frame_kib) {
+    const int bytes = static_cast<int>(kib << 10);
+    const int rounds = static_cast<int>(std::max<std::uint64_t>(16, o.pingpong_bytes / bytes / 2));
+    for (unsigned round = 0; round < o.repeat; ++round) {
+      const double before = sw::bench::mpi_pingpong_mb_per_second(bytes, rounds, MPI_COMM_WORLD);
+      sw::RunReport r;
+      const double rate = exchange_once(o, kib, r);
+      const double after = sw::bench::mpi_pingpong_mb_per_second(bytes, rounds, MPI_COMM_WORLD);
+      emit(fmt::format(
+          R"({{"bench": "paired", "ranks": {}, "frame_kib": {}, "round": {}, "pingpong_before": {:.1f}, "exchange": {:.1f}, "pingpong_after": {:.1f}, "ratio": {:.3f}}})",
+          r.ranks, kib, round, before, rate, after, rate / std::max(before, after)));
+    }
   }
 }
 
@@ -200,6 +233,8 @@ int main(int argc, char** argv) {
   app.add_option("--exchange-bytes", o.exchange_bytes, "payload bytes per exchange size")
       ->capture_default_str();
   app.add_option("--frame-kib", o.frame_kib, "exchange frame sizes in KiB")->capture_default_str();
+  app.add_option("--pingpong-bytes", o.pingpong_bytes, "paired: bytes each way per ping-pong pass")
+      ->capture_default_str();
   app.add_option("--credits", o.credits, "exchange: credits per channel (0: the default, 16)")
       ->capture_default_str();
   app.add_option("--splice-bytes", o.splice_bytes,
@@ -213,10 +248,35 @@ int main(int argc, char** argv) {
                "tasks on a worker thread of their own, also with one worker per rank (not on "
                "the communication thread)");
   app.add_option("--repeat", o.repeat, "rounds; the best is kept")->capture_default_str();
-  app.add_option("--suite", o.suite, "pipeline, wordcount, exchange or all")
-      ->check(CLI::IsMember({"pipeline", "wordcount", "exchange", "all"}))
+  app.add_option("--suite", o.suite,
+                 "pipeline, wordcount, exchange, all (those three), or paired (under mpirun "
+                 "-np 2: exchange runs each between two raw MPI ping-pong passes; --repeat "
+                 "rounds per size)")
+      ->check(CLI::IsMember({"pipeline", "wordcount", "exchange", "all", "paired"}))
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  if (o.suite == "paired") {
+    int provided = 0;
+    MPI_Init_thread(&argc, &argv, MPI_THREAD_SERIALIZED, &provided);
+    int size = 1;
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    if (provided < MPI_THREAD_SERIALIZED || size != 2 || o.mode != sw::Mode::distributed) {
+      std::fprintf(stderr,
+                   "distributed_rate: --suite paired runs under mpirun -np 2 with --mode "
+                   "distributed (and an MPI with MPI_THREAD_SERIALIZED)\n");
+      MPI_Finalize();
+      return 2;
+    }
+    int status = 0;
+    try {
+      paired(o);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "distributed_rate: %s\n", e.what());
+      status = 1;
+    }
+    MPI_Finalize();
+    return status;
+  }
   try {
     if (o.suite == "pipeline" || o.suite == "all") pipeline_p(o);
     if (o.suite == "wordcount" || o.suite == "all") word_count(o);

@@ -3,11 +3,11 @@
 // Run under `mpirun -np 2`. Prints one JSON object per size, on rank 0.
 #include <mpi.h>
 
-#include <chrono>
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <string>
-#include <vector>
+
+#include "mpi_pingpong.hpp"
 
 int main(int argc, char** argv) {
   MPI_Init(&argc, &argv);
@@ -23,24 +23,10 @@ int main(int argc, char** argv) {
   const long long total = argc > 1 ? std::atoll(argv[1]) : (1LL << 30);  // bytes per size
   for (const int kib : {4, 64, 1024}) {
     const int bytes = kib << 10;
-    std::vector<char> buffer(static_cast<std::size_t>(bytes), 'x');
     const int rounds = static_cast<int>(std::max<long long>(64, total / bytes / 2));
     double best = 0;
     for (int repeat = 0; repeat < 3; ++repeat) {
-      MPI_Barrier(MPI_COMM_WORLD);
-      const auto start = std::chrono::steady_clock::now();
-      for (int i = 0; i < rounds; ++i) {
-        if (rank == 0) {
-          MPI_Send(buffer.data(), bytes, MPI_BYTE, 1, 0, MPI_COMM_WORLD);
-          MPI_Recv(buffer.data(), bytes, MPI_BYTE, 1, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-        } else {
-          MPI_Recv(buffer.data(), bytes, MPI_BYTE, 0, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-          MPI_Send(buffer.data(), bytes, MPI_BYTE, 0, 0, MPI_COMM_WORLD);
-        }
-      }
-      const double seconds =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      const double rate = 2.0 * bytes * rounds / seconds / 1e6;
+      const double rate = sw::bench::mpi_pingpong_mb_per_second(bytes, rounds, MPI_COMM_WORLD);
       if (rate > best) best = rate;
     }
     if (rank == 0) {
