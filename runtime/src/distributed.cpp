@@ -24,7 +24,7 @@ namespace {
 unsigned threads_per_rank(const RunOptions& options, const ClusterInfo& info) noexcept {
   if (options.threads != 0) return options.threads;
   const unsigned share = std::max(1u, info.cpus_on_host / std::max(1u, info.ranks_on_host));
-  return std::max(1u, std::min(info.cpus, share));
+  return std::min(info.cpus, share);  // both at least 1
 }
 
 // The error this rank raised itself (not one a peer told it about), as text; empty if none.

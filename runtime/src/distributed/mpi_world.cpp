@@ -98,8 +98,10 @@ MpiWorld& MpiWorld::get() {
 
 MpiWorld::MpiWorld() {
   info_.host = host_name();
-  info_.cpus = info_.cpus_on_host = count(affinity());
-  if (!launched_by_mpi()) return;
+  if (!launched_by_mpi()) {
+    info_.cpus = info_.cpus_on_host = count(affinity());  // with MPI: init_mpi
+    return;
+  }
   std::promise<void> ready;
   std::future<void> started = ready.get_future();
   thread_ = std::thread([this, &ready] { loop(ready); });
