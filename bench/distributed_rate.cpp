@@ -30,6 +30,7 @@ struct Options {
   std::size_t splice_bytes = sw::DistributedOptions{}.splice_bytes;
   std::chrono::microseconds::rep poll_window_us = sw::DistributedOptions{}.poll_window.count();
   bool worker_thread = false;  // tasks on a worker of their own even with one per rank
+  bool checksum_payload = sw::DistributedOptions{}.checksum_payload;
   std::string suite = "all";
 };
 
@@ -38,6 +39,7 @@ sw::RunOptions run_options(const Options& o) {
   sw::RunOptions options{.mode = o.mode, .threads = o.threads};
   options.distributed.poll_window = std::chrono::microseconds(o.poll_window_us);
   options.distributed.tasks_on_comm_thread = !o.worker_thread;
+  options.distributed.checksum_payload = o.checksum_payload;
   return options;
 }
 
@@ -189,17 +191,18 @@ void exchange(const Options& o) {
       }
     }
     emit(fmt::format(
-        R"({{"bench": "exchange", "mode": "{}", "ranks": {}, "frame_kib": {}, "credits": {}, "splice_bytes": {}, "frames": {}, "mb_per_second": {:.1f}, "remote_frames": {}, "credit_stalls": {}}})",
+        R"({{"bench": "exchange", "mode": "{}", "ranks": {}, "frame_kib": {}, "credits": {}, "splice_bytes": {}, "payload_checksum": {}, "frames": {}, "mb_per_second": {:.1f}, "remote_frames": {}, "credit_stalls": {}}})",
         mode_name(o.mode), kept.ranks, kib, o.credits == 0 ? 16 : o.credits, o.splice_bytes,
-        kept.edges.empty() ? 0 : kept.edges[0].frames_sent, best,
+        o.checksum_payload, kept.edges.empty() ? 0 : kept.edges[0].frames_sent, best,
         kept.edges.empty() ? 0 : kept.edges[0].remote_frames_sent,
         kept.edges.empty() ? 0 : kept.edges[0].credit_stalls));
   }
 }
 
 // The exchange and the raw MPI ping-pong in one job, interleaved: a ping-pong pass, an
-// exchange run, a ping-pong pass, --repeat times per size, so each exchange has baselines
-// taken within a second of it (on this VM the ping-pong changes mode within seconds). MPI is
+// exchange run, the same run with payloads left out of the frame checksum, a ping-pong pass,
+// --repeat times per size, so each exchange has baselines taken within a second of it (on
+// this VM the ping-pong changes mode within seconds). MPI is
 // initialised here, with MPI_THREAD_SERIALIZED: the main thread makes the ping-pong's calls
 // while no run is under way, the communication thread those of the runs.
 void paired(const Options& o) {
@@ -210,10 +213,15 @@ void paired(const Options& o) {
       const double before = sw::bench::mpi_pingpong_mb_per_second(bytes, rounds, MPI_COMM_WORLD);
       sw::RunReport r;
       const double rate = exchange_once(o, kib, r);
+      Options unchecked = o;
+      unchecked.checksum_payload = false;
+      const double unchecked_rate = exchange_once(unchecked, kib, r);
       const double after = sw::bench::mpi_pingpong_mb_per_second(bytes, rounds, MPI_COMM_WORLD);
+      const double baseline = std::max(before, after);
       emit(fmt::format(
-          R"({{"bench": "paired", "ranks": {}, "frame_kib": {}, "round": {}, "pingpong_before": {:.1f}, "exchange": {:.1f}, "pingpong_after": {:.1f}, "ratio": {:.3f}}})",
-          r.ranks, kib, round, before, rate, after, rate / std::max(before, after)));
+          R"({{"bench": "paired", "ranks": {}, "frame_kib": {}, "round": {}, "pingpong_before": {:.1f}, "exchange": {:.1f}, "exchange_unchecked": {:.1f}, "pingpong_after": {:.1f}, "ratio": {:.3f}, "ratio_unchecked": {:.3f}}})",
+          r.ranks, kib, round, before, rate, unchecked_rate, after, rate / baseline,
+          unchecked_rate / baseline));
     }
   }
 }
@@ -244,14 +252,16 @@ int main(int argc, char** argv) {
   app.add_option("--poll-window-us", o.poll_window_us,
                  "microseconds the communication thread keeps polling after its last progress")
       ->capture_default_str();
+  app.add_flag("!--no-payload-checksum", o.checksum_payload,
+               "frames checksum their header only (DistributedOptions::checksum_payload)");
   app.add_flag("--worker-thread", o.worker_thread,
                "tasks on a worker thread of their own, also with one worker per rank (not on "
                "the communication thread)");
   app.add_option("--repeat", o.repeat, "rounds; the best is kept")->capture_default_str();
   app.add_option("--suite", o.suite,
                  "pipeline, wordcount, exchange, all (those three), or paired (under mpirun "
-                 "-np 2: exchange runs each between two raw MPI ping-pong passes; --repeat "
-                 "rounds per size)")
+                 "-np 2: exchange runs, with and without payload checksums, each pair "
+                 "between two raw MPI ping-pong passes; --repeat rounds per size)")
       ->check(CLI::IsMember({"pipeline", "wordcount", "exchange", "all", "paired"}))
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);

@@ -107,7 +107,9 @@ void seal_frame(BytesMut& frame, FrameHeader header, std::span<const Splice> spl
   // The payload's pieces in order: what the receiver checks as one buffer.
   std::uint32_t sum = header_sum;
   auto add = [&sum](std::span<const std::byte> piece) { sum = frame_checksum(piece, sum); };
-  for_each_piece({frame.data(), frame.size()}, splices, kFrameHeaderBytes, add);
+  if ((header.flags & kFramePayloadUnchecked) == 0) {
+    for_each_piece({frame.data(), frame.size()}, splices, kFrameHeaderBytes, add);
+  }
   store(raw + kChecksumOffset, sum);
   frame.overwrite(kChecksumOffset, raw + kChecksumOffset, 4);
 }
@@ -171,7 +173,7 @@ Frame parse_frame(const Bytes& bytes, const FrameLimits& limits) {
                         kFrameVersion));
   }
   h.flags = load<std::uint16_t>(raw + 6);
-  if ((h.flags & ~kFrameWatermark) != 0) {
+  if ((h.flags & ~(kFrameWatermark | kFramePayloadUnchecked)) != 0) {
     fail(6, fmt::format("{}: unknown flags {:#06x}", where(h), h.flags));
   }
   if (h.payload_bytes != size - kFrameHeaderBytes) {
@@ -181,12 +183,13 @@ Frame parse_frame(const Bytes& bytes, const FrameLimits& limits) {
   std::byte header_copy[kFrameHeaderBytes];
   std::memcpy(header_copy, raw, kFrameHeaderBytes);
   store(header_copy + kChecksumOffset, std::uint32_t{0});
-  const std::uint32_t sum = frame_checksum({raw + kFrameHeaderBytes, h.payload_bytes},
-                                           frame_checksum({header_copy, kFrameHeaderBytes}));
+  const bool unchecked = (h.flags & kFramePayloadUnchecked) != 0;
+  std::uint32_t sum = frame_checksum({header_copy, kFrameHeaderBytes});
+  if (!unchecked) sum = frame_checksum({raw + kFrameHeaderBytes, h.payload_bytes}, sum);
   if (sum != h.checksum) {
-    fail(kChecksumOffset, fmt::format("{}: checksum {:#010x} does not match the content "
-                                      "({:#010x}): corrupted in transit",
-                                      where(h), h.checksum, sum));
+    fail(kChecksumOffset, fmt::format("{}: checksum {:#010x} does not match the {} ({:#010x}): "
+                                      "corrupted in transit",
+                                      where(h), h.checksum, unchecked ? "header" : "content", sum));
   }
   frame.payload = bytes.slice(kFrameHeaderBytes, size);
   return frame;

@@ -46,6 +46,7 @@ struct Shape {
   std::size_t capacity;
   unsigned threads;           // per rank in distributed mode; with 1, tasks run on the
   bool tasks_on_comm_thread;  // communication thread unless this is false
+  bool checksum_payload;      // DistributedOptions::checksum_payload
 };
 
 std::vector<Shape> shapes(std::uint32_t seed) {
@@ -54,7 +55,8 @@ std::vector<Shape> shapes(std::uint32_t seed) {
   for (int i = 0; i < 3; ++i) {
     out.push_back(Shape{1 + static_cast<unsigned>(random() % 4),
                         std::size_t{1} << (2 + random() % 9), 1 + random() % 8,
-                        1 + static_cast<unsigned>(random() % 2), random() % 4 != 0});
+                        1 + static_cast<unsigned>(random() % 2), random() % 4 != 0,
+                        random() % 3 != 0});
   }
   return out;
 }
@@ -64,7 +66,7 @@ void same_in_both_modes(const char* what, std::uint32_t seed, Build build) {
   for (const Shape& shape : shapes(seed)) {
     INFO(what << ": parallelism " << shape.parallelism << ", batch " << shape.batch << ", capacity "
               << shape.capacity << ", threads " << shape.threads << ", tasks on comm thread "
-              << shape.tasks_on_comm_thread);
+              << shape.tasks_on_comm_thread << ", payload checksums " << shape.checksum_payload);
     sw::test::Watchdog watchdog(what, std::chrono::seconds(90));
     const sw::RunOptions options{
         .threads = 2, .batch_size = shape.batch, .channel_capacity = shape.capacity};
@@ -73,6 +75,7 @@ void same_in_both_modes(const char* what, std::uint32_t seed, Build build) {
                                .batch_size = shape.batch,
                                .channel_capacity = shape.capacity};
     distributed.distributed.tasks_on_comm_thread = shape.tasks_on_comm_thread;
+    distributed.distributed.checksum_payload = shape.checksum_payload;
     const auto expected = build(shape.parallelism, options);
     const auto actual = build(shape.parallelism, distributed);
     if (is_root()) CHECK(actual == expected);
@@ -356,6 +359,7 @@ TEST_CASE("distributed: cancelling one rank stops every rank", "[distributed]") 
 
 TEST_CASE("distributed: a corrupted frame is an error naming the peer and edge", "[distributed]") {
   const unsigned threads = GENERATE(1u, 2u);  // 1: tasks on the comm thread (np <= cores)
+  const bool checksum_payload = GENERATE(true, false);
   sw::test::Watchdog watchdog("corrupt frame", std::chrono::seconds(60));
   sw::Graph g{"corrupt"};
   g.source("s", sw::from(sw::test::iota(50000)), {.parallelism = 2})
@@ -363,9 +367,12 @@ TEST_CASE("distributed: a corrupted frame is an error naming the peer and edge",
       .map("id", [](int v) { return v; }, {.parallelism = 2})
       .sink("out", sw::discard(), {.parallelism = 2});
   sw::RunOptions options{.mode = sw::Mode::distributed, .threads = threads, .batch_size = 256};
+  options.distributed.checksum_payload = checksum_payload;
   std::atomic<int> seen{0};
-  options.distributed.frame_hook = [&seen](std::size_t, unsigned, std::span<std::byte> frame) {
-    if (seen.fetch_add(1) == 5) frame[frame.size() - 1] ^= std::byte{0x5a};  // payload byte
+  // A payload byte, or (when payloads are not checksummed) a byte of the frame's sequence.
+  const std::size_t at = checksum_payload ? 0 : 24;
+  options.distributed.frame_hook = [&seen, at](std::size_t, unsigned, std::span<std::byte> frame) {
+    if (seen.fetch_add(1) == 5) frame[at == 0 ? frame.size() - 1 : at] ^= std::byte{0x5a};
   };
   try {
     (void)g.run(options);

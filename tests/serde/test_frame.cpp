@@ -122,7 +122,8 @@ TEST_CASE("Every header field is checked, naming edge, field and offset", "[serd
   REQUIRE(offset_of(with(4, std::byte{9})) == 4);
   REQUIRE_THROWS_WITH(sw::parse_frame(with(4, std::byte{9})),
                       Catch::Contains("frame 100 of edge 3 (instance 1 -> 2): version 9"));
-  REQUIRE(offset_of(with(6, std::byte{2})) == 6);       // an unknown flag (1 is a watermark)
+  REQUIRE(offset_of(with(6, std::byte{4})) == 6);   // an unknown flag (1 watermark, 2 unchecked)
+  REQUIRE(offset_of(with(6, std::byte{2})) == 36);  // a known flag the sender did not set
   REQUIRE(offset_of(with(32, std::byte{0xff})) == 32);  // payload length
   // Fields covered only by the checksum: edge, instances, count, sequence, fingerprint.
   for (std::size_t at : {8u, 12u, 16u, 20u, 24u, 40u}) {
@@ -146,6 +147,53 @@ TEST_CASE("Any flipped bit and any truncation is detected, never decoded", "[ser
     REQUIRE_THROWS_AS(sw::parse_frame(sw::Bytes::copy_of(std::span(good).first(cut))),
                       sw::FrameError);
   }
+}
+
+TEST_CASE("A frame sent with its payload unchecked still has every header bit checked",
+          "[serde][frame]") {
+  sw::FrameHeader h = header();
+  h.flags = sw::kFramePayloadUnchecked;
+  const std::vector<Bid> in = bids(20);
+  std::vector<sw::Bytes> out;
+  sw::encode_frames<Bid>(in, h, out);
+  REQUIRE(out.size() == 1);
+  const std::vector<std::byte> good = raw(out[0]);
+  const sw::Frame f = sw::parse_frame(out[0]);
+  CHECK(f.header.flags == sw::kFramePayloadUnchecked);
+  CHECK(f.header.checksum == sw::frame_checksum([&] {
+          std::vector<std::byte> head(good.begin(), good.begin() + sw::kFrameHeaderBytes);
+          std::fill_n(head.begin() + 36, 4, std::byte{0});
+          return head;
+        }()));
+  std::vector<Bid> back;
+  sw::decode_frame(f, back);
+  CHECK(back == in);
+
+  std::mt19937 rng(12);
+  for (std::size_t at = 0; at < sw::kFrameHeaderBytes; ++at) {
+    std::vector<std::byte> bad = good;
+    bad[at] ^= static_cast<std::byte>(1u << (rng() % 8));
+    REQUIRE_THROWS_AS(sw::parse_frame(sw::Bytes::copy_of(bad)), sw::FrameError);
+  }
+  // Clearing the flag makes the receiver check a payload the checksum never covered.
+  std::vector<std::byte> claimed = good;
+  claimed[6] = std::byte{0};
+  REQUIRE_THROWS_WITH(sw::parse_frame(sw::Bytes::copy_of(claimed)),
+                      Catch::Contains("does not match the content"));
+  // A payload byte changed on the way is not seen by the checksum: the frame parses, and the
+  // decoder decides (here the last byte of a URL, which still decodes).
+  std::vector<std::byte> changed = good;
+  changed.back() ^= std::byte{0x01};
+  const sw::Frame g = sw::parse_frame(sw::Bytes::copy_of(changed));
+  std::vector<Bid> decoded;
+  sw::decode_frame(g, decoded);
+  REQUIRE(decoded.size() == in.size());
+  CHECK(decoded.back().url != in.back().url);
+  // The header's own corruption names the header.
+  std::vector<std::byte> header_bad = good;
+  header_bad[8] ^= std::byte{1};
+  REQUIRE_THROWS_WITH(sw::parse_frame(sw::Bytes::copy_of(header_bad)),
+                      Catch::Contains("does not match the header"));
 }
 
 TEST_CASE("A frame of another type is refused by name", "[serde][frame]") {

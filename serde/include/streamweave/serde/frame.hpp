@@ -4,11 +4,14 @@
 // Header, all little-endian:
 //   0 magic "SWF1"   4 version u16   6 flags u16   8 edge u32   12 source instance u32
 //   16 target instance u32   20 item count u32   24 sequence u64   32 payload bytes u32
-//   36 checksum u32 (CRC32C of the header with this field 0, then the payload)
+//   36 checksum u32 (CRC32C of the header with this field 0, then the payload unless the
+//      frame is kFramePayloadUnchecked)
 //   40 fingerprint u64
 //
 // Flags: 0 for a frame of items; kFrameWatermark for a watermark frame (no items, an 8-byte
-// event time as payload, fingerprint 0), which travels in sequence with the item frames.
+// event time as payload, fingerprint 0), which travels in sequence with the item frames;
+// kFramePayloadUnchecked when the sender left the payload out of the checksum (the header,
+// this flag included, is always covered).
 //
 // parse_frame checks every header field and the checksum before anything reads the payload;
 // decode_frame then checks the item type's fingerprint and decodes exactly `items` values.
@@ -33,6 +36,10 @@ inline constexpr std::uint16_t kFrameVersion = 3;
 inline constexpr std::size_t kFrameHeaderBytes = 48;
 
 inline constexpr std::uint16_t kFrameWatermark = 1;
+// Set by a sender that does not checksum payloads (DistributedOptions::checksum_payload):
+// the checksum covers the header only, and a payload corrupted in transit goes undetected
+// unless it no longer decodes.
+inline constexpr std::uint16_t kFramePayloadUnchecked = 2;
 
 struct FrameHeader {
   std::uint16_t version = kFrameVersion;
@@ -128,8 +135,9 @@ struct SplicedFrame {
 [[nodiscard]] std::int64_t frame_watermark(const Frame& frame);
 
 namespace detail {
-// Writes `header` (with the checksum computed over it and the payload) into the first
-// kFrameHeaderBytes of `frame`; the payload is the rest of `frame` with `splices` in place.
+// Writes `header` (with the checksum computed over it and, unless its flags have
+// kFramePayloadUnchecked, the payload) into the first kFrameHeaderBytes of `frame`; the
+// payload is the rest of `frame` with `splices` in place.
 void seal_frame(BytesMut& frame, FrameHeader header, std::span<const Splice> splices = {});
 [[noreturn]] void throw_item_too_large(const FrameHeader& header, std::size_t item_bytes,
                                        const FrameLimits& limits);
