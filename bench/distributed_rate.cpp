@@ -30,7 +30,7 @@ struct Options {
   std::size_t splice_bytes = sw::DistributedOptions{}.splice_bytes;
   std::chrono::microseconds::rep poll_window_us = sw::DistributedOptions{}.poll_window.count();
   bool worker_thread = false;  // tasks on a worker of their own even with one per rank
-  bool checksum_payload = sw::DistributedOptions{}.checksum_payload;
+  sw::PayloadChecksum payload_checksum = sw::DistributedOptions{}.payload_checksum;
   std::string suite = "all";
 };
 
@@ -39,7 +39,7 @@ sw::RunOptions run_options(const Options& o) {
   sw::RunOptions options{.mode = o.mode, .threads = o.threads};
   options.distributed.poll_window = std::chrono::microseconds(o.poll_window_us);
   options.distributed.tasks_on_comm_thread = !o.worker_thread;
-  options.distributed.checksum_payload = o.checksum_payload;
+  options.distributed.payload_checksum = o.payload_checksum;
   return options;
 }
 
@@ -191,9 +191,9 @@ void exchange(const Options& o) {
       }
     }
     emit(fmt::format(
-        R"({{"bench": "exchange", "mode": "{}", "ranks": {}, "frame_kib": {}, "credits": {}, "splice_bytes": {}, "payload_checksum": {}, "frames": {}, "mb_per_second": {:.1f}, "remote_frames": {}, "credit_stalls": {}}})",
+        R"({{"bench": "exchange", "mode": "{}", "ranks": {}, "frame_kib": {}, "credits": {}, "splice_bytes": {}, "payload_checksum": "{}", "frames": {}, "mb_per_second": {:.1f}, "remote_frames": {}, "credit_stalls": {}}})",
         mode_name(o.mode), kept.ranks, kib, o.credits == 0 ? 16 : o.credits, o.splice_bytes,
-        o.checksum_payload, kept.edges.empty() ? 0 : kept.edges[0].frames_sent, best,
+        sw::to_string(o.payload_checksum), kept.edges.empty() ? 0 : kept.edges[0].frames_sent, best,
         kept.edges.empty() ? 0 : kept.edges[0].remote_frames_sent,
         kept.edges.empty() ? 0 : kept.edges[0].credit_stalls));
   }
@@ -214,7 +214,7 @@ void paired(const Options& o) {
       sw::RunReport r;
       const double rate = exchange_once(o, kib, r);
       Options unchecked = o;
-      unchecked.checksum_payload = false;
+      unchecked.payload_checksum = sw::PayloadChecksum::never;
       const double unchecked_rate = exchange_once(unchecked, kib, r);
       const double after = sw::bench::mpi_pingpong_mb_per_second(bytes, rounds, MPI_COMM_WORLD);
       const double baseline = std::max(before, after);
@@ -252,8 +252,14 @@ int main(int argc, char** argv) {
   app.add_option("--poll-window-us", o.poll_window_us,
                  "microseconds the communication thread keeps polling after its last progress")
       ->capture_default_str();
-  app.add_flag("!--no-payload-checksum", o.checksum_payload,
-               "frames checksum their header only (DistributedOptions::checksum_payload)");
+  const std::map<std::string, sw::PayloadChecksum> checksums{
+      {"always", sw::PayloadChecksum::always},
+      {"between-hosts", sw::PayloadChecksum::between_hosts},
+      {"never", sw::PayloadChecksum::never}};
+  app.add_option("--payload-checksum", o.payload_checksum,
+                 "always, between-hosts or never: which frames checksum their payload as well "
+                 "as their header (DistributedOptions::payload_checksum)")
+      ->transform(CLI::CheckedTransformer(checksums, CLI::ignore_case));
   app.add_flag("--worker-thread", o.worker_thread,
                "tasks on a worker thread of their own, also with one worker per rank (not on "
                "the communication thread)");

@@ -8,8 +8,11 @@
 
 #include <catch2/catch.hpp>
 #include <csignal>
+#include <cstring>
 #include <map>
+#include <mutex>
 #include <random>
+#include <set>
 #include <streamweave/operators/nexmark/source.hpp>
 #include <streamweave/runtime/distributed.hpp>
 #include <streamweave/serde/hash.hpp>
@@ -46,7 +49,7 @@ struct Shape {
   std::size_t capacity;
   unsigned threads;           // per rank in distributed mode; with 1, tasks run on the
   bool tasks_on_comm_thread;  // communication thread unless this is false
-  bool checksum_payload;      // DistributedOptions::checksum_payload
+  sw::PayloadChecksum payload_checksum;
 };
 
 std::vector<Shape> shapes(std::uint32_t seed) {
@@ -56,7 +59,7 @@ std::vector<Shape> shapes(std::uint32_t seed) {
     out.push_back(Shape{1 + static_cast<unsigned>(random() % 4),
                         std::size_t{1} << (2 + random() % 9), 1 + random() % 8,
                         1 + static_cast<unsigned>(random() % 2), random() % 4 != 0,
-                        random() % 3 != 0});
+                        static_cast<sw::PayloadChecksum>(random() % 3)});
   }
   return out;
 }
@@ -66,7 +69,8 @@ void same_in_both_modes(const char* what, std::uint32_t seed, Build build) {
   for (const Shape& shape : shapes(seed)) {
     INFO(what << ": parallelism " << shape.parallelism << ", batch " << shape.batch << ", capacity "
               << shape.capacity << ", threads " << shape.threads << ", tasks on comm thread "
-              << shape.tasks_on_comm_thread << ", payload checksums " << shape.checksum_payload);
+              << shape.tasks_on_comm_thread << ", payload checksum "
+              << static_cast<int>(shape.payload_checksum));
     sw::test::Watchdog watchdog(what, std::chrono::seconds(90));
     const sw::RunOptions options{
         .threads = 2, .batch_size = shape.batch, .channel_capacity = shape.capacity};
@@ -75,7 +79,7 @@ void same_in_both_modes(const char* what, std::uint32_t seed, Build build) {
                                .batch_size = shape.batch,
                                .channel_capacity = shape.capacity};
     distributed.distributed.tasks_on_comm_thread = shape.tasks_on_comm_thread;
-    distributed.distributed.checksum_payload = shape.checksum_payload;
+    distributed.distributed.payload_checksum = shape.payload_checksum;
     const auto expected = build(shape.parallelism, options);
     const auto actual = build(shape.parallelism, distributed);
     if (is_root()) CHECK(actual == expected);
@@ -104,6 +108,13 @@ TEST_CASE("cluster() counts the cores a rank may use, and the default workers fi
   CHECK(r.threads <= info.cpus);
   CHECK(r.threads <= std::max(1u, info.cpus_on_host / info.ranks_on_host));
   if (is_root()) CHECK(total == 1000);
+  // Every rank of these tests runs on this one machine.
+  REQUIRE(info.host_of_rank.size() == info.ranks);
+  for (unsigned r = 0; r < info.ranks; ++r) {
+    CHECK(info.host_of_rank[r] == 0);
+    CHECK(info.on_this_host(r));
+  }
+  CHECK_FALSE(info.on_this_host(info.ranks));
 }
 
 TEST_CASE("distributed: keyed count per auction matches in-process", "[distributed]") {
@@ -359,7 +370,8 @@ TEST_CASE("distributed: cancelling one rank stops every rank", "[distributed]") 
 
 TEST_CASE("distributed: a corrupted frame is an error naming the peer and edge", "[distributed]") {
   const unsigned threads = GENERATE(1u, 2u);  // 1: tasks on the comm thread (np <= cores)
-  const bool checksum_payload = GENERATE(true, false);
+  const sw::PayloadChecksum checksum =
+      GENERATE(sw::PayloadChecksum::always, sw::PayloadChecksum::never);
   sw::test::Watchdog watchdog("corrupt frame", std::chrono::seconds(60));
   sw::Graph g{"corrupt"};
   g.source("s", sw::from(sw::test::iota(50000)), {.parallelism = 2})
@@ -367,10 +379,10 @@ TEST_CASE("distributed: a corrupted frame is an error naming the peer and edge",
       .map("id", [](int v) { return v; }, {.parallelism = 2})
       .sink("out", sw::discard(), {.parallelism = 2});
   sw::RunOptions options{.mode = sw::Mode::distributed, .threads = threads, .batch_size = 256};
-  options.distributed.checksum_payload = checksum_payload;
+  options.distributed.payload_checksum = checksum;
   std::atomic<int> seen{0};
   // A payload byte, or (when payloads are not checksummed) a byte of the frame's sequence.
-  const std::size_t at = checksum_payload ? 0 : 24;
+  const std::size_t at = checksum == sw::PayloadChecksum::always ? 0 : 24;
   options.distributed.frame_hook = [&seen, at](std::size_t, unsigned, std::span<std::byte> frame) {
     if (seen.fetch_add(1) == 5) frame[at == 0 ? frame.size() - 1 : at] ^= std::byte{0x5a};
   };
@@ -383,6 +395,39 @@ TEST_CASE("distributed: a corrupted frame is an error naming the peer and edge",
     CHECK_THAT(e.what(), Catch::Contains("bad frame from rank"));
   } catch (const sw::RemoteFailure& e) {
     CHECK_THAT(e.message(), Catch::Contains("checksum"));
+  }
+}
+
+TEST_CASE("distributed: frames checksum their payload as payload_checksum says", "[distributed]") {
+  using sw::PayloadChecksum;
+  const PayloadChecksum setting =
+      GENERATE(PayloadChecksum::always, PayloadChecksum::between_hosts, PayloadChecksum::never);
+  sw::test::Watchdog watchdog("payload checksum", std::chrono::seconds(60));
+  sw::Graph g{"checksums"};
+  std::uint64_t total = 0;
+  // A source instance on every rank, so that every rank sends frames.
+  g.source("s", sw::from(sw::test::iota(5000)), {.parallelism = 2 * sw::cluster().ranks})
+      .rebalance()
+      .sink("count", sw::count(total), {.parallelism = 1});
+  sw::RunOptions options{.mode = sw::Mode::distributed, .batch_size = 64};
+  options.distributed.payload_checksum = setting;
+  std::mutex mutex;
+  std::map<unsigned, std::set<std::uint16_t>> flags;  // by target rank
+  options.distributed.frame_hook = [&](std::size_t, unsigned rank, std::span<std::byte> frame) {
+    std::uint16_t f = 0;
+    std::memcpy(&f, frame.data() + 6, sizeof f);
+    std::lock_guard lock(mutex);
+    flags[rank].insert(f);
+  };
+  (void)g.run(options);
+  if (is_root()) CHECK(total == 5000);
+  // One machine: between_hosts leaves every payload unchecked, like never.
+  const std::uint16_t expected =
+      setting == PayloadChecksum::always ? 0 : sw::kFramePayloadUnchecked;
+  REQUIRE_FALSE(flags.empty());
+  for (const auto& [rank, seen] : flags) {
+    INFO("frames to rank " << rank);
+    CHECK(seen == std::set<std::uint16_t>{expected});
   }
 }
 

@@ -122,7 +122,7 @@ void FrameSender::send(std::size_t target, BatchRef batch) {
   header.source_instance = instance_;
   header.target_instance = static_cast<std::uint32_t>(target);
   header.sequence = sequence_[target];
-  if (!options_->checksum_payload) header.flags = kFramePayloadUnchecked;
+  if (!targets_[target].checksum_payload) header.flags = kFramePayloadUnchecked;
   scratch_.clear();
   const bool local = targets_[target].channel != nullptr;
   sequence_[target] =

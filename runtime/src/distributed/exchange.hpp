@@ -76,6 +76,7 @@ struct SenderTarget {
   CreditWindow* window = nullptr;  // on another rank
   std::int32_t rank = 0;
   std::uint32_t route = 0;
+  bool checksum_payload = true;  // DistributedOptions::payload_checksum, for this target
 };
 
 // The producer side of one exchange edge for one local producer instance. Its task only.

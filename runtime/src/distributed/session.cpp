@@ -184,6 +184,17 @@ std::unique_ptr<BatchSender> Session::make_sender(const Graph& graph, const Buil
     SenderTarget& target = targets[t];
     target.rank = static_cast<std::int32_t>(route.rank);
     target.route = static_cast<std::uint32_t>(id);
+    switch (options_->distributed.payload_checksum) {
+      case PayloadChecksum::always:
+        target.checksum_payload = true;
+        break;
+      case PayloadChecksum::between_hosts:
+        target.checksum_payload = !world_->info().on_this_host(route.rank);
+        break;
+      case PayloadChecksum::never:
+        target.checksum_payload = false;
+        break;
+    }
     if (route.channel != nullptr) {
       target.channel = route.channel;
       target.inbox = route.inbox.get();

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "streamweave/engine/graph.hpp"
 #include "streamweave/engine/options.hpp"
@@ -23,6 +24,13 @@ struct ClusterInfo {
   unsigned cpus_on_host = 1;   // ... that the ranks on this machine may run on, together
   bool mpi = false;            // false: not launched by mpirun/srun; one rank, no MPI
   std::string host;
+  // By rank: the lowest rank on that rank's machine, so ranks with equal values share one.
+  std::vector<unsigned> host_of_rank{0};
+
+  // True when rank `other` runs on this rank's machine (this rank included).
+  [[nodiscard]] bool on_this_host(unsigned other) const noexcept {
+    return other < host_of_rank.size() && host_of_rank[other] == host_of_rank[rank];
+  }
 };
 
 // This process's place among the ranks. The first call starts the communication thread,

@@ -36,7 +36,7 @@ inline constexpr std::uint16_t kFrameVersion = 3;
 inline constexpr std::size_t kFrameHeaderBytes = 48;
 
 inline constexpr std::uint16_t kFrameWatermark = 1;
-// Set by a sender that does not checksum payloads (DistributedOptions::checksum_payload):
+// Set by a sender that does not checksum payloads (DistributedOptions::payload_checksum):
 // the checksum covers the header only, and a payload corrupted in transit goes undetected
 // unless it no longer decodes.
 inline constexpr std::uint16_t kFramePayloadUnchecked = 2;
