@@ -202,9 +202,9 @@ void exchange(const Options& o) {
 // The exchange and the raw MPI ping-pong in one job, interleaved: a ping-pong pass, an
 // exchange run, the same run with payloads left out of the frame checksum, a ping-pong pass,
 // --repeat times per size, so each exchange has baselines taken within a second of it (on
-// this VM the ping-pong changes mode within seconds). MPI is
-// initialised here, with MPI_THREAD_SERIALIZED: the main thread makes the ping-pong's calls
-// while no run is under way, the communication thread those of the runs.
+// this VM the ping-pong changes mode within seconds). MPI is initialised here, with
+// MPI_THREAD_SERIALIZED: the main thread makes the ping-pong's calls while no run is under
+// way, the communication thread those of the runs.
 void paired(const Options& o) {
   for (const std::size_t kib : o.frame_kib) {
     const int bytes = static_cast<int>(kib << 10);
