@@ -206,6 +206,8 @@ void exchange(const Options& o) {
 // MPI_THREAD_SERIALIZED: the main thread makes the ping-pong's calls while no run is under
 // way, the communication thread those of the runs.
 void paired(const Options& o) {
+  Options unchecked = o;
+  unchecked.payload_checksum = sw::PayloadChecksum::never;
   for (const std::size_t kib : o.frame_kib) {
     const int bytes = static_cast<int>(kib << 10);
     const int rounds = static_cast<int>(std::max<std::uint64_t>(16, o.pingpong_bytes / bytes / 2));
@@ -213,8 +215,6 @@ void paired(const Options& o) {
       const double before = sw::bench::mpi_pingpong_mb_per_second(bytes, rounds, MPI_COMM_WORLD);
       sw::RunReport r;
       const double rate = exchange_once(o, kib, r);
-      Options unchecked = o;
-      unchecked.payload_checksum = sw::PayloadChecksum::never;
       const double unchecked_rate = exchange_once(unchecked, kib, r);
       const double after = sw::bench::mpi_pingpong_mb_per_second(bytes, rounds, MPI_COMM_WORLD);
       const double baseline = std::max(before, after);

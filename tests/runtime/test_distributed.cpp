@@ -381,10 +381,11 @@ TEST_CASE("distributed: a corrupted frame is an error naming the peer and edge",
   sw::RunOptions options{.mode = sw::Mode::distributed, .threads = threads, .batch_size = 256};
   options.distributed.payload_checksum = checksum;
   std::atomic<int> seen{0};
-  // A payload byte, or (when payloads are not checksummed) a byte of the frame's sequence.
-  const std::size_t at = checksum == sw::PayloadChecksum::always ? 0 : 24;
-  options.distributed.frame_hook = [&seen, at](std::size_t, unsigned, std::span<std::byte> frame) {
-    if (seen.fetch_add(1) == 5) frame[at == 0 ? frame.size() - 1 : at] ^= std::byte{0x5a};
+  // The last payload byte, or (when payloads are not checksummed) a byte of the sequence.
+  const bool payload = checksum == sw::PayloadChecksum::always;
+  options.distributed.frame_hook = [&seen, payload](std::size_t, unsigned,
+                                                    std::span<std::byte> frame) {
+    if (seen.fetch_add(1) == 5) frame[payload ? frame.size() - 1 : 24] ^= std::byte{0x5a};
   };
   try {
     (void)g.run(options);

@@ -9,7 +9,6 @@
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
-#include <vector>
 
 namespace sw::runtime {
 
@@ -81,12 +80,12 @@ bool init_mpi(ClusterInfo& info) {
   cpu_set_t all = mine;
   MPI_Allreduce(&mine, &all, static_cast<int>(sizeof(cpu_set_t)), MPI_BYTE, MPI_BOR, host);
   // Split with the world rank as key: the host communicator's rank 0 is its lowest world rank.
-  int lowest = rank;
-  MPI_Bcast(&lowest, 1, MPI_INT, 0, host);
+  auto lowest = static_cast<unsigned>(rank);
+  MPI_Bcast(&lowest, 1, MPI_UNSIGNED, 0, host);
   MPI_Comm_free(&host);
-  std::vector<int> lowest_of(static_cast<std::size_t>(size), 0);
-  MPI_Allgather(&lowest, 1, MPI_INT, lowest_of.data(), 1, MPI_INT, MPI_COMM_WORLD);
-  info.host_of_rank.assign(lowest_of.begin(), lowest_of.end());
+  info.host_of_rank.assign(static_cast<std::size_t>(size), 0);
+  MPI_Allgather(&lowest, 1, MPI_UNSIGNED, info.host_of_rank.data(), 1, MPI_UNSIGNED,
+                MPI_COMM_WORLD);
   info.cpus = count(mine);
   info.cpus_on_host = count(all);
   info.rank = static_cast<unsigned>(rank);
