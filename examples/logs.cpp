@@ -64,6 +64,7 @@ void write_sample_logs(const std::string& path, std::uint64_t events, std::uint6
   if (!out) throw std::runtime_error("cannot write " + path);
   std::string line;
   for (std::uint64_t i = 0; i < events; ++i) {
+    if ((i & 0xFFFF) == 0) throw_if_stop_requested();
     const auto path_index =
         static_cast<std::size_t>(std::pow(static_cast<double>(kPathCount), unit(random)) - 1.0);
     const std::int64_t time =

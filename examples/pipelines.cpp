@@ -169,11 +169,14 @@ ResultPrinter nexmark_query(Graph& g, const PipelineConfig& config,
 template <class Row>
 Pipeline query_pipeline(const nexmark::QueryInfo& info,
                         Stream<Row> (*query)(Graph&, const nexmark::QueryOptions&)) {
-  return Pipeline{info.name, info.description,
+  return Pipeline{info.name,
+                  info.description,
                   [query](Graph& g, const PipelineConfig& config) {
                     return nexmark_query<Row>(g, config, query);
                   },
-                  false, true};
+                  false,
+                  true,
+                  static_cast<double>(nexmark::kMaxEventRate)};
 }
 
 }  // namespace

@@ -35,6 +35,7 @@ struct Pipeline {
   std::function<ResultPrinter(Graph& graph, const PipelineConfig& config)> build;
   bool reads_input = false;    // takes --input
   bool writes_output = false;  // takes --output
+  double max_rate = 0;         // the most --rate it takes (0: no limit of its own)
 };
 
 // Every sample pipeline, in the order `streamweave list` shows them.

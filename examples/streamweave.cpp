@@ -7,17 +7,27 @@
 
 #include <unistd.h>
 #include <algorithm>
+#include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <streamweave/streamweave.hpp>
+#include <system_error>
 
 #include "bench_command.hpp"
 #include "pipelines.hpp"
+#include "sample_file.hpp"
+#include "stop_signals.hpp"
 
 namespace {
+
+// More workers than this is a mistake on any machine we know of: each channel keeps a
+// producer token per producing instance, so start-up grows with the square of the count.
+constexpr double kMaxCliThreads = 256;
 
 int unknown_pipeline(const std::string& name) {
   std::cerr << "streamweave: unknown pipeline '" << name << "'";
@@ -109,6 +119,24 @@ int render_svg(const std::string& dot) {
   return 0;
 }
 
+// A number option's check: a finite number in [min, max] (CLI11's own checks let "nan" through
+// and print their ranges with 300 digits; an unsigned option would take "-1" as 2^64 - 1).
+CLI::Validator number_in(double min, double max) {
+  const std::string range = fmt::format("[{}, {}]", min, max);
+  return CLI::Validator(
+      [min, max, range](std::string& text) -> std::string {
+        errno = 0;
+        char* end = nullptr;
+        const double value = std::strtod(text.c_str(), &end);
+        if (text.empty() || end != text.c_str() + text.size()) return text + " is not a number";
+        if (!std::isfinite(value) || value < min || value > max) {
+          return text + " is not in " + range;
+        }
+        return {};
+      },
+      "in " + range);
+}
+
 // One line on stderr, rewritten in place: events, rate, elapsed, share of time blocked.
 void print_progress(const sw::RunProgress& p) {
   std::cerr << fmt::format(
@@ -135,16 +163,17 @@ int main(int argc, char** argv) {
   run->add_option("--events", config.events,
                   "events the source generates (wordcount, logs: words or lines of the generated "
                   "sample when no --input)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(number_in(0, 1e15));
   run->add_option("--rate", config.rate,
                   "events per second the sources emit at most (wall clock; 0: as fast as they "
                   "can). bids then measures its events' latency; NEXMark also takes it as the "
                   "generator's event rate (default 10000)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(number_in(0, 1e9));
   run->add_option("--consumers", config.consumers, "fanout: consumers sharing the one source")
       ->capture_default_str()
-      ->check(CLI::Range(1, 1000));
+      ->check(number_in(1, 1000));
   bool no_progress = false;
   run->add_flag("--no-progress", no_progress,
                 "no live progress line (shown on stderr when it is a terminal)");
@@ -154,32 +183,37 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingPath | CLI::IsMember({"-"}));
   run->add_option("--output", config.output,
                   "where a pipeline writes its results (wordcount: 'count word' lines, logs: "
-                  "CSV, NEXMark: JSON lines; '-' for stdout); written under a temporary name "
-                  "and renamed when the run succeeds");
+                  "CSV, NEXMark: JSON lines; '-' for stdout, and then every report goes to "
+                  "stderr); a file is written under a temporary name and renamed when the run "
+                  "succeeds; a FIFO, device or /dev/fd/N is written directly");
   run->add_option("--threads", options.threads, "worker threads (0: one per hardware thread)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(number_in(0, kMaxCliThreads));
   run->add_option("--batch", options.batch_size, "items per batch")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(number_in(1, 1 << 20));
   run->add_option("--metrics-json", metrics_json, "also write the run report as JSON to this file");
   const std::map<std::string, sw::Mode> modes{{"inprocess", sw::Mode::in_process},
                                               {"distributed", sw::Mode::distributed}};
   const std::string mode_help =
       "inprocess: this process's threads; distributed: across the MPI ranks it was started on "
       "(mpirun -np N streamweave run ...), exchanges serialized even on one rank";
-  run->add_option("--mode", options.mode, mode_help)
-      ->transform(CLI::CheckedTransformer(modes, CLI::ignore_case))
-      ->default_str("inprocess");
+  // CLI11's transformer would print its map as the option's type ("{distributed->,...}").
+  const auto mode_option = [&](CLI::App* sub, const std::string& help) {
+    sub->add_option("--mode", options.mode, help)
+        ->transform(CLI::CheckedTransformer(modes, CLI::ignore_case).description(""))
+        ->type_name("inprocess|distributed")
+        ->default_str("inprocess");
+  };
+  mode_option(run, mode_help);
 
   std::string graph_name;
   CLI::App* graph =
       app.add_subcommand("graph", "print a sample pipeline's graph as Graphviz DOT or SVG");
   graph->add_option("pipeline", graph_name, "the pipeline (see `streamweave list`)")->required();
-  graph->add_option("--threads", options.threads,
-                    "threads to plan for (parallelism, fused chains)");
-  graph->add_option("--mode", options.mode, mode_help + "; shows each node's ranks")
-      ->transform(CLI::CheckedTransformer(modes, CLI::ignore_case))
-      ->default_str("inprocess");
+  graph->add_option("--threads", options.threads, "threads to plan for (parallelism, fused chains)")
+      ->check(number_in(0, kMaxCliThreads));
+  mode_option(graph, mode_help + "; shows each node's ranks");
   std::string graph_format = "dot";
   graph
       ->add_option(
@@ -245,6 +279,29 @@ int main(int argc, char** argv) {
     }
   }
 
+  std::optional<sw::examples::StopSignals> signals;
+  if (app.got_subcommand("run")) {
+    if (pipeline->max_rate > 0 && config.rate > pipeline->max_rate) {
+      std::cerr << fmt::format("streamweave: pipeline '{}' takes --rate {} at most\n", name,
+                               pipeline->max_rate);
+      return 2;
+    }
+    if (!config.output.empty()) {
+      try {
+        sw::check_output_path(config.output);
+      } catch (const std::system_error& e) {
+        std::cerr << "streamweave: --output: " << e.what() << '\n';
+        return 2;
+      }
+    }
+    // Before any thread starts (the sample writer's, TBB's, MPI's): they inherit the mask.
+    sw::CancelToken stop;
+    options.cancel = stop;
+    signals.emplace(stop);
+  }
+  // With the data on stdout, what the tool says about it goes to stderr.
+  std::ostream& say = config.output == "-" ? std::cerr : std::cout;
+
   try {
     sw::Graph g{pipeline->name};
     auto print_results = pipeline->build(g, config);
@@ -266,9 +323,9 @@ int main(int argc, char** argv) {
     sw::RunReport report = g.run(options);
     if (progress_line) std::cerr << "\r\033[K" << std::flush;  // the summary replaces it
     // Distributed: every rank has the merged report, and rank 0 the gathered results.
-    if (report.rank != 0) return 0;
-    print_results(std::cout, report);
-    std::cout << '\n' << report.summary();
+    if (report.rank != 0) return signals->received() != 0 ? signals->exit_code() : 0;
+    print_results(say, report);
+    say << '\n' << report.summary();
     if (!metrics_json.empty()) {
       std::ofstream out(metrics_json);
       out << report_json(report) << '\n';
@@ -277,7 +334,19 @@ int main(int argc, char** argv) {
         return 1;
       }
     }
+    if (signals->received() != 0) {
+      std::cerr << "streamweave: stopped by " << signals->name() << " after " << report.events
+                << " events; the results above are partial"
+                << (config.output.empty() || config.output == "-" ? ""
+                                                                  : " and no output was written")
+                << '\n';
+      return signals->exit_code();
+    }
     return 0;
+  } catch (const sw::examples::Interrupted&) {
+    std::cerr << "streamweave: stopped by " << signals->name()
+              << " while generating the sample input; nothing was run\n";
+    return signals->exit_code();
   } catch (const sw::GraphError& e) {
     if (sw::cluster().rank == 0) std::cerr << "streamweave: invalid graph: " << e.what() << '\n';
     return 1;

@@ -41,6 +41,7 @@ void write_sample_text(const std::string& path, std::uint64_t words, std::uint64
   std::string line;
   bool sentence_start = true;
   for (std::uint64_t w = 0; w < words; ++w) {
+    if ((w & 0xFFFF) == 0) throw_if_stop_requested();
     // Log-uniform ranks: a few words very frequent, most rare (as in real text).
     const auto rank = static_cast<std::size_t>(
         std::pow(static_cast<double>(vocabulary.size()), unit(random)) - 1.0);

@@ -92,6 +92,10 @@ Plan make_plan(const Graph& graph, const RunOptions& options, unsigned ranks) {
   const auto& edges = graph.edges();
   const bool distributed = options.mode == Mode::distributed;
   if (distributed && ranks == 0) throw GraphError(where + "distributed mode needs at least 1 rank");
+  if (options.threads > kMaxThreads) {
+    throw GraphError(where + "RunOptions threads is " + std::to_string(options.threads) +
+                     "; at most " + std::to_string(kMaxThreads));
+  }
   Plan plan;
   plan.mode = options.mode;
   plan.ranks = distributed ? ranks : 1;
@@ -132,6 +136,10 @@ Plan make_plan(const Graph& graph, const RunOptions& options, unsigned ranks) {
     p.channel_capacity = o.channel_capacity.value_or(options.channel_capacity);
     if (p.batch_size == 0 || p.channel_capacity == 0) {
       throw GraphError(where + "RunOptions batch_size and channel_capacity must be at least 1");
+    }
+    if (p.batch_size > kMaxBatchSize) {
+      throw GraphError(what + ": batch size " + std::to_string(p.batch_size) + " is more than " +
+                       std::to_string(kMaxBatchSize) + " items");
     }
 
     has_sink = has_sink || node.kind() == NodeKind::sink;

@@ -1,7 +1,10 @@
 #include "run_context.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 #include <thread>
+
+#include "streamweave/serde/mapped_file.hpp"
 
 #if defined(__SANITIZE_THREAD__)
 #include <sanitizer/tsan_interface.h>
@@ -25,7 +28,8 @@ RunContext::RunContext(unsigned threads, const RunOptions& options)
       // TBB counts the calling thread in max_allowed_parallelism; it does no work here, so
       // allow one more, and reserve no arena slot for it: `threads` workers do the work.
       workers_(oneapi::tbb::global_control::max_allowed_parallelism, threads + 1),
-      arena_(static_cast<int>(threads), 0) {}
+      arena_(static_cast<int>(threads), 0),
+      mapped_file_faults_at_start_(mapped_file_faults()) {}
 
 RunContext::~RunContext() {
   // Tasks are destroyed before pools (member order); nothing may still run a task.
@@ -78,6 +82,15 @@ void RunContext::cancel() noexcept {
   for (auto& task : tasks) task->wake();
 }
 
+void RunContext::check_mapped_files() noexcept {
+  if (mapped_file_faults() == mapped_file_faults_at_start_) return;
+  try {
+    throw FileShrunk(last_mapped_file_fault());
+  } catch (...) {
+    fail(std::current_exception());
+  }
+}
+
 std::exception_ptr RunContext::error() const {
   std::lock_guard lock(mutex_);
   return error_;
@@ -114,6 +127,9 @@ bool RunContext::wait(const RunOptions& options, Clock::time_point started) {
     if (now >= next_sample) {
       (void)monitor_.sample();  // trims the pool under pressure
       next_sample = now + kMemorySample;
+      lock.unlock();
+      check_mapped_files();
+      lock.lock();
     }
     if (now >= next_progress) {
       RunProgress progress;
@@ -162,6 +178,7 @@ bool RunContext::wait(const RunOptions& options, Clock::time_point started) {
   lock.unlock();
   while (in_flight_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
   (void)monitor_.sample();
+  check_mapped_files();
   return stopped_early;
 }
 

@@ -65,6 +65,9 @@ class RunContext final : public PoolProvider {
   bool wait(const RunOptions& options, Clock::time_point started);
 
   [[nodiscard]] std::exception_ptr error() const;
+  // Fails the run when a mapped input file shrank since it started (serde/mapped_file.hpp):
+  // an operator may have read zeros where the file's data was. Any thread.
+  void check_mapped_files() noexcept;
 
   // Keeps an operator's pool until the end of the run (build time, one thread).
   BatchPoolBase& adopt(std::unique_ptr<BatchPoolBase> pool) override {
@@ -101,6 +104,8 @@ class RunContext final : public PoolProvider {
   std::atomic<std::uint64_t> progress_events_{0};
   std::atomic<std::int64_t> progress_blocked_ns_{0};
   std::atomic<std::size_t> in_flight_{0};
+  // Mapped files that shrank under a reader, in this process, when the run started.
+  std::uint64_t mapped_file_faults_at_start_ = 0;
 
   mutable std::mutex mutex_;
   std::condition_variable changed_;

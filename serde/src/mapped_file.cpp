@@ -10,6 +10,8 @@
 #include <memory>
 #include <system_error>
 
+#include "mapping_faults.hpp"
+
 namespace sw {
 
 namespace {
@@ -17,13 +19,22 @@ namespace {
 class MappedFile final : public SharedBuffer {
  public:
   MappedFile(std::byte* data, std::size_t size, std::string path) noexcept
-      : SharedBuffer(data, size), path_(std::move(path)) {}
+      : SharedBuffer(data, size),
+        path_(std::move(path)),
+        fault_slot_(detail::register_mapping(data, size, path_)) {}
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
   [[nodiscard]] const std::string& path() const noexcept { return path_; }
+  [[nodiscard]] std::optional<std::uint64_t> shrunk_at() const noexcept {
+    return detail::mapping_fault(fault_slot_);
+  }
 
  private:
   std::string path_;
+  int fault_slot_;
 
   void dispose() noexcept override {
+    detail::unregister_mapping(fault_slot_);
     ::munmap(mutable_data(), capacity());
     std::default_delete<MappedFile>{}(this);
   }
@@ -66,6 +77,30 @@ Bytes map_file(const std::string& path) {
   }
   const std::byte* data = owner->data();
   return Bytes(boost::intrusive_ptr<SharedBuffer>(owner.release()), data, size);
+}
+
+std::optional<std::uint64_t> file_shrunk_at(const Bytes& slice) noexcept {
+  const auto* file = dynamic_cast<const MappedFile*>(slice.owner().get());
+  return file == nullptr ? std::nullopt : file->shrunk_at();
+}
+
+void throw_if_file_shrunk(const Bytes& slice) {
+  const auto* file = dynamic_cast<const MappedFile*>(slice.owner().get());
+  if (file == nullptr) return;
+  if (const auto offset = file->shrunk_at()) {
+    throw FileShrunk(describe_shrunk_file(file->path(), *offset, file->capacity()));
+  }
+}
+
+std::string describe_shrunk_file(const std::string& path, std::uint64_t offset,
+                                 std::uint64_t mapped_size) {
+  struct stat st {};
+  const std::string now = ::stat(path.c_str(), &st) == 0
+                              ? std::to_string(st.st_size) + " bytes now"
+                              : std::string("gone now (") + std::strerror(errno) + ")";
+  return path + " shrank while being read (" + std::to_string(mapped_size) +
+         " bytes when opened, " + now + "): the read at byte offset " + std::to_string(offset) +
+         " found no data; was it truncated or rewritten by another process?";
 }
 
 std::optional<FilePosition> file_position(const Bytes& slice) {

@@ -93,3 +93,17 @@ TEST_CASE("chain = false gives a node its own task") {
   CHECK_FALSE(plan.edges[0].fused);
   CHECK_FALSE(plan.edges[1].fused);
 }
+
+TEST_CASE("absurd thread counts and batch sizes are GraphErrors, not bad_alloc or a hang") {
+  sw::Graph g{"limits"};
+  std::uint64_t n = 0;
+  g.source("s", sw::generate<int>(10, [](std::uint64_t i) { return static_cast<int>(i); }))
+      .sink("n", sw::count(n));
+  CHECK_THROWS_WITH(sw::make_plan(g, {.threads = sw::kMaxThreads + 1}),
+                    Catch::Contains("threads is 1025; at most 1024"));
+  CHECK_THROWS_AS(g.run({.threads = 100000}), sw::GraphError);
+  CHECK_THROWS_WITH(sw::make_plan(g, {.threads = 1, .batch_size = std::size_t{1} << 32}),
+                    Catch::Contains("batch size 4294967296 is more than 16777216 items"));
+  CHECK_NOTHROW(sw::make_plan(g, {.threads = 1, .batch_size = sw::kMaxBatchSize}));
+  CHECK(n == 0);
+}

@@ -1,5 +1,7 @@
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <random>
@@ -114,4 +116,35 @@ TEST_CASE("read_lines: a FIFO is read as a stream, once, whatever the parallelis
   const auto lines = read_all(path, 3, 100);
   writer.join();
   CHECK(lines == expected);  // one reader: the order is kept
+}
+
+TEST_CASE("read_lines: a file truncated while it is read fails the run, naming it") {
+  sw::test::Watchdog watchdog("truncated input");
+  sw::test::TempDir dir;
+  std::string text;
+  for (int i = 0; i < 200000; ++i)
+    text += "line " + std::to_string(i) + " of a file that shrinks\n";
+  const std::string path = dir.write("shrinks.txt", text);
+  for (const unsigned parallelism : {1u, 2u}) {
+    dir.write("shrinks.txt", text);
+    sw::Graph g{"shrinks"};
+    std::uint64_t seen = 0;
+    std::atomic<bool> truncated{false};
+    g.source("lines", sw::read_lines(path), {.parallelism = parallelism, .batch_size = 64})
+        .map("truncate-once",
+             [&](const sw::Str& line) {
+               if (!truncated.exchange(true)) ::truncate(path.c_str(), 100);
+               return line.size();
+             })
+        .sink("n", sw::count(seen));
+    try {
+      g.run({.threads = 2});
+      FAIL("the run completed over a truncated file");
+    } catch (const std::exception& e) {
+      CHECK_THAT(e.what(),
+                 Catch::Contains(path + " shrank while being read (" + std::to_string(text.size()) +
+                                 " bytes when opened, 100 bytes now)"));
+    }
+    CHECK(seen < 200000);
+  }
 }

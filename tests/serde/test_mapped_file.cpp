@@ -1,3 +1,5 @@
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <filesystem>
@@ -69,4 +71,38 @@ TEST_CASE("A slice of a mapped file knows its file and line, other bytes do not"
 TEST_CASE("Mapping what is not a regular file is an error naming it", "[serde][mapped]") {
   REQUIRE_THROWS_WITH(sw::map_file("/dev/null"),
                       Catch::Contains("not a regular file") && Catch::Contains("/dev/null"));
+}
+
+TEST_CASE("A mapped file that shrinks reads as zeros and says so, instead of SIGBUS",
+          "[serde][mapped]") {
+  const long page = ::sysconf(_SC_PAGESIZE);
+  const std::string content(static_cast<std::size_t>(page) * 4, 'x');
+  const auto path = temp_file("streamweave-shrinks.txt", content);
+  const sw::Bytes file = sw::map_file(path.string());
+  const sw::Bytes other = sw::map_file(temp_file("streamweave-stays.txt", content).string());
+  CHECK(static_cast<char>(file.data()[0]) == 'x');
+  CHECK_FALSE(sw::file_shrunk_at(file));
+  const std::uint64_t faults_before = sw::mapped_file_faults();
+
+  std::filesystem::resize_file(path, static_cast<std::uintmax_t>(page));
+  const std::size_t at = static_cast<std::size_t>(page) * 2 + 10;
+  // Without the handler this read ends the process (SIGBUS).
+  CHECK(file.data()[at] == std::byte{0});
+  CHECK(file.data()[at + static_cast<std::size_t>(page)] == std::byte{0});
+  CHECK(static_cast<char>(file.data()[10]) == 'x');  // what is still in the file stays
+  REQUIRE(sw::file_shrunk_at(file));
+  CHECK(*sw::file_shrunk_at(file) == at);
+  CHECK(sw::file_shrunk_at(file.slice(0, 1)) == sw::file_shrunk_at(file));
+  CHECK_FALSE(sw::file_shrunk_at(other));
+  CHECK(sw::mapped_file_faults() > faults_before);
+  const std::string expected = path.string() + " shrank while being read (" +
+                               std::to_string(content.size()) + " bytes when opened, " +
+                               std::to_string(page) + " bytes now): the read at byte offset " +
+                               std::to_string(at);
+  CHECK_THAT(sw::last_mapped_file_fault(), Catch::StartsWith(expected));
+  CHECK_THROWS_AS(sw::throw_if_file_shrunk(file), sw::FileShrunk);
+  CHECK_THROWS_WITH(sw::throw_if_file_shrunk(file), Catch::StartsWith(expected));
+  CHECK_NOTHROW(sw::throw_if_file_shrunk(other));
+  CHECK_NOTHROW(sw::throw_if_file_shrunk(sw::Bytes::copy_of(std::string_view("x"))));
+  std::filesystem::remove(path);
 }

@@ -82,6 +82,8 @@ class MappedSource final : public RecordReader::Source {
       out.emplace_back(file_.slice(next_, trim_cr(data, next_, end)));
       next_ = complete ? end + 1 : end;
     }
+    // The records read as zeros where the file lost pages: they must not go on.
+    throw_if_file_shrunk(file_);
     return next_ < end_;
   }
 

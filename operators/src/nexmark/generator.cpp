@@ -284,9 +284,10 @@ void GeneratorConfig::validate() const {
   positive(num_in_flight_auctions, "num_in_flight_auctions");
   positive(num_active_people, "num_active_people");
   positive(out_of_order_group_size, "out_of_order_group_size");
-  if (event_rate > 1'000'000) {
-    throw std::invalid_argument(fmt::format(
-        "nexmark generator: event_rate must be at most 1000000 per second (it is {})", event_rate));
+  if (event_rate > kMaxEventRate) {
+    throw std::invalid_argument(
+        fmt::format("nexmark generator: event_rate must be at most {} per second (it is {})",
+                    kMaxEventRate, event_rate));
   }
   if (first_event_id < 0) {
     throw std::invalid_argument(fmt::format(

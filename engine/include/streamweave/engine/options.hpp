@@ -150,6 +150,12 @@ struct RunProgress {
   double blocked_share = 0;      // of the tasks' time so far, the share parked on full outputs
 };
 
+// The most workers a run takes, and the most items a batch holds: a larger setting is a
+// GraphError. Channels keep a producer token per producing instance, so a run's start-up
+// grows with the square of its parallelism; and a batch's storage is allocated whole.
+inline constexpr unsigned kMaxThreads = 1024;
+inline constexpr std::size_t kMaxBatchSize = std::size_t{1} << 24;
+
 // How a graph is executed. `threads == 0` means one worker per hardware thread (in
 // distributed mode: per hardware thread shared by the ranks on this machine).
 struct RunOptions {

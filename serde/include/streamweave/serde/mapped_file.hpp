@@ -1,10 +1,16 @@
 // A read-only memory mapping of a whole file as Bytes: slices of it (Str lines, decoded
 // frames) share the mapping, which is unmapped when the last of them is gone.
+//
+// A file that shrinks while mapped (another process truncates or rewrites it) does not
+// crash the process with SIGBUS: the pages it lost read as zeros from then on, and the fault
+// is recorded — file_shrunk_at() tells a reader, mapped_file_faults() the runtime, which
+// fails the run with an error naming the file and the offset (FileShrunk).
 // Thread safety: any thread; the mapping is immutable.
 #pragma once
 
 #include <cstdint>
 #include <optional>
+#include <stdexcept>
 #include <string>
 
 #include "streamweave/serde/bytes.hpp"
@@ -15,6 +21,26 @@ namespace sw {
 // the path and the failing call (open, fstat, mmap) when the file cannot be mapped, or when
 // it is not a regular file (a pipe or a terminal cannot be mapped: read it as a stream).
 [[nodiscard]] Bytes map_file(const std::string& path);
+
+// A mapped file that shrank while being read: what() names the file, its size when mapped
+// and now, and the offset of the first read that found no data.
+class FileShrunk : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// The offset of the first read of `slice`'s mapping that found the file shorter than when it
+// was mapped (the bytes from there on read as zeros), or nullopt: none, or not a mapping.
+[[nodiscard]] std::optional<std::uint64_t> file_shrunk_at(const Bytes& slice) noexcept;
+// Throws FileShrunk when file_shrunk_at(slice) has a value.
+void throw_if_file_shrunk(const Bytes& slice);
+// How many reads of any mapped file found it shrunk, in this process so far; and the latest
+// as a FileShrunk message ("" when none). Any thread.
+[[nodiscard]] std::uint64_t mapped_file_faults() noexcept;
+[[nodiscard]] std::string last_mapped_file_fault();
+// The message of a FileShrunk for `path` (its size now is read from the file system).
+[[nodiscard]] std::string describe_shrunk_file(const std::string& path, std::uint64_t offset,
+                                               std::uint64_t mapped_size);
 
 // Where a slice of a mapped file starts: for error messages that name `file:line`.
 struct FilePosition {

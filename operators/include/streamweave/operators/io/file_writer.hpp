@@ -1,17 +1,33 @@
-// FileWriter: what the file sinks write through. Buffered; "-" is standard output. A file is
-// written under a temporary name next to it and renamed to its own name by commit(), so a
-// run that fails or is cancelled never leaves a truncated file where a good one was expected.
+// FileWriter: what the file sinks write through. Buffered; "-" is standard output.
+//
+// A regular file (or a path that does not exist yet) is written under a temporary name next
+// to it (temp_file.hpp) and renamed to its own name by commit(), so a run that fails or is
+// cancelled never leaves a truncated file where a good one was expected; a symbolic link to
+// a regular file has its target replaced, not the link. Anything else that exists — a FIFO,
+// a device such as /dev/null, a socket, or a descriptor named as /dev/fd/N (`>(cmd)`) — is
+// opened and written directly: renaming over it would replace it with a regular file. A
+// failed run may then have written part of its output there.
 // Thread safety: one writer per sink instance, used by its task only.
 #pragma once
 
 #include <string>
 #include <string_view>
 
+namespace sw {
+
+// Throws std::system_error naming `path` when a FileWriter could not write there (its
+// directory is missing or not writable, it is a directory): for a check before a run.
+void check_output_path(const std::string& path);
+
+}  // namespace sw
+
 namespace sw::detail {
 
 class FileWriter {
  public:
-  // Opens the temporary file (or takes stdout). Throws std::system_error naming the path.
+  // Opens the temporary file (or the target itself, or takes stdout), first removing
+  // temporary files that dead processes left next to it. Throws std::system_error naming
+  // the path.
   explicit FileWriter(std::string path);
   FileWriter(const FileWriter&) = delete;
   FileWriter& operator=(const FileWriter&) = delete;
@@ -29,15 +45,20 @@ class FileWriter {
   }
   // Writes what is buffered. Throws std::system_error naming the path.
   void flush();
-  // Flushes, closes and renames the file into place (stdout: flushes).
+  // Flushes, closes and renames the file into place (stdout, written directly: flushes).
   void commit();
 
   [[nodiscard]] const std::string& path() const noexcept { return path_; }
+  // The temporary file written until commit(); empty when the target is written directly.
+  [[nodiscard]] const std::string& temp_path() const noexcept { return temp_path_; }
 
  private:
   static constexpr std::size_t kFlushBytes = 1 << 20;
 
+  [[noreturn]] void fail(const char* call, int error) const;
+
   std::string path_;
+  std::string target_;  // path_ with symbolic links to a regular file resolved
   std::string temp_path_;
   int fd_ = -1;
   bool committed_ = false;

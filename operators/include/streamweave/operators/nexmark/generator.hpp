@@ -17,6 +17,10 @@
 
 namespace sw::nexmark {
 
+// The most events per second of event time the generator takes (its inter-event delay is in
+// whole microseconds).
+inline constexpr std::int64_t kMaxEventRate = 1'000'000;
+
 // Beam's NexmarkConfiguration.DEFAULT as NexmarkUtils.standardGeneratorConfig uses it.
 struct GeneratorConfig {
   std::uint64_t events = 100'000;              // numEvents: how many the generator makes
