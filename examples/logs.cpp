@@ -19,8 +19,10 @@ namespace {
 constexpr std::int64_t kMinute = 60'000;
 constexpr std::int64_t kStart = 1'795'392'000'000;  // 2026-11-23T00:00:00Z
 
-Stream<PathMinute> path_minutes(Graph& g, const std::string& input) {
-  return read_json_lines<AccessLog>(g, "logs", input, {.errors = ErrorPolicy::skip()})
+Stream<PathMinute> path_minutes(Graph& g, const std::string& input, const PipelineConfig& config) {
+  return read_json_lines<AccessLog>(g, "logs", input,
+                                    {.errors = ErrorPolicy::skip(config.max_errors)},
+                                    {.max_record_bytes = config.max_line_bytes})
       .with_watermarks("event-time", [](const AccessLog& a) { return a.time_ms; },
                        {.out_of_orderness = 5'000})
       .key_by([](const AccessLog& a) { return a.path; })
@@ -86,7 +88,7 @@ ResultPrinter build_logs(Graph& g, const PipelineConfig& config) {
       config.input, "streamweave-logs.jsonl",
       [&](const std::string& path) { write_sample_logs(path, config.events); }, sample);
   auto rows = std::make_shared<std::vector<PathMinute>>();
-  auto minutes = path_minutes(g, input);
+  auto minutes = path_minutes(g, input, config);
   minutes.sink("collect", collect(*rows), {.parallelism = 1});
   if (!config.output.empty()) minutes.sink("out", write_csv(config.output));
   return [rows, sample](std::ostream& out, const RunReport& report) {
@@ -95,8 +97,9 @@ ResultPrinter build_logs(Graph& g, const PipelineConfig& config) {
     });
     std::uint64_t requests = 0;
     for (const PathMinute& r : *rows) requests += r.requests;
-    out << fmt::format("{} requests in {} path-minutes; {} bad lines skipped\n", requests,
-                       rows->size(), report.node("logs.parse").errors_skipped);
+    out << fmt::format(
+        "{} requests in {} path-minutes; {} bad lines skipped\n", requests, rows->size(),
+        report.node("logs.parse").errors_skipped + report.node("logs").errors_skipped);
     out << "busiest path-minutes:\n";
     for (std::size_t i = 0; i < std::min<std::size_t>(5, rows->size()); ++i) {
       const PathMinute& r = (*rows)[i];
@@ -110,7 +113,7 @@ ResultPrinter build_logs(Graph& g, const PipelineConfig& config) {
 std::vector<PathMinute> run_logs(const std::string& input, const RunOptions& options) {
   Graph g{"logs"};
   std::vector<PathMinute> rows;
-  path_minutes(g, input).sink("collect", collect(rows), {.parallelism = 1});
+  path_minutes(g, input, PipelineConfig{}).sink("collect", collect(rows), {.parallelism = 1});
   g.run(options);
   return rows;
 }

@@ -22,6 +22,11 @@ struct PipelineConfig {
   std::string output;
   // fanout: how many consumers share the one source.
   unsigned consumers = 4;
+  // Pipelines that read a file: the longest line they take (a longer one is an error: logs
+  // skips it, wordcount fails).
+  std::size_t max_line_bytes = kDefaultMaxRecordBytes;
+  // logs: bad lines skipped before the run fails (ErrorPolicy::skip's limit).
+  std::uint64_t max_errors = ErrorPolicy::kUnlimited;
 };
 
 // Prints what the pipeline computed, after the run, from what its sinks collected and the

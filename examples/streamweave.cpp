@@ -186,6 +186,15 @@ int main(int argc, char** argv) {
                   "CSV, NEXMark: JSON lines; '-' for stdout, and then every report goes to "
                   "stderr); a file is written under a temporary name and renamed when the run "
                   "succeeds; a FIFO, device or /dev/fd/N is written directly");
+  run->add_option("--max-line-bytes", config.max_line_bytes,
+                  "the longest line --input may have (wordcount: a longer one fails the run; "
+                  "logs: it is skipped as a bad line)")
+      ->capture_default_str()
+      ->check(number_in(1, 1ULL << 34));
+  run->add_option("--max-errors", config.max_errors,
+                  "logs: the run fails once more than this many bad lines were skipped "
+                  "(default: no limit; the summary names the first bad lines)")
+      ->check(number_in(0, 1e15));
   run->add_option("--threads", options.threads, "worker threads (0: one per hardware thread)")
       ->capture_default_str()
       ->check(number_in(0, kMaxCliThreads));
@@ -266,6 +275,10 @@ int main(int argc, char** argv) {
     if (!config.input.empty() && !pipeline->reads_input) {
       std::cerr << "streamweave: pipeline '" << name << "' reads no input file (--input is for: "
                 << takers(&sw::examples::Pipeline::reads_input) << ")\n";
+      return 2;
+    }
+    if (run->count("--max-errors") != 0 && pipeline->name != "logs") {
+      std::cerr << "streamweave: --max-errors is for the logs pipeline only\n";
       return 2;
     }
     if (run->count("--consumers") != 0 && pipeline->name != "fanout") {

@@ -86,7 +86,7 @@ ResultPrinter build_wordcount(Graph& g, const PipelineConfig& config) {
       [&](const std::string& path) { write_sample_text(path, config.events); }, sample);
   using Count = KeyValue<Symbol, std::uint64_t>;
   auto counts = std::make_shared<std::vector<Count>>();
-  auto words = g.source("lines", read_lines(input))
+  auto words = g.source("lines", read_lines(input, {.max_record_bytes = config.max_line_bytes}))
                    .flat_map<Symbol>("words", [](const Str& line, const Emitter<Symbol>& emit) {
                      // Words are interned: no allocation per word, 8-byte keys, O(1) hashing.
                      const std::string_view text = line.view();

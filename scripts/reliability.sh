@@ -19,7 +19,8 @@ while (($#)); do
 done
 cli=$(realpath "$cli")
 
-fail() { echo "FAIL $case: $*"; return 1; }
+# Ends the case (each runs in a subshell of its own) as failed.
+fail() { echo "FAIL $case: $*"; exit 1; }
 # Runs the tool in the background; `$pid` is its process.
 start() { "$cli" "$@" >out.txt 2>err.txt & pid=$!; }
 # Waits for $pid at most $1 seconds; `$rc` is its exit status (124: still running, killed).
@@ -170,6 +171,42 @@ case_input_truncated_while_read() {  # truncate -s 0 on a mapped input mid-run: 
   grep -q "big.txt shrank while being read" err.txt || fail "$(cat err.txt)"
   [[ ! -e counts.txt ]] || fail "partial output written"
   no_temp_files
+}
+
+case_long_line_through_pipe() {  # a 40 MB line via `cat |` (was quadratic: 63 s): seconds
+  { echo "a b"; head -c 40000000 /dev/zero | tr '\0' 'w'; echo; echo "c"; } >long.txt
+  local started=$SECONDS
+  cat long.txt | "$cli" run wordcount --input - --no-progress >out.txt 2>err.txt ||
+    fail "exit $?: $(cat err.txt)"
+  grep -q "^4 words, 4 distinct, from 3 lines" out.txt || fail "$(head -2 out.txt)"
+  ((SECONDS - started < 30)) || fail "took $((SECONDS - started)) s"
+}
+
+case_dev_zero_input() {  # endless input without line ends: the line limit, not bad_alloc
+  "$cli" run wordcount --input /dev/zero --max-line-bytes 8000000 >out.txt 2>err.txt; rc=$?
+  ((rc == 1)) || fail "exit $rc"
+  grep -q "/dev/zero:1 (byte 0): a record longer than 8000000 bytes" err.txt || fail "$(cat err.txt)"
+}
+
+case_urandom_on_stdin() {  # random bytes as text and as JSON lines: an answer or an error, no crash
+  head -c 20000000 /dev/urandom >random.bin
+  "$cli" run wordcount --input - <random.bin >out.txt 2>err.txt || fail "wordcount: exit $?"
+  grep -q "words, .* distinct" out.txt || fail "wordcount: $(head -2 out.txt)"
+  "$cli" run logs --input - <random.bin >out.txt 2>err.txt || fail "logs: exit $?"
+  grep -q "bad lines skipped" out.txt && grep -q "errors skipped at logs.parse; the first:" out.txt ||
+    fail "logs: $(head -3 out.txt)"
+}
+
+case_bad_lines_located() {  # skipped JSON lines are named (file, line, byte); --max-errors fails
+  printf '%s\n' '{"time_ms": 1, "method": "GET", "path": "/", "status": 200, "latency_ms": 1}' \
+    'not json' '{"time_ms": 2, "method": "GET", "path": "/", "status": "x", "latency_ms": 1}' >in.jsonl
+  "$cli" run logs --input in.jsonl >out.txt 2>&1 || fail "exit $?"
+  grep -q "in.jsonl:2: .*byte 77)" out.txt || fail "line 2 not named: $(cat out.txt)"
+  grep -q "in.jsonl:3: field 'status'" out.txt || fail "line 3 not named"
+  "$cli" run logs --input in.jsonl --max-errors 1 >out.txt 2>err.txt; rc=$?
+  ((rc == 1)) || fail "--max-errors 1 with 2 bad lines: exit $rc"
+  grep -q "more than 1 errors" err.txt || fail "$(cat err.txt)"
+  "$cli" run logs --input in.jsonl --max-errors 2 >/dev/null 2>&1 || fail "--max-errors 2 failed"
 }
 
 all_cases=$(declare -F | sed -n 's/^declare -f case_//p')

@@ -43,5 +43,27 @@ void throw_node_error(const InstanceContext& ctx, std::uint64_t position,
   throw NodeError(*ctx.node, ctx.instance, position, describe(error));
 }
 
+void skip_error(const InstanceContext& ctx, InstanceMetrics& metrics, std::uint64_t position,
+                std::string message) {
+  ++metrics.errors_skipped;
+  const std::uint64_t limit = ctx.errors.max_errors();
+  if (limit != ErrorPolicy::kUnlimited) {
+    const std::uint64_t skipped =
+        ctx.node_errors_skipped != nullptr
+            ? ctx.node_errors_skipped->fetch_add(1, std::memory_order_relaxed) + 1
+            : metrics.errors_skipped;
+    if (skipped > limit) {
+      std::string first = metrics.first_errors.empty() ? message : metrics.first_errors.front();
+      throw NodeError(*ctx.node, ctx.instance, position,
+                      "more than " + std::to_string(limit) +
+                          " errors (the skip policy's limit); this one: " + message +
+                          "; the first: " + first);
+    }
+  }
+  if (metrics.first_errors.size() < kErrorsNamed) {
+    metrics.first_errors.push_back("item " + std::to_string(position) + ": " + message);
+  }
+}
+
 }  // namespace detail
 }  // namespace sw

@@ -11,9 +11,9 @@ std::string ErrorPolicy::to_string() const {
     case Kind::stop:
       return "stop";
     case Kind::skip:
-      return "skip";
+      return limit_ == kUnlimited ? "skip" : "skip(at most " + std::to_string(limit_) + ")";
     case Kind::retry:
-      return "retry(" + std::to_string(attempts_) + ")";
+      return "retry(" + std::to_string(limit_) + ")";
     case Kind::dead_letter:
       return "dead-letter";
   }

@@ -21,6 +21,7 @@ NodeReport& NodeReport::operator+=(const NodeReport& other) noexcept {
   busy_seconds += other.busy_seconds;
   blocked_seconds += other.blocked_seconds;
   latency.merge(other.latency);
+  first_errors.insert(first_errors.end(), other.first_errors.begin(), other.first_errors.end());
   return *this;
 }
 
@@ -79,6 +80,13 @@ std::string RunReport::summary() const {
                     n.parallelism, n.items_in, n.items_out, share(n.busy_seconds, n.parallelism),
                     share(n.blocked_seconds, n.parallelism), n.errors_skipped + n.dead_lettered,
                     distributed ? "  " + placement(n.ranks) : "");
+  }
+  for (const NodeReport& n : nodes) {
+    const std::uint64_t errors = n.errors_skipped + n.dead_lettered;
+    if (n.first_errors.empty()) continue;
+    out += fmt::format("{} error{} skipped at {}; the first:\n", errors, errors == 1 ? "" : "s",
+                       n.name);
+    for (const std::string& e : n.first_errors) out += "  " + e + "\n";
   }
   const bool latency = std::any_of(nodes.begin(), nodes.end(),
                                    [](const NodeReport& n) { return !n.latency.counts.empty(); });

@@ -21,7 +21,8 @@ void make_tasks(const Graph& graph, const RunOptions& options, RunContext& run, 
       for (NodeId id : chain) {
         InstanceContext ctx{&graph.node(id).name(),     i,
                             plan.nodes[id].parallelism, graph.node(id).options().errors,
-                            &b.metrics[id][i],          &run};
+                            &b.metrics[id][i],          &run,
+                            &b.errors_skipped[id]};
         task->ops.push_back(graph.node(id).instantiate(ctx));
         instance_of[id][i] = task->ops.back().get();
       }
@@ -77,6 +78,7 @@ void build(const Graph& graph, const RunOptions& options, RunContext& run, Built
   const auto& edges = graph.edges();
   const std::size_t nodes = graph.node_count();
   b.metrics.resize(nodes);
+  b.errors_skipped = std::make_unique<std::atomic<std::uint64_t>[]>(nodes);
   for (NodeId id = 0; id < nodes; ++id) b.metrics[id].resize(plan.nodes[id].parallelism);
 
   std::vector<std::vector<OperatorInstance*>> instance_of(nodes);  // [node][instance]
@@ -167,6 +169,7 @@ RunReport local_report(const Graph& graph, const Built& b, const RunContext& run
       n.state_entries += m.state_entries;
       n.state_bytes += m.state_bytes;
       n.latency.merge(m.latency);
+      n.first_errors.insert(n.first_errors.end(), m.first_errors.begin(), m.first_errors.end());
     }
     for (const Task* task : b.tasks_of[n.chain]) {
       if (task == nullptr) continue;

@@ -2,7 +2,9 @@
 // them in process, or this rank's share in distributed mode — and the run's report.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
+#include <memory>
 #include <vector>
 
 #include "run_context.hpp"
@@ -19,6 +21,8 @@ struct Built {
   unsigned rank = 0;  // distributed mode: this process's rank
   // metrics[node][instance], every instance (those of other ranks stay zero)
   std::vector<std::vector<InstanceMetrics>> metrics;
+  // errors_skipped[node]: by its instances in this process (ErrorPolicy::skip's limit)
+  std::unique_ptr<std::atomic<std::uint64_t>[]> errors_skipped;
   // tasks_of[chain][instance]; nullptr for an instance on another rank
   std::vector<std::vector<Task*>> tasks_of;
   // slot_base[edge]: the consumer's first input slot for the edge's producers (a forward

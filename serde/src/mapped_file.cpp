@@ -40,6 +40,29 @@ class MappedFile final : public SharedBuffer {
   }
 };
 
+// A chunk of a stream, with where it starts: the owner of the chunk's slices.
+class StreamChunk final : public SharedBuffer {
+ public:
+  StreamChunk(Bytes chunk, std::shared_ptr<const std::string> name, std::uint64_t first_line,
+              std::uint64_t first_offset) noexcept
+      : SharedBuffer(const_cast<std::byte*>(chunk.data()), chunk.size()),  // never written
+        chunk_(std::move(chunk)),
+        name_(std::move(name)),
+        first_line_(first_line),
+        first_offset_(first_offset) {}
+  [[nodiscard]] const std::string& name() const noexcept { return *name_; }
+  [[nodiscard]] std::uint64_t first_line() const noexcept { return first_line_; }
+  [[nodiscard]] std::uint64_t first_offset() const noexcept { return first_offset_; }
+
+ private:
+  Bytes chunk_;  // keeps the pooled buffer
+  std::shared_ptr<const std::string> name_;
+  std::uint64_t first_line_;
+  std::uint64_t first_offset_;
+
+  void dispose() noexcept override { std::default_delete<StreamChunk>{}(this); }
+};
+
 [[noreturn]] void fail(const char* call, const std::string& path, int error) {
   throw std::system_error(error, std::generic_category(), std::string(call) + " " + path);
 }
@@ -103,12 +126,29 @@ std::string describe_shrunk_file(const std::string& path, std::uint64_t offset,
          " found no data; was it truncated or rewritten by another process?";
 }
 
+Bytes with_stream_position(Bytes chunk, std::shared_ptr<const std::string> name,
+                           std::uint64_t first_line, std::uint64_t first_offset) {
+  if (chunk.empty()) return chunk;
+  const std::byte* data = chunk.data();
+  const std::size_t size = chunk.size();
+  auto owner =
+      std::make_unique<StreamChunk>(std::move(chunk), std::move(name), first_line, first_offset);
+  return Bytes(boost::intrusive_ptr<SharedBuffer>(owner.release()), data, size);
+}
+
 std::optional<FilePosition> file_position(const Bytes& slice) {
-  const auto* file = dynamic_cast<const MappedFile*>(slice.owner().get());
-  if (file == nullptr) return std::nullopt;
-  const char* begin = reinterpret_cast<const char*>(file->data());
+  const SharedBuffer* owner = slice.owner().get();
+  FilePosition position;
+  if (const auto* file = dynamic_cast<const MappedFile*>(owner)) {
+    position = FilePosition{&file->path(), 1, 0};
+  } else if (const auto* chunk = dynamic_cast<const StreamChunk*>(owner)) {
+    position = FilePosition{&chunk->name(), chunk->first_line(), chunk->first_offset()};
+  } else {
+    return std::nullopt;
+  }
+  const char* begin = reinterpret_cast<const char*>(owner->data());
   const char* at = reinterpret_cast<const char*>(slice.data());
-  FilePosition position{&file->path(), 1, static_cast<std::uint64_t>(at - begin)};
+  position.offset += static_cast<std::uint64_t>(at - begin);
   for (const char* p = begin;
        (p = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(at - p)))) !=
        nullptr;

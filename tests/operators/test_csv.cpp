@@ -108,10 +108,13 @@ TEST_CASE("read_csv: a bad record names the file, the line, the field and the co
   for (const auto& d : dead) errors.push_back(d.error);
   errors = sw::test::sorted(errors);
   REQUIRE(errors.size() == 4);
-  CHECK_THAT(errors[0], Catch::Contains(path + ":3: field 'km' (column 3): 'x1' is not a number"));
-  CHECK_THAT(errors[1], Catch::Contains(path + ":4: field 'kind' (column 4): 'plane' is not"));
-  CHECK_THAT(errors[2], Catch::Contains(path + ":5: the record has 4 fields, expected 6"));
-  CHECK_THAT(errors[3], Catch::Contains(path + ":6: text after the closing quote"));
+  CHECK_THAT(errors[0],
+             Catch::Contains(path + ":3 (byte 45): field 'km' (column 3): 'x1' is not a number"));
+  CHECK_THAT(errors[1],
+             Catch::Contains(path + ":4 (byte 62): field 'kind' (column 4): 'plane' is not"));
+  CHECK_THAT(errors[2],
+             Catch::Contains(path + ":5 (byte 80): the record has 4 fields, expected 6"));
+  CHECK_THAT(errors[3], Catch::Contains(path + ":6 (byte 93): text after the closing quote"));
 }
 
 TEST_CASE("read_csv: a missing column or file is an error when the graph is built") {

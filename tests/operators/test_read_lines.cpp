@@ -148,3 +148,138 @@ TEST_CASE("read_lines: a file truncated while it is read fails the run, naming i
     CHECK(seen < 200000);
   }
 }
+
+namespace {
+
+// Writes `chunks` to the FIFO at `path` from a thread, flushing each (a pipe's pace).
+std::thread feed(const std::string& path, std::vector<std::string> chunks) {
+  return std::thread([path, chunks = std::move(chunks)] {
+    std::ofstream out(path, std::ios::binary);
+    for (const std::string& c : chunks) {
+      out << c;
+      out.flush();
+    }
+  });
+}
+
+struct ReadResult {
+  std::vector<std::string> lines;
+  sw::RunReport report;
+};
+
+ReadResult read_limited(const std::string& path, sw::RecordLimits limits) {
+  sw::Graph g{"limited"};
+  std::vector<sw::Str> lines;
+  g.source("lines", sw::read_lines(path, limits), {.parallelism = 2, .batch_size = 7})
+      .sink("out", sw::collect(lines), {.parallelism = 1});
+  ReadResult result{{}, g.run({.threads = 2})};
+  for (const sw::Str& s : lines) result.lines.push_back(s.str());
+  return result;
+}
+
+}  // namespace
+
+TEST_CASE("read_lines: a 40 MB line through a pipe arrives whole (linear, not quadratic)") {
+  sw::test::Watchdog watchdog("long line through a pipe", std::chrono::seconds(60));
+  sw::test::TempDir dir;
+  const std::string path = dir.file("fifo");
+  REQUIRE(::mkfifo(path.c_str(), 0600) == 0);
+  const std::size_t kLong = 40u << 20;
+  std::vector<std::string> chunks{"first\n"};
+  for (std::size_t sent = 0; sent < kLong; sent += 4096) chunks.emplace_back(4096, 'L');
+  chunks.emplace_back("\nlast\n");
+  std::thread writer = feed(path, std::move(chunks));
+  const ReadResult r = read_limited(path, {});
+  writer.join();
+  REQUIRE(r.lines.size() == 3);
+  CHECK(r.lines[0] == "first");
+  CHECK(r.lines[1].size() == kLong);
+  CHECK(r.lines[1].find_first_not_of('L') == std::string::npos);
+  CHECK(r.lines[2] == "last");
+}
+
+TEST_CASE("read_lines: a line over max_record_bytes fails the run, naming where it starts") {
+  sw::test::Watchdog watchdog("too-long line");
+  sw::test::TempDir dir;
+  const std::string text = "a\nbb\n" + std::string(5000, 'x') + "\nccc\n";
+  const std::string file = dir.write("long.txt", text);
+  const std::string fifo = dir.file("fifo");
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  for (const std::string& path : {file, fifo}) {
+    std::thread writer;
+    if (path == fifo) writer = feed(fifo, {text});
+    try {
+      (void)read_limited(path, {.max_record_bytes = 1000});
+      FAIL("a 5000-byte line passed a 1000-byte limit");
+    } catch (const std::exception& e) {
+      CHECK_THAT(e.what(), Catch::Contains(path + ":3 (byte 5): a record longer than 1000 bytes"));
+    }
+    if (writer.joinable()) writer.join();
+  }
+}
+
+TEST_CASE("read_lines: skipped too-long lines are counted and named, the rest read") {
+  sw::test::Watchdog watchdog("skipped long lines");
+  sw::test::TempDir dir;
+  const std::string text = "a\n" + std::string(5000, 'x') + "\nbb\n" + std::string(3000, 'y');
+  const std::string file = dir.write("long.txt", text);
+  const std::string fifo = dir.file("fifo");
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  for (const std::string& path : {file, fifo}) {
+    std::thread writer;
+    if (path == fifo) writer = feed(fifo, {text.substr(0, 3000), text.substr(3000)});
+    const ReadResult r = read_limited(path, {.max_record_bytes = 1000, .skip_longer = true});
+    if (writer.joinable()) writer.join();
+    CHECK(sw::test::sorted(r.lines) == std::vector<std::string>{"a", "bb"});
+    const sw::NodeReport& lines = r.report.node("lines");
+    CHECK(lines.errors_skipped == 2);
+    REQUIRE(lines.first_errors.size() == 2);
+    const auto errors = sw::test::sorted(lines.first_errors);
+    CHECK_THAT(errors[0], Catch::Contains(path + ":2 (byte 2): a record longer than 1000"));
+    CHECK_THAT(errors[1], Catch::Contains(path + ":4 (byte 5006): a record longer than 1000"));
+    CHECK_THAT(r.report.summary(), Catch::Contains("2 errors skipped at lines; the first:"));
+  }
+}
+
+TEST_CASE("read_lines: a stream without line ends holds at most the limit, then goes on") {
+  sw::test::Watchdog watchdog("endless line");
+  sw::test::TempDir dir;
+  const std::string fifo = dir.file("fifo");
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  std::thread writer([&] {  // 64 MiB without a line end, made as it goes
+    std::ofstream out(fifo, std::ios::binary);
+    const std::string chunk(64 * 1024, 'z');
+    for (int i = 0; i < 1024; ++i) out << chunk;
+    out << "\nafter\n";
+  });
+  const ReadResult r = read_limited(fifo, {.max_record_bytes = 1u << 20, .skip_longer = true});
+  writer.join();
+  CHECK(r.lines == std::vector<std::string>{"after"});
+  CHECK(r.report.node("lines").errors_skipped == 1);
+  // The reader held about the limit and what one read adds, not the 64 MiB of the line.
+  CHECK(r.report.peak_rss_bytes < (48u << 20));
+}
+
+TEST_CASE("read_lines: lines of a pipe know their stream, line and byte offset") {
+  sw::test::Watchdog watchdog("stream positions");
+  sw::test::TempDir dir;
+  const std::string fifo = dir.file("fifo");
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  std::thread writer = feed(fifo, {"one\ntw", "o\n\nfour\n", std::string(300000, 'p') + "\nsix"});
+  sw::Graph g{"positions"};
+  std::vector<sw::Str> lines;
+  g.source("lines", sw::read_lines(fifo)).sink("out", sw::collect(lines), {.parallelism = 1});
+  g.run({.threads = 2});
+  writer.join();
+  REQUIRE(lines.size() == 6);
+  const std::vector<std::pair<std::uint64_t, std::uint64_t>> expected{{1, 0}, {2, 4},  {3, 8},
+                                                                      {4, 9}, {5, 14}, {6, 300015}};
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    if (lines[i].empty()) continue;  // an empty slice holds no buffer, so knows no place
+    const auto position = sw::file_position(lines[i].bytes());
+    REQUIRE(position);
+    CHECK(*position->file == fifo);
+    CHECK(position->line == expected[i].first);
+    CHECK(position->offset == expected[i].second);
+  }
+}

@@ -52,6 +52,42 @@ TEST_CASE("skip: failing items are dropped and counted") {
   }
   CHECK(sw::test::sorted(out) == expected);
   CHECK(r.node("boom").errors_skipped == 14);
+  // The report names the first errors of each instance (at most kErrorsNamed each).
+  const auto& named = r.node("boom").first_errors;
+  CHECK(named.size() == 2 * sw::kErrorsNamed);
+  for (const std::string& e : named) CHECK_THAT(e, Catch::Matches("item [0-9]+: bad value [0-9]+"));
+  CHECK_THAT(r.summary(), Catch::Contains("14 errors skipped at boom; the first:\n  item "));
+}
+
+TEST_CASE("skip(max_errors): past the limit the run stops, naming this error and the first") {
+  sw::test::Watchdog watchdog("policy skip with a limit");
+  for (const unsigned parallelism : {1u, 2u, 3u}) {
+    for (const std::uint64_t limit : {0u, 5u, 13u, 14u}) {
+      sw::Graph g{"skip-limit"};
+      std::vector<int> out;
+      g.source("s", sw::from(sw::test::iota(100, 1)), {.parallelism = parallelism})
+          .map("boom", fail_on_multiples_of_7,
+               {.parallelism = parallelism, .errors = sw::ErrorPolicy::skip(limit)})
+          .sink("out", sw::collect(out));
+      if (limit >= 14) {  // 14 bad items: within the limit
+        CHECK(g.run({.threads = 2}).node("boom").errors_skipped == 14);
+        continue;
+      }
+      try {
+        g.run({.threads = 2});
+        FAIL("more than " << limit << " errors were skipped");
+      } catch (const sw::NodeError& e) {
+        CHECK_THAT(e.message(), Catch::StartsWith("more than " + std::to_string(limit) +
+                                                  " errors (the skip policy's limit); this one: "
+                                                  "bad value ") &&
+                                    Catch::Contains("; the first: "));
+      }
+    }
+  }
+  CHECK(sw::ErrorPolicy::skip(3).to_string() == "skip(at most 3)");
+  CHECK(sw::ErrorPolicy::skip().max_errors() == sw::ErrorPolicy::kUnlimited);
+  CHECK(sw::ErrorPolicy::retry(4).attempts() == 4);
+  CHECK(sw::ErrorPolicy::skip(4).attempts() == 0);
 }
 
 TEST_CASE("retry: a transient failure succeeds on a later attempt, a permanent one stops") {

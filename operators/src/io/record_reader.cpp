@@ -8,9 +8,11 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <stdexcept>
 #include <string_view>
 #include <system_error>
+#include <utility>
 
 #include "streamweave/operators/generate.hpp"
 #include "streamweave/serde/mapped_file.hpp"
@@ -52,12 +54,40 @@ std::size_t trim_cr(const char* data, std::size_t begin, std::size_t end) {
   return end > begin && data[end - 1] == '\r' ? end - 1 : end;
 }
 
+// What a too-long record at `where` says.
+std::string too_long(const std::optional<FilePosition>& where, const std::string& path,
+                     std::size_t limit) {
+  std::string at = where ? *where->file + ":" + std::to_string(where->line) + " (byte " +
+                               std::to_string(where->offset) + ")"
+                         : path;
+  return at + ": a record longer than " + std::to_string(limit) +
+         " bytes (the limit, max_line_bytes; raise it, or check that the input has line ends)";
+}
+
 }  // namespace
 
 class RecordReader::Source {
  public:
+  explicit Source(RecordLimits limits) noexcept : limits_(limits) {}
   virtual ~Source() = default;
   virtual bool read(BatchItems<Str>& out, std::size_t max) = 0;
+  std::vector<std::string> take_skipped() { return std::exchange(skipped_, {}); }
+
+ protected:
+  // A record of `size` bytes at `where`: true when it may go on; false when it is skipped.
+  // Throws RecordTooLong unless the limits skip it.
+  bool fits(std::size_t size, const std::optional<FilePosition>& where, const std::string& path) {
+    if (size <= limits_.max_record_bytes) return true;
+    std::string message = too_long(where, path, limits_.max_record_bytes);
+    if (!limits_.skip_longer) throw RecordTooLong(message);
+    skipped_.push_back(std::move(message) + ": skipped");
+    return false;
+  }
+
+  RecordLimits limits_;
+
+ private:
+  std::vector<std::string> skipped_;
 };
 
 namespace {
@@ -66,8 +96,8 @@ namespace {
 class MappedSource final : public RecordReader::Source {
  public:
   MappedSource(Bytes file, RecordFormat format, bool skip_first, unsigned instance,
-               unsigned parallelism)
-      : file_(std::move(file)), format_(format) {
+               unsigned parallelism, RecordLimits limits)
+      : Source(limits), file_(std::move(file)), format_(format) {
     const auto [begin, end] = split_range(file_.size(), instance, parallelism);
     end_ = static_cast<std::size_t>(end);
     next_ = first_record_at_or_after(static_cast<std::size_t>(begin));
@@ -76,11 +106,17 @@ class MappedSource final : public RecordReader::Source {
 
   bool read(BatchItems<Str>& out, std::size_t max) override {
     const char* data = chars();
-    for (std::size_t n = 0; n < max && next_ < end_; ++n) {
+    for (std::size_t n = 0; n < max && next_ < end_;) {
       bool complete = false;
-      const std::size_t end = record_end(data, next_, file_.size(), format_, complete);
-      out.emplace_back(file_.slice(next_, trim_cr(data, next_, end)));
+      const std::size_t begin = next_;
+      const std::size_t end = record_end(data, begin, file_.size(), format_, complete);
       next_ = complete ? end + 1 : end;
+      if (end - begin > limits_.max_record_bytes &&
+          !fits(end - begin, file_position(file_.slice(begin, begin + 1)), {})) {
+        continue;
+      }
+      out.emplace_back(file_.slice(begin, trim_cr(data, begin, end)));
+      ++n;
     }
     // The records read as zeros where the file lost pages: they must not go on.
     throw_if_file_shrunk(file_);
@@ -117,12 +153,20 @@ class MappedSource final : public RecordReader::Source {
   std::size_t end_ = 0;
 };
 
-// A pipe, terminal or other stream: read in chunks; records are slices of a chunk, and the
-// unfinished record at a chunk's end moves to the start of the next one.
+// A pipe, terminal or other stream, read into a growing buffer. Complete records are handed
+// out as slices of a frozen chunk; the unfinished record at its end starts the next buffer,
+// which grows by doubling while a record is longer than it, and only bytes not searched yet
+// are searched for a record end: linear time whatever the record lengths.
 class StreamSource final : public RecordReader::Source {
  public:
-  StreamSource(int fd, bool owns_fd, std::string path, RecordFormat format, bool skip_first)
-      : fd_(fd), owns_fd_(owns_fd), path_(std::move(path)), format_(format), skip_(skip_first) {}
+  StreamSource(int fd, bool owns_fd, std::string path, RecordFormat format, bool skip_first,
+               RecordLimits limits)
+      : Source(limits),
+        fd_(fd),
+        owns_fd_(owns_fd),
+        path_(std::make_shared<const std::string>(std::move(path))),
+        format_(format),
+        skip_(skip_first) {}
   ~StreamSource() override {
     if (owns_fd_) ::close(fd_);
   }
@@ -130,111 +174,197 @@ class StreamSource final : public RecordReader::Source {
   StreamSource& operator=(const StreamSource&) = delete;
 
   bool read(BatchItems<Str>& out, std::size_t max) override {
-    if (next_ < filled_.size()) return emit_from_filled(out, max), true;
-    if (eof_) return false;
+    if (next_ < filled_.size()) return emit(out, max), true;
+    if (eof_ && building_.size() == 0) return false;
     if (!fill()) return true;  // nothing arrived yet
-    emit_from_filled(out, max);
-    return !(eof_ && next_ >= filled_.size());
+    emit(out, max);
+    return !(eof_ && building_.size() == 0 && next_ >= filled_.size());
   }
 
  private:
   static constexpr std::size_t kChunk = 256 * 1024;
 
-  // Reads what is available (waiting up to 100 ms for the first byte) after the pending
-  // unfinished record, then freezes the chunk. False when nothing arrived.
+  // Reads what is available (waiting up to 100 ms for the first byte), then hands out the
+  // complete records. False when nothing arrived.
   bool fill() {
     pollfd p{fd_, POLLIN, 0};
     const int ready = ::poll(&p, 1, 100);
-    if (ready < 0 && errno != EINTR) fail("poll", path_, errno);
+    if (ready < 0 && errno != EINTR) fail("poll", *path_, errno);
     if (ready <= 0) return false;
-    BytesMut chunk(std::max(kChunk, pending_.size() * 2));
-    chunk.append(pending_.data(), pending_.size());
-    const std::size_t kept = pending_.size();
-    pending_.clear();
-    while (chunk.size() < chunk.capacity()) {
-      const std::size_t room = chunk.capacity() - chunk.size();
-      const std::size_t before = chunk.size();
-      std::byte* at = chunk.extend(room);
-      const ssize_t n = ::read(fd_, at, room);
-      if (n < 0) {
-        chunk.truncate(before);
-        if (errno == EINTR) continue;
-        fail("read", path_, errno);
-      }
-      chunk.truncate(before + static_cast<std::size_t>(n));
-      if (n == 0) {
-        eof_ = true;
-        break;
-      }
-      pollfd more{fd_, POLLIN, 0};
-      if (::poll(&more, 1, 0) <= 0 || (more.revents & POLLIN) == 0) break;
+    read_available();
+    if (discarding_) discard();
+    if (!discarding_) find_boundary();
+    const std::size_t unfinished = building_.size() - boundary_;
+    if (!discarding_ && !eof_ && unfinished > limits_.max_record_bytes) {
+      (void)fits(unfinished, position_of(boundary_), *path_);  // throws unless skipping
+      publish(true);
+    } else if (boundary_ > 0 || (eof_ && building_.size() > 0)) {
+      publish(false);
     }
-    const bool got = chunk.size() > kept || eof_;
-    filled_ = chunk.freeze();
-    next_ = 0;
-    // Complete records end before the last record boundary; keep the rest for the next fill.
-    const char* data = reinterpret_cast<const char*>(filled_.data());
-    std::size_t complete_end = 0;
-    for (std::size_t at = 0; at < filled_.size();) {
-      bool complete = false;
-      const std::size_t end = record_end(data, at, filled_.size(), format_, complete);
-      if (!complete) break;
-      complete_end = end + 1;
-      at = end + 1;
-    }
-    if (!eof_) {
-      pending_.assign(data + complete_end, filled_.size() - complete_end);
-      limit_ = complete_end;
-    } else {
-      limit_ = filled_.size();
-    }
-    return got;
+    return true;
   }
 
-  void emit_from_filled(BatchItems<Str>& out, std::size_t max) {
+  // Appends what the stream has now to building_, at most about a chunk's worth.
+  void read_available() {
+    std::size_t got = 0;
+    while (got < kChunk) {
+      if (building_.capacity() - building_.size() < kChunk / 4) {
+        building_.reserve(std::max(kChunk, building_.capacity() * 2));
+      }
+      const std::size_t before = building_.size();
+      const std::size_t room = building_.capacity() - before;
+      std::byte* at = building_.extend(room);
+      const ssize_t n = ::read(fd_, at, room);
+      building_.truncate(before + static_cast<std::size_t>(std::max<ssize_t>(n, 0)));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        fail("read", *path_, errno);
+      }
+      if (n == 0) {
+        eof_ = true;
+        return;
+      }
+      got += static_cast<std::size_t>(n);
+      pollfd more{fd_, POLLIN, 0};
+      if (::poll(&more, 1, 0) <= 0 || (more.revents & POLLIN) == 0) return;
+    }
+  }
+
+  [[nodiscard]] const char* chars() const noexcept {
+    return reinterpret_cast<const char*>(building_.data());
+  }
+
+  // boundary_: the end of the last complete record in building_, searching only new bytes.
+  void find_boundary() {
+    const char* data = chars();
+    const std::size_t size = building_.size();
+    if (format_ == RecordFormat::lines) {
+      const void* nl = ::memrchr(data + scanned_, '\n', size - scanned_);
+      if (nl != nullptr)
+        boundary_ = static_cast<std::size_t>(static_cast<const char*>(nl) - data) + 1;
+    } else {
+      for (std::size_t i = scanned_; i < size; ++i) {
+        if (data[i] == '"') {
+          quoted_ = !quoted_;
+        } else if (data[i] == '\n' && !quoted_) {
+          boundary_ = i + 1;
+        }
+      }
+    }
+    scanned_ = size;
+  }
+
+  // Skipping a too-long record: drops bytes up to its end, keeping what follows.
+  void discard() {
+    const char* data = chars();
+    const std::size_t size = building_.size();
+    std::size_t end = size;
+    for (std::size_t i = 0; i < size; ++i) {
+      if (data[i] == '"' && format_ == RecordFormat::csv) {
+        quoted_ = !quoted_;
+      } else if (data[i] == '\n' && !quoted_) {
+        end = i + 1;
+        discarding_ = false;
+        break;
+      }
+    }
+    advance(data, end);
+    BytesMut rest(std::max(kChunk, size - end));
+    rest.append(data + end, size - end);
+    building_ = std::move(rest);
+    scanned_ = 0;
+    boundary_ = 0;
+  }
+
+  // The stream's position of building_'s byte `at`.
+  [[nodiscard]] std::optional<FilePosition> position_of(std::size_t at) const {
+    const char* data = chars();
+    return FilePosition{path_.get(),
+                        line_ + static_cast<std::uint64_t>(std::count(data, data + at, '\n')),
+                        offset_ + at};
+  }
+
+  // Moves the stream position past `n` bytes of building_.
+  void advance(const char* data, std::size_t n) {
+    line_ += static_cast<std::uint64_t>(std::count(data, data + n, '\n'));
+    offset_ += n;
+  }
+
+  // Hands out building_ up to boundary_ (all of it at the end of the stream) as the chunk
+  // whose records emit() slices; the rest starts the next buffer, or is dropped when
+  // `drop_rest` (a too-long record being skipped).
+  void publish(bool drop_rest) {
+    const std::size_t size = building_.size();
+    const std::size_t end = eof_ && !drop_rest ? size : boundary_;
+    const char* data = chars();
+    BytesMut rest(std::max(kChunk, drop_rest ? 0 : (size - end) * 2));
+    if (!drop_rest) rest.append(data + end, size - end);
+    const std::uint64_t line = line_;
+    const std::uint64_t offset = offset_;
+    advance(data, drop_rest ? size : end);
+    Bytes chunk = std::exchange(building_, std::move(rest)).freeze().slice(0, end);
+    filled_ = with_stream_position(std::move(chunk), path_, line, offset);
+    next_ = 0;
+    scanned_ = drop_rest ? 0 : building_.size();
+    boundary_ = 0;
+    discarding_ = drop_rest;
+  }
+
+  void emit(BatchItems<Str>& out, std::size_t max) {
     const char* data = reinterpret_cast<const char*>(filled_.data());
-    for (std::size_t n = 0; n < max && next_ < limit_;) {
+    const std::size_t size = filled_.size();
+    for (std::size_t n = 0; n < max && next_ < size;) {
       bool complete = false;
-      const std::size_t end = record_end(data, next_, limit_, format_, complete);
       const std::size_t begin = next_;
+      const std::size_t end = record_end(data, begin, size, format_, complete);
       next_ = complete ? end + 1 : end;
       if (skip_) {
         skip_ = false;
         continue;
       }
+      if (end - begin > limits_.max_record_bytes &&
+          !fits(end - begin, file_position(filled_.slice(begin, begin + 1)), *path_)) {
+        continue;
+      }
       out.emplace_back(filled_.slice(begin, trim_cr(data, begin, end)));
       ++n;
     }
-    if (next_ >= limit_) next_ = filled_.size();  // the rest is pending_
   }
 
   int fd_;
   bool owns_fd_;
-  std::string path_;
+  std::shared_ptr<const std::string> path_;
   RecordFormat format_;
   bool skip_;
   bool eof_ = false;
-  Bytes filled_;
+  BytesMut building_;
+  std::size_t scanned_ = 0;   // bytes of building_ searched for a record end
+  std::size_t boundary_ = 0;  // the end of its last complete record (0: none yet)
+  bool quoted_ = false;       // CSV: inside quotes at scanned_
+  bool discarding_ = false;   // dropping the rest of a too-long record
+  std::uint64_t line_ = 1;    // the stream's line and byte offset at building_'s start
+  std::uint64_t offset_ = 0;
+  Bytes filled_;  // complete records, handed out from next_
   std::size_t next_ = 0;
-  std::size_t limit_ = 0;
-  std::string pending_;
 };
 
 // Instances other than 0 of a stream: nothing to read.
 class EmptySource final : public RecordReader::Source {
  public:
+  EmptySource() noexcept : Source(RecordLimits{}) {}
   bool read(BatchItems<Str>&, std::size_t) override { return false; }
 };
 
 }  // namespace
 
 RecordReader::RecordReader(std::string path, RecordFormat format, bool skip_first,
-                           unsigned instance, unsigned parallelism)
+                           unsigned instance, unsigned parallelism, RecordLimits limits)
     : path_(std::move(path)),
       format_(format),
       skip_first_(skip_first),
       instance_(instance),
-      parallelism_(parallelism) {}
+      parallelism_(parallelism),
+      limits_(limits) {}
 RecordReader::RecordReader(RecordReader&&) noexcept = default;
 RecordReader& RecordReader::operator=(RecordReader&&) noexcept = default;
 RecordReader::~RecordReader() = default;
@@ -242,15 +372,16 @@ RecordReader::~RecordReader() = default;
 void RecordReader::open() {
   if (path_ == "-") {
     source_ = instance_ == 0 ? std::unique_ptr<Source>(std::make_unique<StreamSource>(
-                                   STDIN_FILENO, false, "<stdin>", format_, skip_first_))
+                                   STDIN_FILENO, false, "<stdin>", format_, skip_first_, limits_))
                              : std::make_unique<EmptySource>();
     return;
   }
   struct stat st {};
   if (::stat(path_.c_str(), &st) != 0) fail("open", path_, errno);
+  if (S_ISDIR(st.st_mode)) fail("read", path_ + " (a directory)", EISDIR);
   if (S_ISREG(st.st_mode)) {
     source_ = std::make_unique<MappedSource>(map_file(path_), format_, skip_first_, instance_,
-                                             parallelism_);
+                                             parallelism_, limits_);
     return;
   }
   if (instance_ != 0) {
@@ -259,12 +390,16 @@ void RecordReader::open() {
   }
   const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) fail("open", path_, errno);
-  source_ = std::make_unique<StreamSource>(fd, true, path_, format_, skip_first_);
+  source_ = std::make_unique<StreamSource>(fd, true, path_, format_, skip_first_, limits_);
 }
 
 bool RecordReader::read(BatchItems<Str>& out, std::size_t max) {
   if (!source_) open();
   return source_->read(out, max);
+}
+
+std::vector<std::string> RecordReader::take_skipped() {
+  return source_ ? source_->take_skipped() : std::vector<std::string>{};
 }
 
 std::string first_record(const std::string& path, RecordFormat format) {

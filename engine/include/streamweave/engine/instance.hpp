@@ -5,6 +5,7 @@
 // two threads at once, so it keeps its state without locks.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
@@ -12,6 +13,7 @@
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "streamweave/engine/errors.hpp"
 #include "streamweave/engine/input.hpp"
@@ -19,6 +21,9 @@
 #include "streamweave/engine/options.hpp"
 
 namespace sw {
+
+// How many skipped errors a node's report names (the first ones).
+inline constexpr std::size_t kErrorsNamed = 3;
 
 // Counters of one instance. Written only by its task; read after the run.
 struct InstanceMetrics {
@@ -31,10 +36,11 @@ struct InstanceMetrics {
   std::uint64_t dead_lettered = 0;
   std::int64_t busy_ns = 0;
   std::int64_t blocked_ns = 0;
-  std::uint64_t late_dropped = 0;   // event time: items after their windows (windows, joins)
-  std::uint64_t state_entries = 0;  // the most the instance's state store held
-  std::uint64_t state_bytes = 0;    // ... and its size then (approximate)
-  LatencyHistogram latency;         // measure_latency: now - the item's stamp
+  std::uint64_t late_dropped = 0;         // event time: items after their windows (windows, joins)
+  std::uint64_t state_entries = 0;        // the most the instance's state store held
+  std::uint64_t state_bytes = 0;          // ... and its size then (approximate)
+  LatencyHistogram latency;               // measure_latency: now - the item's stamp
+  std::vector<std::string> first_errors;  // of the errors skipped, the first kErrorsNamed
 };
 
 // Implemented by the runtime: keeps batch pools alive until every batch of the run is gone
@@ -55,6 +61,9 @@ struct InstanceContext {
   ErrorPolicy errors = ErrorPolicy::stop();
   InstanceMetrics* metrics = nullptr;
   PoolProvider* pools = nullptr;
+  // Errors skipped by every instance of the node in this process, for ErrorPolicy::skip's
+  // limit (null: this instance's count).
+  std::atomic<std::uint64_t>* node_errors_skipped = nullptr;
 };
 
 // A pool of batches of T that lives as long as the run.
@@ -94,6 +103,10 @@ namespace detail {
 [[noreturn]] void throw_node_error(const InstanceContext& ctx, std::uint64_t position,
                                    std::exception_ptr error);
 std::string describe(std::exception_ptr error);
+// Counts an error skipped at `position` and keeps its message among the node's first ones;
+// throws NodeError once more than the policy's max_errors were skipped.
+void skip_error(const InstanceContext& ctx, InstanceMetrics& metrics, std::uint64_t position,
+                std::string message);
 
 template <class T>
 Input<T>* checked_input(const InstanceContext& ctx, std::size_t port, InputBase& target) {
@@ -194,7 +207,7 @@ class TransformBase : public OperatorInstance, public Input<In> {
         if (ctx_.errors.kind() == ErrorPolicy::Kind::stop) {
           detail::throw_node_error(ctx_, position, std::current_exception());
         }
-        ++metrics_.errors_skipped;
+        detail::skip_error(ctx_, metrics_, position, detail::describe(std::current_exception()));
       }
       return;
     }
@@ -322,7 +335,7 @@ class SinkBase : public OperatorInstance, public Input<In> {
           continue;
         }
         if (ctx_.errors.kind() == ErrorPolicy::Kind::skip) {
-          ++metrics_.errors_skipped;
+          detail::skip_error(ctx_, metrics_, position, detail::describe(std::current_exception()));
           return;
         }
         detail::throw_node_error(ctx_, position, std::current_exception());

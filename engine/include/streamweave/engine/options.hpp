@@ -22,14 +22,20 @@ using Clock = std::chrono::steady_clock;
 class ErrorPolicy {
  public:
   enum class Kind : std::uint8_t {
-    stop,         // the first error cancels the whole graph; run() throws a PipelineError
-    skip,         // the item is dropped and counted in the report
+    stop,  // the first error cancels the whole graph; run() throws a PipelineError
+    // The item is dropped and counted in the report, which names the first few; past
+    // max_errors skipped items (by the node's instances in this process) the graph stops.
+    skip,
     retry,        // the call is repeated up to `attempts` more times, then the graph stops
     dead_letter,  // the item and its error go to the node's dead-letter stream
   };
 
   [[nodiscard]] static constexpr ErrorPolicy stop() noexcept { return {Kind::stop, 0}; }
-  [[nodiscard]] static constexpr ErrorPolicy skip() noexcept { return {Kind::skip, 0}; }
+  static constexpr std::uint64_t kUnlimited = ~std::uint64_t{0};
+
+  [[nodiscard]] static constexpr ErrorPolicy skip(std::uint64_t max_errors = kUnlimited) noexcept {
+    return {Kind::skip, max_errors};
+  }
   [[nodiscard]] static constexpr ErrorPolicy retry(unsigned attempts) noexcept {
     return {Kind::retry, attempts};
   }
@@ -38,14 +44,20 @@ class ErrorPolicy {
   }
 
   [[nodiscard]] constexpr Kind kind() const noexcept { return kind_; }
-  [[nodiscard]] constexpr unsigned attempts() const noexcept { return attempts_; }
+  [[nodiscard]] constexpr unsigned attempts() const noexcept {
+    return kind_ == Kind::retry ? static_cast<unsigned>(limit_) : 0;
+  }
+  // skip: the most items skipped before the graph stops (kUnlimited: no limit).
+  [[nodiscard]] constexpr std::uint64_t max_errors() const noexcept {
+    return kind_ == Kind::skip ? limit_ : kUnlimited;
+  }
   [[nodiscard]] std::string to_string() const;
   friend constexpr bool operator==(const ErrorPolicy&, const ErrorPolicy&) = default;
 
  private:
-  constexpr ErrorPolicy(Kind kind, unsigned attempts) noexcept : kind_(kind), attempts_(attempts) {}
+  constexpr ErrorPolicy(Kind kind, std::uint64_t limit) noexcept : kind_(kind), limit_(limit) {}
   Kind kind_;
-  unsigned attempts_;
+  std::uint64_t limit_;  // retry: attempts; skip: max_errors
 };
 
 // Per-node settings. Unset values fall back to the graph's defaults, then to RunOptions.

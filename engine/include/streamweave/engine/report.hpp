@@ -31,6 +31,9 @@ struct NodeReport {
   double blocked_seconds = 0;        // parked with a full output channel (backpressure)
   std::vector<std::uint32_t> ranks;  // distributed mode: the rank of each instance
   LatencyHistogram latency;          // measure_latency nodes: end-to-end latency of their items
+  // Of the errors skipped, the first few (at most kErrorsNamed per instance and rank), each
+  // "item <n>: <what>" — for a line of a file, what names the file, line and byte offset.
+  std::vector<std::string> first_errors;
 
   // Adds the counters and times of the same node's share elsewhere (another rank).
   NodeReport& operator+=(const NodeReport& other) noexcept;

@@ -45,6 +45,9 @@ namespace sw {
 struct CsvOptions {
   char delimiter = ',';
   bool header = true;  // the first record names the columns (read_csv) / is written (write_csv)
+  // Reading: the longest record, and what a longer one does (read_lines.hpp). read_csv skips
+  // them when its parse node's policy is not stop.
+  RecordLimits limits{};
 };
 
 // A bad CSV record. what(): "<file>:<line>: field '<member>' (column <n>): <message>".
@@ -255,7 +258,9 @@ class CsvParser {
   [[noreturn]] void fail(const Str& record, const char* member, std::size_t column,
                          const std::string& message) const {
     const auto position = file_position(record.bytes());
-    std::string what = position ? *position->file + ":" + std::to_string(position->line) : source_;
+    std::string what = position ? *position->file + ":" + std::to_string(position->line) +
+                                      " (byte " + std::to_string(position->offset) + ")"
+                                : source_;
     if (member != nullptr) {
       what += std::string(": field '") + member + "' (column " + std::to_string(column + 1) + ")";
     }
@@ -281,7 +286,7 @@ struct ReadCsvRecordsSpec {
 
   [[nodiscard]] std::unique_ptr<OperatorInstance> instantiate(const InstanceContext& ctx) const {
     return std::make_unique<detail::RecordSource>(ctx, path, detail::RecordFormat::csv,
-                                                  options.header);
+                                                  options.header, options.limits);
   }
 };
 
@@ -312,6 +317,7 @@ template <CsvRecord T>
   } catch (const std::invalid_argument& e) {
     throw GraphError("node '" + name + "': " + e.what());
   }
+  csv.limits = detail::read_limits(csv.limits, options);
   return graph
       .source(name, read_csv_records(std::move(path), csv), detail::read_node_options(options))
       .map(name + ".parse", std::move(*parser), options);

@@ -4,8 +4,11 @@
 // "-" reads standard input, and a pipe or FIFO is read as a stream (by instance 0; the
 // others end at once). A line excludes its '\n' and a '\r' before it.
 // A missing or unreadable file fails the node (policy stop) with the path and the reason.
-// where_in_file(line.bytes()) gives "file:line" for a line of a mapped file.
-// Options: NodeOptions.
+// A line longer than RecordLimits::max_record_bytes (64 MiB by default) fails it too, or is
+// skipped, counted and named in the report (RecordLimits::skip_longer); a stream is read in
+// time linear in its size however long its lines are.
+// where_in_file(line.bytes()) gives "file:line" for a line of a file, or of a stream.
+// Options: NodeOptions; RecordLimits.
 #pragma once
 
 #include <memory>
@@ -29,19 +32,28 @@ namespace detail {
   return read;
 }
 
+// The read node's limits: a too-long record is skipped when the parse node skips bad ones.
+[[nodiscard]] inline RecordLimits read_limits(RecordLimits limits, const NodeOptions& parse) {
+  limits.skip_longer = limits.skip_longer || parse.errors.kind() != ErrorPolicy::Kind::stop;
+  return limits;
+}
+
 // A source of the records of a RecordReader, a pooled batch at a time.
 class RecordSource final : public SourceBase<Str> {
  public:
   RecordSource(const InstanceContext& ctx, const std::string& path, RecordFormat format,
-               bool skip_first)
+               bool skip_first, RecordLimits limits)
       : SourceBase<Str>(ctx),
-        reader_(path, format, skip_first, ctx.instance, ctx.parallelism),
+        reader_(path, format, skip_first, ctx.instance, ctx.parallelism, limits),
         pool_(&make_pool<Str>(ctx)) {}
 
   bool produce(std::size_t max_items) override {
     BatchPtr<Str> batch = pool_->acquire(max_items);
     const bool more =
         this->guarded(position_, [&] { return reader_.read(batch->items, max_items); });
+    for (std::string& skipped : reader_.take_skipped()) {
+      skip_error(this->ctx_, this->metrics_, position_, std::move(skipped));
+    }
     position_ += batch->size();
     if (!batch->items.empty()) this->emit_batch(std::move(batch));
     return more;
@@ -59,14 +71,16 @@ struct ReadLinesSpec {
   using value_type = Str;
   static constexpr const char* op_name = "read_lines";
   std::string path;
+  RecordLimits limits;
 
   [[nodiscard]] std::unique_ptr<OperatorInstance> instantiate(const InstanceContext& ctx) const {
-    return std::make_unique<detail::RecordSource>(ctx, path, detail::RecordFormat::lines, false);
+    return std::make_unique<detail::RecordSource>(ctx, path, detail::RecordFormat::lines, false,
+                                                  limits);
   }
 };
 
-[[nodiscard]] inline ReadLinesSpec read_lines(std::string path) {
-  return {std::move(path)};
+[[nodiscard]] inline ReadLinesSpec read_lines(std::string path, RecordLimits limits = {}) {
+  return {std::move(path), limits};
 }
 
 }  // namespace sw

@@ -64,6 +64,7 @@ class JsonError : public DecodeError {
 struct JsonSource {
   std::string_view name;
   std::size_t first_line = 1;
+  std::uint64_t first_offset = 0;  // of the text in the file: errors give file offsets
 };
 
 namespace detail::json {
@@ -350,7 +351,7 @@ class Reader {
     what.append(std::to_string(line)).append(": ");
     if (!path.empty()) what.append("field '").append(path).append("': ");
     what.append(message).append(" (").append(type_).append(", byte ");
-    what.append(std::to_string(offset)).append(")");
+    what.append(std::to_string(source_.first_offset + offset)).append(")");
     throw JsonError(std::string(type_), offset, line, std::move(path), what);
   }
 

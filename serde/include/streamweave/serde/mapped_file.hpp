@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -49,9 +50,16 @@ struct FilePosition {
   std::uint64_t offset = 0;           // bytes from the start of the file
 };
 
-// The position of `slice` in the file it was mapped from, or nullopt when it is not part of
-// a mapping made by map_file. Counts the lines before it (memchr speed): for errors, not for
-// every item.
+// Bytes read from a stream (a pipe, standard input) whose slices know where they came from:
+// `name` (e.g. "<stdin>"), the line its first byte is on (1-based) and that byte's offset from
+// the start of the stream. file_position() and where_in_file() then work on its slices as on
+// a mapped file's. Costs one small allocation per chunk.
+[[nodiscard]] Bytes with_stream_position(Bytes chunk, std::shared_ptr<const std::string> name,
+                                         std::uint64_t first_line, std::uint64_t first_offset);
+
+// The position of `slice` in the file it was mapped from (or the stream it was read from, see
+// with_stream_position), or nullopt when it is neither. Counts the lines before it (memchr
+// speed): for errors, not for every item.
 [[nodiscard]] std::optional<FilePosition> file_position(const Bytes& slice);
 
 // "file:line" for a slice of a mapped file, else "" (for prefixing error messages).

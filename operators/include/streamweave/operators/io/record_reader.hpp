@@ -7,13 +7,18 @@
 // input) is read as a stream by instance 0 alone, in pooled chunks that the records slice.
 //
 // Records end at '\n' (outside quotes for CSV); the '\n' and a '\r' before it are not part of
-// the record. A last record without '\n' is read too.
+// the record. A last record without '\n' is read too. A stream is read in time linear in its
+// size however long its records are; a record longer than RecordLimits::max_record_bytes
+// fails the read, or is skipped and reported (RecordLimits::skip_longer), so that a stream
+// without line ends (/dev/zero) holds at most that much memory. A stream's records know
+// where they came from, as a mapped file's do (file_position: "<stdin>:17", byte offset).
 // Thread safety: one reader per instance, used by its task only.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -25,13 +30,39 @@ namespace sw::detail {
 
 enum class RecordFormat : std::uint8_t { lines, csv };
 
+}  // namespace sw::detail
+
+namespace sw {
+
+// The default longest record (line) the file sources take: 64 MiB.
+inline constexpr std::size_t kDefaultMaxRecordBytes = std::size_t{64} << 20;
+
+// How the file sources treat records that are too long.
+struct RecordLimits {
+  std::size_t max_record_bytes = kDefaultMaxRecordBytes;
+  // false: a longer record fails the source (RecordTooLong); true: it is skipped, counted as
+  // an error of the source node and named in its report.
+  bool skip_longer = false;
+};
+
+// A record longer than RecordLimits::max_record_bytes. what(): "<file>:<line> (byte
+// <offset>): a record longer than N bytes ...".
+class RecordTooLong : public std::length_error {
+ public:
+  using std::length_error::length_error;
+};
+
+}  // namespace sw
+
+namespace sw::detail {
+
 class RecordReader {
  public:
   // Opens nothing yet: the first read() does, so that a missing file fails while the graph
   // runs, naming the node. skip_first: the input's first record is a header (instance 0
   // skips it).
   RecordReader(std::string path, RecordFormat format, bool skip_first, unsigned instance,
-               unsigned parallelism);
+               unsigned parallelism, RecordLimits limits = {});
   RecordReader(RecordReader&&) noexcept;
   RecordReader& operator=(RecordReader&&) noexcept;
   ~RecordReader();
@@ -41,9 +72,10 @@ class RecordReader {
   // Throws std::system_error naming the path when the input cannot be opened or read.
   bool read(BatchItems<Str>& out, std::size_t max);
 
-  // Where a stream's record came from ("<path>:<line>"); for mapped files, where_in_file()
-  // finds it from the record itself.
   [[nodiscard]] const std::string& path() const noexcept { return path_; }
+  // The records skipped for their length since the last call, each as "<file>:<line> (byte
+  // <offset>): ..." (RecordLimits::skip_longer).
+  [[nodiscard]] std::vector<std::string> take_skipped();
 
   // How the records are read (a mapping or a stream); private to the implementation.
   class Source;
@@ -56,6 +88,7 @@ class RecordReader {
   bool skip_first_;
   unsigned instance_;
   unsigned parallelism_;
+  RecordLimits limits_;
   std::unique_ptr<Source> source_;
 };
 
