@@ -1,8 +1,11 @@
 // wordcount against `tr -cs 'A-Za-z' '\n' | sort | uniq -c` on the same file.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
 #include <cstdio>
 #include <fstream>
+
+#include <filesystem>
 #include <map>
 #include <random>
 #include <sstream>
@@ -90,9 +93,13 @@ TEST_CASE("wordcount in distributed mode: the file split over ranks, the same co
     WARN("no " << text << ": skipped");
     return;
   }
-  // Every rank runs the same graph; the file sink (one instance) is on rank 0.
-  const std::string output =
-      "/tmp/streamweave-wordcount-distributed-" + std::to_string(sw::cluster().ranks) + ".txt";
+  // Every rank runs the same graph; the file sink (one instance) is on rank 0, which alone
+  // writes and reads the file. Named after mpirun (the ranks' parent), so concurrent jobs
+  // do not share it.
+  const std::string output = (std::filesystem::temp_directory_path() /
+                              ("streamweave-wordcount-distributed-" + std::to_string(::getppid()) +
+                               "-" + std::to_string(sw::cluster().ranks) + ".txt"))
+                                 .string();
   sw::Graph g{"wordcount"};
   sw::examples::PipelineConfig config;
   config.input = text;

@@ -316,3 +316,42 @@ TEST_CASE("a bad window is an error naming the node", "[window]") {
   CHECK_THROWS_WITH(g.run({.threads = 1}),
                     Catch::Contains("node 'w'") && Catch::Contains("slide must be positive"));
 }
+
+TEST_CASE("event times at the ends of int64 are an error of the item, not a wrapped window",
+          "[window]") {
+  sw::test::Watchdog watchdog("extreme event times");
+  constexpr std::int64_t kMin = std::numeric_limits<std::int64_t>::min();
+  constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+  const std::vector<Reading> items{{1, 5, 1}, {1, kMin, 2}, {1, kMax, 4}, {1, 7, 8}};
+  for (const auto& assigner :
+       {sw::WindowAssigner{sw::tumbling(60000)}, sw::WindowAssigner{sw::sliding(60000, 1000)}}) {
+    // stop: the run fails, naming the time.
+    sw::Graph g{"extreme"};
+    g.source("readings", sw::from(items))
+        .key_by([](const Reading& r) { return r.sensor; })
+        .window(
+            "w", assigner, [](const Reading& r) { return r.time; },
+            sw::agg::sum<Reading>([](const Reading& r) { return r.value; }))
+        .sink("out", sw::discard());
+    CHECK_THROWS_WITH(g.run({.threads = 1}),
+                      Catch::Contains("node 'w'") &&
+                          Catch::Contains("event time -9223372036854775808 has a window"));
+    // skip: the two extreme items are skipped; the others are summed in their windows.
+    sw::Graph h{"extreme-skip"};
+    std::vector<sw::Windowed<std::uint32_t, std::int64_t>> out;
+    h.source("readings", sw::from(items))
+        .key_by([](const Reading& r) { return r.sensor; })
+        .window("w", assigner, [](const Reading& r) { return r.time; },
+                sw::agg::sum<Reading>([](const Reading& r) { return r.value; }),
+                {.node = {.errors = sw::ErrorPolicy::skip()}})
+        .sink("out", sw::collect(out), {.parallelism = 1});
+    const sw::RunReport report = h.run({.threads = 1});
+    CHECK(report.node("w").errors_skipped == 2);
+    REQUIRE_FALSE(out.empty());
+    for (const auto& w : out) {
+      CHECK(w.start <= 5);
+      CHECK(w.end > 7);
+      CHECK(w.value == 9);
+    }
+  }
+}

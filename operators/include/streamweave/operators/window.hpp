@@ -12,6 +12,8 @@
 #include <functional>
 #include <map>
 #include <span>
+#include <stdexcept>
+#include <string>
 #include <type_traits>
 #include <utility>
 #include <variant>
@@ -209,16 +211,35 @@ class Kernel<op::window, T, KeyFn, TimeFn, G> final
         size = s.size;
         slide = s.slide;
       }
-      // The last window that starts at or before `time`, then back by `slide`.
-      const EventTime last_start = detail::floor_div(time - offset, slide) * slide + offset;
-      for (EventTime start = last_start; start > time - size; start -= slide) {
-        if (gone(start + size)) continue;
-        add_to(item, start, start + size);
-        taken = true;
+      // The last window that starts at or before `time`, then back by `slide`; a window
+      // whose bounds an int64 cannot hold (times near its ends) is an error of the item.
+      EventTime shifted = 0;
+      EventTime last_start = 0;
+      if (__builtin_sub_overflow(time, offset, &shifted) ||
+          __builtin_mul_overflow(detail::floor_div(shifted, slide), slide, &last_start) ||
+          __builtin_add_overflow(last_start, offset, &last_start)) {
+        throw_unrepresentable(time);
+      }
+      EventTime earliest = kMinEventTime;  // windows start after time - size
+      if (__builtin_sub_overflow(time, size, &earliest)) earliest = kMinEventTime;
+      for (EventTime start = last_start; start > earliest;) {
+        EventTime end = 0;
+        if (__builtin_add_overflow(start, size, &end)) throw_unrepresentable(time);
+        if (!gone(end)) {
+          add_to(item, start, end);
+          taken = true;
+        }
+        if (__builtin_sub_overflow(start, slide, &start)) break;
       }
     }
     if (!taken) late(item);
     state_.record_peak(this->metrics_);
+  }
+
+  [[noreturn]] static void throw_unrepresentable(EventTime time) {
+    throw std::out_of_range("event time " + std::to_string(time) +
+                            " has a window that starts or ends outside the event times an "
+                            "int64 holds; is the item's timestamp wrong?");
   }
 
   void add_to(const T& item, EventTime start, EventTime end) {
