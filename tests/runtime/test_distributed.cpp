@@ -5,10 +5,12 @@
 // (parallelism 1) run on rank 0, so their contents are checked there; the merged report is the
 // same on every rank.
 #include <sched.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <csignal>
 #include <cstring>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <random>
@@ -493,4 +495,50 @@ TEST_CASE("distributed: a killed rank ends the job", "[.kill]") {
            {.parallelism = 2})
       .sink("out", sw::discard(), {.parallelism = 2});
   (void)g.run({.mode = sw::Mode::distributed, .threads = 2});
+}
+
+// Run by tests/runtime/peer_failure.sh under mpirun, not by the suite: each rank writes its
+// pid to $STREAMWEAVE_PEER_DIR/rank-<r>.pid and runs a paced exchange (about 8 s) while the
+// script stops, pauses or cuts off a rank. STREAMWEAVE_PEER_EXPECT says what rank 0 must see:
+// "complete" (a pause shorter than the heartbeat timeout is no failure) or "lost" (PeerLost
+// naming the silent rank and its host, within the default timeout).
+TEST_CASE("distributed: a silent peer is named and ends the job, a slow one is waited for",
+          "[.peer]") {
+  const char* dir = std::getenv("STREAMWEAVE_PEER_DIR");
+  const char* expect = std::getenv("STREAMWEAVE_PEER_EXPECT");
+  REQUIRE(dir != nullptr);
+  REQUIRE(expect != nullptr);
+  const sw::ClusterInfo& cluster = sw::cluster();
+  std::ofstream(std::string(dir) + "/rank-" + std::to_string(cluster.rank) + ".pid")
+      << ::getpid() << '\n';
+  constexpr std::uint64_t kItems = 80000;
+  sw::Graph g{"peer"};
+  g.source("s", sw::generate<std::uint64_t>(kItems, [](std::uint64_t i) { return i; }),
+           {.parallelism = cluster.ranks})
+      .rebalance()
+      .map("m", [](std::uint64_t v) { return v + 1; }, {.parallelism = cluster.ranks})
+      .sink("out", sw::discard(), {.parallelism = cluster.ranks});
+  sw::RunOptions options{.mode = sw::Mode::distributed, .threads = 2};
+  options.source_rate = 10000;
+  if (std::string(expect) == "complete") {
+    const sw::RunReport report = g.run(options);
+    if (cluster.rank == 0) {
+      CHECK(report.node("out").items_in == kItems);
+      std::printf("PEER COMPLETE %llu items\n",
+                  static_cast<unsigned long long>(report.node("out").items_in));
+    }
+    return;
+  }
+  try {
+    (void)g.run(options);
+    FAIL("the run completed although a rank fell silent");
+  } catch (const sw::PeerLost& e) {
+    const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    CHECK(e.host() == cluster.host);  // the namespaces or this machine: one host name
+    std::printf("PEER LOST rank %u at %lld ms: %s\n", e.rank(), static_cast<long long>(now_ms),
+                e.what());
+    std::fflush(stdout);
+  }
 }

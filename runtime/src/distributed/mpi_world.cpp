@@ -149,7 +149,7 @@ void MpiWorld::loop(std::promise<void>& ready) {
   // default 50 µs timer slack later.
   (void)prctl(PR_SET_TIMERSLACK, 5000UL, 0UL, 0UL, 0UL);
   try {
-    finalize_ = init_mpi(info_);
+    finalize_.store(init_mpi(info_), std::memory_order_release);
     ready.set_value();
   } catch (...) {
     ready.set_exception(std::current_exception());
@@ -164,7 +164,7 @@ void MpiWorld::loop(std::promise<void>& ready) {
     lock.unlock();
     job();
   }
-  if (finalize_) MPI_Finalize();
+  if (finalize_.load(std::memory_order_acquire)) MPI_Finalize();
 }
 
 }  // namespace sw::runtime

@@ -3,6 +3,7 @@
 // threads hand it jobs. Without mpirun/srun there is no MPI and no thread: one rank.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -25,6 +26,10 @@ class MpiWorld {
   // run one at a time, in order.
   std::future<void> submit(std::function<void()> job);
 
+  // A peer was lost: MPI is not finalised at exit (MPI_Finalize would wait for it). Any
+  // thread.
+  void abandon() noexcept { finalize_.store(false, std::memory_order_release); }
+
   MpiWorld(const MpiWorld&) = delete;
   MpiWorld& operator=(const MpiWorld&) = delete;
   ~MpiWorld();
@@ -34,7 +39,7 @@ class MpiWorld {
   void loop(std::promise<void>& ready);
 
   ClusterInfo info_;
-  bool finalize_ = false;  // we initialised MPI, so we finalise it
+  std::atomic<bool> finalize_{false};  // we initialised MPI, so we finalise it
   std::mutex mutex_;
   std::condition_variable changed_;
   std::deque<std::packaged_task<void()>> jobs_;

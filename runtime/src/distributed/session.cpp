@@ -1,5 +1,7 @@
 #include "session.hpp"
 
+#include <array>
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -94,11 +96,12 @@ Session::~Session() {
     wake_comm();
     serving_.wait();
   }
-  if (data_ != MPI_COMM_NULL) {
+  if (data_ != MPI_COMM_NULL && !lost_.load(std::memory_order_acquire)) {
     world_
         ->submit([this] {
           MPI_Comm_free(&data_);
           MPI_Comm_free(&control_);
+          MPI_Comm_free(&heartbeat_);
         })
         .wait();
   }
@@ -128,13 +131,24 @@ void Session::open(const Plan& plan) {
 
   const std::uint64_t mine = graph_fingerprint(*graph_, plan);
   std::vector<std::uint64_t> all(ranks_, 0);
+  constexpr std::size_t kHostBytes = 64;
+  std::vector<char> hosts(kHostBytes * ranks_, '\0');
+  std::array<char, kHostBytes> host{};
+  world_->info().host.copy(host.data(), kHostBytes - 1);
   world_
       ->submit([&] {
         MPI_Comm_dup(MPI_COMM_WORLD, &data_);
         MPI_Comm_dup(MPI_COMM_WORLD, &control_);
+        MPI_Comm_dup(MPI_COMM_WORLD, &heartbeat_);
         MPI_Allgather(&mine, 1, MPI_UINT64_T, all.data(), 1, MPI_UINT64_T, control_);
+        MPI_Allgather(host.data(), kHostBytes, MPI_CHAR, hosts.data(), kHostBytes, MPI_CHAR,
+                      control_);
       })
       .get();
+  for (unsigned r = 0; r < ranks_; ++r) hosts_.emplace_back(hosts.data() + r * kHostBytes);
+  heartbeats_ =
+      std::make_unique<Heartbeats>(heartbeat_, rank_, options_->distributed.heartbeat_interval,
+                                   options_->distributed.heartbeat_timeout, hosts_);
   for (unsigned r = 0; r < ranks_; ++r) {
     if (all[r] != all[0]) {
       throw GraphError(fmt::format(
@@ -457,6 +471,7 @@ bool Session::pump_control() {
     MPI_Mrecv(bytes.data(), count, MPI_BYTE, &message, MPI_STATUS_IGNORE);
     const int peer = status.MPI_SOURCE;
     ++received_[static_cast<std::size_t>(peer)];
+    heartbeats_->heard(peer, Clock::now());
     if (status.MPI_TAG == kAbortTag) {
       remote_cancel_ = true;
       if (bytes.empty()) {
@@ -489,6 +504,7 @@ bool Session::pump_control() {
 
 void Session::deliver(Op& op) {
   ++received_[static_cast<std::size_t>(op.peer)];
+  heartbeats_->heard(op.peer, Clock::now());
   if (finish_requested_.load(std::memory_order_acquire)) return;  // the consumers are done
   const Bytes bytes = op.buffer.freeze();
   auto reject = [&](std::string edge, const std::string& why) {
@@ -569,6 +585,64 @@ bool Session::pump_completions() {
 }
 
 void Session::serve() {
+  try {
+    serve_run();
+    serve_end();
+  } catch (const PeerLost&) {
+    lost_.store(true, std::memory_order_release);
+    fail(std::current_exception());
+    serve_lost();
+    throw;
+  }
+}
+
+void Session::serve_lost() {
+  // No MPI call can end while the lost rank holds the other end; the rank's tasks, which
+  // the failure cancelled, may still need this thread to finish.
+  while (!finish_requested_.load(std::memory_order_acquire)) {
+    if (!run_ready_tasks()) std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+}
+
+void Session::wait_with_heartbeats(MPI_Request& request) {
+  for (;;) {
+    int done = 0;
+    MPI_Test(&request, &done, MPI_STATUS_IGNORE);
+    if (done != 0) return;
+    heartbeats_->pump(Clock::now());
+    std::this_thread::sleep_for(std::chrono::microseconds(50));
+  }
+}
+
+void Session::serve_end() {
+  // Every rank's report, gathered without blocking in MPI, so that a rank lost now is
+  // noticed too; then the last heartbeats, so that none is left unreceived.
+  const int size = static_cast<int>(report_.size());
+  report_sizes_.assign(ranks_, 0);
+  report_offsets_.assign(ranks_, 0);
+  MPI_Request request = MPI_REQUEST_NULL;
+  MPI_Iallgather(&size, 1, MPI_INT, report_sizes_.data(), 1, MPI_INT, control_, &request);
+  wait_with_heartbeats(request);
+  int total = 0;
+  for (unsigned r = 0; r < ranks_; ++r) {
+    report_offsets_[r] = total;
+    total += report_sizes_[r];
+  }
+  gathered_.resize(static_cast<std::size_t>(total));
+  MPI_Iallgatherv(report_.data(), size, MPI_BYTE, gathered_.data(), report_sizes_.data(),
+                  report_offsets_.data(), MPI_BYTE, control_, &request);
+  wait_with_heartbeats(request);
+  heartbeats_->close();
+  while (!heartbeats_->drained()) {
+    heartbeats_->pump(Clock::now());
+    std::this_thread::sleep_for(std::chrono::microseconds(50));
+  }
+  MPI_Comm_free(&data_);
+  MPI_Comm_free(&control_);
+  MPI_Comm_free(&heartbeat_);
+}
+
+void Session::serve_run() {
   unsigned idle = 0;
   const Clock::duration poll_window = oversubscribed_
                                           ? Clock::duration::zero()
@@ -577,6 +651,7 @@ void Session::serve() {
   for (;;) {
     const bool finishing = finish_requested_.load(std::memory_order_acquire);
     send_abort_if_failed();
+    heartbeats_->pump(Clock::now());
     bool progress = pump_messages();
     progress = run_ready_tasks() || progress;
     if (finishing && !sends_closed_) {
@@ -609,7 +684,12 @@ void Session::serve() {
     // it wakes. Otherwise sleep, longer and longer (never a 100 % spin), cut short when a
     // worker posts something.
     ++idle;
-    if (idle < 16 || !ops_.empty() || Clock::now() - last_progress < poll_window) {
+    // A message under way moves only inside MPI calls: keep polling while it may move soon.
+    // One that has not moved for a while waits for its peer (stopped, slow, or far), and
+    // polling it without pause would spin this core at 100 % for as long as that lasts.
+    constexpr auto kStalled = std::chrono::milliseconds(2);
+    const auto since = Clock::now() - last_progress;
+    if (idle < 16 || since < poll_window || (!ops_.empty() && since < kStalled)) {
       // A thread that runs the rank's tasks itself has its core to itself (else it yields
       // to the workers or the other ranks it shares cores with).
       if (runs_tasks_) {
@@ -635,34 +715,22 @@ void Session::serve() {
 
 std::vector<RankReport> Session::finish(RankReport mine) {
   if (!mpi()) return {std::move(mine)};
+  report_ = sw::encode(mine);
   finish_requested_.store(true, std::memory_order_release);
   wake_comm();
-  serving_.get();
-  const Bytes encoded = sw::encode(mine);
-  std::vector<std::byte> gathered;
-  std::vector<int> sizes(ranks_, 0);
-  std::vector<int> offsets(ranks_, 0);
-  world_
-      ->submit([&] {
-        const int size = static_cast<int>(encoded.size());
-        MPI_Allgather(&size, 1, MPI_INT, sizes.data(), 1, MPI_INT, control_);
-        int total = 0;
-        for (unsigned r = 0; r < ranks_; ++r) {
-          offsets[r] = total;
-          total += sizes[r];
-        }
-        gathered.resize(static_cast<std::size_t>(total));
-        MPI_Allgatherv(encoded.data(), size, MPI_BYTE, gathered.data(), sizes.data(),
-                       offsets.data(), MPI_BYTE, control_);
-        MPI_Comm_free(&data_);
-        MPI_Comm_free(&control_);
-      })
-      .get();
+  try {
+    serving_.get();
+  } catch (const PeerLost&) {
+    // MPI cannot be finalised while a rank holds the other end of it: leave it, so that this
+    // process can exit (and mpirun then ends the others).
+    world_->abandon();
+    throw;
+  }
   std::vector<RankReport> all;
   for (unsigned r = 0; r < ranks_; ++r) {
-    const auto* from = gathered.data() + offsets[r];
-    all.push_back(sw::decode<RankReport>(
-        Bytes::copy_of(std::span<const std::byte>(from, static_cast<std::size_t>(sizes[r])))));
+    const auto* from = gathered_.data() + report_offsets_[r];
+    all.push_back(sw::decode<RankReport>(Bytes::copy_of(
+        std::span<const std::byte>(from, static_cast<std::size_t>(report_sizes_[r])))));
   }
   return all;
 }

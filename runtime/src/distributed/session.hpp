@@ -17,6 +17,7 @@
 
 #include "../build.hpp"
 #include "exchange.hpp"
+#include "heartbeats.hpp"
 #include "mpi_world.hpp"
 
 namespace sw::runtime {
@@ -75,7 +76,14 @@ class Session final : public ExchangeWiring,
  private:
   struct Op;
 
+  // The communication thread's job: serve_run(), then serve_end(); after a lost peer, only
+  // the rank's own tasks (serve_lost()).
   void serve();
+  void serve_run();
+  void serve_end();
+  void serve_lost();
+  // Polls `request` (a collective of the ending) until it completes, with heartbeats.
+  void wait_with_heartbeats(MPI_Request& request);
   void wake_comm() noexcept;
   // One round of every pump below; true if anything moved.
   bool pump_messages();
@@ -115,6 +123,15 @@ class Session final : public ExchangeWiring,
   // Communication thread only, between start() and the end of finish().
   MPI_Comm data_ = MPI_COMM_NULL;
   MPI_Comm control_ = MPI_COMM_NULL;
+  MPI_Comm heartbeat_ = MPI_COMM_NULL;
+  std::unique_ptr<Heartbeats> heartbeats_;
+  std::vector<std::string> hosts_;  // by rank
+  // The ending: this rank's report, encoded by finish(), and every rank's, gathered.
+  Bytes report_;
+  std::vector<std::byte> gathered_;
+  std::vector<int> report_sizes_;
+  std::vector<int> report_offsets_;
+  std::atomic<bool> lost_{false};  // a peer fell silent: MPI is left as it is
   std::vector<std::unique_ptr<Op>> ops_;
   // pump_completions' scratch, kept so that a round of the loop allocates nothing.
   std::vector<MPI_Request> requests_;

@@ -146,6 +146,13 @@ struct DistributedOptions {
   // then detected only if it no longer decodes. The sender decides per frame (the frame says
   // which); receivers read both.
   PayloadChecksum payload_checksum = PayloadChecksum::always;
+  // Failure detection: every rank's communication thread sends each peer a heartbeat this
+  // often, and a peer from which nothing has come for heartbeat_timeout is lost (SIGSTOP, a
+  // hung host, a cut link — nothing mpirun notices): run() throws PeerLost naming its rank
+  // and host. A pause shorter than the timeout (a slow host, a long GC) is not a failure.
+  // 0 turns detection off.
+  std::chrono::milliseconds heartbeat_interval{500};
+  std::chrono::milliseconds heartbeat_timeout{5000};
   // Test hook: called on the sending rank's workers with each encoded frame (edge index, target
   // rank, the frame's bytes) before it leaves; it may change the bytes, to inject corruption.
   // While it is set, nothing is spliced (the hook sees every frame in one buffer).
