@@ -256,8 +256,11 @@ TEST_CASE("read_lines: a stream without line ends holds at most the limit, then 
   writer.join();
   CHECK(r.lines == std::vector<std::string>{"after"});
   CHECK(r.report.node("lines").errors_skipped == 1);
-  // The reader held about the limit and what one read adds, not the 64 MiB of the line.
+  // The reader held about the limit and what one read adds, not the 64 MiB of the line
+  // (ASan's quarantine and shadow memory make RSS no measure there).
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
   CHECK(r.report.peak_rss_bytes < (48u << 20));
+#endif
 }
 
 TEST_CASE("read_lines: lines of a pipe know their stream, line and byte offset") {
