@@ -7,7 +7,6 @@
 
 #include <unistd.h>
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -125,7 +124,6 @@ CLI::Validator number_in(double min, double max) {
   const std::string range = fmt::format("[{}, {}]", min, max);
   return CLI::Validator(
       [min, max, range](std::string& text) -> std::string {
-        errno = 0;
         char* end = nullptr;
         const double value = std::strtod(text.c_str(), &end);
         if (text.empty() || end != text.c_str() + text.size()) return text + " is not a number";

@@ -79,7 +79,8 @@ TEST_CASE("A mapped file that shrinks reads as zeros and says so, instead of SIG
   const std::string content(static_cast<std::size_t>(page) * 4, 'x');
   const auto path = temp_file("streamweave-shrinks.txt", content);
   const sw::Bytes file = sw::map_file(path.string());
-  const sw::Bytes other = sw::map_file(temp_file("streamweave-stays.txt", content).string());
+  const auto stays = temp_file("streamweave-stays.txt", content);
+  const sw::Bytes other = sw::map_file(stays.string());
   CHECK(static_cast<char>(file.data()[0]) == 'x');
   CHECK_FALSE(sw::file_shrunk_at(file));
   const std::uint64_t faults_before = sw::mapped_file_faults();
@@ -105,4 +106,5 @@ TEST_CASE("A mapped file that shrinks reads as zeros and says so, instead of SIG
   CHECK_NOTHROW(sw::throw_if_file_shrunk(other));
   CHECK_NOTHROW(sw::throw_if_file_shrunk(sw::Bytes::copy_of(std::string_view("x"))));
   std::filesystem::remove(path);
+  std::filesystem::remove(stays);
 }

@@ -145,10 +145,11 @@ void Session::open(const Plan& plan) {
                       control_);
       })
       .get();
-  for (unsigned r = 0; r < ranks_; ++r) hosts_.emplace_back(hosts.data() + r * kHostBytes);
+  std::vector<std::string> host_of;  // by rank, for PeerLost
+  for (unsigned r = 0; r < ranks_; ++r) host_of.emplace_back(hosts.data() + r * kHostBytes);
   heartbeats_ =
       std::make_unique<Heartbeats>(heartbeat_, rank_, options_->distributed.heartbeat_interval,
-                                   options_->distributed.heartbeat_timeout, hosts_);
+                                   options_->distributed.heartbeat_timeout, std::move(host_of));
   for (unsigned r = 0; r < ranks_; ++r) {
     if (all[r] != all[0]) {
       throw GraphError(fmt::format(

@@ -125,7 +125,6 @@ class Session final : public ExchangeWiring,
   MPI_Comm control_ = MPI_COMM_NULL;
   MPI_Comm heartbeat_ = MPI_COMM_NULL;
   std::unique_ptr<Heartbeats> heartbeats_;
-  std::vector<std::string> hosts_;  // by rank
   // The ending: this rank's report, encoded by finish(), and every rank's, gathered.
   Bytes report_;
   std::vector<std::byte> gathered_;
