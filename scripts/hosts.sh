@@ -8,7 +8,10 @@
 #   hosts.sh run N CMD...      CMD in sw-host0, with mpirun set to use the N hosts (one slot
 #                              each): btl self,tcp over the test subnet, and keepalives on
 #                              mpirun's own connections so that it notices a host cut off
-#                              within seconds (its default: minutes); the hosts are made
+#                              within seconds (its default: minutes), and no binding to
+#                              cores (the hosts share this machine's: each would bind its
+#                              rank to core 0, and two ranks polling on one core make a
+#                              round trip take a 4 ms time slice); the hosts are made
 #                              for the command and removed after it unless they were up
 #   hosts.sh cut I | mend I    take host I's link down / up again (a lost network)
 # Needs root, iproute2 and util-linux (unshare).
@@ -58,7 +61,12 @@ agent() {
 run() {
   local n=$1; shift
   local made=false
-  if ! ip netns list | grep -q '^sw-net'; then up "$n"; made=true; fi
+  if ! ip netns list | grep -q '^sw-net'; then
+    up "$n"; made=true
+  elif ! ip netns list | grep -q "^$(host_ns $((n - 1)))\b"; then
+    echo "hosts.sh: fewer than $n hosts are up; run 'hosts.sh down' or 'hosts.sh up $n' first" >&2
+    return 2
+  fi
   local dir; dir=$(mktemp -d "${TMPDIR:-/tmp}/streamweave-hosts.XXXXXX")
   for ((i = 0; i < n; i++)); do echo "$prefix.$((i + 1)) slots=1"; done >"$dir/hostfile"
   local rc=0
@@ -68,6 +76,7 @@ run() {
     OMPI_MCA_oob_tcp_keepalive_probes=3 \
     OMPI_MCA_btl_tcp_if_include=$prefix.0/24 OMPI_MCA_oob_tcp_if_include=$prefix.0/24 \
     OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_mca_base_env_list=STREAMWEAVE_TEST_HOSTS \
+    OMPI_MCA_hwloc_base_binding_policy=none \
     STREAMWEAVE_TEST_HOSTS=$n \
     ip netns exec "$(host_ns 0)" unshare --uts sh -c 'hostname sw-host0; exec "$@"' sh "$@" || rc=$?
   rm -rf "$dir"

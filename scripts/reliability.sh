@@ -209,6 +209,38 @@ case_bad_lines_located() {  # skipped JSON lines are named (file, line, byte); -
   "$cli" run logs --input in.jsonl --max-errors 2 >/dev/null 2>&1 || fail "--max-errors 2 failed"
 }
 
+# Sanitizer builds inflate RSS many times over: memory bounds hold in a release build only.
+sanitized() { ldd "$cli" 2>/dev/null | grep -q -e libasan -e libtsan; }
+# The run's peak RSS in MiB, from its --metrics-json file $1.
+peak_rss_mib() { sed -n 's/.*"peak_rss_bytes": *\([0-9]*\).*/\1/p' "$1" | awk '{print int($1 / 1048576)}'; }
+
+case_slow_sink() {  # a reader of stdout at ~25 MB/s: backpressure holds the run, RSS stays flat
+  if sanitized; then echo "skip $case (RSS bound: release builds only)"; exit 0; fi
+  "$cli" run q0 --events 500000 --threads 2 --output - --metrics-json m.json 2>err.txt |
+    { while :; do
+        n=$(dd bs=1M count=1 iflag=fullblock status=none | tee -a rows.jsonl | wc -c)
+        ((n > 0)) || break
+        sleep 0.04
+      done; }
+  ((PIPESTATUS[0] == 0)) || fail "exit ${PIPESTATUS[0]}: $(cat err.txt)"
+  local rows peak
+  rows=$(wc -l <rows.jsonl)
+  ((rows == 460000)) || fail "$rows rows, not the 460000 bids of 500000 events"
+  grep -q '"blocked_seconds": *[1-9]' m.json || fail "the run was never held back: $(cat err.txt)"
+  peak=$(peak_rss_mib m.json)
+  ((peak < 48)) || fail "peak RSS $peak MiB behind a slow reader (bound: 48 MiB)"
+}
+
+case_windows_on_two_threads() {  # q5 on 2 threads: its window state stays flat (was: +12 MB/s)
+  if sanitized; then echo "skip $case (RSS bound: release builds only)"; exit 0; fi
+  "$cli" run q5 --events 30000000 --threads 2 --output /dev/null --metrics-json m.json \
+    >out.txt 2>err.txt || fail "exit $?: $(cat err.txt)"
+  local peak
+  peak=$(peak_rss_mib m.json)
+  ((peak < 40)) || fail "peak RSS $peak MiB (bound: 40 MiB; 1 thread needs ~10)"
+  grep -q "^q5/counts  *[0-9]\{1,5\} " out.txt || fail "q5/counts held 100000+ windows: $(grep -A3 '^stateful' out.txt)"
+}
+
 all_cases=$(declare -F | sed -n 's/^declare -f case_//p')
 if $list; then echo "$all_cases"; exit 0; fi
 ((${#cases[@]})) || read -r -a cases <<<"$(echo $all_cases)"

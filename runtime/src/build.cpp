@@ -114,15 +114,10 @@ void build(const Graph& graph, const RunOptions& options, RunContext& run, Built
           if (plan.edges[e].exchange) {
             task.senders.push_back(exchanges->make_sender(graph, b, e, task, i));
           } else {
-            std::vector<Channel*> targets;
+            std::vector<ChannelPort> targets;
             for (Task* consumer : b.tasks_of[plan.nodes[edge.to].chain]) {
-              Channel* channel = consumer != nullptr ? consumer->input.get() : nullptr;
-              targets.push_back(channel);
-              if (channel != nullptr && std::find(task.outputs.begin(), task.outputs.end(),
-                                                  channel) == task.outputs.end()) {
-                task.outputs.push_back(channel);
-                channel->add_producer(task);
-              }
+              targets.push_back(consumer != nullptr ? task.output_to(*consumer->input)
+                                                    : ChannelPort{nullptr, 0});
             }
             const std::uint32_t slot =
                 b.slot_base[e] + (plan.edges[e].partitioning == Partitioning::forward ? 0 : i);

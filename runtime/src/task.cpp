@@ -16,17 +16,18 @@ std::int64_t nanos(Clock::duration d) noexcept {
 }
 }  // namespace
 
-ChannelSender::ChannelSender(std::vector<Channel*> targets, std::uint32_t slot)
+ChannelSender::ChannelSender(std::vector<ChannelPort> targets, std::uint32_t slot)
     : targets_(std::move(targets)), slot_(slot) {
   tokens_.resize(targets_.size());
   for (std::size_t i = 0; i < targets_.size(); ++i) {
-    if (targets_[i] != nullptr) tokens_[i].emplace(targets_[i]->queue());
+    if (targets_[i].channel != nullptr) tokens_[i].emplace(targets_[i].channel->queue());
   }
 }
 
 void ChannelSender::push(std::size_t target, Event event) {
   event.slot = slot_;
-  targets_[target]->push(*tokens_[target], std::move(event));
+  const ChannelPort& to = targets_[target];
+  to.channel->push(*tokens_[target], to.producer, std::move(event));
 }
 
 void ChannelSender::send(std::size_t target, BatchRef batch) {
@@ -101,7 +102,7 @@ void Task::run() noexcept {
 
 bool Task::outputs_have_room() const noexcept {
   return std::all_of(outputs.begin(), outputs.end(),
-                     [](const Channel* c) { return c->has_room(); }) &&
+                     [](const ChannelPort& port) { return port.has_room(); }) &&
          std::all_of(windows.begin(), windows.end(),
                      [](const CreditWindow* w) { return w->has_room(); });
 }
@@ -146,6 +147,13 @@ void Task::take(Event& event) {
 void Task::set_input_slots(std::size_t n) {
   slot_watermarks_.assign(n, kMinEventTime);
   if (idle_timeout != Clock::duration::zero()) slot_seen_.assign(n, Clock::now());
+}
+
+ChannelPort Task::output_to(Channel& channel) {
+  for (const ChannelPort& port : outputs) {
+    if (port.channel == &channel) return port;
+  }
+  return outputs.emplace_back(ChannelPort{&channel, channel.add_producer(*this)});
 }
 
 void Task::end_of(std::uint32_t slot) {

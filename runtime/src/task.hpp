@@ -22,8 +22,9 @@ class RunContext;
 // mode a target on another rank is nullptr: a forward edge only sends to its own instance.
 class ChannelSender final : public BatchSender {
  public:
-  // `slot`: this producer's input slot at every consumer instance of the edge.
-  ChannelSender(std::vector<Channel*> targets, std::uint32_t slot);
+  // `slot`: this producer's input slot at every consumer instance of the edge. A target
+  // with a null channel is on another rank.
+  ChannelSender(std::vector<ChannelPort> targets, std::uint32_t slot);
   [[nodiscard]] std::size_t targets() const noexcept override { return targets_.size(); }
   void send(std::size_t target, BatchRef batch) override;
   void send_end(std::size_t target) override;
@@ -32,7 +33,7 @@ class ChannelSender final : public BatchSender {
  private:
   void push(std::size_t target, Event event);  // stamped with this producer's slot
 
-  std::vector<Channel*> targets_;
+  std::vector<ChannelPort> targets_;
   std::uint32_t slot_;
   std::vector<std::optional<moodycamel::ProducerToken>> tokens_;
 };
@@ -80,7 +81,7 @@ class Task {
   std::vector<std::unique_ptr<CollectorBase>> collectors;
   std::vector<std::chrono::microseconds> collector_linger;  // of the node each one serves
   std::vector<std::unique_ptr<BatchSender>> senders;
-  std::vector<Channel*> outputs;
+  std::vector<ChannelPort> outputs;
   std::vector<CreditWindow*> windows;  // distributed mode: remote channels it sends on
   CreditReturn* credits = nullptr;     // distributed mode: where consumed remote events go
   InstanceMetrics* head_metrics = nullptr;
@@ -90,6 +91,9 @@ class Task {
 
   // The task hears `n` producers (input slots), each ending once. Build time.
   void set_input_slots(std::size_t n);
+  // The task sends on `channel`: registers it as a producer there (once) and returns the
+  // port to push through. Build time.
+  ChannelPort output_to(Channel& channel);
 
   [[nodiscard]] std::size_t chain() const noexcept { return chain_; }
   [[nodiscard]] unsigned instance() const noexcept { return instance_; }

@@ -255,6 +255,41 @@ TEST_CASE("window_all: one global window stream with max and a process function"
   CHECK(report.node("sizes").state_bytes >= 2500 * sizeof(Reading));
 }
 
+TEST_CASE("a process window's state is the items of the windows held, not of all items seen",
+          "[window]") {
+  // 100 000 items in order, 1000 per tumbling or session window: a few windows are held at a
+  // time, however many went before (state_bytes once kept growing with every item).
+  constexpr std::uint64_t kMany = 100000;
+  const auto count_items =
+      sw::process_window<Reading>([](sw::AllKeys, std::int64_t, std::int64_t,
+                                     std::span<const Reading> items) { return items.size(); });
+  for (const bool sessions : {false, true}) {
+    INFO((sessions ? "session" : "tumbling") << " windows");
+    sw::Graph g{"held"};
+    std::vector<sw::Windowed<sw::AllKeys, std::size_t>> out;
+    const auto time = [](const Reading& r) { return r.time; };
+    // Sessions: a gap of 10 after every 1000th item closes one.
+    auto readings =
+        g.source("readings",
+                 sw::generate<Reading>(
+                     kMany,
+                     [](std::uint64_t i) {
+                       return Reading{0, static_cast<std::int64_t>(i + (i / 1000) * 10), 0};
+                     }))
+            .with_watermarks("time", time);
+    auto windows = sessions ? readings.window_all("held", sw::session(5), time, count_items)
+                            : readings.window_all("held", sw::tumbling(1010), time, count_items);
+    windows.sink("out", sw::collect(out));
+    const sw::RunReport report = g.run({.threads = 1});
+    REQUIRE(out.size() == kMany / 1000);
+    for (const auto& w : out) CHECK(w.value == 1000);
+    const sw::NodeReport& held = report.node("held");
+    CHECK(held.state_bytes >= 1000 * sizeof(Reading));
+    CHECK(held.state_bytes < 8 * 1000 * sizeof(Reading));
+    CHECK(held.state_entries <= 4);
+  }
+}
+
 TEST_CASE("late items are dropped and counted, or passed to the late stream", "[window]") {
   // A source that, after the watermark passed 5000, sends items of time 10 again.
   auto item = [](std::uint64_t i) {

@@ -111,7 +111,9 @@ FrameSender::FrameSender(const ExchangeCodec& codec, std::uint32_t edge, unsigne
       options_(&options) {
   local_tokens_.resize(targets_.size());
   for (std::size_t t = 0; t < targets_.size(); ++t) {
-    if (targets_[t].channel != nullptr) local_tokens_[t].emplace(targets_[t].channel->queue());
+    if (targets_[t].local.channel != nullptr) {
+      local_tokens_[t].emplace(targets_[t].local.channel->queue());
+    }
   }
 }
 
@@ -124,7 +126,7 @@ void FrameSender::send(std::size_t target, BatchRef batch) {
   header.sequence = sequence_[target];
   if (!targets_[target].checksum_payload) header.flags = kFramePayloadUnchecked;
   scratch_.clear();
-  const bool local = targets_[target].channel != nullptr;
+  const bool local = targets_[target].local.channel != nullptr;
   sequence_[target] =
       codec_->encode(*batch, header, scratch_, local ? local_limits_ : remote_limits_, *buffers_);
   batch.reset();  // the items are in the frames now (or the frames share their large values)
@@ -143,12 +145,12 @@ void FrameSender::deliver(std::size_t target, SplicedFrame frame) {
   }
   ++frames;
   bytes += frame.size();
-  if (to.channel != nullptr) {
+  if (to.local.channel != nullptr) {
     Event event;
     event.frame = std::move(frame.head);
     event.inbox = to.inbox;
     event.source = instance_;
-    to.channel->push(*local_tokens_[target], std::move(event));
+    to.local.channel->push(*local_tokens_[target], to.local.producer, std::move(event));
     return;
   }
   ++remote_frames;
@@ -168,11 +170,11 @@ void FrameSender::send_watermark(std::size_t target, EventTime time) {
 
 void FrameSender::send_end(std::size_t target) {
   SenderTarget& to = targets_[target];
-  if (to.channel != nullptr) {
+  if (to.local.channel != nullptr) {
     Event event;
     event.inbox = to.inbox;
     event.source = instance_;
-    to.channel->push(*local_tokens_[target], std::move(event));
+    to.local.channel->push(*local_tokens_[target], to.local.producer, std::move(event));
     return;
   }
   to.window->sent();

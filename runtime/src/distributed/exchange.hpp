@@ -71,7 +71,7 @@ class Inbox final : public FrameInbox {
 
 // Where one consumer instance of an exchange edge is, seen from a producer.
 struct SenderTarget {
-  Channel* channel = nullptr;      // on this rank
+  ChannelPort local{nullptr, 0};   // on this rank
   Inbox* inbox = nullptr;          // on this rank
   CreditWindow* window = nullptr;  // on another rank
   std::int32_t rank = 0;

@@ -211,13 +211,8 @@ std::unique_ptr<BatchSender> Session::make_sender(const Graph& graph, const Buil
         break;
     }
     if (route.channel != nullptr) {
-      target.channel = route.channel;
+      target.local = producer.output_to(*route.channel);
       target.inbox = route.inbox.get();
-      if (std::find(producer.outputs.begin(), producer.outputs.end(), route.channel) ==
-          producer.outputs.end()) {
-        producer.outputs.push_back(route.channel);
-        route.channel->add_producer(producer);
-      }
     } else {
       target.window = route.window.get();
       producer.windows.push_back(route.window.get());
@@ -546,7 +541,7 @@ void Session::deliver(Op& op) {
   Route& route = routes_[id];
   event.inbox = route.inbox.get();
   event.route = static_cast<std::uint32_t>(id);
-  route.channel->push(*route.comm_token, std::move(event));
+  route.channel->push(*route.comm_token, kUncountedProducer, std::move(event));
 }
 
 bool Session::pump_completions() {

@@ -38,7 +38,7 @@ struct InstanceMetrics {
   std::int64_t blocked_ns = 0;
   std::uint64_t late_dropped = 0;         // event time: items after their windows (windows, joins)
   std::uint64_t state_entries = 0;        // the most the instance's state store held
-  std::uint64_t state_bytes = 0;          // ... and its size then (approximate)
+  std::uint64_t state_bytes = 0;          // the most bytes it held (approximate)
   LatencyHistogram latency;               // measure_latency: now - the item's stamp
   std::vector<std::string> first_errors;  // of the errors skipped, the first kErrorsNamed
 };

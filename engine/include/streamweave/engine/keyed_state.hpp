@@ -5,6 +5,7 @@
 // A store belongs to one operator instance and is used by its task only.
 #pragma once
 
+#include <algorithm>
 #include <boost/unordered/unordered_flat_map.hpp>
 #include <cstddef>
 #include <functional>
@@ -22,13 +23,11 @@ class StateStore {
   // Approximate bytes held now.
   [[nodiscard]] virtual std::size_t bytes() const noexcept = 0;
 
-  // Records the current size in the instance's metrics when it is the largest so far.
+  // Keeps the most entries and the most bytes so far in the instance's metrics (each its own
+  // peak: a few windows can hold many items).
   void record_peak(InstanceMetrics& metrics) const noexcept {
-    const std::size_t now = entries();
-    if (now > metrics.state_entries) {
-      metrics.state_entries = now;
-      metrics.state_bytes = bytes();
-    }
+    metrics.state_entries = std::max<std::uint64_t>(metrics.state_entries, entries());
+    metrics.state_bytes = std::max<std::uint64_t>(metrics.state_bytes, bytes());
   }
 };
 

@@ -26,7 +26,7 @@ struct NodeReport {
   std::uint64_t dead_lettered = 0;
   std::uint64_t late_dropped = 0;    // event time: items that came after their windows closed
   std::uint64_t state_entries = 0;   // keyed state: the most entries held (summed over instances)
-  std::uint64_t state_bytes = 0;     // ... and their approximate size
+  std::uint64_t state_bytes = 0;     // ... and the most bytes (approximate, summed likewise)
   double busy_seconds = 0;           // summed over instances; fused nodes share their chain's time
   double blocked_seconds = 0;        // parked with a full output channel (backpressure)
   std::vector<std::uint32_t> ranks;  // distributed mode: the rank of each instance

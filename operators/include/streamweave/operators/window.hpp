@@ -100,6 +100,8 @@ class Kernel<op::window, T, KeyFn, TimeFn, G> final
   using Acc = typename Agg::accumulator;
   using Out = window_output_t<T, KeyFn, TimeFn, G>;
   using Base = TransformBase<T, Out>;
+  // A process-window function: its accumulator is the window's items.
+  static constexpr bool kKeepsItems = !std::is_same_v<G, Agg>;
 
   struct Window {
     EventTime start;
@@ -154,7 +156,10 @@ class Kernel<op::window, T, KeyFn, TimeFn, G> final
     watermark_ = kMaxEventTime;
     if (std::holds_alternative<CountWindows>(assigner_)) {
       for (auto& [key, per_key] : state_.map()) {
-        for (Window& w : per_key.windows) emit_window(key, w);
+        for (Window& w : per_key.windows) {
+          emit_window(key, w);
+          window_went(w);
+        }
       }
       state_.map().clear();
       return;
@@ -249,11 +254,11 @@ class Kernel<op::window, T, KeyFn, TimeFn, G> final
                                [](const Window& w, EventTime s) { return w.start < s; });
     if (at == windows.end() || at->start != start) {
       at = windows.insert(at, Window{start, end, agg_.create()});
-      track_windows(+1);
+      window_came(*at);
       timers_[end - 1].push_back(it->first);
     }
     agg_.add(at->acc, item);
-    account(item);
+    account_item();
     // A window that fired already (within the allowed lateness) fires again, updated.
     if (at->fired) emit_window(it->first, *at);
   }
@@ -266,7 +271,6 @@ class Kernel<op::window, T, KeyFn, TimeFn, G> final
     std::vector<Window>& windows = it->second.windows;
     Window merged{start, end, agg_.create()};
     agg_.add(merged.acc, item);
-    account(item);
     // Join every session this one overlaps (they are sorted and disjoint).
     for (auto w = windows.begin(); w != windows.end();) {
       if (w->start < merged.end && merged.start < w->end) {
@@ -274,8 +278,8 @@ class Kernel<op::window, T, KeyFn, TimeFn, G> final
         merged.end = std::max(merged.end, w->end);
         merged.fired = merged.fired || w->fired;
         agg_.merge(merged.acc, w->acc);
+        window_went(*w);
         w = windows.erase(w);
-        track_windows(-1);
       } else {
         ++w;
       }
@@ -283,7 +287,7 @@ class Kernel<op::window, T, KeyFn, TimeFn, G> final
     auto at = std::lower_bound(windows.begin(), windows.end(), merged.start,
                                [](const Window& w, EventTime s) { return w.start < s; });
     at = windows.insert(at, std::move(merged));
-    track_windows(+1);
+    window_came(*at);                           // with the items of the sessions it joined
     timers_[at->end - 1].push_back(it->first);  // an older timer of a merged session is stale
     if (at->fired) emit_window(it->first, *at);
     return true;
@@ -295,36 +299,40 @@ class Kernel<op::window, T, KeyFn, TimeFn, G> final
     PerKey& per_key = it->second;
     if (per_key.windows.empty()) {
       const auto start = static_cast<EventTime>(per_key.count);
-      per_key.windows.push_back(Window{start, start + static_cast<EventTime>(size), agg_.create()});
-      ++windows_;
-      state_.set_entries(windows_);
+      window_came(per_key.windows.emplace_back(
+          Window{start, start + static_cast<EventTime>(size), agg_.create()}));
     }
     agg_.add(per_key.windows.front().acc, item);
-    account(item);
+    account_item();
     ++per_key.count;
     state_.record_peak(this->metrics_);
     if (per_key.count % size == 0) {
       emit_window(it->first, per_key.windows.front());
+      window_went(per_key.windows.front());
       per_key.windows.clear();
-      --windows_;
-      state_.set_entries(windows_);
     }
   }
 
-  // A time window record came (+1) or went (-1): the state's entries and bytes follow.
-  void track_windows(std::ptrdiff_t delta) {
-    windows_ = static_cast<std::size_t>(static_cast<std::ptrdiff_t>(windows_) + delta);
+  // The state's entries and bytes follow the windows held: a window record came or went.
+  void window_came(const Window& w) {
+    ++windows_;
     state_.set_entries(windows_);
-    state_.add_bytes(delta * static_cast<std::ptrdiff_t>(sizeof(Window)));
+    state_.add_bytes(bytes_of(w));
   }
-
-  // Process-window functions keep the items: count their size in the state.
-  void account(const T& item) {
-    if constexpr (detail::KeyedResult<Agg, Key>) {
-      state_.add_bytes(static_cast<std::ptrdiff_t>(sizeof(item)));
-    } else {
-      (void)item;
-    }
+  void window_went(const Window& w) {
+    --windows_;
+    state_.set_entries(windows_);
+    state_.add_bytes(-bytes_of(w));
+  }
+  // A window's record and, for a process-window function, the items it keeps.
+  static std::ptrdiff_t bytes_of(const Window& w) {
+    std::size_t bytes = sizeof(Window);
+    if constexpr (kKeepsItems) bytes += w.acc.size() * sizeof(T);
+    return static_cast<std::ptrdiff_t>(bytes);
+  }
+  // An item went into a window that was already held.
+  void account_item() {
+    if constexpr (kKeepsItems) state_.add_bytes(static_cast<std::ptrdiff_t>(sizeof(T)));
   }
 
   void late(const T& item) {
@@ -350,8 +358,8 @@ class Kernel<op::window, T, KeyFn, TimeFn, G> final
             }
           }
           if (w->fired && gone(w->end)) {
+            window_went(*w);
             w = windows.erase(w);
-            track_windows(-1);
           } else {
             ++w;
           }
