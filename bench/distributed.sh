@@ -47,7 +47,7 @@ else
   echo "(not root, or no iproute2: no run across network-namespace hosts)"
 fi
 python3 - "$out" <<'PY'
-import json, sys
+import json, statistics, sys
 rows = [json.loads(line) for line in open(sys.argv[1]) if line.startswith("{")]
 def pick(bench, link="shm", **kw):
     for r in rows:
@@ -73,7 +73,6 @@ for credits, splice in [(16, s) for s in sorted(spliced)] + [(64, s) for s in so
             print(f"  exchange {kib:>4} KiB, {credits} credits, {how}: {ex['mb_per_second']:.0f} MB/s vs MPI ping-pong {mpi['mb_per_second']:.0f} MB/s = {ex['mb_per_second'] / mpi['mb_per_second']:.2f}{target}")
 paired = [r for r in rows if r["bench"] == "paired" and r.get("link", "shm") == "shm"]
 if paired:
-    import statistics
     fast = [r for r in paired if min(r["pingpong_before"], r["pingpong_after"]) > 12000]
     slow = [r for r in paired if max(r["pingpong_before"], r["pingpong_after"]) < 12000]
     for name, chosen in (("ping-pong above 12 GB/s both sides (fast mode)", fast),
@@ -86,7 +85,6 @@ if paired:
                       f"max {max(ratios):.2f})")
 tcp = [r for r in rows if r["bench"] == "paired" and r.get("link") == "tcp"]
 if tcp:
-    import statistics
     for key, what in (("ratio", "checksummed"), ("ratio_unchecked", "payload unchecked")):
         ratios = [r[key] for r in tcp]
         print(f"  TCP between 2 namespace hosts, paired 64 KiB, {what}: {len(ratios)} rounds, exchange "

@@ -19,11 +19,10 @@ class RunContext;
 
 // The runtime's BatchSender: the channels of one edge's consumer instances, with this
 // producer's tokens (one producer stream per channel keeps its FIFO order). In distributed
-// mode a target on another rank is nullptr: a forward edge only sends to its own instance.
+// mode a target on another rank has no channel: a forward edge only sends to its own instance.
 class ChannelSender final : public BatchSender {
  public:
-  // `slot`: this producer's input slot at every consumer instance of the edge. A target
-  // with a null channel is on another rank.
+  // `slot`: this producer's input slot at every consumer instance of the edge.
   ChannelSender(std::vector<ChannelPort> targets, std::uint32_t slot);
   [[nodiscard]] std::size_t targets() const noexcept override { return targets_.size(); }
   void send(std::size_t target, BatchRef batch) override;

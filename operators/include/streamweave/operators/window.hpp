@@ -367,7 +367,6 @@ class Kernel<op::window, T, KeyFn, TimeFn, G> final
         if (windows.empty()) state_.map().erase(it);
       }
     }
-    state_.set_entries(windows_);
   }
 
   void emit_window(const Key& key, const Window& w) {
