@@ -80,7 +80,7 @@ void pipeline_p(const Options& o) {
             "sum", std::int64_t{0}, [](std::int64_t acc, const Event& e) { return acc + e.price; },
             [](std::int64_t a, std::int64_t b) { return a + b; })
         .sink("out", sw::collect(sums), {.parallelism = 1});
-    const sw::RunReport r = g.run(run_options(o));
+    const sw::RunReport r = sw::run(g, run_options(o));
     if (r.events_per_second > best) {
       best = r.events_per_second;
       kept = r;
@@ -119,7 +119,7 @@ void word_count(const Options& o) {
         .reduce("count", [](std::uint64_t n, const sw::Str&) { return n + 1; },
                 {.emit = sw::Emit::at_end})
         .sink("distinct", sw::count(distinct));
-    const sw::RunReport r = g.run(run_options(o));
+    const sw::RunReport r = sw::run(g, run_options(o));
     if (r.events_per_second > best) {
       best = r.events_per_second;
       kept = r;
@@ -173,7 +173,7 @@ double exchange_once(const Options& o, std::size_t kib, sw::RunReport& report) {
   options.distributed.frame_bytes = bytes;  // one item per frame
   options.distributed.credits = o.credits;
   options.distributed.splice_bytes = o.splice_bytes;
-  report = g.run(options);
+  report = sw::run(g, options);
   return static_cast<double>(items * bytes) / report.wall_seconds / 1e6;
 }
 

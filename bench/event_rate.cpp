@@ -73,7 +73,7 @@ Sums streamweave(std::uint64_t n, unsigned threads, unsigned parallelism) {
       .reduce("sum", [](std::int64_t acc, const Event& e) { return acc + e.price; },
               {.emit = sw::Emit::at_end})
       .sink("out", sw::collect(out));
-  g.run({.threads = threads});
+  sw::run(g, {.threads = threads});
   return collected_sums(out);
 }
 
@@ -86,7 +86,7 @@ Sums streamweave_combined(std::uint64_t n, unsigned threads) {
           "sum", std::int64_t{0}, [](std::int64_t acc, const Event& e) { return acc + e.price; },
           [](std::int64_t& acc, const std::int64_t& other) { acc += other; })
       .sink("out", sw::collect(out));
-  g.run({.threads = threads});
+  sw::run(g, {.threads = threads});
   return collected_sums(out);
 }
 
@@ -149,7 +149,7 @@ std::int64_t fanout_peak(std::uint64_t n, unsigned consumers) {
   const std::int64_t before = sw::bench::AllocStats::live_bytes.load();
   sw::bench::AllocStats::reset_peak();
   // A pool of its own, so that buffers kept by earlier runs do not count in this peak.
-  g.run({.threads = 2, .buffer_pool = sw::BufferPoolOptions::from_env()});
+  sw::run(g, {.threads = 2, .buffer_pool = sw::BufferPoolOptions::from_env()});
   for (std::uint64_t c : counts) {
     if (c != n) throw std::runtime_error("fan-out lost items");
   }

@@ -18,7 +18,7 @@ void BM_FusedChain(benchmark::State& state) {
         .filter("b", [](std::uint64_t v) { return v % 7 != 0; })
         .map("c", [](std::uint64_t v) { return v + 1; })
         .sink("n", sw::count(n));
-    g.run({.threads = 1});
+    sw::run(g, {.threads = 1});
     benchmark::DoNotOptimize(n);
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kItems));
@@ -34,7 +34,7 @@ void BM_ChannelHop(benchmark::State& state) {
     g.source("s", sw::generate<std::uint64_t>(kItems, [](std::uint64_t i) { return i; }),
              {.parallelism = 1})
         .sink("n", sw::count(n), {.parallelism = 1, .chain = false});
-    g.run({.threads = 2, .batch_size = batch});
+    sw::run(g, {.threads = 2, .batch_size = batch});
     benchmark::DoNotOptimize(n);
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kItems));

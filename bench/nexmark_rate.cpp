@@ -34,7 +34,7 @@ sw::RunReport best_of(const Options& o, Build build) {
   for (unsigned r = 0; r < o.repeat; ++r) {
     sw::Graph g{"nexmark"};
     build(g);
-    sw::RunReport report = g.run({.threads = o.threads});
+    sw::RunReport report = sw::run(g, {.threads = o.threads});
     if (r == 0 || report.events_per_second > best.events_per_second) best = std::move(report);
   }
   return best;

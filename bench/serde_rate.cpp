@@ -215,7 +215,7 @@ int main(int argc, char** argv) {
              sw::generate<std::uint64_t>(pipeline_events, [](std::uint64_t i) { return i; }))
         .map("price", [](std::uint64_t i) { return i * 908 / 1000; }, {.chain = false})
         .sink("count", sw::count(counted));
-    const sw::RunReport r = g.run({.threads = 2});
+    const sw::RunReport r = sw::run(g, {.threads = 2});
     same = same && counted == pipeline_events;
     print_line(fmt::format(
         R"({{"name": "{}", "events": {}, "acquired": {}, "created": {}, "reuse_rate": {:.5f}}})",

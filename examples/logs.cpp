@@ -114,7 +114,7 @@ std::vector<PathMinute> run_logs(const std::string& input, const RunOptions& opt
   Graph g{"logs"};
   std::vector<PathMinute> rows;
   path_minutes(g, input, PipelineConfig{}).sink("collect", collect(rows), {.parallelism = 1});
-  g.run(options);
+  sw::run(g, options);
   return rows;
 }
 

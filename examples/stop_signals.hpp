@@ -4,7 +4,7 @@
 #pragma once
 
 #include <atomic>
-#include <streamweave/engine/options.hpp>
+#include <streamweave/runtime/options.hpp>
 #include <string>
 #include <thread>
 

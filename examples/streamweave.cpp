@@ -320,7 +320,7 @@ int main(int argc, char** argv) {
       const bool distributed = options.mode == sw::Mode::distributed;
       const unsigned ranks = plan_ranks != 0 ? plan_ranks : distributed ? sw::cluster().ranks : 1;
       if (sw::cluster().rank != 0) return 0;
-      const std::string dot = g.to_dot(options, ranks);
+      const std::string dot = sw::to_dot(g, options, ranks);
       if (graph_format == "dot") {
         std::cout << dot;
         return 0;
@@ -331,7 +331,7 @@ int main(int argc, char** argv) {
     const bool progress_line = !no_progress && ::isatty(STDERR_FILENO) != 0 &&
                                (options.mode == sw::Mode::in_process || sw::cluster().rank == 0);
     if (progress_line) options.on_progress = print_progress;
-    sw::RunReport report = g.run(options);
+    sw::RunReport report = sw::run(g, options);
     if (progress_line) std::cerr << "\r\033[K" << std::flush;  // the summary replaces it
     // Distributed: every rank has the merged report, and rank 0 the gathered results.
     if (report.rank != 0) return signals->received() != 0 ? signals->exit_code() : 0;

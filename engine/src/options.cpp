@@ -1,7 +1,5 @@
 #include "streamweave/engine/options.hpp"
 
-#include <thread>
-
 #include "streamweave/engine/errors.hpp"
 
 namespace sw {
@@ -18,12 +16,6 @@ std::string ErrorPolicy::to_string() const {
       return "dead-letter";
   }
   return "?";
-}
-
-unsigned resolved_threads(const RunOptions& options) noexcept {
-  if (options.threads != 0) return options.threads;
-  const unsigned hardware = std::thread::hardware_concurrency();
-  return hardware == 0 ? 1 : hardware;
 }
 
 NodeError::NodeError(std::string node, unsigned instance, std::uint64_t position,

@@ -12,7 +12,7 @@ int main() {
       .map("square", [](std::int64_t x) { return x * x; })
       .filter("even", [](std::int64_t x) { return x % 2 == 0; })
       .sink("sum", sw::for_each([&sum](std::int64_t x) { sum += x; }), {.parallelism = 1});
-  const sw::RunReport report = g.run({.threads = 2});
+  const sw::RunReport report = sw::run(g, {.threads = 2});
   std::cout << "sum " << sum << " (" << report.events << " events)\n";
   return sum == 167167000 ? 0 : 1;
 }

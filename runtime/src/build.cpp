@@ -2,7 +2,17 @@
 
 #include <algorithm>
 
+#include "streamweave/engine/errors.hpp"
+
 namespace sw::runtime {
+
+Plan plan_run(const Graph& graph, const RunOptions& options, unsigned ranks) {
+  if (options.threads > kMaxThreads) {
+    throw GraphError("graph '" + graph.name() + "': RunOptions threads is " +
+                     std::to_string(options.threads) + "; at most " + std::to_string(kMaxThreads));
+  }
+  return make_plan(graph, plan_defaults(options, resolved_threads(options) * ranks));
+}
 
 namespace {
 
@@ -111,7 +121,7 @@ void build(const Graph& graph, const RunOptions& options, RunContext& run, Built
         std::vector<EdgeBinding> bindings;
         for (std::size_t e : port_edges) {
           const EdgeSpec& edge = edges[e];
-          if (plan.edges[e].exchange) {
+          if (!b.exchange.empty() && b.exchange[e]) {
             task.senders.push_back(exchanges->make_sender(graph, b, e, task, i));
           } else {
             std::vector<ChannelPort> targets;
@@ -140,9 +150,9 @@ RunReport local_report(const Graph& graph, const Built& b, const RunContext& run
   RunReport r;
   r.graph = graph.name();
   r.status = cancelled ? RunReport::Status::cancelled : RunReport::Status::completed;
-  r.mode = to_string(b.plan.mode);
-  r.rank = b.rank;
-  r.ranks = b.plan.ranks;
+  r.mode = b.placement.distributed ? to_string(Mode::distributed) : to_string(Mode::in_process);
+  r.rank = b.placement.rank;
+  r.ranks = b.placement.ranks;
   r.threads = b.threads;
   r.tasks = run.tasks.size();
   r.wall_seconds = wall_seconds;
@@ -171,8 +181,8 @@ RunReport local_report(const Graph& graph, const Built& b, const RunContext& run
       n.busy_seconds += static_cast<double>(task->busy_ns()) * 1e-9;
       n.blocked_seconds += static_cast<double>(task->blocked_ns()) * 1e-9;
     }
-    if (b.plan.mode == Mode::distributed) {
-      for (unsigned i = 0; i < n.parallelism; ++i) n.ranks.push_back(b.plan.rank_of(i));
+    if (b.placement.distributed) {
+      for (unsigned i = 0; i < n.parallelism; ++i) n.ranks.push_back(b.placement.rank_of(i));
     }
     if (graph.node(id).kind() == NodeKind::source) r.events += n.items_out;
     r.nodes.push_back(std::move(n));

@@ -10,15 +10,32 @@
 #include "run_context.hpp"
 #include "streamweave/engine/graph.hpp"
 #include "streamweave/engine/plan.hpp"
-#include "streamweave/engine/report.hpp"
+#include "streamweave/runtime/options.hpp"
+#include "streamweave/runtime/report.hpp"
 #include "task.hpp"
 
 namespace sw::runtime {
 
+// Where the instances run: instance i of every node on rank i % ranks (one rank in process).
+struct Placement {
+  bool distributed = false;
+  unsigned ranks = 1;
+  unsigned rank = 0;  // this process's
+
+  [[nodiscard]] unsigned rank_of(unsigned instance) const noexcept { return instance % ranks; }
+};
+
+// The plan of a run of `options` over `ranks` ranks: a node's default parallelism is the
+// run's workers (threads × ranks). Throws GraphError for a malformed graph or settings.
+[[nodiscard]] Plan plan_run(const Graph& graph, const RunOptions& options, unsigned ranks);
+
 struct Built {
   Plan plan;
+  Placement placement;
   unsigned threads = 1;
-  unsigned rank = 0;  // distributed mode: this process's rank
+  // exchange[edge]: distributed mode, the edge's items cross as frames of bytes (between
+  // ranks, or handed over in memory within one).
+  std::vector<bool> exchange;
   // metrics[node][instance], every instance (those of other ranks stay zero)
   std::vector<std::vector<InstanceMetrics>> metrics;
   // errors_skipped[node]: by its instances in this process (ErrorPolicy::skip's limit)
@@ -30,7 +47,7 @@ struct Built {
   std::vector<std::uint32_t> slot_base;
 
   [[nodiscard]] bool local(unsigned instance) const noexcept {
-    return plan.rank_of(instance) == rank;
+    return placement.rank_of(instance) == placement.rank;
   }
 };
 

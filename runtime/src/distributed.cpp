@@ -5,10 +5,12 @@
 
 #include "build.hpp"
 #include "distributed/mpi_world.hpp"
+#include "distributed/placement.hpp"
 #include "distributed/session.hpp"
 #include "run_context.hpp"
 #include "streamweave/engine/errors.hpp"
 #include "streamweave/engine/plan.hpp"
+#include "streamweave/runtime/distributed_errors.hpp"
 
 namespace sw {
 
@@ -81,12 +83,13 @@ RunReport run_distributed(const Graph& graph, const RunOptions& options) {
   resolved.threads = runtime::threads_per_rank(options, info);
 
   runtime::Built built;
-  built.plan = make_plan(graph, resolved, info.ranks);
+  built.plan = runtime::plan_run(graph, resolved, info.ranks);
+  built.placement = runtime::Placement{true, info.ranks, info.rank};
+  built.exchange = runtime::exchange_edges(graph, built.plan);
   built.threads = resolved.threads;
-  built.rank = info.rank;
   runtime::RunContext run(built.threads, resolved);
   runtime::Session session(graph, resolved, run, world);
-  session.open(built.plan);
+  session.open(built);
 
   // A rank that fails while building still takes part in the run's ending, so that the
   // others stop too instead of waiting for it.
@@ -112,7 +115,7 @@ RunReport run_distributed(const Graph& graph, const RunOptions& options) {
   RankReport rank{info.rank, info.host,           built.threads, mine.tasks, mine.events,
                   wall,      mine.peak_rss_bytes, mine.nodes,    {},         local_error,
                   cancelled};
-  session.add_edge_reports(graph, built.plan, rank);
+  session.add_edge_reports(graph, built, rank);
   mine.edges = rank.edges;
   std::vector<RankReport> ranks = session.finish(std::move(rank));
 

@@ -2,20 +2,12 @@
 
 #include "build.hpp"
 #include "run_context.hpp"
-#include "streamweave/engine/errors.hpp"
-#include "streamweave/engine/plan.hpp"
-#include "streamweave/runtime/distributed.hpp"
 
 namespace sw {
 
-RunReport Graph::run(const RunOptions& options) const {
-  if (options.mode == Mode::distributed) return run_distributed(*this, options);
-  return run_in_process(*this, options);
-}
-
 RunReport run_in_process(const Graph& graph, const RunOptions& options) {
   runtime::Built built;
-  built.plan = make_plan(graph, options);
+  built.plan = runtime::plan_run(graph, options, 1);
   built.threads = resolved_threads(options);
   runtime::RunContext run(built.threads, options);
   runtime::build(graph, options, run, built, nullptr);

@@ -16,7 +16,7 @@
 #include "arena_handoff.hpp"
 #include "streamweave/engine/batch.hpp"
 #include "streamweave/engine/instance.hpp"
-#include "streamweave/engine/options.hpp"
+#include "streamweave/runtime/options.hpp"
 #include "task.hpp"
 
 namespace sw::runtime {

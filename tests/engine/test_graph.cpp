@@ -154,7 +154,7 @@ TEST_CASE("to_dot shows nodes with parallelism, edges with partitioning and fuse
       .parallelism(3)
       .sink("out", sw::discard(), {.parallelism = 3});
   m.rebalance().sink("all", sw::discard(), {.parallelism = 1});
-  const std::string dot = g.to_dot({.threads = 2});
+  const std::string dot = sw::to_dot(g, {.threads = 2});
   CHECK_THAT(dot, Catch::StartsWith("digraph \"dot \\\"q\\\"\" {"));
   CHECK_THAT(dot, Catch::Contains("label=\"m\\nmap ×2\""));
   CHECK_THAT(dot, Catch::Contains("label=\"sum\\naggregate ×3\""));

@@ -8,11 +8,11 @@ TEST_CASE("consecutive one-to-one operators with equal parallelism fuse into one
   s.map("a", [](int v) { return v; })
       .filter("b", [](int) { return true; })
       .sink("out", sw::discard());
-  const sw::Plan plan = sw::make_plan(g, {.threads = 2});
+  const sw::Plan plan = sw::make_plan(g, {.parallelism = 2});
   REQUIRE(plan.chains.size() == 1);
   CHECK(plan.chains[0] == std::vector<sw::NodeId>{0, 1, 2, 3});
   for (const auto& e : plan.edges) CHECK(e.fused);
-  CHECK(plan.nodes[0].parallelism == 2);  // RunOptions::threads is the default parallelism
+  CHECK(plan.nodes[0].parallelism == 2);  // the run's default parallelism
 }
 
 TEST_CASE("fan-out, merge, hash and parallelism changes break chains") {
@@ -26,7 +26,7 @@ TEST_CASE("fan-out, merge, hash and parallelism changes break chains") {
   k.sink("y", sw::discard(), {.parallelism = 1});  // parallelism change
   auto m = s.merge(s);                             // merge: never fused
   m.sink("z", sw::discard());
-  const sw::Plan plan = sw::make_plan(g, {.threads = 4});
+  const sw::Plan plan = sw::make_plan(g, {.parallelism = 4});
   const auto& edges = g.edges();
   auto edge = [&](sw::NodeId from, sw::NodeId to) {
     for (std::size_t i = 0; i < edges.size(); ++i) {
@@ -72,7 +72,8 @@ TEST_CASE("node settings override run options") {
   sw::Graph g{"settings"};
   auto s = g.source("src", sw::from({1}), {.parallelism = 3, .batch_size = 7});
   s.sink("out", sw::discard(), {.linger = std::chrono::microseconds(5), .channel_capacity = 9});
-  const sw::Plan plan = sw::make_plan(g, {.threads = 2, .batch_size = 100, .channel_capacity = 4});
+  const sw::Plan plan =
+      sw::make_plan(g, {.parallelism = 2, .batch_size = 100, .channel_capacity = 4});
   CHECK(plan.nodes[0].parallelism == 3);
   CHECK(plan.nodes[0].batch_size == 7);
   CHECK(plan.nodes[0].channel_capacity == 4);
@@ -99,11 +100,11 @@ TEST_CASE("absurd thread counts and batch sizes are GraphErrors, not bad_alloc o
   std::uint64_t n = 0;
   g.source("s", sw::generate<int>(10, [](std::uint64_t i) { return static_cast<int>(i); }))
       .sink("n", sw::count(n));
-  CHECK_THROWS_WITH(sw::make_plan(g, {.threads = sw::kMaxThreads + 1}),
+  CHECK_THROWS_WITH(sw::run(g, {.threads = sw::kMaxThreads + 1}),
                     Catch::Contains("threads is 1025; at most 1024"));
-  CHECK_THROWS_AS(g.run({.threads = 100000}), sw::GraphError);
-  CHECK_THROWS_WITH(sw::make_plan(g, {.threads = 1, .batch_size = std::size_t{1} << 32}),
+  CHECK_THROWS_AS(sw::run(g, {.threads = 100000}), sw::GraphError);
+  CHECK_THROWS_WITH(sw::make_plan(g, {.parallelism = 1, .batch_size = std::size_t{1} << 32}),
                     Catch::Contains("batch size 4294967296 is more than 16777216 items"));
-  CHECK_NOTHROW(sw::make_plan(g, {.threads = 1, .batch_size = sw::kMaxBatchSize}));
+  CHECK_NOTHROW(sw::make_plan(g, {.parallelism = 1, .batch_size = sw::kMaxBatchSize}));
   CHECK(n == 0);
 }

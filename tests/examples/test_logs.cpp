@@ -86,7 +86,7 @@ TEST_CASE("logs: a bad line is skipped and counted, the rest computed") {
   config.input = logs;
   config.output = dir.file("rows.csv");
   std::ostringstream printed;
-  ex::build_logs(g, config)(printed, g.run({.threads = 2}));
+  ex::build_logs(g, config)(printed, sw::run(g, {.threads = 2}));
   CHECK_THAT(printed.str(), Catch::Contains("2 bad lines skipped"));
   // The CSV written has a header and one line per row.
   std::ifstream csv(config.output);

@@ -61,7 +61,7 @@ auto run_query(Build build, unsigned parallelism, std::size_t batch, sw::Mode mo
   std::vector<Row> rows;
   build(g, nx::QueryOptions{.generator = {.events = kEvents}, .source_parallelism = parallelism})
       .sink("out", sw::collect(rows), {.parallelism = 1});
-  const sw::RunReport report = g.run({.mode = mode, .threads = 2, .batch_size = batch});
+  const sw::RunReport report = sw::run(g, {.mode = mode, .threads = 2, .batch_size = batch});
   for (const sw::NodeReport& n : report.nodes) CHECK(n.late_dropped == 0);
   return sorted(std::move(rows));
 }

@@ -45,7 +45,7 @@ std::map<std::string, std::uint64_t> streamweave_count(const std::string& input,
   config.output = output;
   std::ostringstream printed;
   auto print = sw::examples::build_wordcount(g, config);
-  print(printed, g.run(options));
+  print(printed, sw::run(g, options));
   CHECK_THAT(printed.str(), Catch::Contains("top words:"));
   std::map<std::string, std::uint64_t> counts;
   std::istringstream lines(sw::test::TempDir::read(output));
@@ -108,7 +108,7 @@ TEST_CASE("wordcount in distributed mode: the file split over ranks, the same co
   sw::RunOptions options;
   options.mode = sw::Mode::distributed;
   options.threads = 2;
-  const sw::RunReport report = g.run(options);
+  const sw::RunReport report = sw::run(g, options);
   if (sw::cluster().rank != 0) return;
   CHECK(report.node("lines").parallelism == 2 * sw::cluster().ranks);  // threads per rank
   std::map<std::string, std::uint64_t> counts;

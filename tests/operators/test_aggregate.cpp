@@ -26,7 +26,7 @@ TEST_CASE("keyed reduce at end of stream: one sum per key, for parallelism 1 to 
         .reduce("sum", [](std::int64_t acc, const Bid& b) { return acc + b.price; },
                 {.emit = sw::Emit::at_end, .node = {.parallelism = p}})
         .sink("out", sw::collect(out));
-    g.run({.threads = 2});
+    sw::run(g, {.threads = 2});
     std::map<std::uint64_t, std::int64_t> expected;
     for (std::int64_t i = 0; i < 10000; ++i) expected[static_cast<std::uint64_t>(i % 7)] += i;
     std::map<std::uint64_t, std::int64_t> got;
@@ -45,7 +45,7 @@ TEST_CASE("keyed reduce emits running values after every item by default") {
       .key_by([](const std::string& w) { return w; })
       .reduce("count", [](int acc, const std::string&) { return acc + 1; })
       .sink("out", sw::collect(out), {.parallelism = 1});
-  g.run({.threads = 1});
+  sw::run(g, {.threads = 1});
   using KV = sw::KeyValue<std::string, int>;
   CHECK(out == std::vector<KV>{{"a", 1}, {"b", 1}, {"a", 2}, {"a", 3}});
 }
@@ -58,7 +58,7 @@ TEST_CASE("aggregate with an explicit initial value and in-place update") {
       .aggregate("lists", std::vector<int>{-1},
                  [](std::vector<int>& acc, int v) { acc.push_back(v); }, {.emit = sw::Emit::at_end})
       .sink("out", sw::collect(out), {.parallelism = 1});
-  g.run({.threads = 2});
+  sw::run(g, {.threads = 2});
   REQUIRE(out.size() == 2);
   std::map<int, std::vector<int>> got;
   for (auto& kv : out) got[kv.key] = sw::test::sorted(kv.value);
@@ -81,7 +81,7 @@ TEST_CASE("combine pre-aggregates before the shuffle and gives the same sums") {
             "sum", std::int64_t{0}, [](std::int64_t acc, const Bid& b) { return acc + b.price; },
             [](std::int64_t& acc, const std::int64_t& other) { acc += other; }, {.parallelism = 2})
         .sink("out", sw::collect(out));
-    const sw::RunReport r = g.run({.threads = 2});
+    const sw::RunReport r = sw::run(g, {.threads = 2});
     std::map<std::uint64_t, std::int64_t> expected;
     for (std::int64_t i = 0; i < 10000; ++i) expected[static_cast<std::uint64_t>(i % 7)] += i;
     std::map<std::uint64_t, std::int64_t> got;
@@ -108,7 +108,7 @@ TEST_CASE("a Symbol is a key_by key: counts per interned channel, parallelism 3"
       .reduce("count", [](std::int64_t n, const sw::Symbol&) { return n + 1; },
               {.emit = sw::Emit::at_end, .node = {.parallelism = 3}})
       .sink("out", sw::collect(out));
-  g.run({.threads = 2});
+  sw::run(g, {.threads = 2});
   std::map<std::string, std::int64_t> got;
   for (const auto& kv : out) got[kv.key.str()] += kv.value;
   REQUIRE(got.size() == 5);

@@ -28,7 +28,7 @@ TEST_CASE("a class-based consumer gets every item and finish() once per instance
   g.source("s", sw::generate<int>(1000, [](std::uint64_t i) { return static_cast<int>(i); }),
            {.parallelism = 2})
       .sink("sum", sw::consumer(Summer{&mutex, &total, &finishes}), {.parallelism = 3});
-  g.run({.threads = 2});
+  sw::run(g, {.threads = 2});
   CHECK(total == 999 * 1000 / 2);
   CHECK(finishes == 3);
 }

@@ -10,7 +10,7 @@ TEST_CASE("count adds the number of items, over all instances, for any item type
            {.parallelism = 3})
       .sink("ints", sw::count(ints), {.parallelism = 2});
   g.source("s", sw::from({std::string("x"), std::string("y")})).sink("strings", sw::count(strings));
-  g.run({.threads = 2});
+  sw::run(g, {.threads = 2});
   CHECK(ints == 12350);
   CHECK(strings == 2);
 }

@@ -31,7 +31,7 @@ std::vector<Trip> read_trips(const std::string& path, unsigned parallelism, sw::
   std::vector<Trip> got;
   sw::read_csv<Trip>(g, "trips", path, csv, {.parallelism = parallelism, .batch_size = batch})
       .sink("out", sw::collect(got), {.parallelism = 1});
-  g.run({.threads = 2});
+  sw::run(g, {.threads = 2});
   return sw::test::sorted(got);
 }
 
@@ -68,7 +68,7 @@ TEST_CASE("write_csv then read_csv: equal, with any parallelism and batch size")
     sw::Graph g{"write"};
     g.source("trips", sw::from(trips), {.parallelism = 2})
         .sink("out", sw::write_csv(dir.file("t.csv")));
-    g.run({.threads = 2});
+    sw::run(g, {.threads = 2});
   }
   for (int round = 0; round < 6; ++round) {
     const unsigned parallelism = 1 + static_cast<unsigned>(random() % 5);
@@ -81,7 +81,7 @@ TEST_CASE("write_csv then read_csv: equal, with any parallelism and batch size")
     sw::Graph g{"write"};
     g.source("trips", sw::from(trips), {.parallelism = 1})
         .sink("out", sw::write_csv(dir.file("h.csv"), {.delimiter = ';', .header = false}));
-    g.run({.threads = 2});
+    sw::run(g, {.threads = 2});
   }
   CHECK(read_trips(dir.file("h.csv"), 3, {.delimiter = ';', .header = false}) == trips);
 }
@@ -102,7 +102,7 @@ TEST_CASE("read_csv: a bad record names the file, the line, the field and the co
                                   {.parallelism = 2, .errors = sw::ErrorPolicy::dead_letter()});
   trips.sink("good", sw::collect(good), {.parallelism = 1});
   trips.dead_letters().sink("dead", sw::collect(dead), {.parallelism = 1});
-  g.run({.threads = 2});
+  sw::run(g, {.threads = 2});
   CHECK(good.size() == 1);
   std::vector<std::string> errors;
   for (const auto& d : dead) errors.push_back(d.error);

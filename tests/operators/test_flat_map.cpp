@@ -17,7 +17,7 @@ TEST_CASE("flat_map returning a container emits every element") {
                   return words;
                 })
       .sink("out", sw::collect(out));
-  const sw::RunReport r = g.run({.threads = 1});
+  const sw::RunReport r = sw::run(g, {.threads = 1});
   CHECK(out == std::vector<std::string>{"a", "b", "c", "d", "e"});
   CHECK(r.node("words").items_in == 3);
   CHECK(r.node("words").items_out == 5);
@@ -32,7 +32,7 @@ TEST_CASE("flat_map with an emitter emits without a container") {
                        for (int i = 0; i < v; ++i) emit(v);
                      })
       .sink("out", sw::collect(out));
-  const sw::RunReport r = g.run({.threads = 2});
+  const sw::RunReport r = sw::run(g, {.threads = 2});
   CHECK(sw::test::sorted(out) == std::vector<int>{1, 2, 2, 3, 3, 3});
   CHECK(r.node("repeat").items_out == 6);
 }

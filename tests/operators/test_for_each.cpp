@@ -13,7 +13,7 @@ TEST_CASE("for_each calls f once per item") {
               calls.fetch_add(1);
             }),
             {.parallelism = 3});
-  const sw::RunReport r = g.run({.threads = 2});
+  const sw::RunReport r = sw::run(g, {.threads = 2});
   CHECK(sum == 999 * 1000 / 2);
   CHECK(calls == 1000);
   CHECK(r.node("add").items_in == 1000);

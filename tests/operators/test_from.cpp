@@ -13,7 +13,7 @@ TEST_CASE("from a vector, a list and an initializer list, in order") {
   g.source("l", sw::from(list)).sink("b", sw::collect(b), {.parallelism = 1});
   g.source("i", sw::from({4, 5})).sink("c", sw::collect(c), {.parallelism = 1});
   g.default_parallelism(1);
-  g.run({.threads = 2});
+  sw::run(g, {.threads = 2});
   CHECK(a == std::vector<int>{1, 2, 3});
   CHECK(b == std::vector<int>{7, 8, 9});
   CHECK(c == std::vector<int>{4, 5});
@@ -23,7 +23,7 @@ TEST_CASE("a graph with a from source runs twice with the same result") {
   sw::Graph g{"twice"};
   std::uint64_t n = 0;
   g.source("v", sw::from(sw::test::iota(10000)), {.parallelism = 3}).sink("n", sw::count(n));
-  g.run({.threads = 2});
-  g.run({.threads = 2});
+  sw::run(g, {.threads = 2});
+  sw::run(g, {.threads = 2});
   CHECK(n == 20000);
 }

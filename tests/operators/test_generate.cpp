@@ -10,7 +10,7 @@ TEST_CASE("generate produces f(0..n-1), parallel instances split the range exact
     g.source("g", sw::generate<std::uint64_t>(1001, [](std::uint64_t i) { return i * i; }),
              {.parallelism = p})
         .sink("out", sw::collect(out));
-    const sw::RunReport r = g.run({.threads = 2});
+    const sw::RunReport r = sw::run(g, {.threads = 2});
     std::vector<std::uint64_t> expected;
     for (std::uint64_t i = 0; i < 1001; ++i) expected.push_back(i * i);
     CHECK(sw::test::sorted(out) == expected);
@@ -44,7 +44,7 @@ TEST_CASE("a generator that throws stops the graph, naming the source and index"
            {.parallelism = 1})
       .sink("out", sw::discard());
   try {
-    g.run({.threads = 1});
+    sw::run(g, {.threads = 1});
     FAIL("run() did not throw");
   } catch (const sw::NodeError& e) {
     CHECK(e.node() == "g");

@@ -19,7 +19,7 @@ TEST_CASE("inspect sees every item and passes it on unchanged, without copying")
               })
       .sink("n", sw::count(total));
   sw::test::Tracked::copies = 0;
-  g.run({.threads = 2});
+  sw::run(g, {.threads = 2});
   CHECK(seen == 1000);
   CHECK(sum == 999 * 1000 / 2);
   CHECK(total == 1000);

@@ -102,7 +102,7 @@ TEST_CASE("join pairs every two items of a key, whatever arrives first", "[join]
                              {.parallelism = s.right, .batch_size = s.batch});
     orders.join("joined", payments, order_key, payment_key, ids, {.parallelism = s.join})
         .sink("out", sw::collect(out), {.parallelism = 1});
-    const sw::RunReport report = g.run({.threads = 2});
+    const sw::RunReport report = sw::run(g, {.threads = 2});
     CHECK(sw::test::sorted(out) == expected);
     CHECK(report.node("joined").state_entries == kOrders + kPayments);  // held for ever
   });
@@ -122,7 +122,7 @@ TEST_CASE("interval_join pairs b with time from a + lower to a + upper", "[join]
         .interval_join("joined", payments, order_key, payment_key, order_time, payment_time, -30,
                        200, ids, {.parallelism = s.join})
         .sink("out", sw::collect(out), {.parallelism = 1});
-    const sw::RunReport report = g.run({.threads = 2});
+    const sw::RunReport report = sw::run(g, {.threads = 2});
     CHECK(sw::test::sorted(out) == expected);
     CHECK(report.node("joined").late_dropped == 0);
   });
@@ -154,7 +154,7 @@ TEST_CASE("interval_join holds only what a partner may still come for", "[join]"
       .interval_join("joined", payments, order_key, payment_key, order_time, payment_time, 0, 100,
                      ids, {.parallelism = 1})
       .sink("out", sw::count(pairs));
-  const sw::RunReport report = g.run({.threads = 2, .channel_capacity = 4});
+  const sw::RunReport report = sw::run(g, {.threads = 2, .channel_capacity = 4});
   // Per key one item every 40: partners at +0, +40 and +80, except near the end (the last 80
   // orders have no +80, the last 40 no +40).
   CHECK(pairs == 20000 * 3 - 80 - 40);
@@ -174,7 +174,7 @@ TEST_CASE("window_join pairs the items of a key in the same window", "[join]") {
         .window_join("joined", payments, order_key, payment_key, order_time, payment_time,
                      sw::tumbling(1000), ids, {.node = {.parallelism = s.join}})
         .sink("out", sw::collect(out), {.parallelism = 1});
-    const sw::RunReport report = g.run({.threads = 2});
+    const sw::RunReport report = sw::run(g, {.threads = 2});
     CHECK(sw::test::sorted(out) == expected);
     CHECK(report.node("joined/window").late_dropped == 0);
   });
@@ -194,6 +194,6 @@ TEST_CASE("a join condition returning std::optional filters the pairs", "[join]"
               return Pair{o.id, p.id};
             })
       .sink("out", sw::collect(out), {.parallelism = 1});
-  g.run({.threads = 2});
+  sw::run(g, {.threads = 2});
   CHECK(sw::test::sorted(out) == expected);
 }

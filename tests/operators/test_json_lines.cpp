@@ -38,7 +38,7 @@ TEST_CASE("read_json_lines: lines into described structs, with any parallelism")
     std::vector<Access> got;
     sw::read_json_lines<Access>(g, "logs", path, {.parallelism = parallelism})
         .sink("out", sw::collect(got), {.parallelism = 1});
-    const sw::RunReport report = g.run({.threads = 2});
+    const sw::RunReport report = sw::run(g, {.threads = 2});
     CHECK(sw::test::sorted(got) == expected);
     CHECK(report.tasks <= parallelism + 1);  // read and parse fused
   }
@@ -57,7 +57,7 @@ TEST_CASE("read_json_lines: a bad line names the file, the line and the field") 
     std::uint64_t n = 0;
     sw::read_json_lines<Access>(g, "logs", path, {.parallelism = 1}).sink("n", sw::count(n));
     try {
-      g.run({.threads = 2});
+      sw::run(g, {.threads = 2});
       FAIL("the run should fail");
     } catch (const sw::NodeError& e) {
       CHECK(e.node() == "logs.parse");
@@ -70,7 +70,7 @@ TEST_CASE("read_json_lines: a bad line names the file, the line and the field") 
     sw::read_json_lines<Access>(g, "logs", path,
                                 {.parallelism = 1, .errors = sw::ErrorPolicy::skip()})
         .sink("out", sw::collect(got), {.parallelism = 1});
-    const auto report = g.run({.threads = 2});
+    const auto report = sw::run(g, {.threads = 2});
     CHECK(got.size() == 3);
     CHECK(report.node("logs.parse").errors_skipped == 2);
   }
@@ -82,7 +82,7 @@ TEST_CASE("read_json_lines: a bad line names the file, the line and the field") 
         g, "logs", path, {.parallelism = 1, .errors = sw::ErrorPolicy::dead_letter()});
     logs.sink("out", sw::collect(got), {.parallelism = 1});
     logs.dead_letters().sink("dead", sw::collect(dead), {.parallelism = 1});
-    g.run({.threads = 2});
+    sw::run(g, {.threads = 2});
     REQUIRE(dead.size() == 2);
     CHECK(dead[0].item ==
           std::string_view("{\"path\": \"/c\", \"status\": \"oops\", \"latency_ms\": 3}"));
@@ -105,12 +105,12 @@ TEST_CASE("write_json_lines: written lines read back equal") {
     sw::Graph g{"write"};
     g.source("items", sw::from(items), {.parallelism = 2})
         .sink("out", sw::write_json_lines(dir.file("out.jsonl")));
-    g.run({.threads = 2});
+    sw::run(g, {.threads = 2});
   }
   sw::Graph g{"read"};
   std::vector<Access> back;
   sw::read_json_lines<Access>(g, "in", dir.file("out.jsonl"))
       .sink("out", sw::collect(back), {.parallelism = 1});
-  g.run({.threads = 2});
+  sw::run(g, {.threads = 2});
   CHECK(sw::test::sorted(back) == items);
 }

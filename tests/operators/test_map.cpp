@@ -11,7 +11,7 @@ TEST_CASE("map applies f to every item, in order at parallelism 1") {
   g.source("src", sw::from({1, 2, 3}))
       .map("show", [](int v) { return std::to_string(v * 10); })
       .sink("out", sw::collect(out));
-  const sw::RunReport r = g.run({.threads = 1});
+  const sw::RunReport r = sw::run(g, {.threads = 1});
   CHECK(out == std::vector<std::string>{"10", "20", "30"});
   CHECK(r.node("show").items_in == 3);
   CHECK(r.node("show").items_out == 3);
@@ -23,7 +23,7 @@ TEST_CASE("map over parallel instances covers every item exactly once") {
   g.source("src", sw::from(sw::test::iota(1000)), {.parallelism = 3})
       .map("inc", [](int v) { return v + 1; }, {.parallelism = 3})
       .sink("out", sw::collect(out), {.parallelism = 2});
-  g.run({.threads = 2});
+  sw::run(g, {.threads = 2});
   CHECK(sw::test::sorted(out) == sw::test::iota(1000, 1));
 }
 
@@ -40,7 +40,7 @@ TEST_CASE("map moves items through a fused chain without copying") {
            })
       .sink("n", sw::count(total));
   sw::test::Tracked::copies = 0;
-  g.run({.threads = 1});
+  sw::run(g, {.threads = 1});
   CHECK(total == 5000);
   CHECK(sw::test::Tracked::copies == 0);
 }

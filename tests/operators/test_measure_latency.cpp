@@ -19,7 +19,7 @@ TEST_CASE("measure_latency: items pass unchanged, their age is in the report") {
       .measure_latency("age", [](const Stamped& s) { return s.stamp_ns; })
       .map("value", [](const Stamped& s) { return s.value; })
       .sink("out", sw::collect(out), {.parallelism = 1});
-  const sw::RunReport report = g.run({.threads = 2});
+  const sw::RunReport report = sw::run(g, {.threads = 2});
   CHECK(sw::test::sorted(out) == sw::test::iota(10000));
   const sw::LatencyHistogram& h = report.node("age").latency;
   CHECK(h.count() == 10000);
@@ -36,7 +36,7 @@ TEST_CASE("measure_latency: also item by item, under the skip policy") {
   g.source("numbers", sw::generate<std::int64_t>(100, [now](std::uint64_t) { return now; }))
       .measure_latency("age", [](std::int64_t s) { return s; }, {.errors = sw::ErrorPolicy::skip()})
       .sink("n", sw::count(n));
-  const sw::RunReport report = g.run({.threads = 2});
+  const sw::RunReport report = sw::run(g, {.threads = 2});
   CHECK(n == 100);
   CHECK(report.node("age").latency.count() == 100);
   CHECK(report.node("age").latency.negative == 0);

@@ -34,7 +34,7 @@ TEST_CASE("a class-based producer with split(i, n) runs in parallel, each item o
   std::vector<int> out;
   g.source("count", sw::producer(Counter{0, 1000}), {.parallelism = 3})
       .sink("out", sw::collect(out));
-  g.run({.threads = 2});
+  sw::run(g, {.threads = 2});
   CHECK(sw::test::sorted(out) == sw::test::iota(1000));
 }
 
@@ -45,11 +45,11 @@ TEST_CASE("a producer without split runs at parallelism 1 and refuses more") {
   // rebalance edge, which promises no order between its instances.
   g.source("u", sw::producer(Unsplittable{}), {.parallelism = 1})
       .sink("out", sw::collect(out), {.parallelism = 1});
-  g.run({.threads = 2});
+  sw::run(g, {.threads = 2});
   CHECK(out == std::vector<int>{3, 2, 1});
 
   sw::Graph bad{"bad"};
   bad.source("u", sw::producer(Unsplittable{}), {.parallelism = 2}).sink("out", sw::discard());
-  CHECK_THROWS_WITH(bad.run({.threads = 2}),
+  CHECK_THROWS_WITH(sw::run(bad, {.threads = 2}),
                     Catch::Contains("node 'u'") && Catch::Contains("split"));
 }

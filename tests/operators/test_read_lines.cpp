@@ -22,7 +22,7 @@ std::vector<std::string> read_all(const std::string& path, unsigned parallelism,
   std::vector<sw::Str> lines;
   g.source("lines", sw::read_lines(path), {.parallelism = parallelism, .batch_size = batch})
       .sink("out", sw::collect(lines), {.parallelism = 1});
-  g.run({.threads = 2});
+  sw::run(g, {.threads = 2});
   std::vector<std::string> text;
   for (const sw::Str& s : lines) text.push_back(s.str());
   return text;
@@ -45,7 +45,7 @@ TEST_CASE("read_lines: the lines are slices of the file's mapping, which name fi
   std::vector<sw::Str> lines;
   g.source("lines", sw::read_lines(path), {.parallelism = 1})
       .sink("out", sw::collect(lines), {.parallelism = 1});
-  g.run({.threads = 1});
+  sw::run(g, {.threads = 1});
   REQUIRE(lines.size() == 3);
   CHECK(lines[0].bytes().owner() == lines[2].bytes().owner());  // one mapping, no copies
   CHECK(sw::where_in_file(lines[2].bytes()) == path + ":3");
@@ -84,7 +84,7 @@ TEST_CASE("read_lines: a missing file fails the node, naming the node and the pa
   std::uint64_t n = 0;
   g.source("lines", sw::read_lines("/nonexistent/streamweave.txt")).sink("n", sw::count(n));
   try {
-    g.run({.threads = 2});
+    sw::run(g, {.threads = 2});
     FAIL("the run should fail");
   } catch (const sw::NodeError& e) {
     CHECK(e.node() == "lines");
@@ -138,7 +138,7 @@ TEST_CASE("read_lines: a file truncated while it is read fails the run, naming i
              })
         .sink("n", sw::count(seen));
     try {
-      g.run({.threads = 2});
+      sw::run(g, {.threads = 2});
       FAIL("the run completed over a truncated file");
     } catch (const std::exception& e) {
       CHECK_THAT(e.what(),
@@ -172,7 +172,7 @@ ReadResult read_limited(const std::string& path, sw::RecordLimits limits) {
   std::vector<sw::Str> lines;
   g.source("lines", sw::read_lines(path, limits), {.parallelism = 2, .batch_size = 7})
       .sink("out", sw::collect(lines), {.parallelism = 1});
-  ReadResult result{{}, g.run({.threads = 2})};
+  ReadResult result{{}, sw::run(g, {.threads = 2})};
   for (const sw::Str& s : lines) result.lines.push_back(s.str());
   return result;
 }
@@ -272,7 +272,7 @@ TEST_CASE("read_lines: lines of a pipe know their stream, line and byte offset")
   sw::Graph g{"positions"};
   std::vector<sw::Str> lines;
   g.source("lines", sw::read_lines(fifo)).sink("out", sw::collect(lines), {.parallelism = 1});
-  g.run({.threads = 2});
+  sw::run(g, {.threads = 2});
   writer.join();
   REQUIRE(lines.size() == 6);
   const std::vector<std::pair<std::uint64_t, std::uint64_t>> expected{{1, 0}, {2, 4},  {3, 8},

@@ -28,7 +28,7 @@ TEST_CASE("a stateful class transformer keeps state per instance and emits at fi
   g.source("src", sw::from({3, 1, 4, 1, 5, 9, 2, 6}))
       .transform("max", RunningMax{})
       .sink("out", sw::collect(out));
-  g.run({.threads = 1});
+  sw::run(g, {.threads = 1});
   CHECK(out == std::vector<long>{3, 4, 5, 9, -8});
 }
 
@@ -38,7 +38,7 @@ TEST_CASE("each parallel instance has its own transformer state") {
   g.source("src", sw::from(sw::test::iota(100)), {.parallelism = 2})
       .transform("max", RunningMax{})
       .sink("out", sw::collect(out), {.parallelism = 1});
-  g.run({.threads = 2});
+  sw::run(g, {.threads = 2});
   long finals = 0;
   for (long v : out) finals += v < 0 ? -v : 0;
   CHECK(finals == 100);  // two instances' counts add up to every item

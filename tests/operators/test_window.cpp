@@ -104,7 +104,7 @@ TEST_CASE("tumbling and sliding windows per key give the plain computation's sum
                   sw::agg::sum<Reading>([](const Reading& r) { return r.value; }),
                   {.node = {.parallelism = s.window_parallelism}})
           .sink("out", sw::collect(out), {.parallelism = 1});
-      const sw::RunReport report = g.run({.threads = 2});
+      const sw::RunReport report = sw::run(g, {.threads = 2});
       CHECK(rows(out) == expected_sliding(size, slide));
       CHECK(report.node("sums").late_dropped == 0);
       CHECK(report.node("sums").state_entries > 0);
@@ -137,7 +137,7 @@ TEST_CASE("windows fire on the watermark, before end of stream, in order of end"
               CHECK(w.value == 1000);
             }),
             {.parallelism = 1});
-  g.run({.threads = 2});
+  sw::run(g, {.threads = 2});
   REQUIRE(ends.size() == kItems / 1000);
   CHECK(std::is_sorted(ends.begin(), ends.end()));
   // The first window fired long before the source was done.
@@ -175,7 +175,7 @@ TEST_CASE("session windows close after a gap, per key", "[window]") {
         .window("sessions", sw::session(10), [](const Reading& r) { return r.time; },
                 sw::agg::count(), {.node = {.parallelism = s.window_parallelism}})
         .sink("out", sw::collect(out), {.parallelism = 1});
-    g.run({.threads = 2});
+    sw::run(g, {.threads = 2});
     std::vector<Row> got;
     for (const auto& w : out) {
       // A session spans its first to its last item, plus the gap.
@@ -206,7 +206,7 @@ TEST_CASE("count windows hold n items per key, end of stream fires the rest", "[
       .window("by-100", sw::count_window(300),
               sw::agg::sum<Reading>([](const Reading& r) { return r.value; }))
       .sink("out", sw::collect(out), {.parallelism = 1});
-  g.run({.threads = 2});
+  sw::run(g, {.threads = 2});
   // Key 0: items 0, 2, ..., 998 (500 items): windows of 300 and 200.
   std::map<std::pair<std::uint32_t, std::int64_t>, std::int64_t> got;
   for (const auto& w : out) got[{w.key, w.start}] = w.value;
@@ -246,7 +246,7 @@ TEST_CASE("window_all: one global window stream with max and a process function"
             return items.size();
           }))
       .sink("sizes-out", sw::collect(sizes));
-  const sw::RunReport report = g.run({.threads = 2});
+  const sw::RunReport report = sw::run(g, {.threads = 2});
   REQUIRE(maxima.size() == 4);
   REQUIRE(sizes.size() == 4);
   for (const auto& w : maxima) CHECK(w.value == 999);
@@ -280,7 +280,7 @@ TEST_CASE("a process window's state is the items of the windows held, not of all
     auto windows = sessions ? readings.window_all("held", sw::session(5), time, count_items)
                             : readings.window_all("held", sw::tumbling(1010), time, count_items);
     windows.sink("out", sw::collect(out));
-    const sw::RunReport report = g.run({.threads = 1});
+    const sw::RunReport report = sw::run(g, {.threads = 1});
     REQUIRE(out.size() == kMany / 1000);
     for (const auto& w : out) CHECK(w.value == 1000);
     const sw::NodeReport& held = report.node("held");
@@ -310,7 +310,7 @@ TEST_CASE("late items are dropped and counted, or passed to the late stream", "[
                                 .node = {.parallelism = 1}});
     windows.sink("out", sw::collect(out), {.parallelism = 1});
     if (side) windows.late_items().sink("late", sw::collect(late), {.parallelism = 1});
-    const sw::RunReport report = g.run({.threads = 2});
+    const sw::RunReport report = sw::run(g, {.threads = 2});
     CHECK(report.node("counts").late_dropped == 10);
     REQUIRE(out.size() == 8);
     std::sort(out.begin(), out.end());
@@ -333,7 +333,7 @@ TEST_CASE("within the allowed lateness a late item fires its window again", "[wi
       .window("counts", sw::tumbling(1000), [](const Reading& r) { return r.time; },
               sw::agg::count(), {.allowed_lateness = 1000, .node = {.parallelism = 1}})
       .sink("out", sw::collect(out), {.parallelism = 1});
-  const sw::RunReport report = g.run({.threads = 2});
+  const sw::RunReport report = sw::run(g, {.threads = 2});
   CHECK(report.node("counts").late_dropped == 0);
   std::vector<std::pair<std::int64_t, std::uint64_t>> fired;
   for (const auto& w : out) fired.emplace_back(w.start, w.value);
@@ -348,7 +348,7 @@ TEST_CASE("a bad window is an error naming the node", "[window]") {
       .window(
           "w", sw::sliding(100, 0), [](const Reading& r) { return r.time; }, sw::agg::count())
       .sink("out", sw::discard());
-  CHECK_THROWS_WITH(g.run({.threads = 1}),
+  CHECK_THROWS_WITH(sw::run(g, {.threads = 1}),
                     Catch::Contains("node 'w'") && Catch::Contains("slide must be positive"));
 }
 
@@ -368,7 +368,7 @@ TEST_CASE("event times at the ends of int64 are an error of the item, not a wrap
             "w", assigner, [](const Reading& r) { return r.time; },
             sw::agg::sum<Reading>([](const Reading& r) { return r.value; }))
         .sink("out", sw::discard());
-    CHECK_THROWS_WITH(g.run({.threads = 1}),
+    CHECK_THROWS_WITH(sw::run(g, {.threads = 1}),
                       Catch::Contains("node 'w'") &&
                           Catch::Contains("event time -9223372036854775808 has a window"));
     // skip: the two extreme items are skipped; the others are summed in their windows.
@@ -380,7 +380,7 @@ TEST_CASE("event times at the ends of int64 are an error of the item, not a wrap
                 sw::agg::sum<Reading>([](const Reading& r) { return r.value; }),
                 {.node = {.errors = sw::ErrorPolicy::skip()}})
         .sink("out", sw::collect(out), {.parallelism = 1});
-    const sw::RunReport report = h.run({.threads = 1});
+    const sw::RunReport report = sw::run(h, {.threads = 1});
     CHECK(report.node("w").errors_skipped == 2);
     REQUIRE_FALSE(out.empty());
     for (const auto& w : out) {

@@ -17,7 +17,7 @@ TEST_CASE("write_lines: strings, Str, Symbols and numbers, a line each, in order
       .sink("y-out", sw::write_lines(dir.file("y.txt")));
   g.source("n", sw::from(std::vector<double>{1.5, -2, 1e20}), {.parallelism = 1})
       .sink("n-out", sw::write_lines(dir.file("n.txt")));
-  g.run({.threads = 2});
+  sw::run(g, {.threads = 2});
   CHECK(sw::test::TempDir::read(dir.file("s.txt")) == "a\nb c\n");
   CHECK(sw::test::TempDir::read(dir.file("t.txt")) == "x\n\n");
   CHECK(sw::test::TempDir::read(dir.file("y.txt")) == "sym\n");
@@ -33,14 +33,14 @@ TEST_CASE("write_lines: parallel producers are gathered into one file, read back
     g.source("numbers", sw::from(numbers), {.parallelism = 3})
         .map("text", [](int i) { return std::to_string(i); })
         .sink("out", sw::write_lines(dir.file("out.txt")));
-    g.run({.threads = 2});
+    sw::run(g, {.threads = 2});
   }
   sw::Graph g{"read back"};
   std::vector<int> back;
   g.source("lines", sw::read_lines(dir.file("out.txt")), {.parallelism = 2})
       .map("parse", [](const sw::Str& s) { return std::stoi(s.str()); })
       .sink("out", sw::collect(back), {.parallelism = 1});
-  g.run({.threads = 2});
+  sw::run(g, {.threads = 2});
   CHECK(sw::test::sorted(back) == numbers);
 }
 
@@ -55,7 +55,7 @@ TEST_CASE("write_lines: a failed run leaves no file, and the old one untouched")
              return i;
            })
       .sink("out", sw::write_lines(path));
-  CHECK_THROWS_AS(g.run({.threads = 2}), sw::NodeError);
+  CHECK_THROWS_AS(sw::run(g, {.threads = 2}), sw::NodeError);
   CHECK(sw::test::TempDir::read(path) == "the previous result\n");
   CHECK(dir.count() == 1);
 }
@@ -66,13 +66,13 @@ TEST_CASE("write_lines: errors name the node: parallelism other than 1, an unwri
     sw::Graph g{"parallel"};
     g.source("n", sw::from({1, 2, 3}))
         .sink("out", sw::write_lines(dir.file("x")), {.parallelism = 2});
-    CHECK_THROWS_WITH(g.run({.threads = 2}),
+    CHECK_THROWS_WITH(sw::run(g, {.threads = 2}),
                       Catch::Contains("node 'out'") && Catch::Contains("parallelism must be 1"));
   }
   sw::Graph g{"unwritable"};
   g.source("n", sw::from({1, 2, 3})).sink("out", sw::write_lines("/nonexistent/dir/out.txt"));
   try {
-    g.run({.threads = 2});
+    sw::run(g, {.threads = 2});
     FAIL("the run should fail");
   } catch (const sw::NodeError& e) {
     CHECK(e.node() == "out");

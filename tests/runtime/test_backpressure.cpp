@@ -57,7 +57,7 @@ TEST_CASE("a slow sink bounds the items in flight by the channel capacity") {
                }),
                {.parallelism = 1, .channel_capacity = kCapacity, .chain = false});
     }
-    const sw::RunReport r = g.run({.threads = 2});
+    const sw::RunReport r = sw::run(g, {.threads = 2});
     for (const auto& n : per_sink) CHECK(n->load() == kItems);
     // In flight: the channel (capacity + one step's overshoot), the batch being consumed,
     // and the partial batch at the source.
@@ -101,7 +101,7 @@ TEST_CASE("producers into one channel share it fairly: source instances stay tog
         .window("counts", sw::sliding(2000, 200), [](const Item& x) { return x.time; },
                 sw::agg::count(), {.node = {.parallelism = 1}})
         .sink("out", sw::collect(out));
-    const sw::RunReport report = g.run({.threads = 2});
+    const sw::RunReport report = sw::run(g, {.threads = 2});
     std::uint64_t total = 0;
     for (const auto& w : out) total += w.value;
     CHECK(total == kItems * 10);  // each item is in 10 windows

@@ -14,7 +14,7 @@ TEST_CASE("a deadline stops a never-ending source") {
       .map("m", [](std::uint64_t v) { return v + 1; })
       .sink("n", sw::count(n));
   const auto start = sw::Clock::now();
-  const sw::RunReport r = g.run({.threads = 2, .deadline = std::chrono::milliseconds(200)});
+  const sw::RunReport r = sw::run(g, {.threads = 2, .deadline = std::chrono::milliseconds(200)});
   const auto took = sw::Clock::now() - start;
   CHECK(r.status == sw::RunReport::Status::cancelled);
   CHECK(r.events > 0);
@@ -36,7 +36,7 @@ TEST_CASE("a cancel token from another thread stops the run") {
     while (seen.load() < 100000) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     token.cancel();
   });
-  const sw::RunReport r = g.run({.threads = 2, .cancel = token});
+  const sw::RunReport r = sw::run(g, {.threads = 2, .cancel = token});
   canceller.join();
   CHECK(r.status == sw::RunReport::Status::cancelled);
   CHECK(seen.load() >= 100000);
@@ -48,7 +48,7 @@ TEST_CASE("a run that finishes before its deadline is complete") {
   std::uint64_t n = 0;
   g.source("s", sw::generate<int>(1000, [](std::uint64_t i) { return static_cast<int>(i); }))
       .sink("n", sw::count(n));
-  const sw::RunReport r = g.run({.threads = 2, .deadline = std::chrono::seconds(60)});
+  const sw::RunReport r = sw::run(g, {.threads = 2, .deadline = std::chrono::seconds(60)});
   CHECK(r.status == sw::RunReport::Status::completed);
   CHECK(n == 1000);
 }

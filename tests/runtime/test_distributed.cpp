@@ -105,7 +105,7 @@ TEST_CASE("cluster() counts the cores a rank may use, and the default workers fi
   g.source("numbers", sw::generate<std::uint64_t>(1000, [](std::uint64_t i) { return i; }))
       .rebalance()
       .sink("count", sw::count(total), {.parallelism = 1});
-  const sw::RunReport r = g.run({.mode = sw::Mode::distributed});
+  const sw::RunReport r = sw::run(g, {.mode = sw::Mode::distributed});
   // A rank bound to one core (mpirun binds each of up to two ranks) runs one worker.
   CHECK(r.threads >= 1);
   CHECK(r.threads <= info.cpus);
@@ -138,7 +138,7 @@ TEST_CASE("distributed: keyed count per auction matches in-process", "[distribut
         .aggregate("count", std::uint64_t{0}, [](std::uint64_t n, const Bid&) { return n + 1; },
                    {.emit = sw::Emit::at_end, .node = {.parallelism = p + 1}})
         .sink("out", sw::collect(out), {.parallelism = 1});
-    const sw::RunReport report = g.run(options);
+    const sw::RunReport report = sw::run(g, options);
     CHECK(report.node("out").items_in == 1000);  // merged: the same on every rank
     return sw::test::sorted(out);
   });
@@ -154,7 +154,7 @@ TEST_CASE("distributed: keyed reduce with strings matches in-process", "[distrib
                 {.emit = sw::Emit::at_end})
         .gather()
         .sink("out", sw::collect(out), {.parallelism = 2});
-    (void)g.run(options);
+    (void)sw::run(g, options);
     return sw::test::sorted(out);
   });
 }
@@ -179,7 +179,7 @@ TEST_CASE("distributed: event-time windows over NEXMark bids match in-process", 
             "max", sw::tumbling(10000), [](const nx::Bid& b) { return b.date_time; },
             sw::agg::max<nx::Bid>([](const nx::Bid& b) { return b.price; }))
         .sink("max-out", sw::collect(maxima), {.parallelism = 1});
-    const sw::RunReport report = g.run(options);
+    const sw::RunReport report = sw::run(g, options);
     CHECK(report.node("counts").late_dropped == 0);
     CHECK(report.node("max").late_dropped == 0);
     std::sort(maxima.begin(), maxima.end());
@@ -200,7 +200,7 @@ TEST_CASE("distributed: fan-out to consumers of different parallelism", "[distri
         .map("neg", [](int v) { return -v; }, {.parallelism = p + 1})
         .gather()
         .sink("c", sw::collect(c), {.parallelism = 1});
-    (void)g.run(options);
+    (void)sw::run(g, options);
     return std::vector{sw::test::sorted(a), sw::test::sorted(b), sw::test::sorted(c)};
   });
 }
@@ -214,7 +214,7 @@ TEST_CASE("distributed: merge of two sources matches in-process", "[distributed]
     left.merge(right)
         .map("inc", [](int v) { return v + 1; })
         .sink("out", sw::collect(out), {.parallelism = 1});
-    (void)g.run(options);
+    (void)sw::run(g, options);
     return sw::test::sorted(out);
   });
 }
@@ -231,7 +231,7 @@ TEST_CASE("distributed: rebalance and broadcast match in-process", "[distributed
     s.broadcast()
         .filter("tens", [](int v) { return v % 10 == 0; }, {.parallelism = p})
         .sink("everywhere", sw::collect(everywhere), {.parallelism = 1});
-    (void)g.run(options);
+    (void)sw::run(g, options);
     return std::vector{sw::test::sorted(spread), sw::test::sorted(everywhere)};
   });
 }
@@ -277,7 +277,7 @@ TEST_CASE("distributed: large values sent without a copy arrive intact", "[distr
       options.distributed.splice_bytes = splice;
       options.distributed.frame_bytes = 64u << 10;
       options.distributed.max_frame_bytes = 160u << 10;
-      const sw::RunReport r = g.run(options);
+      const sw::RunReport r = sw::run(g, options);
       CHECK(r.node("out").items_in == 3000);
       if (mode == sw::Mode::distributed) {
         REQUIRE(r.edges.size() == 2);
@@ -303,7 +303,7 @@ TEST_CASE("distributed: the report shows placement and exchange traffic", "[dist
       .reduce("sum", [](std::int64_t acc, const Bid& b) { return acc + b.price; },
               {.node = {.parallelism = 2}})
       .sink("count", sw::count(total), {.parallelism = 1});
-  const sw::RunReport r = g.run({.mode = sw::Mode::distributed, .threads = 2});
+  const sw::RunReport r = sw::run(g, {.mode = sw::Mode::distributed, .threads = 2});
   const unsigned ranks = sw::cluster().ranks;
   CHECK(r.mode == "distributed");
   CHECK(r.ranks == ranks);
@@ -342,7 +342,7 @@ TEST_CASE("distributed: an error on one rank stops every rank", "[distributed]")
   // first, every rank stops: the failing one with its NodeError naming rank and node, the
   // others with RemoteFailure naming the failing rank.
   try {
-    (void)g.run({.mode = sw::Mode::distributed, .threads = threads});
+    (void)sw::run(g, {.mode = sw::Mode::distributed, .threads = threads});
     FAIL("run() returned");
   } catch (const sw::NodeError& e) {
     CHECK(e.node() == "boom");
@@ -374,7 +374,7 @@ TEST_CASE("distributed: cancelling one rank stops every rank", "[distributed]") 
   }
   // Only rank 0 cancels; the others must stop too rather than wait for its data.
   const sw::RunReport r =
-      g.run({.mode = sw::Mode::distributed, .threads = threads, .cancel = token});
+      sw::run(g, {.mode = sw::Mode::distributed, .threads = threads, .cancel = token});
   if (canceller.joinable()) canceller.join();
   CHECK(r.status == sw::RunReport::Status::cancelled);
   CHECK(r.events > 0);
@@ -400,7 +400,7 @@ TEST_CASE("distributed: a corrupted frame is an error naming the peer and edge",
     if (seen.fetch_add(1) == 5) frame[payload ? frame.size() - 1 : 24] ^= std::byte{0x5a};
   };
   try {
-    (void)g.run(options);
+    (void)sw::run(g, options);
     FAIL("run() returned");
   } catch (const sw::ExchangeError& e) {
     CHECK(e.edge() == "'s' -> 'id'");
@@ -432,7 +432,7 @@ TEST_CASE("distributed: frames checksum their payload as payload_checksum says",
     std::lock_guard lock(mutex);
     flags[rank].insert(f);
   };
-  (void)g.run(options);
+  (void)sw::run(g, options);
   if (is_root()) CHECK(total == 5000);
   // between_hosts checks only frames to a rank on another machine (none under plain mpirun).
   REQUIRE_FALSE(flags.empty());
@@ -464,7 +464,7 @@ TEST_CASE("distributed: a slow consumer rank keeps the frames in flight bounded 
       .sink("count", sw::count(total), {.parallelism = 2});
   sw::RunOptions options{.mode = sw::Mode::distributed, .threads = threads, .batch_size = 64};
   options.distributed.credits = 3;
-  const sw::RunReport r = g.run(options);
+  const sw::RunReport r = sw::run(g, options);
   CHECK(r.node("count").items_in == 40000);
   REQUIRE(r.edges.size() == 1);
   if (sw::cluster().ranks > 1) {
@@ -484,8 +484,8 @@ TEST_CASE("distributed: an item type without a codec is refused before the run",
   g.source("s", sw::generate<Opaque>(10, [](std::uint64_t) { return Opaque{}; }),
            {.parallelism = 2})
       .sink("out", sw::discard(), {.parallelism = 1});
-  CHECK_NOTHROW(g.run({.threads = 2}));
-  CHECK_THROWS_WITH(g.run({.mode = sw::Mode::distributed, .threads = 2}),
+  CHECK_NOTHROW(sw::run(g, {.threads = 2}));
+  CHECK_THROWS_WITH(sw::run(g, {.mode = sw::Mode::distributed, .threads = 2}),
                     Catch::Contains("crosses ranks") && Catch::Contains("has no binary codec") &&
                         Catch::Contains("node 'out'"));
 }
@@ -505,7 +505,7 @@ TEST_CASE("distributed: a killed rank ends the job", "[.kill]") {
            },
            {.parallelism = 2})
       .sink("out", sw::discard(), {.parallelism = 2});
-  (void)g.run({.mode = sw::Mode::distributed, .threads = 2});
+  (void)sw::run(g, {.mode = sw::Mode::distributed, .threads = 2});
 }
 
 // Run by tests/runtime/peer_failure.sh under mpirun, not by the suite: each rank writes its
@@ -532,7 +532,7 @@ TEST_CASE("distributed: a silent peer is named and ends the job, a slow one is w
   sw::RunOptions options{.mode = sw::Mode::distributed, .threads = 2};
   options.source_rate = 10000;
   if (std::string(expect) == "complete") {
-    const sw::RunReport report = g.run(options);
+    const sw::RunReport report = sw::run(g, options);
     if (cluster.rank == 0) {
       CHECK(report.node("out").items_in == kItems);
       std::printf("PEER COMPLETE %llu items\n",
@@ -541,7 +541,7 @@ TEST_CASE("distributed: a silent peer is named and ends the job, a slow one is w
     return;
   }
   try {
-    (void)g.run(options);
+    (void)sw::run(g, options);
     FAIL("the run completed although a rank fell silent");
   } catch (const sw::PeerLost& e) {
     const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -26,7 +26,7 @@ TEST_CASE("stop: run() throws naming the node, the instance, the item and the ca
       .map("boom", fail_on_multiples_of_7, {.parallelism = 1})
       .sink("out", sw::discard());
   try {
-    g.run({.threads = 2});
+    sw::run(g, {.threads = 2});
     FAIL("run() did not throw");
   } catch (const sw::NodeError& e) {
     CHECK(e.node() == "boom");
@@ -45,7 +45,7 @@ TEST_CASE("skip: failing items are dropped and counted") {
   g.source("s", sw::from(sw::test::iota(100, 1)), {.parallelism = 2})
       .map("boom", fail_on_multiples_of_7, {.parallelism = 2, .errors = sw::ErrorPolicy::skip()})
       .sink("out", sw::collect(out));
-  const sw::RunReport r = g.run({.threads = 2});
+  const sw::RunReport r = sw::run(g, {.threads = 2});
   std::vector<int> expected;
   for (int v = 1; v <= 100; ++v) {
     if (v % 7 != 0) expected.push_back(v * 2);
@@ -70,11 +70,11 @@ TEST_CASE("skip(max_errors): past the limit the run stops, naming this error and
                {.parallelism = parallelism, .errors = sw::ErrorPolicy::skip(limit)})
           .sink("out", sw::collect(out));
       if (limit >= 14) {  // 14 bad items: within the limit
-        CHECK(g.run({.threads = 2}).node("boom").errors_skipped == 14);
+        CHECK(sw::run(g, {.threads = 2}).node("boom").errors_skipped == 14);
         continue;
       }
       try {
-        g.run({.threads = 2});
+        sw::run(g, {.threads = 2});
         FAIL("more than " << limit << " errors were skipped");
       } catch (const sw::NodeError& e) {
         CHECK_THAT(e.message(), Catch::StartsWith("more than " + std::to_string(limit) +
@@ -104,7 +104,7 @@ TEST_CASE("retry: a transient failure succeeds on a later attempt, a permanent o
   g.source("s", sw::from(sw::test::iota(50)))
       .map("flaky", flaky, {.errors = sw::ErrorPolicy::retry(2)})
       .sink("out", sw::collect(out));
-  const sw::RunReport r = g.run({.threads = 2});
+  const sw::RunReport r = sw::run(g, {.threads = 2});
   CHECK(sw::test::sorted(out) == sw::test::iota(50));
   CHECK(r.node("flaky").retries == 10);
 
@@ -112,7 +112,7 @@ TEST_CASE("retry: a transient failure succeeds on a later attempt, a permanent o
   g2.source("s", sw::from(sw::test::iota(50, 1)))
       .map("boom", fail_on_multiples_of_7, {.errors = sw::ErrorPolicy::retry(3)})
       .sink("out", sw::discard());
-  CHECK_THROWS_WITH(g2.run({.threads = 2}),
+  CHECK_THROWS_WITH(sw::run(g2, {.threads = 2}),
                     Catch::Contains("node 'boom'") && Catch::Contains("bad value"));
 }
 
@@ -126,7 +126,7 @@ TEST_CASE("dead-letter: failing items and their errors go to the dead-letter str
                          {.parallelism = 1, .errors = sw::ErrorPolicy::dead_letter()});
   mapped.sink("out", sw::collect(out));
   mapped.dead_letters().sink("errors", sw::collect(dead), {.parallelism = 1});
-  const sw::RunReport r = g.run({.threads = 2});
+  const sw::RunReport r = sw::run(g, {.threads = 2});
   CHECK(out.size() == 86);
   REQUIRE(dead.size() == 14);
   std::sort(dead.begin(), dead.end(), [](const auto& a, const auto& b) { return a.item < b.item; });
@@ -142,7 +142,7 @@ TEST_CASE("a throwing filter, flat_map, reduce and sink each name their node") {
   sw::test::Watchdog watchdog("throwing operators");
   auto expect_failure = [](sw::Graph& g, const std::string& node) {
     try {
-      g.run({.threads = 2});
+      sw::run(g, {.threads = 2});
       FAIL("run() did not throw");
     } catch (const sw::NodeError& e) {
       CHECK(e.node() == node);
@@ -195,6 +195,6 @@ TEST_CASE("an error deep in one branch cancels a never-ending graph promptly") {
            {.errors = sw::ErrorPolicy::stop()})
       .sink("out", sw::discard());
   const auto start = sw::Clock::now();
-  CHECK_THROWS_WITH(g.run({.threads = 2}), Catch::Contains("enough"));
+  CHECK_THROWS_WITH(sw::run(g, {.threads = 2}), Catch::Contains("enough"));
   CHECK(sw::Clock::now() - start < std::chrono::seconds(10));
 }

@@ -56,7 +56,7 @@ TEST_CASE("a merge passes on the minimum watermark: a fast input makes nothing l
   fast.merge(slow)
       .window_all("counts", sw::tumbling(1000), tick_time, sw::agg::count())
       .sink("out", sw::collect(out));
-  const sw::RunReport report = g.run({.threads = 2});
+  const sw::RunReport report = sw::run(g, {.threads = 2});
   CHECK(report.node("counts").late_dropped == 0);
   REQUIRE(out.size() == 10);
   for (const auto& w : out) CHECK(w.value == 2000);
@@ -82,7 +82,7 @@ TEST_CASE("an idle input stops holding back the watermark after idle_timeout") {
               }));
     sw::RunOptions options{.threads = 3};
     if (idle) options.idle_timeout = std::chrono::milliseconds(100);
-    g.run(options);
+    sw::run(g, options);
     REQUIRE(fired_after.size() == 5);
     INFO("idle_timeout " << (idle ? "100 ms" : "off") << ": first window after "
                          << fired_after.front() << " s");

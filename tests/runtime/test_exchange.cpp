@@ -8,7 +8,7 @@
 namespace {
 
 struct Fixture {
-  sw::TypedExchangeCodec<int> codec;
+  sw::TypedBatchCodec<int> codec;
   sw::BatchPool<int> pool;
   // Edge 3 into consumer instance 1, fed by 2 producer instances (input slots 5 and 6);
   // this is rank 1.

@@ -34,7 +34,7 @@ TEST_CASE("fan-out delivers every item to every consumer") {
     s.sink("out" + std::to_string(i), sw::collect(outs[i]),
            {.parallelism = static_cast<unsigned>(1 + i % 3)});
   }
-  g.run({.threads = 2, .batch_size = 128, .channel_capacity = 2});
+  sw::run(g, {.threads = 2, .batch_size = 128, .channel_capacity = 2});
   for (const auto& out : outs) CHECK(sw::test::sorted(out) == sw::test::iota(20000));
 }
 
@@ -52,7 +52,7 @@ TEST_CASE("fan-out shares batches: read-only consumers copy no item") {
   s.inspect("look", [](const sw::test::Tracked&) {}).sink("b", sw::count(b));
   s.sink("c", sw::count(c));
   sw::test::Tracked::copies = 0;
-  const sw::RunReport r = g.run({.threads = 2, .batch_size = 256});
+  const sw::RunReport r = sw::run(g, {.threads = 2, .batch_size = 256});
   CHECK(a == 25000);
   CHECK(b == 50000);
   CHECK(c == 50000);
@@ -72,7 +72,7 @@ TEST_CASE("a consumer that must own items copies only while the batch is shared"
   s.map("own1", [](sw::test::Tracked t) { return t; }, {.parallelism = 1}).sink("a", sw::count(a));
   s.map("own2", [](sw::test::Tracked t) { return t; }, {.parallelism = 1}).sink("b", sw::count(b));
   sw::test::Tracked::copies = 0;
-  g.run({.threads = 2});
+  sw::run(g, {.threads = 2});
   CHECK(a == 10000);
   CHECK(b == 10000);
   // Two owners of one shared batch: at most one copy per item per consumer, and the last
@@ -105,7 +105,7 @@ TEST_CASE("pipeline P: map, filter and keyed sum match a plain loop for parallel
         .reduce("sum", [](std::int64_t acc, const Bid& b) { return acc + b.price; },
                 {.emit = sw::Emit::at_end})
         .sink("out", sw::collect(out));
-    const sw::RunReport r = g.run({.threads = 2});
+    const sw::RunReport r = sw::run(g, {.threads = 2});
     std::map<std::uint64_t, std::int64_t> got;
     for (const auto& kv : out) got[kv.key] += kv.value;
     CHECK(got.size() == out.size());
@@ -125,7 +125,7 @@ TEST_CASE("the report counts items, batches and time per node") {
       .map("m", [](int v) { return v; }, {.parallelism = 1})
       .rebalance()
       .sink("n", sw::count(n), {.parallelism = 2, .batch_size = 100});
-  const sw::RunReport r = g.run({.threads = 2, .batch_size = 100});
+  const sw::RunReport r = sw::run(g, {.threads = 2, .batch_size = 100});
   CHECK(n == 10000);
   CHECK(r.graph == "report");
   CHECK(r.threads == 2);
@@ -169,7 +169,7 @@ TEST_CASE("linger flushes partial batches of a slow trickle") {
               if (received.fetch_add(1) == 0) produced_at_first = produced.load();
             }),
             {.parallelism = 1, .chain = false});  // behind a channel: batches must be flushed
-  g.run({.threads = 2});
+  sw::run(g, {.threads = 2});
   CHECK(received == kItems);
   INFO("items produced when the first arrived: " << produced_at_first.load());
   CHECK(produced_at_first.load() < kItems);
@@ -233,8 +233,8 @@ TEST_CASE("20 randomised runs (parallelism, batch size, capacity, threads) give 
     const unsigned threads = pick(1, 4);
     const std::size_t budget = pick(1, 32);
     INFO("run " << run << ", threads " << threads << ", budget " << budget << "\n"
-                << g.to_dot({.threads = threads}));
-    g.run({.threads = threads, .step_budget = budget});
+                << sw::to_dot(g, {.threads = threads}));
+    sw::run(g, {.threads = threads, .step_budget = budget});
     std::map<std::uint64_t, std::int64_t> got;
     for (const KV& kv : sums) got[kv.key] += kv.value;
     CHECK(got.size() == sums.size());  // each key emitted once, by the instance that owns it
@@ -258,7 +258,7 @@ TEST_CASE("merge into tight channels never loses a wake-up") {
     left.merge(right)
         .map("inc", [](int v) { return v + 1; })
         .sink("out", sw::collect(out), {.parallelism = 1});
-    (void)g.run({.threads = 2, .batch_size = 4, .channel_capacity = 2});
+    (void)sw::run(g, {.threads = 2, .batch_size = 4, .channel_capacity = 2});
     REQUIRE(out.size() == 20000);
   }
 }

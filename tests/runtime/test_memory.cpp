@@ -13,7 +13,7 @@ TEST_CASE("a steady pipeline reuses its pooled batch storage") {
       .sink("count", sw::count(total));
   sw::BufferPoolOptions own;
   own.max_retained_bytes = 32u << 20;
-  const sw::RunReport r = g.run({.threads = 2, .batch_size = 512, .buffer_pool = own});
+  const sw::RunReport r = sw::run(g, {.threads = 2, .batch_size = 512, .buffer_pool = own});
   REQUIRE(total == 2'000'000);
   // Every batch's storage came from the run's pool and went back to it.
   REQUIRE(r.buffer_pool.acquired >= 2'000'000 / 512);  // map works in place: one per batch
@@ -38,7 +38,7 @@ TEST_CASE("memory pressure during a run is reported and trims the pool") {
   sw::MemoryLimits limits;
   limits.high_pool_bytes = 1;  // any pooled byte is too many
   const sw::RunReport r =
-      g.run({.threads = 2, .buffer_pool = sw::BufferPoolOptions{}, .memory = limits});
+      sw::run(g, {.threads = 2, .buffer_pool = sw::BufferPoolOptions{}, .memory = limits});
   REQUIRE(total == 3'000'000);  // pressure costs reuse, never data
   REQUIRE(r.memory_pressure == sw::MemoryPressure::high);
   REQUIRE_THAT(r.summary(), Catch::Contains("memory high"));

@@ -21,7 +21,7 @@ TEST_CASE("source_rate: sources emit no faster than the rate, and everything arr
     options.threads = 2;
     options.source_rate = 4000;  // 2000 items: at least half a second
     const auto start = std::chrono::steady_clock::now();
-    const sw::RunReport report = g.run(options);
+    const sw::RunReport report = sw::run(g, options);
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     CHECK(n == 2000);
@@ -42,7 +42,7 @@ TEST_CASE("on_progress: called while the graph runs, events rising to the total"
   options.source_rate = 6000;  // about half a second
   options.progress_interval = std::chrono::milliseconds(50);
   options.on_progress = [&seen](const sw::RunProgress& p) { seen.push_back(p); };
-  g.run(options);
+  sw::run(g, options);
   CHECK(n == 3000);
   REQUIRE(seen.size() >= 3);
   for (std::size_t i = 1; i < seen.size(); ++i) {
@@ -68,7 +68,7 @@ TEST_CASE("on_progress: a slow sink shows as the source's share of time blocked"
   options.threads = 2;
   options.progress_interval = std::chrono::milliseconds(50);
   options.on_progress = [&seen](const sw::RunProgress& p) { seen.push_back(p); };
-  g.run(options);
+  sw::run(g, options);
   REQUIRE(seen.size() >= 3);
   // Two tasks: the source parked on a full channel nearly all the time, the sink never.
   CHECK(seen.back().blocked_share > 0.25);
@@ -85,5 +85,5 @@ TEST_CASE("on_progress: a callback that throws fails the run, cleanly") {
   options.threads = 2;
   options.progress_interval = std::chrono::milliseconds(20);
   options.on_progress = [](const sw::RunProgress&) { throw std::runtime_error("display gone"); };
-  CHECK_THROWS_WITH(g.run(options), Catch::Contains("display gone"));
+  CHECK_THROWS_WITH(sw::run(g, options), Catch::Contains("display gone"));
 }

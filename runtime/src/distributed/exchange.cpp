@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "streamweave/engine/errors.hpp"
+#include "streamweave/runtime/distributed_errors.hpp"
 
 namespace sw::runtime {
 
@@ -12,7 +13,7 @@ std::int64_t nanos_since(Clock::time_point start) noexcept {
 }
 }  // namespace
 
-Inbox::Inbox(const ExchangeCodec& codec, BatchPoolBase& pool, std::uint32_t edge, unsigned instance,
+Inbox::Inbox(const BatchCodec& codec, BatchPoolBase& pool, std::uint32_t edge, unsigned instance,
              unsigned producers, std::uint32_t slot_base, std::string edge_name, unsigned rank,
              FrameLimits limits)
     : codec_(&codec),
@@ -94,7 +95,7 @@ Delivery Inbox::take(const Bytes& wire, int from_rank) {
   return delivery;
 }
 
-FrameSender::FrameSender(const ExchangeCodec& codec, std::uint32_t edge, unsigned instance,
+FrameSender::FrameSender(const BatchCodec& codec, std::uint32_t edge, unsigned instance,
                          std::vector<SenderTarget> targets, FramePost& post, BufferPool& buffers,
                          const DistributedOptions& options)
     : codec_(&codec),

@@ -14,9 +14,9 @@
 
 #include "../channel.hpp"
 #include "../task.hpp"
-#include "streamweave/engine/exchange_codec.hpp"
-#include "streamweave/engine/options.hpp"
+#include "streamweave/engine/batch_codec.hpp"
 #include "streamweave/engine/output.hpp"
+#include "streamweave/runtime/options.hpp"
 
 namespace sw::runtime {
 
@@ -42,7 +42,7 @@ class FramePost {
 class Inbox final : public FrameInbox {
  public:
   // Producer instance i of the edge is the consumer's input slot `slot_base` + i.
-  Inbox(const ExchangeCodec& codec, BatchPoolBase& pool, std::uint32_t edge, unsigned instance,
+  Inbox(const BatchCodec& codec, BatchPoolBase& pool, std::uint32_t edge, unsigned instance,
         unsigned producers, std::uint32_t slot_base, std::string edge_name, unsigned rank,
         FrameLimits limits);
 
@@ -57,7 +57,7 @@ class Inbox final : public FrameInbox {
  private:
   [[noreturn]] void fail(int from_rank, const std::string& message) const;
 
-  const ExchangeCodec* codec_;
+  const BatchCodec* codec_;
   BatchPoolBase* pool_;
   std::uint32_t edge_;
   unsigned instance_;
@@ -82,7 +82,7 @@ struct SenderTarget {
 // The producer side of one exchange edge for one local producer instance. Its task only.
 class FrameSender final : public BatchSender {
  public:
-  FrameSender(const ExchangeCodec& codec, std::uint32_t edge, unsigned instance,
+  FrameSender(const BatchCodec& codec, std::uint32_t edge, unsigned instance,
               std::vector<SenderTarget> targets, FramePost& post, BufferPool& buffers,
               const DistributedOptions& options);
 
@@ -101,7 +101,7 @@ class FrameSender final : public BatchSender {
  private:
   void deliver(std::size_t target, SplicedFrame frame);
 
-  const ExchangeCodec* codec_;
+  const BatchCodec* codec_;
   std::uint32_t edge_;
   unsigned instance_;
   std::vector<SenderTarget> targets_;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "streamweave/engine/errors.hpp"
+#include "streamweave/runtime/distributed_errors.hpp"
 
 namespace sw::runtime {
 

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "streamweave/engine/options.hpp"
+#include "streamweave/runtime/options.hpp"
 
 namespace sw::runtime {
 

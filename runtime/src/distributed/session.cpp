@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "streamweave/engine/errors.hpp"
+#include "streamweave/runtime/distributed_errors.hpp"
 #include "streamweave/serde/binary.hpp"
 #include "streamweave/serde/hash.hpp"
 
@@ -107,18 +108,19 @@ Session::~Session() {
   }
 }
 
-void Session::open(const Plan& plan) {
+void Session::open(const Built& built) {
+  const Plan& plan = built.plan;
   const auto& edges = graph_->edges();
   route_base_.assign(edges.size(), kNoRoute);
   for (std::size_t e = 0; e < edges.size(); ++e) {
-    if (!plan.edges[e].exchange) continue;
+    if (!built.exchange[e]) continue;
     route_base_[e] = routes_.size();
     const unsigned consumers = plan.nodes[edges[e].to].parallelism;
     for (unsigned t = 0; t < consumers; ++t) {
       Route& route = routes_.emplace_back();
       route.edge = static_cast<std::uint32_t>(e);
       route.target = t;
-      route.rank = plan.rank_of(t);
+      route.rank = built.placement.rank_of(t);
     }
   }
   if (!mpi()) return;
@@ -731,9 +733,10 @@ std::vector<RankReport> Session::finish(RankReport mine) {
   return all;
 }
 
-void Session::add_edge_reports(const Graph& graph, const Plan& plan, RankReport& report) const {
+void Session::add_edge_reports(const Graph& graph, const Built& built, RankReport& report) const {
+  const Plan& plan = built.plan;
   for (std::size_t e = 0; e < graph.edges().size(); ++e) {
-    if (!plan.edges[e].exchange) continue;
+    if (!built.exchange[e]) continue;
     EdgeReport r;
     r.from = graph.node(graph.edges()[e].from).name();
     r.to = graph.node(graph.edges()[e].to).name();

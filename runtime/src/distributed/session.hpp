@@ -1,6 +1,6 @@
 // Internal: one distributed run on this rank — the routes of its exchange edges, the credit
 // windows, and the communication thread's loop that moves frames, credits and aborts over MPI
-// until every rank is done (DESIGN.md §3).
+// until every rank is done.
 #pragma once
 
 #include <mpi.h>
@@ -45,7 +45,7 @@ class Session final : public ExchangeWiring,
 
   // Collective: this run's communicators, and a check that every rank built the same graph
   // (GraphError naming the ranks otherwise). Main thread, before build().
-  void open(const Plan& plan);
+  void open(const Built& built);
 
   void add_inboxes(const Graph& graph, Built& built) override;
   [[nodiscard]] std::unique_ptr<BatchSender> make_sender(const Graph& graph, const Built& built,
@@ -71,7 +71,7 @@ class Session final : public ExchangeWiring,
   [[nodiscard]] std::vector<RankReport> finish(RankReport mine);
 
   // What crossed each exchange edge on this rank (by edge, only exchange edges).
-  void add_edge_reports(const Graph& graph, const Plan& plan, RankReport& report) const;
+  void add_edge_reports(const Graph& graph, const Built& built, RankReport& report) const;
 
  private:
   struct Op;

@@ -167,7 +167,7 @@ TEST_CASE("parallel source instances together make exactly the single generator'
     g.source("events", nx::source({.events = kEvents}),
              {.parallelism = parallelism, .batch_size = batch})
         .sink("out", sw::collect(out), {.parallelism = 1});
-    const sw::RunReport report = g.run({.threads = 2});
+    const sw::RunReport report = sw::run(g, {.threads = 2});
     INFO("parallelism " << parallelism << ", batch " << batch);
     CHECK(report.node("events").items_out == kEvents);
     std::sort(out.begin(), out.end(),

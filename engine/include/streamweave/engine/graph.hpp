@@ -1,6 +1,8 @@
-// Graph: the blueprint a user builds. It holds nodes and edges, checks them, and renders
-// them; Graph::run hands it to an executor (runtime/). Building a graph is single-threaded;
-// a built graph may be run several times, one run at a time.
+// Graph: the blueprint a user builds. It holds nodes and edges and checks them; it knows
+// nothing of how it will run (sw::run, in the runtime, does that). Building a graph is
+// single-threaded; a built graph may be run several times, one run at a time.
+//
+// Graph::source and the fluent Stream<T> API are in <streamweave/engine/stream.hpp>.
 #pragma once
 
 #include <cstddef>
@@ -13,7 +15,6 @@
 #include "streamweave/engine/concepts.hpp"
 #include "streamweave/engine/node.hpp"
 #include "streamweave/engine/options.hpp"
-#include "streamweave/engine/report.hpp"
 
 namespace sw {
 
@@ -28,28 +29,16 @@ class Graph {
   Graph& operator=(const Graph&) = delete;
 
   // Adds a source node. `spec` comes from the operator library: sw::generate, sw::from,
-  // sw::producer. Throws GraphError if the name is taken.
+  // sw::producer. Throws GraphError if the name is taken. Defined in stream.hpp.
   template <class S>
   requires SourceSpec<S> Stream<typename S::value_type> source(std::string name, S spec,
                                                                NodeOptions options = {});
-
-  // Runs the graph to completion and reports what it did: in this process, or with
-  // options.mode == Mode::distributed over the program's MPI ranks (every rank calls run()
-  // on the same graph). Throws GraphError for a malformed graph, NodeError when a node fails
-  // (policy stop), RemoteFailure on the other ranks when one rank fails. Blocks the calling
-  // thread; defined by the runtime library.
-  RunReport run(const RunOptions& options = {}) const;
 
   // Throws GraphError naming the node when the graph cannot run: duplicate names, a stream
   // nobody consumes, no sink, parallelism 0, a cycle, a misused error policy.
   void validate() const;
 
-  // The graph in Graphviz DOT: nodes with their parallelism, edges with their partitioning,
-  // fused chains (for `options`) as clusters. In distributed mode (options.mode), for `ranks`
-  // ranks: each node's ranks, and the exchange edges (frames) dashed.
-  [[nodiscard]] std::string to_dot(const RunOptions& options = {}, unsigned ranks = 1) const;
-
-  // Parallelism of nodes that set none; unset, it is RunOptions::threads.
+  // Parallelism of nodes that set none; unset, it is the run's (its workers).
   Graph& default_parallelism(unsigned parallelism) noexcept;
   [[nodiscard]] std::optional<unsigned> default_parallelism() const noexcept {
     return default_parallelism_;
@@ -75,5 +64,3 @@ class Graph {
 };
 
 }  // namespace sw
-
-#include "streamweave/engine/stream.hpp"

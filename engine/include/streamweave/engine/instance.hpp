@@ -97,6 +97,12 @@ class OperatorInstance {
   virtual void close() {}
 };
 
+// The output ports of a node: its items; a transform's dead letters (bound only when its
+// policy is dead_letter); an event-time window's late items.
+inline constexpr std::size_t kMainPort = 0;
+inline constexpr std::size_t kDeadLetterPort = 1;
+inline constexpr std::size_t kLatePort = 2;
+
 namespace detail {
 
 [[noreturn]] void throw_port_mismatch(const InstanceContext& ctx, std::size_t port);
@@ -116,8 +122,8 @@ Input<T>* checked_input(const InstanceContext& ctx, std::size_t port, InputBase&
 
 }  // namespace detail
 
-// Base of every instance that takes items of type In and emits Out on port 0; port 1 is
-// the dead-letter output, bound only when the node's policy is dead_letter.
+// Base of every instance that takes items of type In and emits Out on kMainPort, and dead
+// letters on kDeadLetterPort.
 template <class In, class Out>
 class TransformBase : public OperatorInstance, public Input<In> {
  public:
@@ -126,9 +132,9 @@ class TransformBase : public OperatorInstance, public Input<In> {
   InputBase* input() noexcept final { return this; }
 
   void bind_output(std::size_t port, InputBase& target) override {
-    if (port == 0) {
+    if (port == kMainPort) {
       out_ = detail::checked_input<Out>(ctx_, port, target);
-    } else if (port == 1) {
+    } else if (port == kDeadLetterPort) {
       dead_ = detail::checked_input<DeadLetter<In>>(ctx_, port, target);
     } else {
       detail::throw_port_mismatch(ctx_, port);

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "streamweave/engine/batch.hpp"
-#include "streamweave/engine/exchange_codec.hpp"
+#include "streamweave/engine/batch_codec.hpp"
 #include "streamweave/engine/instance.hpp"
 #include "streamweave/engine/options.hpp"
 #include "streamweave/engine/output.hpp"
@@ -30,9 +30,9 @@ class PortSpec {
   [[nodiscard]] virtual std::unique_ptr<BatchPoolBase> make_pool(BufferPool& buffers) const = 0;
   [[nodiscard]] virtual std::unique_ptr<CollectorBase> make_collector(
       BatchPoolBase& pool, CollectorConfig config, std::vector<EdgeBinding> edges) const = 0;
-  // How the items cross an exchange edge between ranks; nullptr when the item type has no
-  // binary codec (such an edge cannot run in distributed mode).
-  [[nodiscard]] virtual const ExchangeCodec* codec() const noexcept = 0;
+  // How the port's batches become bytes and back; nullptr when the item type has no binary
+  // codec (its batches cannot leave the process).
+  [[nodiscard]] virtual const BatchCodec* codec() const noexcept = 0;
   [[nodiscard]] virtual std::string_view item_type_name() const noexcept = 0;
 };
 
@@ -48,9 +48,9 @@ class TypedPortSpec final : public PortSpec {
     return std::make_unique<OutputCollector<T>>(static_cast<BatchPool<T>&>(pool), config,
                                                 std::move(edges));
   }
-  [[nodiscard]] const ExchangeCodec* codec() const noexcept override {
+  [[nodiscard]] const BatchCodec* codec() const noexcept override {
     if constexpr (BinaryCodable<T>) {
-      static const TypedExchangeCodec<T> codec;
+      static const TypedBatchCodec<T> codec;
       return &codec;
     } else {
       return nullptr;
@@ -75,6 +75,8 @@ class NodeSpec {
   // The operator's kind, for reports and DOT ("map", "filter", "reduce", ...).
   [[nodiscard]] const std::string& op() const noexcept { return op_; }
   [[nodiscard]] NodeKind kind() const noexcept { return kind_; }
+  // "node 'name' (op)", how errors name it.
+  [[nodiscard]] std::string describe() const { return "node '" + name_ + "' (" + op_ + ")"; }
   [[nodiscard]] const NodeOptions& options() const noexcept { return options_; }
   NodeOptions& options() noexcept { return options_; }
   [[nodiscard]] std::size_t port_count() const noexcept { return ports_.size(); }

@@ -1,9 +1,12 @@
-// Plan: how a graph will run for given RunOptions — resolved settings per node, resolved
-// partitioning per edge, and the chains of nodes fused into one task.
+// Plan: how a graph will run for given defaults — resolved settings per node, resolved
+// partitioning per edge, and the chains of nodes fused into one task. Where the instances run
+// (which process, which transport) is the runtime's business, not the plan's.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
+#include <string>
 #include <vector>
 
 #include "streamweave/engine/graph.hpp"
@@ -23,27 +26,34 @@ struct PlanNode {
 struct PlanEdge {
   Partitioning partitioning = Partitioning::forward;
   bool fused = false;  // producer and consumer run in one task; items pass by direct call
-  // Distributed mode: the items cross as frames of bytes (between ranks, or handed over in
-  // memory within one). Every edge that is neither fused nor forward between equal instances.
-  bool exchange = false;
+  // Instance i of the producer feeds instance i of the consumer only (a forward edge, or one
+  // instance on each side); otherwise items may go to any consumer instance.
+  bool one_to_one = false;
 };
 
 struct Plan {
-  Mode mode = Mode::in_process;
-  unsigned ranks = 1;           // distributed mode: instance i of every node runs on rank i % ranks
-  std::vector<PlanNode> nodes;  // by NodeId
-  std::vector<PlanEdge> edges;  // by index in Graph::edges()
+  std::vector<PlanNode> nodes;                    // by NodeId
+  std::vector<PlanEdge> edges;                    // by index in Graph::edges()
   std::vector<std::vector<NodeId>> chains;        // each in topological order, head first
   std::vector<NodeId> order;                      // all nodes, topological
   std::vector<std::vector<std::size_t>> inputs;   // edge indices into each node
   std::vector<std::vector<std::size_t>> outputs;  // edge indices out of each node
-
-  [[nodiscard]] unsigned rank_of(unsigned instance) const noexcept { return instance % ranks; }
 };
 
-// Validates `graph` (throws GraphError) and resolves it for `options` on `ranks` ranks (used
-// in distributed mode only: a node's default parallelism is then threads × ranks, and an
-// exchanged item type without a binary codec is an error naming the edge).
-[[nodiscard]] Plan make_plan(const Graph& graph, const RunOptions& options, unsigned ranks = 1);
+// Validates `graph` (throws GraphError naming the node) and resolves its nodes' unset options
+// to `defaults` (after the graph's own default parallelism).
+[[nodiscard]] Plan make_plan(const Graph& graph, const PlanDefaults& defaults);
+
+// Extra labels and styles for Graph::to_dot, e.g. where the runtime places each instance.
+struct DotNotes {
+  std::function<std::string(NodeId)> node_note;       // a second line under the node's name
+  std::function<std::string(std::size_t)> edge_note;  // appended to the edge's label
+  std::function<bool(std::size_t)> edge_dashed;       // e.g. edges that carry bytes
+};
+
+// The plan in Graphviz DOT: nodes with their parallelism, edges with their partitioning,
+// fused chains as clusters, with `notes` added.
+[[nodiscard]] std::string plan_dot(const Graph& graph, const Plan& plan,
+                                   const DotNotes& notes = {});
 
 }  // namespace sw

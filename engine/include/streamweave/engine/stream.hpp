@@ -277,7 +277,7 @@ class Stream {
     const NodeId id = graph_->add_node(std::make_unique<MergeNode<T>>(std::move(name), options));
     connect_to(id);
     (static_cast<const Stream<T>&>(others).connect_to(id), ...);
-    return Stream<T>(*graph_, id, 0);
+    return Stream<T>(*graph_, id, kMainPort);
   }
 
   // Ends the stream in a sink: sw::collect, sw::count, sw::for_each, sw::discard, ...
@@ -411,7 +411,7 @@ class TransformStream : public Stream<Out> {
   // The items this node failed on, with their errors. Requires ErrorPolicy::dead_letter
   // on the node (validation says so otherwise).
   [[nodiscard]] Stream<DeadLetter<In>> dead_letters() const {
-    return Stream<DeadLetter<In>>(*this->graph_, this->node_, 1);
+    return Stream<DeadLetter<In>>(*this->graph_, this->node_, kDeadLetterPort);
   }
 };
 
@@ -423,7 +423,9 @@ class WindowStream : public TransformStream<In, Out> {
 
   // With WindowOptions::late = LateData::side_output: the items that arrived after every
   // window they belong to had closed, unchanged.
-  [[nodiscard]] Stream<In> late_items() const { return Stream<In>(*this->graph_, this->node_, 2); }
+  [[nodiscard]] Stream<In> late_items() const {
+    return Stream<In>(*this->graph_, this->node_, kLatePort);
+  }
 };
 
 // A stream partitioned by key: the next node receives every item of a key in one instance.

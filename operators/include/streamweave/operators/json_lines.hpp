@@ -19,6 +19,7 @@
 #include <utility>
 
 #include "streamweave/engine/graph.hpp"
+#include "streamweave/engine/stream.hpp"
 #include "streamweave/operators/map.hpp"
 #include "streamweave/operators/read_lines.hpp"
 #include "streamweave/operators/write_lines.hpp"

@@ -127,7 +127,7 @@ class Kernel<op::window, T, KeyFn, TimeFn, G> final
   }
 
   void bind_output(std::size_t port, InputBase& target) override {
-    if (port == 2) {
+    if (port == kLatePort) {
       late_ = detail::checked_input<T>(this->ctx_, port, target);
       return;
     }

@@ -1,4 +1,4 @@
-// Distributed mode (DESIGN.md §3, docs/distributed.md): one Graph across the MPI ranks the
+// Distributed mode (docs/distributed.md): one Graph across the MPI ranks the
 // program was started on (`mpirun -np N prog`, a hostfile, or Slurm's `srun`). Every rank
 // builds the same graph and calls run() on it with Mode::distributed (SPMD). Instance i of
 // every node runs on rank i % ranks; forward edges stay on their rank, zero-copy; exchange
@@ -11,8 +11,10 @@
 #include <vector>
 
 #include "streamweave/engine/graph.hpp"
-#include "streamweave/engine/options.hpp"
-#include "streamweave/engine/report.hpp"
+#include "streamweave/runtime/distributed_errors.hpp"
+#include "streamweave/runtime/distributed_options.hpp"
+#include "streamweave/runtime/options.hpp"
+#include "streamweave/runtime/report.hpp"
 
 namespace sw {
 
@@ -43,6 +45,7 @@ struct ClusterInfo {
 // (on every rank) for a malformed graph, an exchanged type without a binary codec, or ranks
 // that built different graphs. When a rank fails, every rank stops: the failing one throws
 // its error (NodeError names rank and node), the others throw RemoteFailure.
+// Most programs call sw::run with RunOptions::mode = Mode::distributed.
 RunReport run_distributed(const Graph& graph, const RunOptions& options);
 
 }  // namespace sw

@@ -8,14 +8,14 @@
 #pragma once
 
 #include "streamweave/engine/graph.hpp"
-#include "streamweave/engine/options.hpp"
-#include "streamweave/engine/report.hpp"
+#include "streamweave/runtime/options.hpp"
+#include "streamweave/runtime/report.hpp"
 
 namespace sw {
 
 // Runs `graph` to completion (or cancellation) and returns what it did. Blocks the caller,
 // which takes no part in the work. Throws GraphError before starting on a malformed graph,
-// and rethrows the first NodeError once every task has stopped.
+// and rethrows the first NodeError once every task has stopped. Most programs call sw::run.
 RunReport run_in_process(const Graph& graph, const RunOptions& options);
 
 }  // namespace sw

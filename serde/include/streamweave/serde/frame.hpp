@@ -1,5 +1,5 @@
 // Frames: a batch of items encoded into one pooled buffer behind a fixed 48-byte header,
-// the unit that crosses an exchange edge between ranks (DESIGN.md §3).
+// the unit that crosses an exchange edge between ranks.
 //
 // Header, all little-endian:
 //   0 magic "SWF1"   4 version u16   6 flags u16   8 edge u32   12 source instance u32

@@ -1,7 +1,7 @@
-// ExchangeCodec: how the items of one output port cross an exchange edge in distributed mode
-// — a batch into frames on the sending side, a frame back into a batch on the receiving
-// side (DESIGN.md §3). A port's spec makes one when its item type has a binary codec.
-// Stateless: any thread.
+// BatchCodec: how the items of one output port become bytes and back — a batch into frames,
+// a frame into a batch — for whatever carries batches as bytes (a transport between
+// processes). A port's spec has one when its item type has a binary codec. Stateless: any
+// thread.
 #pragma once
 
 #include <cstdint>
@@ -15,9 +15,9 @@
 
 namespace sw {
 
-class ExchangeCodec {
+class BatchCodec {
  public:
-  virtual ~ExchangeCodec() = default;
+  virtual ~BatchCodec() = default;
   // Appends the frames of `batch`'s items to `out`, numbered from header.sequence on; returns
   // the next free sequence number. Values of limits.splice_min_bytes and up stay where they
   // are, shared with the batch (0: all copied into the frames). Throws FrameError when one
@@ -32,7 +32,7 @@ class ExchangeCodec {
 };
 
 template <BinaryCodable T>
-class TypedExchangeCodec final : public ExchangeCodec {
+class TypedBatchCodec final : public BatchCodec {
  public:
   std::uint64_t encode(const BatchBase& batch, const FrameHeader& header,
                        std::vector<SplicedFrame>& out, const FrameLimits& limits,

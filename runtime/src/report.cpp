@@ -1,4 +1,4 @@
-#include "streamweave/engine/report.hpp"
+#include "streamweave/runtime/report.hpp"
 
 #include <fmt/format.h>
 

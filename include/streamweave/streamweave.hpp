@@ -1,11 +1,13 @@
-// The whole public API: the graph builder, every operator, Graph::run, distributed mode's
-// sw::cluster(), and serde (bytes, strings, the binary codec, frames). The JSON codec pulls in
-// simdjson: include <streamweave/serde/json.hpp> (or <streamweave/operators/json_lines.hpp>,
-// the JSON-lines source and sink) where it is used.
+// The whole public API — the header of the `streamweave` target, which links every layer: the
+// graph builder, every operator, sw::run and distributed mode's sw::cluster(), and serde (bytes,
+// strings, the binary codec, frames). The JSON codec pulls in simdjson: include
+// <streamweave/serde/json.hpp> (or <streamweave/operators/json_lines.hpp>, the JSON-lines source
+// and sink) where it is used.
 #pragma once
 
 #include "streamweave/engine/graph.hpp"
 #include "streamweave/engine/plan.hpp"
+#include "streamweave/engine/stream.hpp"
 #include "streamweave/operators/aggregate.hpp"
 #include "streamweave/operators/collect.hpp"
 #include "streamweave/operators/consumer.hpp"
@@ -29,6 +31,7 @@
 #include "streamweave/operators/window.hpp"
 #include "streamweave/operators/write_lines.hpp"
 #include "streamweave/runtime/distributed.hpp"
+#include "streamweave/runtime/run.hpp"
 #include "streamweave/serde/binary.hpp"
 #include "streamweave/serde/buffer_pool.hpp"
 #include "streamweave/serde/bytes.hpp"

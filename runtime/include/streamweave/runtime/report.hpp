@@ -1,0 +1,54 @@
+// What a run did: per node counters and times, totals and throughput (sw::run returns it).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "streamweave/runtime/distributed_report.hpp"
+#include "streamweave/runtime/node_report.hpp"
+#include "streamweave/serde/buffer_pool.hpp"
+#include "streamweave/serde/memory_monitor.hpp"
+
+namespace sw {
+
+struct RunReport {
+  enum class Status : std::uint8_t { completed, cancelled };
+
+  std::string graph;
+  Status status = Status::completed;
+  std::string mode = "inprocess";  // or "distributed"
+  unsigned rank = 0;               // the rank that returned this report
+  unsigned ranks = 1;
+  unsigned threads = 0;
+  std::size_t tasks = 0;
+  std::vector<NodeReport> nodes;
+  std::uint64_t events = 0;  // items emitted by all sources
+  double wall_seconds = 0;
+  double events_per_second = 0;
+  std::uint64_t batches_acquired = 0;
+  std::uint64_t batches_created = 0;
+  // The buffer pool the batches' storage came from: counters over this run (with the global
+  // pool, what changed while the run was on), bytes kept and handed out at the end.
+  BufferPoolStats buffer_pool;
+  MemoryPressure memory_pressure = MemoryPressure::normal;  // the worst level sampled
+  std::size_t peak_rss_bytes = 0;
+  // Distributed mode: nodes, edges and events above are summed over every rank (wall time is
+  // the slowest rank's, peak RSS the largest); `per_rank` has each rank's own figures.
+  std::vector<EdgeReport> edges;
+  std::vector<RankReport> per_rank;
+
+  // Share of batches that came from a pool's free list rather than a fresh allocation.
+  [[nodiscard]] double batch_reuse_rate() const noexcept {
+    return batches_acquired == 0
+               ? 0.0
+               : 1.0 - static_cast<double>(batches_created) / static_cast<double>(batches_acquired);
+  }
+  // The report of node `name`; throws std::out_of_range if there is none.
+  [[nodiscard]] const NodeReport& node(std::string_view name) const;
+  // A human-readable table: one line per node, then the totals.
+  [[nodiscard]] std::string summary() const;
+};
+
+}  // namespace sw
