@@ -6,10 +6,12 @@
 #include <cstdint>
 #include <deque>
 #include <limits>
+#include <optional>
 
 #include "streamweave/engine/batch.hpp"
 #include "streamweave/engine/event_time.hpp"
 #include "streamweave/serde/bytes.hpp"
+#include "streamweave/serde/frame.hpp"
 
 namespace sw::runtime {
 
@@ -28,8 +30,10 @@ struct Delivery {
 class FrameInbox {
  public:
   virtual ~FrameInbox() = default;
-  // What a frame from `from_rank` carries; throws ExchangeError on a bad frame.
-  [[nodiscard]] virtual Delivery take(const Bytes& frame, int from_rank) = 0;
+  // What a frame from `from_rank` carries, with its header if the receiver already read it
+  // (read_frame_header); throws ExchangeError on a bad frame.
+  [[nodiscard]] virtual Delivery take(const Bytes& frame, const std::optional<FrameHeader>& header,
+                                      int from_rank) = 0;
   // End-of-stream from producer instance `source` of this edge: returns its input slot.
   // Throws ExchangeError when that producer had already ended.
   virtual std::uint32_t end(unsigned source, int from_rank) = 0;
@@ -55,6 +59,7 @@ inline constexpr std::uint32_t kUncountedProducer = std::numeric_limits<std::uin
 struct Event {
   BatchRef batch;
   Bytes frame;
+  std::optional<FrameHeader> header;  // of `frame`, when read on arrival from another rank
   FrameInbox* inbox = nullptr;
   std::int32_t from_rank = -1;
   std::uint32_t route = 0;

@@ -121,7 +121,7 @@ void Task::take(Event& event) {
       end_of(event.inbox->end(event.source, event.from_rank));
       return;
     }
-    Delivery delivery = event.inbox->take(event.frame, event.from_rank);
+    Delivery delivery = event.inbox->take(event.frame, event.header, event.from_rank);
     saw(delivery.slot);
     if (delivery.is_watermark) {
       advance(delivery.slot, delivery.watermark);

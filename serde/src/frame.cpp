@@ -142,7 +142,7 @@ void throw_count_mismatch(const FrameHeader& header, std::size_t decoded, std::s
 
 }  // namespace detail
 
-Frame parse_frame(const Bytes& bytes, const FrameLimits& limits) {
+FrameHeader read_frame_header(const Bytes& bytes, const FrameLimits& limits) {
   const std::size_t size = bytes.size();
   if (size < kFrameHeaderBytes) {
     fail(size,
@@ -157,8 +157,7 @@ Frame parse_frame(const Bytes& bytes, const FrameLimits& limits) {
     fail(0, fmt::format("bad magic {:#010x} (expected {:#010x}): not a StreamWeave frame", magic,
                         kFrameMagic));
   }
-  Frame frame;
-  FrameHeader& h = frame.header;
+  FrameHeader h;
   h.version = load<std::uint16_t>(raw + 4);
   h.edge = load<std::uint32_t>(raw + 8);
   h.source_instance = load<std::uint32_t>(raw + 12);
@@ -180,6 +179,16 @@ Frame parse_frame(const Bytes& bytes, const FrameLimits& limits) {
     fail(32, fmt::format("{}: header says {} payload bytes, the frame holds {}", where(h),
                          h.payload_bytes, size - kFrameHeaderBytes));
   }
+  return h;
+}
+
+Frame check_frame(const Bytes& bytes, const FrameHeader& h) {
+  const std::size_t size = bytes.size();
+  const std::byte* raw = bytes.data();
+  if (size != kFrameHeaderBytes + std::size_t{h.payload_bytes}) {
+    fail(32, fmt::format("{}: header says {} payload bytes, the frame holds {}", where(h),
+                         h.payload_bytes, size < kFrameHeaderBytes ? 0 : size - kFrameHeaderBytes));
+  }
   std::byte header_copy[kFrameHeaderBytes];
   std::memcpy(header_copy, raw, kFrameHeaderBytes);
   store(header_copy + kChecksumOffset, std::uint32_t{0});
@@ -191,8 +200,11 @@ Frame parse_frame(const Bytes& bytes, const FrameLimits& limits) {
                                       "corrupted in transit",
                                       where(h), h.checksum, unchecked ? "header" : "content", sum));
   }
-  frame.payload = bytes.slice(kFrameHeaderBytes, size);
-  return frame;
+  return Frame{h, bytes.slice(kFrameHeaderBytes, size)};
+}
+
+Frame parse_frame(const Bytes& bytes, const FrameLimits& limits) {
+  return check_frame(bytes, read_frame_header(bytes, limits));
 }
 
 Bytes make_watermark_frame(FrameHeader header, std::int64_t time, BufferPool& pool) {

@@ -1,6 +1,7 @@
-// libFuzzer target: frame parsing, typed frame decoding and watermark frames, of arbitrary
-// bytes.
+// libFuzzer target: frame parsing, typed frame decoding, watermark frames and control
+// messages (end-of-stream, credits, abort), of arbitrary bytes.
 #include <cstdint>
+#include <streamweave/serde/control.hpp>
 #include <streamweave/serde/frame.hpp>
 
 #include "fuzz_types.hpp"
@@ -18,6 +19,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       std::vector<fuzz::Record> records;
       sw::decode_frame(frame, records);
     }
+  } catch (const sw::DecodeError&) {
+  }
+  try {
+    const sw::ControlMessage message = sw::parse_control(input);
+    // What parses must encode back to the same bytes: nothing is read twice or skipped.
+    if (sw::encode_control(message).as_string_view() != input.as_string_view()) __builtin_trap();
   } catch (const sw::DecodeError&) {
   }
   return 0;

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <streamweave/serde/control.hpp>
 #include <streamweave/serde/frame.hpp>
 
 #include "fuzz_types.hpp"
@@ -69,5 +70,12 @@ int main(int argc, char** argv) {
   unchecked.flags = sw::kFramePayloadUnchecked;
   sw::encode_frames<fuzz::Record>(batch, unchecked, frames);
   write(root / "frame" / "seed7", frames[0].as_string_view());
+  // Control messages travel with the frames: the same target parses them.
+  write(root / "frame" / "seed8",
+        sw::encode_control(sw::EndOfStreamMessage{3, 1}).as_string_view());
+  write(root / "frame" / "seed9",
+        sw::encode_control(sw::CreditMessage{{{0, 2}, {5, 16}}}).as_string_view());
+  write(root / "frame" / "seed10",
+        sw::encode_control(sw::AbortMessage{"node 'm' failed"}).as_string_view());
   return 0;
 }

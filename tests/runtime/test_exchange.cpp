@@ -26,7 +26,7 @@ struct Fixture {
     return out.at(0);
   }
   std::vector<int> take(const sw::Bytes& bytes, int from_rank = 0) {
-    sw::runtime::Delivery delivery = inbox.take(bytes, from_rank);
+    sw::runtime::Delivery delivery = inbox.take(bytes, std::nullopt, from_rank);
     REQUIRE_FALSE(delivery.is_watermark);
     const auto& items = static_cast<sw::Batch<int>&>(*delivery.batch).items;
     return {items.begin(), items.end()};
@@ -85,7 +85,8 @@ TEST_CASE("an inbox passes on watermark frames in sequence with the item frames"
   header.source_instance = 1;
   header.target_instance = 1;
   header.sequence = 1;
-  const sw::runtime::Delivery mark = f.inbox.take(sw::make_watermark_frame(header, 12345), 0);
+  const sw::runtime::Delivery mark =
+      f.inbox.take(sw::make_watermark_frame(header, 12345), std::nullopt, 0);
   CHECK(mark.is_watermark);
   CHECK(mark.watermark == 12345);
   CHECK(mark.slot == 6);
@@ -93,6 +94,6 @@ TEST_CASE("an inbox passes on watermark frames in sequence with the item frames"
   CHECK(f.take(Fixture::frame(3, 1, 1, 2, {2})) == std::vector<int>{2});
   // A watermark frame out of sequence is refused like any frame.
   header.sequence = 7;
-  CHECK_THROWS_WITH(f.inbox.take(sw::make_watermark_frame(header, 1), 0),
+  CHECK_THROWS_WITH(f.inbox.take(sw::make_watermark_frame(header, 1), std::nullopt, 0),
                     Catch::Contains("out of sequence"));
 }

@@ -365,3 +365,30 @@ TEST_CASE("Splicing can be switched off, and an item too large names its size", 
                       Catch::Contains("one item encodes to 70009 bytes") &&
                           Catch::Contains("maximum frame size of 60000"));
 }
+
+TEST_CASE("A receiver reads a frame's header once and checks its content later", "[serde][frame]") {
+  const std::vector<Bid> in = bids(30);
+  std::vector<sw::Bytes> out;
+  sw::encode_frames<Bid>(in, header(), out);
+  REQUIRE(out.size() == 1);
+  // The header alone: what routing needs, without reading the payload.
+  const sw::FrameHeader h = sw::read_frame_header(out[0]);
+  CHECK(h.edge == header().edge);
+  CHECK(h.target_instance == header().target_instance);
+  CHECK(h.items == in.size());
+  const sw::Frame f = sw::check_frame(out[0], h);
+  std::vector<Bid> back;
+  sw::decode_frame(f, back);
+  CHECK(back == in);
+  // A corrupted payload passes the header read and is caught by the content check.
+  std::vector<std::byte> bad = raw(out[0]);
+  bad.back() ^= std::byte{0x10};
+  const sw::Bytes corrupted = sw::Bytes::copy_of(bad);
+  const sw::FrameHeader read = sw::read_frame_header(corrupted);
+  CHECK_THROWS_WITH(sw::check_frame(corrupted, read),
+                    Catch::Contains("does not match the content"));
+  // A header that does not belong to the bytes is refused.
+  sw::FrameHeader other = read;
+  other.payload_bytes += 1;
+  CHECK_THROWS_WITH(sw::check_frame(corrupted, other), Catch::Contains("header says"));
+}

@@ -45,11 +45,11 @@ void Inbox::fail(int from_rank, const std::string& message) const {
                       message);
 }
 
-Delivery Inbox::take(const Bytes& wire, int from_rank) {
+Delivery Inbox::take(const Bytes& wire, const std::optional<FrameHeader>& header, int from_rank) {
   const Clock::time_point start = Clock::now();
   Frame frame;
   try {
-    frame = parse_frame(wire, limits_);
+    frame = header ? check_frame(wire, *header) : parse_frame(wire, limits_);
   } catch (const DecodeError& e) {
     fail(from_rank, e.what());
   }

@@ -46,7 +46,8 @@ class Inbox final : public FrameInbox {
         unsigned producers, std::uint32_t slot_base, std::string edge_name, unsigned rank,
         FrameLimits limits);
 
-  [[nodiscard]] Delivery take(const Bytes& frame, int from_rank) override;
+  [[nodiscard]] Delivery take(const Bytes& frame, const std::optional<FrameHeader>& header,
+                              int from_rank) override;
   std::uint32_t end(unsigned source, int from_rank) override;
 
   // Written by the consumer's task; read after the run.

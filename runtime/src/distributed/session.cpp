@@ -19,10 +19,10 @@ namespace sw::runtime {
 
 namespace {
 
-constexpr int kFrameTag = 1;   // data: one frame
-constexpr int kEndTag = 2;     // data: end-of-stream {route, source instance}
-constexpr int kCreditTag = 3;  // control: {route, count} pairs
-constexpr int kAbortTag = 4;   // control: the error text of a failed rank
+// Frames of items go on the data communicator; control messages (serde/control.hpp) too when
+// they must stay in order with the frames (end-of-stream), else on the control one.
+constexpr int kFrameTag = 1;
+constexpr int kControlTag = 2;
 constexpr std::size_t kNoRoute = std::numeric_limits<std::size_t>::max();
 
 // Waits about half a microsecond (32 x 15 ns here) without a system call. On a core shared
@@ -36,12 +36,6 @@ void spin_briefly() noexcept {
     asm volatile("yield");
 #endif
   }
-}
-
-std::uint32_t load_u32(const std::byte* p) noexcept {
-  std::uint32_t v = 0;
-  std::memcpy(&v, p, sizeof v);  // the wire is little-endian, as every supported target
-  return v;
 }
 
 std::string edge_name(const Graph& graph, std::size_t e) {
@@ -79,8 +73,7 @@ struct Session::Op {
   bool finished = false;        // a send completed, or a receive delivered
   Bytes keep;                   // what a send sends
   std::vector<Splice> splices;  // ... with these values in place
-  std::vector<std::uint32_t> words;
-  BytesMut buffer;  // what a receive fills
+  BytesMut buffer;              // what a receive fills
 };
 
 Session::Session(const Graph& graph, const RunOptions& options, RunContext& run, MpiWorld& world)
@@ -361,9 +354,7 @@ bool Session::pump_outgoing() {
     any = true;
     auto op = std::make_unique<Op>();
     if (out.frame.empty()) {
-      op->words = {out.route, out.source};
-      const void* data = op->words.data();
-      isend(out.rank, kEndTag, data_, std::move(op), data, 8);
+      send_control(out.rank, data_, EndOfStreamMessage{out.route, out.source});
     } else if (out.splices.empty()) {
       op->keep = std::move(out.frame);
       const void* data = op->keep.data();
@@ -390,17 +381,23 @@ bool Session::pump_credits() {
   for (unsigned peer = 0; peer < ranks_; ++peer) {
     if (!credits_due_[peer]) continue;
     credits_due_[peer] = false;
-    auto op = std::make_unique<Op>();
+    CreditMessage credits;
     for (std::size_t route = 0; route < routes_.size(); ++route) {
       if (owed_[peer][route] == 0) continue;
-      op->words.push_back(static_cast<std::uint32_t>(route));
-      op->words.push_back(std::exchange(owed_[peer][route], 0));
+      credits.grants.push_back(
+          CreditGrant{static_cast<std::uint32_t>(route), std::exchange(owed_[peer][route], 0)});
     }
-    const void* data = op->words.data();
-    const int bytes = static_cast<int>(op->words.size() * sizeof(std::uint32_t));
-    isend(static_cast<int>(peer), kCreditTag, control_, std::move(op), data, bytes);
+    send_control(static_cast<int>(peer), control_, std::move(credits));
   }
   return true;
+}
+
+void Session::send_control(int peer, MPI_Comm comm, const ControlMessage& message) {
+  auto op = std::make_unique<Op>();
+  op->keep = encode_control(message, run_->buffer_pool());
+  const void* data = op->keep.data();
+  const int bytes = static_cast<int>(op->keep.size());
+  isend(peer, kControlTag, comm, std::move(op), data, bytes);
 }
 
 void Session::send_abort_if_failed() {
@@ -421,12 +418,7 @@ void Session::send_abort_if_failed() {
     if (message.empty()) message = "(an exception without a message)";
   }
   for (unsigned peer = 0; peer < ranks_; ++peer) {
-    if (peer == rank_) continue;
-    auto op = std::make_unique<Op>();
-    op->keep = Bytes::copy_of(std::string_view(message));
-    const void* data = op->keep.data();
-    const int bytes = static_cast<int>(op->keep.size());
-    isend(static_cast<int>(peer), kAbortTag, control_, std::move(op), data, bytes);
+    if (peer != rank_) send_control(static_cast<int>(peer), control_, AbortMessage{message});
   }
 }
 
@@ -465,39 +457,45 @@ bool Session::pump_receives() {
 
 bool Session::pump_control() {
   return probe_all(control_, [this](MPI_Message& message, const MPI_Status& status, int count) {
-    std::string bytes(static_cast<std::size_t>(count), '\0');
-    MPI_Mrecv(bytes.data(), count, MPI_BYTE, &message, MPI_STATUS_IGNORE);
+    BytesMut buffer(static_cast<std::size_t>(std::max(count, 1)), run_->buffer_pool());
+    MPI_Mrecv(buffer.extend(static_cast<std::size_t>(count)), count, MPI_BYTE, &message,
+              MPI_STATUS_IGNORE);
     const int peer = status.MPI_SOURCE;
     ++received_[static_cast<std::size_t>(peer)];
     heartbeats_->heard(peer, Clock::now());
-    if (status.MPI_TAG == kAbortTag) {
+    ControlMessage control;
+    try {
+      control = parse_control(buffer.freeze());
+    } catch (const FrameError& e) {
+      fail(std::make_exception_ptr(ExchangeError(rank_, peer, "(control)", e.what())));
+      return;
+    }
+    if (const auto* abort = std::get_if<AbortMessage>(&control)) {
       remote_cancel_ = true;
-      if (bytes.empty()) {
+      if (abort->error.empty()) {
         run_->cancel();  // a peer was cancelled (deadline, cancel token)
       } else {
-        fail(std::make_exception_ptr(RemoteFailure(static_cast<unsigned>(peer), bytes)));
+        fail(std::make_exception_ptr(RemoteFailure(static_cast<unsigned>(peer), abort->error)));
       }
-      return;
-    }
-    if (status.MPI_TAG != kCreditTag || bytes.size() % 8 != 0) {
+    } else if (const auto* credits = std::get_if<CreditMessage>(&control)) {
+      take_credits(peer, *credits);
+    } else {
       fail(std::make_exception_ptr(ExchangeError(
-          rank_, peer, "(control)",
-          fmt::format("unexpected control message (tag {}, {} bytes)", status.MPI_TAG, count))));
-      return;
-    }
-    for (std::size_t at = 0; at < bytes.size(); at += 8) {
-      const auto* p = reinterpret_cast<const std::byte*>(bytes.data() + at);
-      const std::uint32_t route = load_u32(p);
-      const std::uint32_t n = load_u32(p + 4);
-      if (route >= routes_.size() || !routes_[route].window) {
-        fail(std::make_exception_ptr(ExchangeError(
-            rank_, peer, "(control)",
-            fmt::format("credit for route {}, which this rank does not send on", route))));
-        break;
-      }
-      routes_[route].window->returned(n);
+          rank_, peer, "(control)", "end-of-stream on the control channel, not after its frames")));
     }
   });
+}
+
+void Session::take_credits(int peer, const CreditMessage& credits) {
+  for (const CreditGrant& grant : credits.grants) {
+    if (grant.route >= routes_.size() || !routes_[grant.route].window) {
+      fail(std::make_exception_ptr(ExchangeError(
+          rank_, peer, "(control)",
+          fmt::format("credit for route {}, which this rank does not send on", grant.route))));
+      return;
+    }
+    routes_[grant.route].window->returned(grant.frames);
+  }
 }
 
 void Session::deliver(Op& op) {
@@ -512,33 +510,41 @@ void Session::deliver(Op& op) {
   Event event;
   event.from_rank = op.peer;
   if (op.tag == kFrameTag) {
-    if (bytes.size() < kFrameHeaderBytes) {
-      return reject("?", fmt::format("truncated frame of {} bytes (the header alone is {})",
-                                     bytes.size(), kFrameHeaderBytes));
+    try {
+      event.header = read_frame_header(
+          bytes, FrameLimits{.max_frame_bytes = options_->distributed.max_frame_bytes});
+    } catch (const FrameError& e) {
+      return reject("?", e.what());
     }
-    const std::uint32_t edge = load_u32(bytes.data() + 8);
-    const std::uint32_t target = load_u32(bytes.data() + 16);
-    if (edge < route_base_.size() && route_base_[edge] != kNoRoute) {
-      id = route_base_[edge] + target;
-      if (id >= routes_.size() || routes_[id].edge != edge) id = kNoRoute;
+    const FrameHeader& h = *event.header;
+    if (h.edge < route_base_.size() && route_base_[h.edge] != kNoRoute) {
+      id = route_base_[h.edge] + h.target_instance;
+      if (id >= routes_.size() || routes_[id].edge != h.edge) id = kNoRoute;
     }
     event.frame = bytes;
     if (id == kNoRoute || routes_[id].channel == nullptr) {
-      return reject(fmt::format("#{}", edge),
+      return reject(fmt::format("#{}", h.edge),
                     fmt::format("frame for instance {} of edge #{}, which is no exchange into "
                                 "rank {}",
-                                target, edge, rank_));
+                                h.target_instance, h.edge, rank_));
     }
-  } else if (op.tag == kEndTag && bytes.size() == 8) {
-    id = load_u32(bytes.data());
-    event.source = load_u32(bytes.data() + 4);
+  } else {
+    ControlMessage control;
+    try {
+      control = parse_control(bytes);
+    } catch (const FrameError& e) {
+      return reject("?", e.what());
+    }
+    const auto* end = std::get_if<EndOfStreamMessage>(&control);
+    if (end == nullptr)
+      return reject("?", "a control message other than end-of-stream among the frames");
+    id = end->route;
+    event.source = end->source;
     if (id >= routes_.size() || routes_[id].channel == nullptr) {
       return reject("?", fmt::format("end-of-stream for route {}, which is no exchange into "
                                      "rank {}",
                                      id, rank_));
     }
-  } else {
-    return reject("?", fmt::format("unexpected message (tag {}, {} bytes)", op.tag, bytes.size()));
   }
   Route& route = routes_[id];
   event.inbox = route.inbox.get();

@@ -19,6 +19,7 @@
 #include "exchange.hpp"
 #include "heartbeats.hpp"
 #include "mpi_world.hpp"
+#include "streamweave/serde/control.hpp"
 
 namespace sw::runtime {
 
@@ -103,6 +104,8 @@ class Session final : public ExchangeWiring,
   void isend(int peer, int tag, MPI_Comm comm, std::unique_ptr<Op> op, const void* data, int count,
              MPI_Datatype type = MPI_BYTE);
   void isend_pieces(int peer, std::unique_ptr<Op> op);
+  void send_control(int peer, MPI_Comm comm, const ControlMessage& message);
+  void take_credits(int peer, const CreditMessage& credits);
   void fail(std::exception_ptr error) noexcept;
   [[nodiscard]] bool mpi() const noexcept { return world_->info().mpi; }
 

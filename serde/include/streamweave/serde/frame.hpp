@@ -125,6 +125,12 @@ struct SplicedFrame {
 
 // Checks `bytes` as one frame and returns its header and payload. Throws FrameError.
 [[nodiscard]] Frame parse_frame(const Bytes& bytes, const FrameLimits& limits = {});
+// parse_frame in two steps, for a receiver that routes a frame by its header on one thread
+// and checks its content on another: read_frame_header reads and checks every header field
+// but the checksum (cheap: nothing of the payload is read); check_frame then checks the
+// checksum against the header already read and returns the frame. Throw FrameError.
+[[nodiscard]] FrameHeader read_frame_header(const Bytes& bytes, const FrameLimits& limits = {});
+[[nodiscard]] Frame check_frame(const Bytes& bytes, const FrameHeader& header);
 
 // A watermark frame carrying event time `time` (header's edge, instances and sequence are
 // used; flags, count, size and checksum are filled in).
