@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config
   libtbb-dev libconcurrentqueue-dev libboost1.81-dev libsimdjson-dev libisal-dev
-  libopenmpi-dev openmpi-bin iproute2
+  libopenmpi-dev openmpi-bin iproute2 python3
   catch2 libbenchmark-dev libcli11-dev libfmt-dev
   clang-14 libclang-rt-14-dev
 )
