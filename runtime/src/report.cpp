@@ -58,6 +58,86 @@ std::string placement(const std::vector<std::uint32_t>& ranks) {
 
 }  // namespace
 
+namespace {
+
+// Busy and blocked as shares of the node's instances' time (fused nodes share their chain's).
+std::string node_table(const RunReport& r, bool distributed) {
+  std::string out = fmt::format("{:<20} {:<16} {:>3} {:>12} {:>12} {:>7} {:>9} {:>8}{}\n", "node",
+                                "op", "par", "items in", "items out", "busy %", "blocked %",
+                                "errors", distributed ? "  ranks" : "");
+  const auto share = [&r](double seconds, unsigned parallelism) {
+    const double available = r.wall_seconds * static_cast<double>(parallelism);
+    return available > 0 ? std::min(100.0, 100.0 * seconds / available) : 0.0;
+  };
+  for (const NodeReport& n : r.nodes) {
+    out +=
+        fmt::format("{:<20} {:<16} {:>3} {:>12} {:>12} {:>7.1f} {:>9.1f} {:>8}{}\n", n.name, n.op,
+                    n.parallelism, n.items_in, n.items_out, share(n.busy_seconds, n.parallelism),
+                    share(n.blocked_seconds, n.parallelism), n.errors_skipped + n.dead_lettered,
+                    distributed ? "  " + placement(n.ranks) : "");
+  }
+  return out;
+}
+
+std::string first_errors(const RunReport& r) {
+  std::string out;
+  for (const NodeReport& n : r.nodes) {
+    const std::uint64_t errors = n.errors_skipped + n.dead_lettered;
+    if (n.first_errors.empty()) continue;
+    out += fmt::format("{} error{} skipped at {}; the first:\n", errors, errors == 1 ? "" : "s",
+                       n.name);
+    for (const std::string& e : n.first_errors) out += "  " + e + "\n";
+  }
+  return out;
+}
+
+std::string latency_table(const RunReport& r) {
+  const bool any = std::any_of(r.nodes.begin(), r.nodes.end(),
+                               [](const NodeReport& n) { return !n.latency.counts.empty(); });
+  if (!any) return "";
+  std::string out = fmt::format("{:<20} {:>12} {:>10} {:>10} {:>10} {:>10}\n", "latency (ms)",
+                                "items", "p50", "p99", "p99.9", "max");
+  const auto ms = [](std::int64_t ns) { return static_cast<double>(ns) / 1e6; };
+  for (const NodeReport& n : r.nodes) {
+    if (n.latency.counts.empty()) continue;
+    out +=
+        fmt::format("{:<20} {:>12} {:>10.3f} {:>10.3f} {:>10.3f} {:>10.3f}\n", n.name,
+                    n.latency.count(), ms(n.latency.percentile(50)), ms(n.latency.percentile(99)),
+                    ms(n.latency.percentile(99.9)), ms(n.latency.max_ns));
+  }
+  return out;
+}
+
+std::string state_table(const RunReport& r) {
+  const auto stateful = [](const NodeReport& n) {
+    return n.state_entries != 0 || n.late_dropped != 0;
+  };
+  if (std::none_of(r.nodes.begin(), r.nodes.end(), stateful)) return "";
+  std::string out = fmt::format("{:<20} {:>14} {:>12} {:>12}\n", "stateful node", "state entries",
+                                "state MiB", "late items");
+  for (const NodeReport& n : r.nodes) {
+    if (!stateful(n)) continue;
+    out += fmt::format("{:<20} {:>14} {:>12.2f} {:>12}\n", n.name, n.state_entries,
+                       static_cast<double>(n.state_bytes) / (1 << 20), n.late_dropped);
+  }
+  return out;
+}
+
+std::string edge_table(const RunReport& r) {
+  if (r.edges.empty()) return "";
+  std::string out = fmt::format("{:<32} {:>9} {:>10} {:>10} {:>9} {:>9} {:>7}\n", "exchange edge",
+                                "frames", "MiB", "remote fr", "encode s", "decode s", "stalls");
+  for (const EdgeReport& e : r.edges) {
+    out += fmt::format("{:<32} {:>9} {:>10.2f} {:>10} {:>9.3f} {:>9.3f} {:>7}\n",
+                       e.from + " -> " + e.to + " (" + e.partitioning + ")", e.frames_sent,
+                       static_cast<double>(e.bytes_sent) / (1 << 20), e.remote_frames_sent,
+                       e.encode_seconds, e.decode_seconds, e.credit_stalls);
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string RunReport::summary() const {
   const bool distributed = mode == "distributed";
   const std::string where =
@@ -66,64 +146,11 @@ std::string RunReport::summary() const {
   std::string out = fmt::format("graph '{}' {} in {:.3f} s on {}, {} tasks\n", graph,
                                 status == Status::completed ? "completed" : "cancelled",
                                 wall_seconds, where, tasks);
-  // Busy and blocked as shares of the node's instances' time (fused nodes share their chain's).
-  out += fmt::format("{:<20} {:<16} {:>3} {:>12} {:>12} {:>7} {:>9} {:>8}{}\n", "node", "op", "par",
-                     "items in", "items out", "busy %", "blocked %", "errors",
-                     distributed ? "  ranks" : "");
-  const auto share = [this](double seconds, unsigned parallelism) {
-    const double available = wall_seconds * static_cast<double>(parallelism);
-    return available > 0 ? std::min(100.0, 100.0 * seconds / available) : 0.0;
-  };
-  for (const NodeReport& n : nodes) {
-    out +=
-        fmt::format("{:<20} {:<16} {:>3} {:>12} {:>12} {:>7.1f} {:>9.1f} {:>8}{}\n", n.name, n.op,
-                    n.parallelism, n.items_in, n.items_out, share(n.busy_seconds, n.parallelism),
-                    share(n.blocked_seconds, n.parallelism), n.errors_skipped + n.dead_lettered,
-                    distributed ? "  " + placement(n.ranks) : "");
-  }
-  for (const NodeReport& n : nodes) {
-    const std::uint64_t errors = n.errors_skipped + n.dead_lettered;
-    if (n.first_errors.empty()) continue;
-    out += fmt::format("{} error{} skipped at {}; the first:\n", errors, errors == 1 ? "" : "s",
-                       n.name);
-    for (const std::string& e : n.first_errors) out += "  " + e + "\n";
-  }
-  const bool latency = std::any_of(nodes.begin(), nodes.end(),
-                                   [](const NodeReport& n) { return !n.latency.counts.empty(); });
-  if (latency) {
-    out += fmt::format("{:<20} {:>12} {:>10} {:>10} {:>10} {:>10}\n", "latency (ms)", "items",
-                       "p50", "p99", "p99.9", "max");
-    for (const NodeReport& n : nodes) {
-      if (n.latency.counts.empty()) continue;
-      const auto ms = [](std::int64_t ns) { return static_cast<double>(ns) / 1e6; };
-      out +=
-          fmt::format("{:<20} {:>12} {:>10.3f} {:>10.3f} {:>10.3f} {:>10.3f}\n", n.name,
-                      n.latency.count(), ms(n.latency.percentile(50)), ms(n.latency.percentile(99)),
-                      ms(n.latency.percentile(99.9)), ms(n.latency.max_ns));
-    }
-  }
-  const bool event_time = std::any_of(nodes.begin(), nodes.end(), [](const NodeReport& n) {
-    return n.state_entries != 0 || n.late_dropped != 0;
-  });
-  if (event_time) {
-    out += fmt::format("{:<20} {:>14} {:>12} {:>12}\n", "stateful node", "state entries",
-                       "state MiB", "late items");
-    for (const NodeReport& n : nodes) {
-      if (n.state_entries == 0 && n.late_dropped == 0) continue;
-      out += fmt::format("{:<20} {:>14} {:>12.2f} {:>12}\n", n.name, n.state_entries,
-                         static_cast<double>(n.state_bytes) / (1 << 20), n.late_dropped);
-    }
-  }
-  if (!edges.empty()) {
-    out += fmt::format("{:<32} {:>9} {:>10} {:>10} {:>9} {:>9} {:>7}\n", "exchange edge", "frames",
-                       "MiB", "remote fr", "encode s", "decode s", "stalls");
-    for (const EdgeReport& e : edges) {
-      out += fmt::format("{:<32} {:>9} {:>10.2f} {:>10} {:>9.3f} {:>9.3f} {:>7}\n",
-                         e.from + " -> " + e.to + " (" + e.partitioning + ")", e.frames_sent,
-                         static_cast<double>(e.bytes_sent) / (1 << 20), e.remote_frames_sent,
-                         e.encode_seconds, e.decode_seconds, e.credit_stalls);
-    }
-  }
+  out += node_table(*this, distributed);
+  out += first_errors(*this);
+  out += latency_table(*this);
+  out += state_table(*this);
+  out += edge_table(*this);
   out += fmt::format("events {} | {:.3f} M events/s | batch reuse {:.1f} %\n", events,
                      events_per_second / 1e6, batch_reuse_rate() * 100.0);
   out += fmt::format("buffer pool reuse {:.1f} % of {} | memory {} | peak RSS {:.1f} MiB\n",

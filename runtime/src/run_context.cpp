@@ -96,76 +96,107 @@ std::exception_ptr RunContext::error() const {
   return error_;
 }
 
+namespace {
+
+constexpr auto kTokenPoll = std::chrono::milliseconds(5);
+constexpr auto kMemorySample = std::chrono::milliseconds(100);
+
+// When RunOptions::on_progress is next due, and the figures since its last call.
+class ProgressTimer {
+ public:
+  ProgressTimer(const RunOptions& options, Clock::time_point started)
+      : interval_(std::max(options.progress_interval, std::chrono::milliseconds(10))),
+        started_(started),
+        last_(started),
+        next_(options.on_progress ? started + interval_ : Clock::time_point::max()) {}
+
+  [[nodiscard]] Clock::time_point next() const noexcept { return next_; }
+
+  RunProgress take(Clock::time_point now, std::uint64_t events, std::int64_t blocked_ns,
+                   std::size_t tasks) {
+    RunProgress progress;
+    progress.events = events;
+    progress.elapsed_seconds = std::chrono::duration<double>(now - started_).count();
+    const double since = std::chrono::duration<double>(now - last_).count();
+    progress.events_per_second =
+        since > 0 ? static_cast<double>(events - events_at_last_) / since : 0;
+    const double task_seconds = progress.elapsed_seconds * static_cast<double>(tasks);
+    progress.blocked_share =
+        task_seconds > 0 ? static_cast<double>(blocked_ns) * 1e-9 / task_seconds : 0;
+    events_at_last_ = events;
+    last_ = now;
+    next_ = now + interval_;
+    return progress;
+  }
+
+ private:
+  std::chrono::milliseconds interval_;
+  Clock::time_point started_;
+  Clock::time_point last_;
+  Clock::time_point next_;
+  std::uint64_t events_at_last_ = 0;
+};
+
+}  // namespace
+
 bool RunContext::wait(const RunOptions& options, Clock::time_point started) {
-  constexpr auto kTokenPoll = std::chrono::milliseconds(5);
-  constexpr auto kMemorySample = std::chrono::milliseconds(100);
+  ProgressTimer progress(options, started);
   Clock::time_point next_sample = started;
-  Clock::time_point next_progress = Clock::time_point::max();
-  const auto progress_interval = std::max(options.progress_interval, std::chrono::milliseconds(10));
-  if (options.on_progress) next_progress = started + progress_interval;
-  std::uint64_t events_at_last_progress = 0;
-  Clock::time_point last_progress = started;
   std::optional<Clock::time_point> deadline;
   if (options.deadline) deadline = started + *options.deadline;
   bool stopped_early = false;
 
   std::unique_lock lock(mutex_);
-  std::vector<Task*> due;
   while (done_ < tasks.size()) {
-    Clock::time_point wake = Clock::time_point::max();
-    if (!timers_.empty()) wake = timers_.top().when;
+    Clock::time_point wake = timers_.empty() ? Clock::time_point::max() : timers_.top().when;
     if (deadline && *deadline < wake) wake = *deadline;
     if (options.cancel && !stopped_early) wake = std::min(wake, Clock::now() + kTokenPoll);
-    wake = std::min({wake, next_sample, next_progress});
+    wake = std::min({wake, next_sample, progress.next()});
     if (wake == Clock::time_point::max()) {
       changed_.wait(lock);
     } else {
       changed_.wait_until(lock, wake);
     }
-
     const Clock::time_point now = Clock::now();
     if (now >= next_sample) {
-      (void)monitor_.sample();  // trims the pool under pressure
       next_sample = now + kMemorySample;
-      lock.unlock();
-      check_mapped_files();
-      lock.lock();
+      (void)monitor_.sample();  // trims the pool under pressure
+      unlocked(lock, [this] { check_mapped_files(); });
     }
-    if (now >= next_progress) {
-      RunProgress progress;
-      progress.events = progress_events_.load(std::memory_order_relaxed);
-      progress.elapsed_seconds = std::chrono::duration<double>(now - started).count();
-      const double since = std::chrono::duration<double>(now - last_progress).count();
-      progress.events_per_second =
-          since > 0 ? static_cast<double>(progress.events - events_at_last_progress) / since : 0;
-      const double task_seconds = progress.elapsed_seconds * static_cast<double>(tasks.size());
-      progress.blocked_share =
-          task_seconds > 0
-              ? static_cast<double>(progress_blocked_ns_.load(std::memory_order_relaxed)) * 1e-9 /
-                    task_seconds
-              : 0;
-      events_at_last_progress = progress.events;
-      last_progress = now;
-      next_progress = now + progress_interval;
-      lock.unlock();
-      try {
-        options.on_progress(progress);
-      } catch (...) {
-        fail(std::current_exception());  // a failing progress display fails the run, cleanly
-      }
-      lock.lock();
+    if (now >= progress.next()) {
+      const RunProgress figures =
+          progress.take(now, progress_events_.load(std::memory_order_relaxed),
+                        progress_blocked_ns_.load(std::memory_order_relaxed), tasks.size());
+      unlocked(lock, [&] {
+        try {
+          options.on_progress(figures);
+        } catch (...) {
+          fail(std::current_exception());  // a failing progress display fails the run, cleanly
+        }
+      });
       continue;  // timers and stop conditions are checked on the next round, at once
-    }
-    due.clear();
-    while (!timers_.empty() && timers_.top().when <= now) {
-      due.push_back(timers_.top().task);
-      timers_.pop();
     }
     const bool stop = !stopped_early && ((deadline && now >= *deadline) ||
                                          (options.cancel && options.cancel->cancelled()));
-    if (due.empty() && !stop) continue;
-    lock.unlock();
-    for (Task* task : due) {
+    stopped_early = fire_timers(lock, now, stop) || stopped_early;
+  }
+  lock.unlock();
+  while (in_flight_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
+  (void)monitor_.sample();
+  check_mapped_files();
+  return stopped_early;
+}
+
+bool RunContext::fire_timers(std::unique_lock<std::mutex>& lock, Clock::time_point now, bool stop) {
+  due_.clear();
+  while (!timers_.empty() && timers_.top().when <= now) {
+    due_.push_back(timers_.top().task);
+    timers_.pop();
+  }
+  if (due_.empty() && !stop) return false;
+  bool stopped_early = false;
+  unlocked(lock, [&] {
+    for (Task* task : due_) {
       task->timer_fired();
       task->wake();
     }
@@ -173,12 +204,7 @@ bool RunContext::wait(const RunOptions& options, Clock::time_point started) {
       stopped_early = !cancelled();
       cancel();
     }
-    lock.lock();
-  }
-  lock.unlock();
-  while (in_flight_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
-  (void)monitor_.sample();
-  check_mapped_files();
+  });
   return stopped_early;
 }
 

@@ -97,6 +97,17 @@ class RunContext final : public PoolProvider {
     bool operator>(const Timer& other) const noexcept { return when > other.when; }
   };
 
+  // Runs `f` with `lock` released, and takes it again.
+  template <class F>
+  static void unlocked(std::unique_lock<std::mutex>& lock, F&& f) {
+    lock.unlock();
+    f();
+    lock.lock();
+  }
+  // Wakes the tasks whose timers are due and, with `stop`, cancels the run. Returns true when
+  // that stopped a run nothing else had cancelled. Called and returns with `lock` held.
+  bool fire_timers(std::unique_lock<std::mutex>& lock, Clock::time_point now, bool stop);
+
   oneapi::tbb::global_control workers_;
   oneapi::tbb::task_arena arena_;
   TaskRunner* runner_ = nullptr;
@@ -112,6 +123,7 @@ class RunContext final : public PoolProvider {
   std::size_t done_ = 0;
   std::exception_ptr error_;
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
+  std::vector<Task*> due_;  // wait's, between rounds
 };
 
 }  // namespace sw::runtime

@@ -46,9 +46,9 @@ std::string where(const FrameHeader& h) {
 
 std::uint32_t frame_checksum(std::span<const std::byte> bytes, std::uint32_t seed) noexcept {
   // CRC32C rather than a hash such as XXH3: ISA-L folds it with carry-less multiplies
-  // (VPCLMULQDQ where the CPU has it) at about 1.5 x XXH3's speed and 1.7 x memcpy's on
-  // 64 KiB here, it is taken twice per frame on the exchange path, and a CRC detects every
-  // burst error up to 32 bits. ISA-L keeps the register un-inverted: ~ in and out gives the
+  // (VPCLMULQDQ where the CPU has it) faster than XXH3 and memcpy (docs/serde.md), it is
+  // taken twice per frame on the exchange path, and a CRC detects every burst error up to
+  // 32 bits. ISA-L keeps the register un-inverted: ~ in and out gives the
   // standard value, and continuing from `seed` gives the CRC of the concatenation.
   constexpr std::size_t kChunk = std::size_t{1} << 30;  // ISA-L takes an int length
   // ISA-L's pointer is not const; it only reads.
@@ -63,7 +63,7 @@ std::uint32_t frame_checksum(std::span<const std::byte> bytes, std::uint32_t see
 #if defined(__x86_64__)
   // ISA-L 2.30's AVX-512 build returns with the upper halves of the vector registers in use
   // (no vzeroupper): until they are cleared, every SSE instruction after it, in this build's
-  // code and in glibc's, waits on them. 4 KiB frames on one rank: 3.2 -> 2.5 GB/s.
+  // code and in glibc's, waits on them, which slowed small frames on one rank markedly.
   static const bool has_avx = __builtin_cpu_supports("avx");
   if (has_avx) asm volatile("vzeroupper");
 #endif

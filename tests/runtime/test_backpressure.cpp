@@ -109,7 +109,9 @@ TEST_CASE("producers into one channel share it fairly: source instances stay tog
     CHECK(report.node("items").blocked_seconds > 0);
     // Together, the two instances hold ~11 windows of every key (5500); measured 10 000 -
     // 19 000 with fair channels, 700 000 - 1 235 000 without (one instance ran almost to its
-    // end first). 100 windows per key: instances 20 000 apart in time.
-    CHECK(report.node("counts").state_entries < 100 * kKeys);
+    // end first), and 65 000 once with fair channels on a machine busy with other builds (the
+    // OS left one source's thread unscheduled). 200 windows per key: instances 40 000 apart
+    // in time, still a sixth of the least seen without fairness.
+    CHECK(report.node("counts").state_entries < 200 * kKeys);
   }
 }

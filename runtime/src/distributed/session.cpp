@@ -25,7 +25,7 @@ constexpr int kFrameTag = 1;
 constexpr int kControlTag = 2;
 constexpr std::size_t kNoRoute = std::numeric_limits<std::size_t>::max();
 
-// Waits about half a microsecond (32 x 15 ns here) without a system call. On a core shared
+// Waits a fraction of a microsecond (32 `pause`s) without a system call. On a core shared
 // with a sibling hyperthread, `pause` lends the sibling the pipeline, so a rank that polls
 // does not slow the rank it waits for; sched_yield would run the scheduler on that core.
 void spin_briefly() noexcept {
@@ -232,7 +232,7 @@ void Session::start() {
   // More ranks on this machine than hardware threads they may run on: a rank's thread that
   // polls, or that runs its tasks between polls, takes the core another rank needs (Open MPI
   // yields when idle in that case too). With three ranks on two cores, tasks on the
-  // communication thread made the distributed tests 6 x slower.
+  // communication thread made the distributed tests several times slower.
   oversubscribed_ = world_->info().ranks_on_host > world_->info().cpus_on_host;
   // Not after a failed build either: its cancellation already woke tasks on the arena, and
   // nothing would wait for tasks left on this thread.
@@ -285,8 +285,8 @@ void Session::after_enqueue() noexcept {
 void Session::progress_from_task() noexcept {
   // A task on this thread that posts a frame or frees a credit moves MPI on at once (at most
   // this often): the frame leaves, the credit returns and a peer's rendezvous is answered
-  // while the task goes on, instead of after its whole step. 64 KiB exchange 4.6-5.8 ->
-  // 5.9-6.8 GB/s; at 2 us the MPI calls cost more than they gain on 4 KiB frames.
+  // while the task goes on, instead of after its whole step (docs/benchmarks.md: the 64 KiB
+  // exchange); much more often, the MPI calls cost more than they gain on small frames.
   constexpr auto kEvery = std::chrono::microseconds(5);
   const Clock::time_point now = Clock::now();
   if (now - last_task_progress_ < kEvery) return;
@@ -648,9 +648,6 @@ void Session::serve_end() {
 
 void Session::serve_run() {
   unsigned idle = 0;
-  const Clock::duration poll_window = oversubscribed_
-                                          ? Clock::duration::zero()
-                                          : Clock::duration(options_->distributed.poll_window);
   Clock::time_point last_progress = Clock::now();
   for (;;) {
     const bool finishing = finish_requested_.load(std::memory_order_acquire);
@@ -658,63 +655,70 @@ void Session::serve_run() {
     heartbeats_->pump(Clock::now());
     bool progress = pump_messages();
     progress = run_ready_tasks() || progress;
-    if (finishing && !sends_closed_) {
-      // Every local task is done and everything it posted was sent above: from here on this
-      // rank sends nothing, so it can tell each peer how many messages to wait for.
-      send_abort_if_failed();
-      sends_closed_ = true;
-      MPI_Ialltoall(sent_.data(), 1, MPI_UINT64_T, expected_.data(), 1, MPI_UINT64_T, control_,
-                    &alltoall_);
-      progress = true;
-    }
-    if (sends_closed_) {
-      if (!counts_known_) {
-        int flag = 0;
-        MPI_Test(&alltoall_, &flag, MPI_STATUS_IGNORE);
-        counts_known_ = flag != 0;
-      }
-      if (counts_known_ && ops_.empty() && received_ == expected_) return;
-    }
+    progress = close_sends(finishing) || progress;
+    if (sends_closed_ && everything_arrived()) return;
     if (progress) {
       idle = 0;
       last_progress = Clock::now();
       continue;
     }
-    // Back off. While a send or receive is under way, only yield: MPI moves a message (a
-    // rendezvous above the eager size takes several steps) only inside MPI calls, so a sleep
-    // here would add its length to every frame. For the same reason keep polling for a while
-    // after the last progress: a peer streaming frames sends the next one within
-    // microseconds, and a receiver asleep does not take it (nor answer its rendezvous) until
-    // it wakes. Otherwise sleep, longer and longer (never a 100 % spin), cut short when a
-    // worker posts something.
-    ++idle;
-    // A message under way moves only inside MPI calls: keep polling while it may move soon.
-    // One that has not moved for a while waits for its peer (stopped, slow, or far), and
-    // polling it without pause would spin this core at 100 % for as long as that lasts.
-    constexpr auto kStalled = std::chrono::milliseconds(2);
-    const auto since = Clock::now() - last_progress;
-    if (idle < 16 || since < poll_window || (!ops_.empty() && since < kStalled)) {
-      // A thread that runs the rank's tasks itself has its core to itself (else it yields
-      // to the workers or the other ranks it shares cores with).
-      if (runs_tasks_) {
-        spin_briefly();
-      } else {
-        std::this_thread::yield();
-      }
-      continue;
-    }
-    const auto pause = std::chrono::microseconds(std::min(100u, 10u << std::min(idle - 16, 4u)));
-    comm_sleeping_.store(true, std::memory_order_seq_cst);
-    {
-      std::unique_lock lock(sleep_mutex_);
-      if (outgoing_.size_approx() == 0 && credits_.size_approx() == 0 &&
-          ready_.size_approx() == 0 &&
-          finish_requested_.load(std::memory_order_acquire) == finishing) {
-        sleep_cv_.wait_for(lock, pause);
-      }
-    }
-    comm_sleeping_.store(false, std::memory_order_seq_cst);
+    back_off(++idle, Clock::now() - last_progress, finishing);
   }
+}
+
+bool Session::close_sends(bool finishing) {
+  if (!finishing || sends_closed_) return false;
+  // Every local task is done and everything it posted was sent: from here on this rank sends
+  // nothing, so it can tell each peer how many messages to wait for.
+  send_abort_if_failed();
+  sends_closed_ = true;
+  MPI_Ialltoall(sent_.data(), 1, MPI_UINT64_T, expected_.data(), 1, MPI_UINT64_T, control_,
+                &alltoall_);
+  return true;
+}
+
+bool Session::everything_arrived() {
+  if (!counts_known_) {
+    int flag = 0;
+    MPI_Test(&alltoall_, &flag, MPI_STATUS_IGNORE);
+    counts_known_ = flag != 0;
+  }
+  return counts_known_ && ops_.empty() && received_ == expected_;
+}
+
+// While a send or receive is under way, only yield: MPI moves a message (a rendezvous above
+// the eager size takes several steps) only inside MPI calls, so a sleep here would add its
+// length to every frame. For the same reason keep polling for a while after the last
+// progress: a peer streaming frames sends the next one within microseconds, and a receiver
+// asleep does not take it (nor answer its rendezvous) until it wakes. Otherwise sleep, longer
+// and longer (never a 100 % spin), cut short when a worker posts something.
+void Session::back_off(unsigned idle, Clock::duration since_progress, bool finishing) {
+  const Clock::duration poll_window = oversubscribed_
+                                          ? Clock::duration::zero()
+                                          : Clock::duration(options_->distributed.poll_window);
+  // A message that has not moved for a while waits for its peer (stopped, slow, or far), and
+  // polling it without pause would spin this core at 100 % for as long as that lasts.
+  constexpr auto kStalled = std::chrono::milliseconds(2);
+  if (idle < 16 || since_progress < poll_window || (!ops_.empty() && since_progress < kStalled)) {
+    // A thread that runs the rank's tasks itself has its core to itself (else it yields to
+    // the workers or the other ranks it shares cores with).
+    if (runs_tasks_) {
+      spin_briefly();
+    } else {
+      std::this_thread::yield();
+    }
+    return;
+  }
+  const auto pause = std::chrono::microseconds(std::min(100u, 10u << std::min(idle - 16, 4u)));
+  comm_sleeping_.store(true, std::memory_order_seq_cst);
+  {
+    std::unique_lock lock(sleep_mutex_);
+    if (outgoing_.size_approx() == 0 && credits_.size_approx() == 0 && ready_.size_approx() == 0 &&
+        finish_requested_.load(std::memory_order_acquire) == finishing) {
+      sleep_cv_.wait_for(lock, pause);
+    }
+  }
+  comm_sleeping_.store(false, std::memory_order_seq_cst);
 }
 
 std::vector<RankReport> Session::finish(RankReport mine) {

@@ -105,6 +105,12 @@ class Session final : public ExchangeWiring,
              MPI_Datatype type = MPI_BYTE);
   void isend_pieces(int peer, std::unique_ptr<Op> op);
   void send_control(int peer, MPI_Comm comm, const ControlMessage& message);
+  // The termination protocol: once finishing, tells every peer how many messages to wait
+  // for (true when it did so now); then, whether all of them arrived.
+  bool close_sends(bool finishing);
+  bool everything_arrived();
+  // Yields, spins or sleeps after `idle` rounds without progress.
+  void back_off(unsigned idle, Clock::duration since_progress, bool finishing);
   void take_credits(int peer, const CreditMessage& credits);
   void fail(std::exception_ptr error) noexcept;
   [[nodiscard]] bool mpi() const noexcept { return world_->info().mpi; }

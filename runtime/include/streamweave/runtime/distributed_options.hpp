@@ -59,11 +59,10 @@ struct DistributedOptions {
   std::chrono::microseconds poll_window{500};
   // Which frames' checksums (CRC32C) cover their payload as well as their header; a payload
   // corrupted on the way is then an error naming the peer and the edge. The header is always
-  // checksummed. Leaving payloads out (as Kafka's check.crcs=false does) gave about a fifth
-  // more exchange throughput at 64 KiB frames between two ranks of one machine
-  // (docs/benchmarks.md), where the CRC is taken twice per frame, but a corrupted payload is
-  // then detected only if it no longer decodes. The sender decides per frame (the frame says
-  // which); receivers read both.
+  // checksummed. Leaving payloads out (as Kafka's check.crcs=false does) saves taking the CRC
+  // twice per frame, which shows between ranks of one machine (docs/benchmarks.md), but a
+  // corrupted payload is then detected only if it no longer decodes. The sender decides per frame
+  // (the frame says which); receivers read both.
   PayloadChecksum payload_checksum = PayloadChecksum::always;
   // Failure detection: every rank's communication thread sends each peer a heartbeat this
   // often, and a peer from which nothing has come for heartbeat_timeout is lost (SIGSTOP, a

@@ -239,6 +239,35 @@ class Reader {
 
   template <class T, class V>
   void read(V& v, T& out) {
+    if constexpr (std::is_arithmetic_v<T>) {
+      read_number(v, out);
+    } else if constexpr (std::is_enum_v<T>) {
+      read_enum(v, out);
+    } else if constexpr (std::is_same_v<T, std::string> || std::is_same_v<T, Str> ||
+                         std::is_same_v<T, Symbol>) {
+      std::string_view s;
+      check(v.get_string().get(s), v, "a string");
+      if constexpr (std::is_same_v<T, std::string>) {
+        out.assign(s);  // keeps the string's storage
+      } else {
+        out = T(s);
+      }
+    } else if constexpr (is_optional<T>::value) {
+      bool null = false;
+      if (v.is_null().get(null) == simdjson::SUCCESS && null) {
+        out.reset();
+      } else {
+        read(v, out.emplace());
+      }
+    } else if constexpr (is_vector<T>::value || is_array<T>::value) {
+      read_array(v, out);
+    } else {
+      read_struct(v, out);
+    }
+  }
+
+  template <class T, class V>
+  void read_number(V& v, T& out) {
     if constexpr (std::is_same_v<T, bool>) {
       check(v.get_bool().get(out), v, "a boolean");
     } else if constexpr (std::is_same_v<T, char>) {
@@ -262,56 +291,36 @@ class Reader {
              "integer " + std::to_string(x) + " out of range for " + std::string(type_name<T>()));
       }
       out = static_cast<T>(x);
-    } else if constexpr (std::is_floating_point_v<T>) {
+    } else {
       double x = 0;
       check(v.get_double().get(x), v, "a number");
       out = static_cast<T>(x);
-    } else if constexpr (std::is_enum_v<T>) {
-      read_enum(v, out);
-    } else if constexpr (std::is_same_v<T, std::string>) {
-      std::string_view s;
-      check(v.get_string().get(s), v, "a string");
-      out.assign(s);
-    } else if constexpr (std::is_same_v<T, Str>) {
-      std::string_view s;
-      check(v.get_string().get(s), v, "a string");
-      out = Str(s);
-    } else if constexpr (std::is_same_v<T, Symbol>) {
-      std::string_view s;
-      check(v.get_string().get(s), v, "a string");
-      out = Symbol(s);
-    } else if constexpr (is_optional<T>::value) {
-      bool null = false;
-      if (v.is_null().get(null) == simdjson::SUCCESS && null) {
-        out.reset();
+    }
+  }
+
+  template <class T, class V>
+  void read_array(V& v, T& out) {
+    od::array array;
+    check(v.get_array().get(array), v, "an array");
+    std::size_t i = 0;
+    if constexpr (is_vector<T>::value) out.clear();
+    for (auto element : array) {
+      od::value item;
+      if (element.get(item) != simdjson::SUCCESS) fail_at(location(v), "malformed array");
+      path_.push_back(Step{nullptr, i});
+      if constexpr (is_vector<T>::value) {
+        read(item, out.emplace_back());
       } else {
-        read(v, out.emplace());
+        if (i >= out.size()) fail(item, "more than " + std::to_string(out.size()) + " elements");
+        read(item, out[i]);
       }
-    } else if constexpr (is_vector<T>::value || is_array<T>::value) {
-      od::array array;
-      check(v.get_array().get(array), v, "an array");
-      std::size_t i = 0;
-      if constexpr (is_vector<T>::value) out.clear();
-      for (auto element : array) {
-        od::value item;
-        if (element.get(item) != simdjson::SUCCESS) fail_at(location(v), "malformed array");
-        path_.push_back(Step{nullptr, i});
-        if constexpr (is_vector<T>::value) {
-          read(item, out.emplace_back());
-        } else {
-          if (i >= out.size()) fail(item, "more than " + std::to_string(out.size()) + " elements");
-          read(item, out[i]);
-        }
-        path_.pop_back();
-        ++i;
+      path_.pop_back();
+      ++i;
+    }
+    if constexpr (is_array<T>::value) {
+      if (i != out.size()) {
+        fail(v, std::to_string(i) + " elements, expected " + std::to_string(out.size()));
       }
-      if constexpr (is_array<T>::value) {
-        if (i != out.size()) {
-          fail(v, std::to_string(i) + " elements, expected " + std::to_string(out.size()));
-        }
-      }
-    } else {
-      read_struct(v, out);
     }
   }
 
