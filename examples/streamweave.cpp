@@ -49,11 +49,14 @@ std::string report_json(const sw::RunReport& r) {
   std::string nodes;
   for (const sw::NodeReport& n : r.nodes) {
     if (!nodes.empty()) nodes += ", ";
+    std::string counters;
+    sw::for_each_counter(n, [&](const char* name, std::uint64_t value) {
+      counters += fmt::format(R"(, "{}": {})", name, value);
+    });
     nodes += fmt::format(
-        R"({{"name": "{}", "op": "{}", "parallelism": {}, "ranks": [{}], "items_in": {}, "items_out": {}, "batches_in": {}, "batches_out": {}, "busy_seconds": {:.6f}, "blocked_seconds": {:.6f}, "errors_skipped": {}, "dead_lettered": {}, "late_dropped": {}, "state_entries": {}, "state_bytes": {}{}}})",
-        n.name, n.op, n.parallelism, fmt::join(n.ranks, ", "), n.items_in, n.items_out,
-        n.batches_in, n.batches_out, n.busy_seconds, n.blocked_seconds, n.errors_skipped,
-        n.dead_lettered, n.late_dropped, n.state_entries, n.state_bytes, latency_json(n.latency));
+        R"({{"name": "{}", "op": "{}", "parallelism": {}, "ranks": [{}]{}, "busy_seconds": {:.6f}, "blocked_seconds": {:.6f}{}}})",
+        n.name, n.op, n.parallelism, fmt::join(n.ranks, ", "), counters, n.busy_seconds,
+        n.blocked_seconds, latency_json(n.latency));
   }
   std::string edges;
   for (const sw::EdgeReport& e : r.edges) {

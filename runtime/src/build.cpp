@@ -163,16 +163,7 @@ RunReport local_report(const Graph& graph, const Built& b, const RunContext& run
     n.parallelism = b.plan.nodes[id].parallelism;
     n.chain = b.plan.nodes[id].chain;
     for (const InstanceMetrics& m : b.metrics[id]) {
-      n.items_in += m.items_in;
-      n.items_out += m.items_out;
-      n.batches_in += m.batches_in;
-      n.batches_out += m.batches_out;
-      n.errors_skipped += m.errors_skipped;
-      n.retries += m.retries;
-      n.dead_lettered += m.dead_lettered;
-      n.late_dropped += m.late_dropped;
-      n.state_entries += m.state_entries;
-      n.state_bytes += m.state_bytes;
+      static_cast<NodeCounters&>(n) += m;
       n.latency.merge(m.latency);
       n.first_errors.insert(n.first_errors.end(), m.first_errors.begin(), m.first_errors.end());
     }

@@ -8,21 +8,26 @@
 namespace sw {
 
 NodeReport& NodeReport::operator+=(const NodeReport& other) noexcept {
-  items_in += other.items_in;
-  items_out += other.items_out;
-  batches_in += other.batches_in;
-  batches_out += other.batches_out;
-  errors_skipped += other.errors_skipped;
-  retries += other.retries;
-  dead_lettered += other.dead_lettered;
-  late_dropped += other.late_dropped;
-  state_entries += other.state_entries;
-  state_bytes += other.state_bytes;
+  static_cast<NodeCounters&>(*this) += other;
   busy_seconds += other.busy_seconds;
   blocked_seconds += other.blocked_seconds;
   latency.merge(other.latency);
   first_errors.insert(first_errors.end(), other.first_errors.begin(), other.first_errors.end());
   return *this;
+}
+
+namespace {
+using ReportMembers =
+    boost::describe::describe_members<NodeReport,
+                                      boost::describe::mod_public | boost::describe::mod_inherited>;
+}  // namespace
+
+void sw_encode(BinaryWriter& w, const NodeReport& report) {
+  boost::mp11::mp_for_each<ReportMembers>([&](auto member) { w.write(report.*member.pointer); });
+}
+
+void sw_decode(BinaryReader& r, NodeReport& report) {
+  boost::mp11::mp_for_each<ReportMembers>([&](auto member) { r.read(report.*member.pointer); });
 }
 
 EdgeReport& EdgeReport::operator+=(const EdgeReport& other) noexcept {

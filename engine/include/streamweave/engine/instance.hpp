@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "streamweave/engine/counters.hpp"
 #include "streamweave/engine/errors.hpp"
 #include "streamweave/engine/input.hpp"
 #include "streamweave/engine/latency.hpp"
@@ -25,20 +26,8 @@ namespace sw {
 // How many skipped errors a node's report names (the first ones).
 inline constexpr std::size_t kErrorsNamed = 3;
 
-// Counters of one instance. Written only by its task; read after the run.
-struct InstanceMetrics {
-  std::uint64_t items_in = 0;
-  std::uint64_t items_out = 0;
-  std::uint64_t batches_in = 0;
-  std::uint64_t batches_out = 0;
-  std::uint64_t errors_skipped = 0;
-  std::uint64_t retries = 0;
-  std::uint64_t dead_lettered = 0;
-  std::int64_t busy_ns = 0;
-  std::int64_t blocked_ns = 0;
-  std::uint64_t late_dropped = 0;         // event time: items after their windows (windows, joins)
-  std::uint64_t state_entries = 0;        // the most the instance's state store held
-  std::uint64_t state_bytes = 0;          // the most bytes it held (approximate)
+// What one instance counts and measures. Written only by its task; read after the run.
+struct InstanceMetrics : NodeCounters {
   LatencyHistogram latency;               // measure_latency: now - the item's stamp
   std::vector<std::string> first_errors;  // of the errors skipped, the first kErrorsNamed
 };

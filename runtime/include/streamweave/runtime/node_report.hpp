@@ -5,25 +5,19 @@
 #include <string>
 #include <vector>
 
+#include "streamweave/engine/counters.hpp"
 #include "streamweave/engine/latency.hpp"
+#include "streamweave/serde/binary.hpp"
 
 namespace sw {
 
-struct NodeReport {
+// The counters (items_in, items_out, ...: engine/counters.hpp) summed over the node's
+// instances, and what the runtime measured of them.
+struct NodeReport : NodeCounters {
   std::string name;
   std::string op;
   unsigned parallelism = 1;
-  std::size_t chain = 0;  // nodes with the same chain ran fused in one task per instance
-  std::uint64_t items_in = 0;
-  std::uint64_t items_out = 0;
-  std::uint64_t batches_in = 0;
-  std::uint64_t batches_out = 0;
-  std::uint64_t errors_skipped = 0;
-  std::uint64_t retries = 0;
-  std::uint64_t dead_lettered = 0;
-  std::uint64_t late_dropped = 0;    // event time: items that came after their windows closed
-  std::uint64_t state_entries = 0;   // keyed state: the most entries held (summed over instances)
-  std::uint64_t state_bytes = 0;     // ... and the most bytes (approximate, summed likewise)
+  std::size_t chain = 0;             // nodes with the same chain ran fused in one task per instance
   double busy_seconds = 0;           // summed over instances; fused nodes share their chain's time
   double blocked_seconds = 0;        // parked with a full output channel (backpressure)
   std::vector<std::uint32_t> ranks;  // distributed mode: the rank of each instance
@@ -35,5 +29,13 @@ struct NodeReport {
   // Adds the counters and times of the same node's share elsewhere (another rank).
   NodeReport& operator+=(const NodeReport& other) noexcept;
 };
+BOOST_DESCRIBE_STRUCT(NodeReport, (NodeCounters),
+                      (name, op, parallelism, chain, busy_seconds, blocked_seconds, ranks, latency,
+                       first_errors))
+
+// The binary codec of a report, for sending it between ranks: every described member, the
+// counters first.
+void sw_encode(BinaryWriter& w, const NodeReport& report);
+void sw_decode(BinaryReader& r, NodeReport& report);
 
 }  // namespace sw
