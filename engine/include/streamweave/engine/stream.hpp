@@ -296,28 +296,29 @@ class Stream {
     connect_to(id);
   }
 
-  // Settings of the node that produced this stream.
-  const Stream& parallelism(unsigned n) const {
+  // Settings of the node that produced this stream: they change that node, so they are not
+  // const (a const handle is one its holder may read, not use to reconfigure the graph).
+  Stream& parallelism(unsigned n) {
     options().parallelism = n;
     return *this;
   }
-  const Stream& batch_size(std::size_t n) const {
+  Stream& batch_size(std::size_t n) {
     options().batch_size = n;
     return *this;
   }
-  const Stream& linger(std::chrono::microseconds d) const {
+  Stream& linger(std::chrono::microseconds d) {
     options().linger = d;
     return *this;
   }
-  const Stream& channel_capacity(std::size_t batches) const {
+  Stream& channel_capacity(std::size_t batches) {
     options().channel_capacity = batches;
     return *this;
   }
-  const Stream& disable_chaining() const {
+  Stream& disable_chaining() {
     options().chain = false;
     return *this;
   }
-  const Stream& on_error(ErrorPolicy policy) const {
+  Stream& on_error(ErrorPolicy policy) {
     options().errors = policy;
     return *this;
   }
@@ -393,7 +394,10 @@ class Stream {
     graph_->add_edge(EdgeSpec{node_, port_, id, partitioning_, router_});
   }
 
-  NodeOptions& options() const { return graph_->node(node_).options(); }
+  NodeOptions& options() { return graph_->node(node_).options(); }
+  [[nodiscard]] const NodeOptions& options() const {
+    return static_cast<const Graph&>(*graph_).node(node_).options();
+  }
 
   Graph* graph_;
   NodeId node_;
