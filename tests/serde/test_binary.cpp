@@ -218,6 +218,13 @@ TEST_CASE("Corrupt input names the type and the byte offset", "[serde][binary]")
   REQUIRE_THROWS_WITH(sw::decode<std::vector<int>>(sw::Bytes::copy_of(varint)),
                       Catch::Contains("varint overflows 64 bits"));
 
+  // A varint padded with a zero byte (0x81 0x00 is 1 in two bytes): one encoding per value.
+  const std::vector<std::byte> padded = {std::byte{0x81}, std::byte{0x00}, std::byte{0x05}};
+  REQUIRE_THROWS_WITH(sw::decode<std::vector<std::uint8_t>>(sw::Bytes::copy_of(padded)),
+                      Catch::Contains("varint not in its shortest form"));
+  const std::vector<std::byte> zero = {std::byte{0x00}};
+  REQUIRE(sw::decode<std::vector<std::uint8_t>>(sw::Bytes::copy_of(zero)).empty());
+
   // A vector claiming more elements than the bytes left could hold allocates nothing.
   sw::BytesMut claim;
   sw::BinaryWriter(claim).write_varint(1ull << 60);

@@ -1,6 +1,7 @@
 // Control messages between ranks: each kind round-trips; bad input is a FrameError naming
 // the field and offset, never a crash or a misread.
 #include <catch2/catch.hpp>
+#include <optional>
 #include <streamweave/serde/control.hpp>
 #include <streamweave/serde/frame.hpp>
 
@@ -61,10 +62,13 @@ TEST_CASE("a bad control message names what is wrong and where") {
     for (int v : {0, 1, 0x7f, 0x80, 0xff}) {
       bad = good;
       bad[at] = static_cast<char>(v);
+      std::optional<sw::ControlMessage> parsed;
       try {
-        (void)sw::parse_control(from(bad));
+        parsed = sw::parse_control(from(bad));
       } catch (const sw::FrameError&) {
       }
+      // What parses encodes back to the same bytes: one encoding per message.
+      if (parsed) CHECK(bytes_of(*parsed) == bad);
     }
   }
 }
@@ -74,4 +78,13 @@ TEST_CASE("a credit message cannot claim more grants than its bytes hold") {
   std::string claim = bytes_of(sw::CreditMessage{}).substr(0, 7);
   claim += std::string("\x80\x80\x80\x80\x10", 5);
   CHECK_THROWS_AS(sw::parse_control(from(claim)), sw::FrameError);
+}
+
+TEST_CASE("a length padded to more bytes than it needs is refused") {
+  // An abort whose error length 56 is sent as two bytes (0xb8 0x00) instead of one: the
+  // fuzzer's input, which parsed but did not encode back to itself.
+  std::string padded = bytes_of(sw::AbortMessage{std::string(56, 'V')});
+  padded.replace(7, 1, std::string("\xb8\x00", 2));
+  CHECK_THROWS_WITH(sw::parse_control(from(padded)),
+                    Catch::Contains("varint not in its shortest form"));
 }

@@ -88,7 +88,8 @@ class BinaryWriter {
       for (std::size_t i = 0; i < sizeof(T); ++i) at[i] = raw[sizeof(T) - 1 - i];
     }
   }
-  // Unsigned LEB128: 7 bits per byte, low bits first; 1 to 10 bytes.
+  // Unsigned LEB128: 7 bits per byte, low bits first; 1 to 10 bytes, always the shortest
+  // (readers refuse a value padded with zero bytes).
   void write_varint(std::uint64_t value) {
     std::byte buffer[10];
     std::size_t n = 0;
@@ -182,7 +183,12 @@ class BinaryReader {
       const auto byte = static_cast<std::uint8_t>(*at_++);
       if (shift == 63 && byte > 1) fail<T>(start, "varint overflows 64 bits");
       value |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
-      if ((byte & 0x80) == 0) return value;
+      if ((byte & 0x80) == 0) {
+        // One encoding per value: a message that parses re-encodes to the same bytes, so a
+        // checksum or a comparison over the bytes means the same as over the values.
+        if (byte == 0 && shift != 0) fail<T>(start, "varint not in its shortest form");
+        return value;
+      }
     }
     fail<T>(start, "varint longer than 10 bytes");
   }
