@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "channel_exchange.hpp"
 #include "streamweave/engine/errors.hpp"
 
 namespace sw::runtime {
@@ -41,7 +42,6 @@ void make_tasks(const Graph& graph, const RunOptions& options, RunContext& run, 
         task->source = &first;
       } else {
         task->head_input = first.input();
-        task->input = std::make_unique<Channel>(head.channel_capacity, *task);
       }
       task->head_metrics = &b.metrics[chain.front()][i];
       if (task->source != nullptr && options.source_rate > 0) {
@@ -83,7 +83,7 @@ void assign_slots(const Graph& graph, Built& b) {
 }  // namespace
 
 void build(const Graph& graph, const RunOptions& options, RunContext& run, Built& b,
-           ExchangeWiring* exchanges) {
+           Exchange* frames) {
   const Plan& plan = b.plan;
   const auto& edges = graph.edges();
   const std::size_t nodes = graph.node_count();
@@ -94,7 +94,9 @@ void build(const Graph& graph, const RunOptions& options, RunContext& run, Built
   std::vector<std::vector<OperatorInstance*>> instance_of(nodes);  // [node][instance]
   make_tasks(graph, options, run, b, instance_of);
   assign_slots(graph, b);
-  if (exchanges != nullptr) exchanges->add_inboxes(graph, b);
+  ChannelExchange channels;
+  channels.add_receivers(graph, b);
+  if (frames != nullptr) frames->add_receivers(graph, b);
 
   // Outputs: fused edges bind instance to instance; the others go through a collector.
   for (NodeId id = 0; id < nodes; ++id) {
@@ -120,21 +122,10 @@ void build(const Graph& graph, const RunOptions& options, RunContext& run, Built
             run.adopt(node.port(port).make_pool(run.buffer_pool()));  // one owner: this task
         std::vector<EdgeBinding> bindings;
         for (std::size_t e : port_edges) {
-          const EdgeSpec& edge = edges[e];
-          if (!b.exchange.empty() && b.exchange[e]) {
-            task.senders.push_back(exchanges->make_sender(graph, b, e, task, i));
-          } else {
-            std::vector<ChannelPort> targets;
-            for (Task* consumer : b.tasks_of[plan.nodes[edge.to].chain]) {
-              targets.push_back(consumer != nullptr ? task.output_to(*consumer->input)
-                                                    : ChannelPort{nullptr, 0});
-            }
-            const std::uint32_t slot =
-                b.slot_base[e] + (plan.edges[e].partitioning == Partitioning::forward ? 0 : i);
-            task.senders.push_back(std::make_unique<ChannelSender>(std::move(targets), slot));
-          }
+          Exchange& exchange = frames != nullptr && b.exchange[e] ? *frames : channels;
+          task.senders.push_back(exchange.make_sender(graph, b, e, task, i));
           bindings.push_back(EdgeBinding{plan.edges[e].partitioning, task.senders.back().get(),
-                                         edge.router.get()});
+                                         edges[e].router.get()});
         }
         task.collectors.push_back(node.port(port).make_collector(
             pool, CollectorConfig{pn.batch_size, i, &b.metrics[id][i]}, std::move(bindings)));

@@ -7,6 +7,7 @@
 #include <memory>
 #include <vector>
 
+#include "exchange.hpp"
 #include "run_context.hpp"
 #include "streamweave/engine/graph.hpp"
 #include "streamweave/engine/plan.hpp"
@@ -51,23 +52,11 @@ struct Built {
   }
 };
 
-// Distributed mode: the wiring of exchange edges, which carry frames instead of batches.
-class ExchangeWiring {
- public:
-  virtual ~ExchangeWiring() = default;
-  // Called once the local tasks exist: sets up the consumer side of every exchange edge.
-  virtual void add_inboxes(const Graph& graph, Built& built) = 0;
-  // The sender of exchange edge `edge` for a local producer task.
-  [[nodiscard]] virtual std::unique_ptr<BatchSender> make_sender(const Graph& graph,
-                                                                 const Built& built,
-                                                                 std::size_t edge, Task& producer,
-                                                                 unsigned instance) = 0;
-};
-
 // Creates every local task, instance, channel, pool and collector, wired, before anything
-// runs. `exchanges` is null in process.
+// runs. The edges marked in Built::exchange go through `frames` (distributed mode), every
+// other edge through channels.
 void build(const Graph& graph, const RunOptions& options, RunContext& run, Built& built,
-           ExchangeWiring* exchanges);
+           Exchange* frames = nullptr);
 
 // The report of this process's tasks (in distributed mode: this rank's share).
 [[nodiscard]] RunReport local_report(const Graph& graph, const Built& built, const RunContext& run,

@@ -6,7 +6,7 @@
 
 namespace sw::runtime {
 
-std::uint32_t Channel::add_producer(Task& producer) {
+std::uint32_t ChannelShares::add_producer(Task& producer) {
   for (std::size_t i = 0; i < producers_.size(); ++i) {
     if (producers_[i].task == &producer) return static_cast<std::uint32_t>(i);
   }
@@ -16,22 +16,15 @@ std::uint32_t Channel::add_producer(Task& producer) {
   return static_cast<std::uint32_t>(producers_.size() - 1);
 }
 
-void Channel::push(moodycamel::ProducerToken& token, std::uint32_t producer, Event event) {
-  event.producer = producer;
-  if (producer != kUncountedProducer) {
-    producers_[producer].queued.fetch_add(1, std::memory_order_seq_cst);
-  }
-  queue_.enqueue(token, std::move(event));
+void ChannelShares::pushed() noexcept {
   if (size_.fetch_add(1, std::memory_order_seq_cst) == 0) consumer_->wake();
 }
 
-bool Channel::pop(moodycamel::ConsumerToken& token, Event& event) {
-  if (!queue_.try_dequeue(token, event)) return false;
+void ChannelShares::popped(std::uint32_t producer) noexcept {
   size_.fetch_sub(1, std::memory_order_seq_cst);
-  if (event.producer == kUncountedProducer) return true;
-  Producer& from = producers_[event.producer];
+  if (producer == kUncountedProducer) return;
+  Producer& from = producers_[producer];
   if (from.queued.fetch_sub(1, std::memory_order_seq_cst) == share_) from.task->wake();
-  return true;
 }
 
 }  // namespace sw::runtime

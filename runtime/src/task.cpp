@@ -16,7 +16,7 @@ std::int64_t nanos(Clock::duration d) noexcept {
 }
 }  // namespace
 
-ChannelSender::ChannelSender(std::vector<ChannelPort> targets, std::uint32_t slot)
+ChannelSender::ChannelSender(std::vector<ChannelTarget> targets, std::uint32_t slot)
     : targets_(std::move(targets)), slot_(slot) {
   tokens_.resize(targets_.size());
   for (std::size_t i = 0; i < targets_.size(); ++i) {
@@ -24,34 +24,21 @@ ChannelSender::ChannelSender(std::vector<ChannelPort> targets, std::uint32_t slo
   }
 }
 
-void ChannelSender::push(std::size_t target, Event event) {
-  event.slot = slot_;
-  const ChannelPort& to = targets_[target];
-  to.channel->push(*tokens_[target], to.producer, std::move(event));
+void ChannelSender::push(std::size_t target, Signal signal) {
+  const ChannelTarget& to = targets_[target];
+  to.channel->push(*tokens_[target], to.producer, Event{std::move(signal), slot_});
 }
 
 void ChannelSender::send(std::size_t target, BatchRef batch) {
-  Event event;
-  event.batch = std::move(batch);
-  push(target, std::move(event));
+  push(target, std::move(batch));
 }
 
 void ChannelSender::send_end(std::size_t target) {
-  push(target, Event{});
+  push(target, EndOfStream{});
 }
 
 void ChannelSender::send_watermark(std::size_t target, EventTime time) {
-  Event event;
-  event.is_watermark = true;
-  event.watermark = time;
-  push(target, std::move(event));
-}
-
-void CreditWindow::returned(std::int64_t n) noexcept {
-  const std::int64_t before = in_flight.fetch_sub(n, std::memory_order_seq_cst);
-  if (before >= credits && before - n < credits) {
-    for (Task* producer : producers) producer->wake();
-  }
+  push(target, Watermark{time});
 }
 
 void Task::wake() noexcept {
@@ -103,45 +90,41 @@ void Task::run() noexcept {
 bool Task::outputs_have_room() const noexcept {
   return std::all_of(outputs.begin(), outputs.end(),
                      [](const ChannelPort& port) { return port.has_room(); }) &&
-         std::all_of(windows.begin(), windows.end(),
-                     [](const CreditWindow* w) { return w->has_room(); });
+         std::all_of(gates.begin(), gates.end(), [](const OutputGate* g) { return g->has_room(); });
 }
 
 void Task::park(Clock::time_point now) noexcept {
   blocked_since_ = now;
-  for (CreditWindow* window : windows) {
-    if (!window->has_room()) window->stalls.fetch_add(1, std::memory_order_relaxed);
+  for (OutputGate* gate : gates) {
+    if (!gate->has_room()) gate->stalled();
   }
 }
 
+bool Task::pull(Event& event) {
+  // In turn, one event each: a busy receiver does not starve the others.
+  for (std::size_t tried = 0; tried < receivers_.size(); ++tried) {
+    Receiver& receiver = *receivers_[next_receiver_];
+    if (++next_receiver_ == receivers_.size()) next_receiver_ = 0;
+    if (receiver.pull(event)) return true;
+  }
+  return false;
+}
+
+bool Task::input_waiting() const noexcept {
+  return std::any_of(receivers_.begin(), receivers_.end(),
+                     [](const Receiver* r) { return !r->empty(); });
+}
+
 void Task::take(Event& event) {
-  if (event.from_rank >= 0) credits->return_credit(event.from_rank, event.route);
-  if (event.inbox != nullptr) {
-    if (event.frame.empty()) {
-      end_of(event.inbox->end(event.source, event.from_rank));
-      return;
-    }
-    Delivery delivery = event.inbox->take(event.frame, event.header, event.from_rank);
-    saw(delivery.slot);
-    if (delivery.is_watermark) {
-      advance(delivery.slot, delivery.watermark);
-      return;
-    }
-    ++head_metrics->batches_in;
-    head_input->push_batch(std::move(delivery.batch));
-    return;
-  }
   saw(event.slot);
-  if (event.batch) {
+  if (BatchRef* batch = std::get_if<BatchRef>(&event.signal)) {
     ++head_metrics->batches_in;
-    head_input->push_batch(std::move(event.batch));
-    return;
+    head_input->push_batch(std::move(*batch));
+  } else if (const Watermark* mark = std::get_if<Watermark>(&event.signal)) {
+    advance(event.slot, mark->time);
+  } else {
+    end_of(event.slot);
   }
-  if (event.is_watermark) {
-    advance(event.slot, event.watermark);
-    return;
-  }
-  end_of(event.slot);
 }
 
 void Task::set_input_slots(std::size_t n) {
@@ -149,7 +132,7 @@ void Task::set_input_slots(std::size_t n) {
   if (idle_timeout != Clock::duration::zero()) slot_seen_.assign(n, Clock::now());
 }
 
-ChannelPort Task::output_to(Channel& channel) {
+ChannelPort Task::output_to(ChannelShares& channel) {
   for (const ChannelPort& port : outputs) {
     if (port.channel == &channel) return port;
   }
@@ -227,7 +210,6 @@ void Task::step() {
     blocked_since_.reset();
   }
   const std::uint64_t emitted_before = source != nullptr ? head_metrics->items_out : 0;
-  if (input && !consumer_token_) consumer_token_.emplace(input->queue());
 
   bool input_left = false;
   for (std::size_t n = 0; n < budget; ++n) {
@@ -253,20 +235,20 @@ void Task::step() {
       continue;
     }
     Event event;
-    if (!input->pop(*consumer_token_, event)) {
+    if (!pull(event)) {
       input_left = false;
       break;
     }
     take(event);
     if (finished_) break;
-    input_left = !input->empty();
+    input_left = input_waiting();
     if (Clock::now() - start >= kTimeSlice) break;
   }
   const Clock::time_point end = Clock::now();
   busy_ns_ += nanos(end - start);
   if (source != nullptr) run_->note_events(head_metrics->items_out - emitted_before);
   if (finished_ || blocked_since_) return;
-  more_work_ = input_left || (input && !input->empty());
+  more_work_ = input_left || input_waiting();
   if (!more_work_) flush_lingering(end);
 }
 

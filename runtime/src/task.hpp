@@ -17,47 +17,42 @@ namespace sw::runtime {
 
 class RunContext;
 
-// The runtime's BatchSender: the channels of one edge's consumer instances, with this
-// producer's tokens (one producer stream per channel keeps its FIFO order). In distributed
-// mode a target on another rank has no channel: a forward edge only sends to its own instance.
+// Where a ChannelSender's target is: the consumer instance's channel (null for an instance
+// on another rank, which a forward edge never sends to), with this producer's index on it.
+struct ChannelTarget {
+  Channel* channel = nullptr;
+  std::uint32_t producer = 0;
+};
+
+// The channel exchange's BatchSender: the channels of one edge's consumer instances, with this
+// producer's tokens (one producer stream per channel keeps its FIFO order). The producer's
+// task only.
 class ChannelSender final : public BatchSender {
  public:
   // `slot`: this producer's input slot at every consumer instance of the edge.
-  ChannelSender(std::vector<ChannelPort> targets, std::uint32_t slot);
+  ChannelSender(std::vector<ChannelTarget> targets, std::uint32_t slot);
   [[nodiscard]] std::size_t targets() const noexcept override { return targets_.size(); }
   void send(std::size_t target, BatchRef batch) override;
   void send_end(std::size_t target) override;
   void send_watermark(std::size_t target, EventTime time) override;
 
  private:
-  void push(std::size_t target, Event event);  // stamped with this producer's slot
+  void push(std::size_t target, Signal signal);  // stamped with this producer's slot
 
-  std::vector<ChannelPort> targets_;
+  std::vector<ChannelTarget> targets_;
   std::uint32_t slot_;
   std::vector<std::optional<moodycamel::ProducerToken>> tokens_;
 };
 
-// Distributed mode: the frames one rank has in flight on one channel to another rank, against
-// the credits the consumer granted. Producers count up; the communication thread counts down
-// as credits come back and wakes the producers parked on it.
-struct CreditWindow {
-  std::atomic<std::int64_t> in_flight{0};
-  std::int64_t credits = 16;
-  std::vector<Task*> producers;  // local tasks that send on it (build time)
-  std::atomic<std::uint64_t> stalls{0};
-  std::atomic<std::int64_t> peak{0};
-
-  [[nodiscard]] bool has_room() const noexcept {
-    return in_flight.load(std::memory_order_seq_cst) < credits;  // as Channel::has_room
-  }
-  void sent() noexcept {
-    const std::int64_t now = in_flight.fetch_add(1, std::memory_order_acq_rel) + 1;
-    std::int64_t peak_seen = peak.load(std::memory_order_relaxed);
-    while (now > peak_seen && !peak.compare_exchange_weak(peak_seen, now)) {
-    }
-  }
-  // Credits came back: wakes the producers if the window had been full. Comm thread.
-  void returned(std::int64_t n) noexcept;
+// Room on an output that is not a channel of this process (distributed mode: the credits a
+// consumer on another rank granted). The task checks it before each event, like its channels.
+class OutputGate {
+ public:
+  virtual ~OutputGate() = default;
+  // As ChannelShares::has_room: seq_cst against the task's state changes. Any thread.
+  [[nodiscard]] virtual bool has_room() const noexcept = 0;
+  // The task parks because this gate is closed. The producing task.
+  virtual void stalled() noexcept = 0;
 };
 
 class Task {
@@ -75,14 +70,13 @@ class Task {
   std::vector<std::unique_ptr<OperatorInstance>> ops;
   OperatorInstance* source = nullptr;  // the head, when it is a source
   InputBase* head_input = nullptr;     // the head's input, otherwise
-  std::unique_ptr<Channel> input;
-  Clock::duration idle_timeout{0};  // RunOptions::idle_timeout; set before set_input_slots
+  std::unique_ptr<Channel> input;      // otherwise: from the producers of this process
+  Clock::duration idle_timeout{0};     // RunOptions::idle_timeout; set before set_input_slots
   std::vector<std::unique_ptr<CollectorBase>> collectors;
   std::vector<std::chrono::microseconds> collector_linger;  // of the node each one serves
   std::vector<std::unique_ptr<BatchSender>> senders;
   std::vector<ChannelPort> outputs;
-  std::vector<CreditWindow*> windows;  // distributed mode: remote channels it sends on
-  CreditReturn* credits = nullptr;     // distributed mode: where consumed remote events go
+  std::vector<OutputGate*> gates;  // distributed mode: consumers on other ranks
   InstanceMetrics* head_metrics = nullptr;
   std::size_t batch_size = 1024;  // of the head, for sources
   double max_rate = 0;            // a source's items per second (RunOptions::source_rate); 0: any
@@ -92,7 +86,10 @@ class Task {
   void set_input_slots(std::size_t n);
   // The task sends on `channel`: registers it as a producer there (once) and returns the
   // port to push through. Build time.
-  ChannelPort output_to(Channel& channel);
+  ChannelPort output_to(ChannelShares& channel);
+  // The task also takes events from `receiver` (its channel is added by the channel exchange).
+  // Build time.
+  void add_receiver(Receiver& receiver) { receivers_.push_back(&receiver); }
 
   [[nodiscard]] std::size_t chain() const noexcept { return chain_; }
   [[nodiscard]] unsigned instance() const noexcept { return instance_; }
@@ -107,6 +104,9 @@ class Task {
   void step();
   [[nodiscard]] bool outputs_have_room() const noexcept;
   void park(Clock::time_point now) noexcept;
+  // The next event from the receivers, in turn; false when none has one.
+  bool pull(Event& event);
+  [[nodiscard]] bool input_waiting() const noexcept;
   void take(Event& event);
   // Input slot `slot` is at `time`: passes on a new minimum over the slots.
   void advance(std::uint32_t slot, EventTime time);
@@ -122,7 +122,8 @@ class Task {
   unsigned instance_;
   std::atomic<std::uint8_t> state_{kIdle};
   std::atomic<bool> timer_armed_{false};
-  std::optional<moodycamel::ConsumerToken> consumer_token_;
+  std::vector<Receiver*> receivers_;
+  std::size_t next_receiver_ = 0;
   std::size_t ends_seen_ = 0;
   std::vector<EventTime> slot_watermarks_;          // per input slot; kMaxEventTime once it ended
   EventTime watermark_in_ = kMinEventTime;          // the last one passed to head_input

@@ -155,30 +155,29 @@ void Session::open(const Built& built) {
   }
 }
 
-void Session::add_inboxes(const Graph& graph, Built& built) {
+void Session::add_receivers(const Graph& graph, Built& built) {
   const Plan& plan = built.plan;
   const FrameLimits limits{options_->distributed.max_frame_bytes,
                            options_->distributed.frame_bytes};
   for (std::size_t id = 0; id < routes_.size(); ++id) {
     Route& route = routes_[id];
     const EdgeSpec& edge = graph.edges()[route.edge];
+    const std::size_t capacity = plan.nodes[edge.to].channel_capacity;
     if (route.rank != rank_) {
-      route.window = std::make_unique<CreditWindow>();
-      const std::size_t credits = options_->distributed.credits != 0
-                                      ? options_->distributed.credits
-                                      : plan.nodes[edge.to].channel_capacity;
-      route.window->credits = static_cast<std::int64_t>(credits);
+      const std::size_t credits =
+          options_->distributed.credits != 0 ? options_->distributed.credits : capacity;
+      route.window = std::make_unique<CreditWindow>(static_cast<std::int64_t>(credits));
       continue;
     }
     Task& consumer = *built.tasks_of[plan.nodes[edge.to].chain][route.target];
     const PortSpec& port = graph.node(edge.from).port(edge.port);
     BatchPoolBase& pool = run_->adopt(port.make_pool(run_->buffer_pool()));  // consumer-owned
-    route.channel = consumer.input.get();
-    route.inbox = std::make_unique<Inbox>(
-        *port.codec(), pool, route.edge, route.target, plan.nodes[edge.from].parallelism,
-        built.slot_base[route.edge], edge_name(graph, route.edge), rank_, limits);
-    consumer.credits = this;
-    if (mpi()) route.comm_token.emplace(route.channel->queue());
+    Inbox inbox(*port.codec(), pool, route.edge, route.target, plan.nodes[edge.from].parallelism,
+                built.slot_base[route.edge], edge_name(graph, route.edge), rank_, limits);
+    route.receiver = std::make_unique<FrameReceiver>(
+        std::move(inbox), static_cast<std::uint32_t>(id), *this, capacity, consumer);
+    consumer.add_receiver(*route.receiver);
+    if (mpi()) route.comm_token.emplace(route.receiver->frames().queue());
   }
 }
 
@@ -205,13 +204,13 @@ std::unique_ptr<BatchSender> Session::make_sender(const Graph& graph, const Buil
         target.checksum_payload = false;
         break;
     }
-    if (route.channel != nullptr) {
-      target.local = producer.output_to(*route.channel);
-      target.inbox = route.inbox.get();
+    if (route.receiver != nullptr) {
+      target.receiver = route.receiver.get();
+      target.local_producer = producer.output_to(route.receiver->frames()).producer;
     } else {
       target.window = route.window.get();
-      producer.windows.push_back(route.window.get());
-      route.window->producers.push_back(&producer);
+      producer.gates.push_back(route.window.get());
+      route.window->add_producer(producer);
     }
   }
   const PortSpec& port = graph.node(spec.from).port(spec.port);
@@ -507,22 +506,22 @@ void Session::deliver(Op& op) {
     fail(std::make_exception_ptr(ExchangeError(rank_, op.peer, std::move(edge), why)));
   };
   std::size_t id = kNoRoute;
-  Event event;
-  event.from_rank = op.peer;
+  IncomingFrame in;
+  in.from_rank = op.peer;
   if (op.tag == kFrameTag) {
     try {
-      event.header = read_frame_header(
+      in.header = read_frame_header(
           bytes, FrameLimits{.max_frame_bytes = options_->distributed.max_frame_bytes});
     } catch (const FrameError& e) {
       return reject("?", e.what());
     }
-    const FrameHeader& h = *event.header;
+    const FrameHeader& h = *in.header;
     if (h.edge < route_base_.size() && route_base_[h.edge] != kNoRoute) {
       id = route_base_[h.edge] + h.target_instance;
       if (id >= routes_.size() || routes_[id].edge != h.edge) id = kNoRoute;
     }
-    event.frame = bytes;
-    if (id == kNoRoute || routes_[id].channel == nullptr) {
+    in.frame = bytes;
+    if (id == kNoRoute || routes_[id].receiver == nullptr) {
       return reject(fmt::format("#{}", h.edge),
                     fmt::format("frame for instance {} of edge #{}, which is no exchange into "
                                 "rank {}",
@@ -539,17 +538,15 @@ void Session::deliver(Op& op) {
     if (end == nullptr)
       return reject("?", "a control message other than end-of-stream among the frames");
     id = end->route;
-    event.source = end->source;
-    if (id >= routes_.size() || routes_[id].channel == nullptr) {
+    in.source = end->source;
+    if (id >= routes_.size() || routes_[id].receiver == nullptr) {
       return reject("?", fmt::format("end-of-stream for route {}, which is no exchange into "
                                      "rank {}",
                                      id, rank_));
     }
   }
   Route& route = routes_[id];
-  event.inbox = route.inbox.get();
-  event.route = static_cast<std::uint32_t>(id);
-  route.channel->push(*route.comm_token, kUncountedProducer, std::move(event));
+  route.receiver->frames().push(*route.comm_token, kUncountedProducer, std::move(in));
 }
 
 bool Session::pump_completions() {
@@ -762,15 +759,16 @@ void Session::add_edge_reports(const Graph& graph, const Built& built, RankRepor
     }
     for (const Route& route : routes_) {
       if (route.edge != e) continue;
-      if (route.inbox) {
-        r.frames_received += route.inbox->frames;
-        r.bytes_received += route.inbox->bytes;
-        decode_ns += route.inbox->decode_ns;
+      if (route.receiver) {
+        const Inbox& inbox = route.receiver->inbox();
+        r.frames_received += inbox.frames;
+        r.bytes_received += inbox.bytes;
+        decode_ns += inbox.decode_ns;
       }
       if (route.window) {
-        r.credit_stalls += route.window->stalls.load(std::memory_order_relaxed);
+        r.credit_stalls += route.window->stalls();
         r.peak_frames_in_flight = std::max<std::uint64_t>(
-            r.peak_frames_in_flight, static_cast<std::uint64_t>(route.window->peak.load()));
+            r.peak_frames_in_flight, static_cast<std::uint64_t>(route.window->peak()));
       }
     }
     r.encode_seconds = static_cast<double>(encode_ns) * 1e-9;

@@ -16,7 +16,9 @@
 #include <vector>
 
 #include "../build.hpp"
-#include "exchange.hpp"
+#include "credit_window.hpp"
+#include "frame_receiver.hpp"
+#include "frame_sender.hpp"
 #include "heartbeats.hpp"
 #include "mpi_world.hpp"
 #include "streamweave/serde/control.hpp"
@@ -27,17 +29,13 @@ namespace sw::runtime {
 struct Route {
   std::uint32_t edge = 0;
   unsigned target = 0;
-  unsigned rank = 0;                     // where the consumer instance runs
-  Channel* channel = nullptr;            // the consumer's channel, on this rank
-  std::unique_ptr<Inbox> inbox;          // on this rank
-  std::unique_ptr<CreditWindow> window;  // on another rank: this rank's frames in flight to it
-  std::optional<moodycamel::ProducerToken> comm_token;  // the comm thread's, into channel
+  unsigned rank = 0;                        // where the consumer instance runs
+  std::unique_ptr<FrameReceiver> receiver;  // on this rank
+  std::unique_ptr<CreditWindow> window;     // on another rank: this rank's frames in flight to it
+  std::optional<moodycamel::ProducerToken> comm_token;  // the comm thread's, into receiver
 };
 
-class Session final : public ExchangeWiring,
-                      public CreditReturn,
-                      public FramePost,
-                      public TaskRunner {
+class Session final : public Exchange, public CreditReturn, public FramePost, public TaskRunner {
  public:
   Session(const Graph& graph, const RunOptions& options, RunContext& run, MpiWorld& world);
   ~Session() override;
@@ -48,7 +46,7 @@ class Session final : public ExchangeWiring,
   // (GraphError naming the ranks otherwise). Main thread, before build().
   void open(const Built& built);
 
-  void add_inboxes(const Graph& graph, Built& built) override;
+  void add_receivers(const Graph& graph, Built& built) override;
   [[nodiscard]] std::unique_ptr<BatchSender> make_sender(const Graph& graph, const Built& built,
                                                          std::size_t edge, Task& producer,
                                                          unsigned instance) override;

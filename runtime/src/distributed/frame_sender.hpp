@@ -1,7 +1,6 @@
-// Internal: the two ends of an exchange edge in distributed mode. A FrameSender encodes a
-// producer's batches into frames and hands them to the consumer's channel (same rank) or to
-// the communication thread (another rank); an Inbox checks and decodes them on the
-// consumer's task.
+// Internal: the sending end of an exchange edge in distributed mode. A FrameSender encodes a
+// producer's batches into frames and hands them to the consumer's frame receiver (same rank)
+// or to the communication thread (another rank), which sends them over MPI.
 #pragma once
 
 #include <concurrentqueue/concurrentqueue.h>
@@ -12,8 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "../channel.hpp"
 #include "../task.hpp"
+#include "credit_window.hpp"
+#include "frame_receiver.hpp"
 #include "streamweave/engine/batch_codec.hpp"
 #include "streamweave/engine/output.hpp"
 #include "streamweave/runtime/options.hpp"
@@ -38,43 +38,11 @@ class FramePost {
   [[nodiscard]] virtual moodycamel::ConcurrentQueue<Outgoing>& outgoing() noexcept = 0;
 };
 
-// The consumer side of one exchange edge into one local consumer instance.
-class Inbox final : public FrameInbox {
- public:
-  // Producer instance i of the edge is the consumer's input slot `slot_base` + i.
-  Inbox(const BatchCodec& codec, BatchPoolBase& pool, std::uint32_t edge, unsigned instance,
-        unsigned producers, std::uint32_t slot_base, std::string edge_name, unsigned rank,
-        FrameLimits limits);
-
-  [[nodiscard]] Delivery take(const Bytes& frame, const std::optional<FrameHeader>& header,
-                              int from_rank) override;
-  std::uint32_t end(unsigned source, int from_rank) override;
-
-  // Written by the consumer's task; read after the run.
-  std::uint64_t frames = 0;
-  std::uint64_t bytes = 0;
-  std::int64_t decode_ns = 0;
-
- private:
-  [[noreturn]] void fail(int from_rank, const std::string& message) const;
-
-  const BatchCodec* codec_;
-  BatchPoolBase* pool_;
-  std::uint32_t edge_;
-  unsigned instance_;
-  std::uint32_t slot_base_;
-  std::string edge_name_;
-  unsigned rank_;
-  FrameLimits limits_;
-  std::vector<std::uint64_t> next_sequence_;  // per producer instance
-  std::vector<bool> ended_;                   // per producer instance
-};
-
 // Where one consumer instance of an exchange edge is, seen from a producer.
 struct SenderTarget {
-  ChannelPort local{nullptr, 0};   // on this rank
-  Inbox* inbox = nullptr;          // on this rank
-  CreditWindow* window = nullptr;  // on another rank
+  FrameReceiver* receiver = nullptr;  // on this rank
+  std::uint32_t local_producer = 0;   // the producer's index on receiver->frames()
+  CreditWindow* window = nullptr;     // on another rank
   std::int32_t rank = 0;
   std::uint32_t route = 0;
   bool checksum_payload = true;  // DistributedOptions::payload_checksum, for this target
