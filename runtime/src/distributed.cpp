@@ -95,7 +95,7 @@ RunReport run_distributed(const Graph& graph, const RunOptions& options) {
   // others stop too instead of waiting for it.
   bool built_ok = true;
   try {
-    runtime::build(graph, resolved, run, built, &session);
+    runtime::build(graph, resolved, run, built, &session.exchange());
   } catch (...) {
     run.fail(std::current_exception());
     built_ok = false;
@@ -115,9 +115,9 @@ RunReport run_distributed(const Graph& graph, const RunOptions& options) {
   RankReport rank{info.rank, info.host,           built.threads, mine.tasks, mine.events,
                   wall,      mine.peak_rss_bytes, mine.nodes,    {},         local_error,
                   cancelled};
-  session.add_edge_reports(graph, built, rank);
+  session.exchange().add_edge_reports(graph, built, rank);
   mine.edges = rank.edges;
-  std::vector<RankReport> ranks = session.finish(std::move(rank));
+  std::vector<RankReport> ranks = session.finish(rank);
 
   if (!local_error.empty()) {
     try {
