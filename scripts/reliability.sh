@@ -146,7 +146,7 @@ case_option_values() {  # absurd option values: clear usage errors, nothing runs
   usage_error "1000 is not in \[0, 256\]" run bids --threads 1000 || return 1
   usage_error "takes --rate 1000000 at most" run q1 --rate 2000000 || return 1
   usage_error "abc is not a number" run bids --events abc || return 1
-  "$cli" run --help | grep -q -- "--mode inprocess|distributed" || fail "--mode help garbled"
+  "$cli" run --help | grep -- "--mode inprocess|distributed" >/dev/null || fail "--mode help garbled"
 }
 
 case_events_zero() {  # --events 0: an empty run that completes
@@ -210,7 +210,13 @@ case_bad_lines_located() {  # skipped JSON lines are named (file, line, byte); -
 }
 
 # Sanitizer builds inflate RSS many times over: memory bounds hold in a release build only.
-sanitized() { ldd "$cli" 2>/dev/null | grep -q -e libasan -e libtsan; }
+# Not `ldd | grep -q`: under pipefail, grep quitting at its first match can kill ldd with
+# SIGPIPE and turn a match into a failure (a TSan build then ran the release-only bounds).
+sanitized() {
+  local libs
+  libs=$(ldd "$cli" 2>/dev/null || true)
+  [[ $libs == *libasan* || $libs == *libtsan* ]]
+}
 # The run's peak RSS in MiB, from its --metrics-json file $1.
 peak_rss_mib() { sed -n 's/.*"peak_rss_bytes": *\([0-9]*\).*/\1/p' "$1" | awk '{print int($1 / 1048576)}'; }
 
