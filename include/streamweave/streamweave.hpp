@@ -43,3 +43,24 @@
 #include "streamweave/serde/message.hpp"
 #include "streamweave/serde/str.hpp"
 #include "streamweave/serde/symbol.hpp"
+
+namespace sw {
+
+// The operators' fluent methods: one mixin per operator, from its header. Registering an
+// operator with a fluent method is one line here (docs/architecture.md, "Adding an operator").
+template <class Self, class T>
+struct StreamMethods : MapMethods<Self, T>,
+                       FilterMethods<Self, T>,
+                       FlatMapMethods<Self, T>,
+                       InspectMethods<Self, T>,
+                       MeasureLatencyMethods<Self, T>,
+                       TransformMethods<Self, T>,
+                       WatermarkMethods<Self, T>,
+                       MergeMethods<Self, T>,
+                       WindowAllMethods<Self, T>,
+                       JoinMethods<Self, T> {};
+
+template <class Self, class T, class KeyFn>
+struct KeyedStreamMethods : AggregateMethods<Self, T, KeyFn>, WindowMethods<Self, T, KeyFn> {};
+
+}  // namespace sw

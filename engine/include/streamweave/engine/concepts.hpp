@@ -1,6 +1,7 @@
-// The shapes a user callable must have, checked where the graph is built. A wrong callable
-// fails with the name of the concept it misses (e.g. "MapFunction<F, Bid>"), not with an
-// error deep inside the runtime.
+// The shapes shared by many operators' callables and specs (items, keys, event times,
+// sources, sinks), checked where the graph is built. A wrong callable fails with the name of
+// the concept it misses (e.g. "KeyFunction<F, Bid>"), not with an error deep inside the
+// runtime. An operator's own concept lives in its header (MapFunction in operators/map.hpp).
 #pragma once
 
 #include <concepts>
@@ -28,35 +29,6 @@ concept Item = std::is_object_v<T> && std::copy_constructible<T> && std::move_co
 template <class T>
 concept Exchangeable = Item<T> && BinaryCodable<T>;
 
-// f(item) -> U: one output per input.
-template <class F, class T>
-concept MapFunction =
-    Item<T> && std::invocable<F&, T&&> && Item<std::remove_cvref_t<std::invoke_result_t<F&, T&&>>>;
-
-template <class F, class T>
-requires MapFunction<F, T>
-using map_result_t = std::remove_cvref_t<std::invoke_result_t<F&, T&&>>;
-
-// f(const item&) -> bool: keep the item when true.
-template <class F, class T>
-concept FilterPredicate = Item<T> && std::predicate<F&, const T&>;
-
-// f(item) -> a range of U: zero or more outputs per input.
-template <class F, class T>
-concept FlatMapFunction =
-    Item<T> && std::invocable<F&, T&&> && std::ranges::input_range<std::invoke_result_t<F&, T&&>> &&
-    Item<std::ranges::range_value_t<std::invoke_result_t<F&, T&&>>>;
-
-// f(const item&, Emitter<U>&): emits any number of U through the emitter.
-template <class F, class T, class U>
-concept FlatMapEmitter = Item<T> && Item<U> && std::invocable < F&,
-        const T&, Emitter<U>
-& > ;
-
-// f(const item&): looks at the item, changes nothing.
-template <class F, class T>
-concept InspectFunction = Item<T> && std::invocable<F&, const T&>;
-
 // f(const item&) -> an integer event time (with_watermarks, windows, joins).
 template <class F, class T>
 concept TimeFunction = Item<T> && std::invocable<F&, const T&> &&
@@ -83,66 +55,6 @@ concept AggregateFunction = Item<T> && std::copy_constructible<Acc> &&
       std::is_void_v<std::invoke_result_t<F&, Acc&, const T&>>) ||
      (std::invocable<F&, Acc, const T&> &&
       std::convertible_to<std::invoke_result_t<F&, Acc, const T&>, Acc>));
-
-// merge(Acc, const Acc&) -> Acc, or merge(Acc&, const Acc&) updating in place: joins two
-// partial results of one key (combine's second phase).
-template <class M, class Acc>
-concept MergeFunction = std::copy_constructible<Acc> &&
-    ((std::invocable<M&, Acc&, const Acc&> &&
-      std::is_void_v<std::invoke_result_t<M&, Acc&, const Acc&>>) ||
-     (std::invocable<M&, Acc, const Acc&> &&
-      std::convertible_to<std::invoke_result_t<M&, Acc, const Acc&>, Acc>));
-
-namespace detail {
-template <class F>
-struct first_parameter;
-template <class C, class R, class A, class... Rest>
-struct first_parameter<R (C::*)(A, Rest...) const> {
-  using type = std::remove_cvref_t<A>;
-};
-template <class C, class R, class A, class... Rest>
-struct first_parameter<R (C::*)(A, Rest...)> {
-  using type = std::remove_cvref_t<A>;
-};
-template <class R, class A, class... Rest>
-struct first_parameter<R (*)(A, Rest...)> {
-  using type = std::remove_cvref_t<A>;
-};
-template <class F>
-concept has_call_operator = requires {
-  &F::operator();
-};
-template <class F>
-struct accumulator_of {};
-template <class F>
-requires has_call_operator<F>
-struct accumulator_of<F> : first_parameter<decltype(&F::operator())> {
-};
-template <class R, class A, class... Rest>
-struct accumulator_of<R (*)(A, Rest...)> : first_parameter<R (*)(A, Rest...)> {};
-}  // namespace detail
-
-// reduce's accumulator type: the (non-generic) function's first parameter.
-template <class F>
-using accumulator_t = typename detail::accumulator_of<std::decay_t<F>>::type;
-
-// f(Acc, const item&) -> Acc where Acc can be read off f's first parameter.
-template <class F, class T>
-concept ReduceFunction = requires {
-  typename accumulator_t<F>;
-}
-&&std::default_initializable<accumulator_t<F>>&& AggregateFunction<F, accumulator_t<F>, T>;
-
-// A class-based transformer: `using output_type = U;`, process(const T&, Emitter<U>&), and
-// optionally finish(Emitter<U>&) to emit what it holds at end of stream. One object per
-// instance (copied), so it may keep state without locks.
-template <class P, class T>
-concept Transformer = Item<T> && std::copy_constructible<P> && requires {
-  typename P::output_type;
-} && Item<typename P::output_type> &&
-    requires(P& p, const T& item, Emitter<typename P::output_type>& out) {
-  p.process(item, out);
-};
 
 // f(index) -> T: the generator behind sw::generate.
 template <class F, class T>

@@ -1,5 +1,6 @@
-// The NodeSpec shapes the fluent API builds: source, one-input transform, merge and sink.
-// Each holds a factory that makes one operator instance per parallel task.
+// The NodeSpec shapes the fluent API builds: source, one-input transform and sink (a merge's
+// is operators/merge.hpp). Each holds a factory that makes one operator instance per
+// parallel task.
 #pragma once
 
 #include <memory>
@@ -11,26 +12,6 @@
 #include "streamweave/engine/node.hpp"
 
 namespace sw {
-
-// The operator library specialises Kernel<Tag, ...> for each transform (operators/*.hpp);
-// the fluent Stream API instantiates it. Including <streamweave/streamweave.hpp> brings all.
-template <class Tag, class... Args>
-class Kernel;
-
-namespace op {
-struct map;
-struct filter;
-struct flat_map;
-struct flat_map_emit;
-struct inspect;
-struct measure_latency;
-struct transform;
-struct merge;
-struct aggregate;
-struct watermarks;
-struct window;
-struct join;
-}  // namespace op
 
 // A node whose instances come from a factory `make(ctx)`.
 template <class Make>
@@ -71,21 +52,6 @@ class TransformNode final : public FactoryNode<Make> {
     (this->template add_port<Extra>(), ...);
   }
   [[nodiscard]] std::type_index input_type() const noexcept override { return typeid(In); }
-};
-
-template <class T>
-class MergeNode final : public NodeSpec {
- public:
-  MergeNode(std::string name, NodeOptions options)
-      : NodeSpec(std::move(name), "merge", NodeKind::transform, options) {
-    add_port<T>();
-  }
-  [[nodiscard]] std::unique_ptr<OperatorInstance> instantiate(
-      const InstanceContext& ctx) const override {
-    return std::make_unique<Kernel<op::merge, T>>(ctx);
-  }
-  [[nodiscard]] std::type_index input_type() const noexcept override { return typeid(T); }
-  [[nodiscard]] bool accepts_many_inputs() const noexcept override { return true; }
 };
 
 template <class In, class Make>

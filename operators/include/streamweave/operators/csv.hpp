@@ -306,10 +306,12 @@ std::vector<std::string> read_header(const std::string& node, const std::string&
 // Reads the CSV file `path` into Ts: see the top of this file. The header (if any) is read
 // when the graph is built: a missing file or column is a GraphError naming the node. A
 // stream ("-", a pipe) has no header to read in advance: use options.header = false.
-template <CsvRecord T>
-[[nodiscard]] TransformStream<Str, T> read_csv(Graph& graph, const std::string& name,
-                                               std::string path, CsvOptions csv = {},
-                                               NodeOptions options = {}) {
+//
+// (G is Graph: a parameter, so that the streams built here are only made where read_csv is
+// used, after the facade has given streams their operators' methods.)
+template <CsvRecord T, class G = Graph>
+[[nodiscard]] TransformStream<Str, T> read_csv(G& graph, const std::string& name, std::string path,
+                                               CsvOptions csv = {}, NodeOptions options = {}) {
   std::vector<std::string> columns;
   if (csv.header) columns = detail::csv::read_header(name, path, csv);
   std::optional<CsvParser<T>> parser;
@@ -321,7 +323,8 @@ template <CsvRecord T>
   csv.limits = detail::read_limits(csv.limits, options);
   return graph
       .source(name, read_csv_records(std::move(path), csv), detail::read_node_options(options))
-      .map(name + ".parse", std::move(*parser), options);
+      .template add_transform<T, MapKernel<Str, T, CsvParser<T>>>(name + ".parse", "map", options,
+                                                                  std::move(*parser));
 }
 
 namespace detail {

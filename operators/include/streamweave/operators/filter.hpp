@@ -9,14 +9,19 @@
 #include <vector>
 
 #include "streamweave/engine/instance.hpp"
-#include "streamweave/engine/node_types.hpp"
+#include "streamweave/engine/stream.hpp"
 
 namespace sw {
 
+// f(const item&) -> bool: keep the item when true.
+template <class F, class T>
+concept FilterPredicate = Item<T> && std::predicate<F&, const T&>;
+
 template <class T, class F>
-class Kernel<op::filter, T, F> final : public TransformBase<T, T> {
+class FilterKernel final : public TransformBase<T, T> {
  public:
-  Kernel(const InstanceContext& ctx, F pred) : TransformBase<T, T>(ctx), pred_(std::move(pred)) {}
+  FilterKernel(const InstanceContext& ctx, F pred)
+      : TransformBase<T, T>(ctx), pred_(std::move(pred)) {}
 
   void push_items(BatchPtr<T> batch) override {
     if (this->went_item_by_item(batch, /*batch_path_ok=*/batch->unique())) return;
@@ -46,6 +51,19 @@ class Kernel<op::filter, T, F> final : public TransformBase<T, T> {
 
  private:
   F pred_;
+};
+
+template <class Self, class T>
+class FilterMethods : public StreamMixin<Self, FilterMethods<Self, T>> {
+ public:
+  // Keeps the items for which pred(item) is true.
+  template <class F>
+  requires FilterPredicate<F, T> TransformStream<T, T> filter(std::string name, F pred,
+                                                              NodeOptions options = {})
+  const {
+    return this->self().template add_transform<T, FilterKernel<T, F>>(std::move(name), "filter",
+                                                                      options, std::move(pred));
+  }
 };
 
 }  // namespace sw

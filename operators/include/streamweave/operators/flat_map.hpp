@@ -9,14 +9,26 @@
 #include <utility>
 
 #include "streamweave/engine/instance.hpp"
-#include "streamweave/engine/node_types.hpp"
+#include "streamweave/engine/stream.hpp"
 
 namespace sw {
 
+// f(item) -> a range of U: zero or more outputs per input.
+template <class F, class T>
+concept FlatMapFunction =
+    Item<T> && std::invocable<F&, T&&> && std::ranges::input_range<std::invoke_result_t<F&, T&&>> &&
+    Item<std::ranges::range_value_t<std::invoke_result_t<F&, T&&>>>;
+
+// f(const item&, Emitter<U>&): emits any number of U through the emitter.
+template <class F, class T, class U>
+concept FlatMapEmitter = Item<T> && Item<U> && std::invocable < F&,
+        const T&, Emitter<U>
+& > ;
+
 template <class In, class Out, class F>
-class Kernel<op::flat_map, In, Out, F> final : public TransformBase<In, Out> {
+class FlatMapKernel final : public TransformBase<In, Out> {
  public:
-  Kernel(const InstanceContext& ctx, F f) : TransformBase<In, Out>(ctx), f_(std::move(f)) {}
+  FlatMapKernel(const InstanceContext& ctx, F f) : TransformBase<In, Out>(ctx), f_(std::move(f)) {}
 
   void push(In&& item) override {
     this->guarded(std::move(item), [this](In&& x) { emit_all(std::invoke(f_, std::move(x))); });
@@ -48,9 +60,10 @@ class Kernel<op::flat_map, In, Out, F> final : public TransformBase<In, Out> {
 };
 
 template <class In, class Out, class F>
-class Kernel<op::flat_map_emit, In, Out, F> final : public TransformBase<In, Out> {
+class FlatMapEmitKernel final : public TransformBase<In, Out> {
  public:
-  Kernel(const InstanceContext& ctx, F f) : TransformBase<In, Out>(ctx), f_(std::move(f)) {}
+  FlatMapEmitKernel(const InstanceContext& ctx, F f)
+      : TransformBase<In, Out>(ctx), f_(std::move(f)) {}
 
   void push(In&& item) override { push_ref(item); }
   void push_ref(const In& item) override {
@@ -62,6 +75,28 @@ class Kernel<op::flat_map_emit, In, Out, F> final : public TransformBase<In, Out
 
  private:
   F f_;
+};
+
+template <class Self, class T>
+class FlatMapMethods : public StreamMixin<Self, FlatMapMethods<Self, T>> {
+ public:
+  // f(item) returns a range; each of its elements is emitted.
+  template <class F>
+  requires FlatMapFunction<F, T>
+  auto flat_map(std::string name, F f, NodeOptions options = {}) const {
+    using Out = std::remove_cvref_t<std::ranges::range_value_t<std::invoke_result_t<F&, T&&>>>;
+    return this->self().template add_transform<Out, FlatMapKernel<T, Out, F>>(
+        std::move(name), "flat_map", options, std::move(f));
+  }
+
+  // f(item, emit) calls emit(u) for each output: no container per item.
+  template <class U, class F>
+  requires FlatMapEmitter<F, T, U> TransformStream<T, U> flat_map(std::string name, F f,
+                                                                  NodeOptions options = {})
+  const {
+    return this->self().template add_transform<U, FlatMapEmitKernel<T, U, F>>(
+        std::move(name), "flat_map", options, std::move(f));
+  }
 };
 
 }  // namespace sw

@@ -55,15 +55,17 @@ requires std::default_initializable<T>
 // Reads the JSON-lines file `path` into Ts: see the top of this file. `options` are the parse
 // node's; the read node takes its parallelism, and skips too-long lines (`limits`) unless the
 // parse node's policy is stop.
-template <JsonCodable T>
+// (G is Graph: see read_csv.)
+template <JsonCodable T, class G = Graph>
 requires std::default_initializable<T>
-[[nodiscard]] TransformStream<Str, T> read_json_lines(Graph& graph, const std::string& name,
+[[nodiscard]] TransformStream<Str, T> read_json_lines(G& graph, const std::string& name,
                                                       std::string path, NodeOptions options = {},
                                                       RecordLimits limits = {}) {
   return graph
       .source(name, read_lines(std::move(path), detail::read_limits(limits, options)),
               detail::read_node_options(options))
-      .map(name + ".parse", parse_json<T>(), options);
+      .template add_transform<T, MapKernel<Str, T, decltype(parse_json<T>())>>(
+          name + ".parse", "map", options, parse_json<T>());
 }
 
 namespace detail {

@@ -10,14 +10,23 @@
 #include <vector>
 
 #include "streamweave/engine/instance.hpp"
-#include "streamweave/engine/node_types.hpp"
+#include "streamweave/engine/stream.hpp"
 
 namespace sw {
 
+// f(item) -> U: one output per input.
+template <class F, class T>
+concept MapFunction =
+    Item<T> && std::invocable<F&, T&&> && Item<std::remove_cvref_t<std::invoke_result_t<F&, T&&>>>;
+
+template <class F, class T>
+requires MapFunction<F, T>
+using map_result_t = std::remove_cvref_t<std::invoke_result_t<F&, T&&>>;
+
 template <class In, class Out, class F>
-class Kernel<op::map, In, Out, F> final : public TransformBase<In, Out> {
+class MapKernel final : public TransformBase<In, Out> {
  public:
-  Kernel(const InstanceContext& ctx, F f)
+  MapKernel(const InstanceContext& ctx, F f)
       : TransformBase<In, Out>(ctx), f_(std::move(f)), pool_(&make_pool<Out>(ctx)) {}
 
   void push_items(BatchPtr<In> batch) override {
@@ -64,6 +73,20 @@ class Kernel<op::map, In, Out, F> final : public TransformBase<In, Out> {
  private:
   F f_;
   BatchPool<Out>* pool_;
+};
+
+template <class Self, class T>
+class MapMethods : public StreamMixin<Self, MapMethods<Self, T>> {
+ public:
+  // f(item) -> U for every item.
+  template <class F>
+  requires MapFunction<F, T> TransformStream<T, map_result_t<F, T>> map(std::string name, F f,
+                                                                        NodeOptions options = {})
+  const {
+    using Out = map_result_t<F, T>;
+    return this->self().template add_transform<Out, MapKernel<T, Out, F>>(std::move(name), "map",
+                                                                          options, std::move(f));
+  }
 };
 
 }  // namespace sw

@@ -9,14 +9,15 @@
 
 #include "streamweave/engine/instance.hpp"
 #include "streamweave/engine/latency.hpp"
-#include "streamweave/engine/node_types.hpp"
+#include "streamweave/engine/stream.hpp"
 
 namespace sw {
 
 template <class T, class F>
-class Kernel<op::measure_latency, T, F> final : public TransformBase<T, T> {
+class MeasureLatencyKernel final : public TransformBase<T, T> {
  public:
-  Kernel(const InstanceContext& ctx, F f) : TransformBase<T, T>(ctx), stamp_of_(std::move(f)) {}
+  MeasureLatencyKernel(const InstanceContext& ctx, F f)
+      : TransformBase<T, T>(ctx), stamp_of_(std::move(f)) {}
 
   void push_items(BatchPtr<T> batch) override {
     if (this->went_item_by_item(batch)) return;
@@ -45,6 +46,22 @@ class Kernel<op::measure_latency, T, F> final : public TransformBase<T, T> {
   }
 
   F stamp_of_;
+};
+
+template <class Self, class T>
+class MeasureLatencyMethods : public StreamMixin<Self, MeasureLatencyMethods<Self, T>> {
+ public:
+  // Passes items on unchanged and records, per item, how long ago stamp_of(item) was: the
+  // item's stamp is sw::wall_clock_ns() taken where it entered the pipeline (on any thread or
+  // rank of one machine). The report's NodeReport::latency has the percentiles; the summary
+  // and --metrics-json print p50/p99/p99.9.
+  template <class F>
+  requires TimeFunction<F, T> TransformStream<T, T> measure_latency(std::string name, F stamp_of,
+                                                                    NodeOptions options = {})
+  const {
+    return this->self().template add_transform<T, MeasureLatencyKernel<T, F>>(
+        std::move(name), "latency", options, std::move(stamp_of));
+  }
 };
 
 }  // namespace sw

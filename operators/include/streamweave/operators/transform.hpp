@@ -6,16 +6,28 @@
 #include <utility>
 
 #include "streamweave/engine/instance.hpp"
-#include "streamweave/engine/node_types.hpp"
+#include "streamweave/engine/stream.hpp"
 
 namespace sw {
 
+// A class-based transformer: `using output_type = U;`, process(const T&, Emitter<U>&), and
+// optionally finish(Emitter<U>&) to emit what it holds at end of stream. One object per
+// instance (copied), so it may keep state without locks.
+template <class P, class T>
+concept Transformer = Item<T> && std::copy_constructible<P> && requires {
+  typename P::output_type;
+} && Item<typename P::output_type> &&
+    requires(P& p, const T& item, Emitter<typename P::output_type>& out) {
+  p.process(item, out);
+};
+
 template <class In, class P>
-class Kernel<op::transform, In, P> final : public TransformBase<In, typename P::output_type> {
+class TransformKernel final : public TransformBase<In, typename P::output_type> {
   using Out = typename P::output_type;
 
  public:
-  Kernel(const InstanceContext& ctx, P p) : TransformBase<In, Out>(ctx), p_(std::move(p)) {}
+  TransformKernel(const InstanceContext& ctx, P p)
+      : TransformBase<In, Out>(ctx), p_(std::move(p)) {}
 
   void push(In&& item) override { push_ref(item); }
   void push_ref(const In& item) override {
@@ -35,6 +47,20 @@ class Kernel<op::transform, In, P> final : public TransformBase<In, typename P::
 
  private:
   P p_;
+};
+
+template <class Self, class T>
+class TransformMethods : public StreamMixin<Self, TransformMethods<Self, T>> {
+ public:
+  // A class-based (stateful) transformer; each instance gets its own copy of `p`.
+  template <class P>
+  requires Transformer<P, T> TransformStream<T, typename P::output_type> transform(
+      std::string name, P p, NodeOptions options = {})
+  const {
+    using Out = typename P::output_type;
+    return this->self().template add_transform<Out, TransformKernel<T, P>>(
+        std::move(name), "transform", options, std::move(p));
+  }
 };
 
 }  // namespace sw

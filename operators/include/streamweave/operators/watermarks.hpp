@@ -12,14 +12,15 @@
 
 #include "streamweave/engine/event_time.hpp"
 #include "streamweave/engine/instance.hpp"
-#include "streamweave/engine/node_types.hpp"
+#include "streamweave/engine/stream.hpp"
 
 namespace sw {
 
 template <class T, class F>
-class Kernel<op::watermarks, T, F> final : public TransformBase<T, T> {
+class WatermarksKernel final : public TransformBase<T, T> {
  public:
-  Kernel(const InstanceContext& ctx, F time_of, EventTime out_of_orderness, std::size_t every_items)
+  WatermarksKernel(const InstanceContext& ctx, F time_of, EventTime out_of_orderness,
+                   std::size_t every_items)
       : TransformBase<T, T>(ctx),
         time_of_(std::move(time_of)),
         out_of_orderness_(out_of_orderness),
@@ -71,6 +72,25 @@ class Kernel<op::watermarks, T, F> final : public TransformBase<T, T> {
   EventTime newest_ = kMinEventTime;
   EventTime emitted_ = kMinEventTime;
   std::size_t since_last_ = 0;
+};
+
+template <class Self, class T>
+class WatermarkMethods : public StreamMixin<Self, WatermarkMethods<Self, T>> {
+ public:
+  // Event time: passes the items on unchanged and emits watermarks from time_of(item) with
+  // bounded out-of-orderness (newest time - out_of_orderness - 1). Put it right after the
+  // source, before anything partitions the stream: it takes its input's parallelism (unless
+  // options.node sets one) and so fuses with it. Windows and joins downstream fire on these.
+  template <class F>
+  requires TimeFunction<F, T> TransformStream<T, T> with_watermarks(std::string name, F time_of,
+                                                                    WatermarkOptions options = {})
+  const {
+    auto stream = this->self().template add_transform<T, WatermarksKernel<T, F>>(
+        std::move(name), "watermarks", options.node, std::move(time_of), options.out_of_orderness,
+        options.every_items);
+    stream.graph().node(stream.node()).inherit_parallelism();
+    return stream;
+  }
 };
 
 }  // namespace sw

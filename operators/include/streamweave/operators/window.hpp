@@ -1,4 +1,6 @@
 // window (KeyedStream::window, Stream::window_all): windows over event time or counts, per key.
+//   keyed.window(name, sw::tumbling(60'000), time_of, sw::agg::count(), options)
+//   stream.window_all(name, sw::sliding(10'000, 1'000), time_of, sw::agg::sum<Bid>(price))
 // Items are assigned to windows by the assigner and time_of(item); each window's aggregate is
 // kept incrementally (or, for a process-window function, its items). A time window fires when
 // the watermark reaches its end - 1, and all windows still open fire at end of stream; results
@@ -11,6 +13,7 @@
 #include <algorithm>
 #include <functional>
 #include <map>
+#include <memory>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -23,7 +26,7 @@
 #include "streamweave/engine/event_time.hpp"
 #include "streamweave/engine/instance.hpp"
 #include "streamweave/engine/keyed_state.hpp"
-#include "streamweave/engine/node_types.hpp"
+#include "streamweave/engine/stream.hpp"
 #include "streamweave/engine/window.hpp"
 
 namespace sw {
@@ -93,8 +96,7 @@ template <class T, class KeyFn, class TimeFn, class G>
 using window_output_t = typename WindowOutput<T, KeyFn, TimeFn, G>::type;
 
 template <class T, class KeyFn, class TimeFn, class G>
-class Kernel<op::window, T, KeyFn, TimeFn, G> final
-    : public TransformBase<T, window_output_t<T, KeyFn, TimeFn, G>> {
+class WindowKernel final : public TransformBase<T, window_output_t<T, KeyFn, TimeFn, G>> {
   using Key = key_result_t<KeyFn, T>;
   using Agg = typename detail::as_aggregate<G, T>::type;
   using Acc = typename Agg::accumulator;
@@ -115,8 +117,8 @@ class Kernel<op::window, T, KeyFn, TimeFn, G> final
   };
 
  public:
-  Kernel(const InstanceContext& ctx, KeyFn key, TimeFn time_of, G aggregate,
-         WindowAssigner assigner, WindowOptions options)
+  WindowKernel(const InstanceContext& ctx, KeyFn key, TimeFn time_of, G aggregate,
+               WindowAssigner assigner, WindowOptions options)
       : Base(ctx),
         key_(std::move(key)),
         time_of_(std::move(time_of)),
@@ -387,6 +389,70 @@ class Kernel<op::window, T, KeyFn, TimeFn, G> final
   KeyedState<Key, PerKey> state_;
   std::size_t windows_ = 0;
   std::map<EventTime, std::vector<Key>> timers_;  // when (end - 1, or cleanup) -> keys
+};
+
+namespace detail {
+// A window node after `stream`, keyed by `key`, with its late-items port: its stream.
+template <class T, class KeyFn, class TimeFn, class G>
+auto add_window(const Stream<T>& stream, std::string name, KeyFn key, WindowAssigner assigner,
+                TimeFn time_of, G function, WindowOptions options) {
+  using Out = window_output_t<T, KeyFn, TimeFn, G>;
+  using K = WindowKernel<T, KeyFn, TimeFn, G>;
+  auto make = [key = std::move(key), time_of = std::move(time_of), function = std::move(function),
+               assigner, options](const InstanceContext& ctx) {
+    return std::unique_ptr<OperatorInstance>(
+        std::make_unique<K>(ctx, key, time_of, function, assigner, options));
+  };
+  const NodeId id = stream.attach(std::make_unique<TransformNode<T, Out, decltype(make), T>>(
+      std::move(name), "window", options.node, std::move(make)));
+  return WindowStream<T, Out>(stream.graph(), id);
+}
+}  // namespace detail
+
+template <class Self, class T, class KeyFn>
+class WindowMethods : public StreamMixin<Self, WindowMethods<Self, T, KeyFn>> {
+  using key_type = key_result_t<KeyFn, T>;
+
+ public:
+  // Windows per key: `assigner` is sw::tumbling(size), sw::sliding(size, slide),
+  // sw::session(gap) or sw::count_window(n); time_of(item) is the item's event time (ignored
+  // by count windows); `function` an aggregate (sw::agg::count(), sw::agg::sum<T>(f), ..., or
+  // a class with create/add/merge/result) or sw::process_window<T>(f). Emits
+  // Windowed{key, start, end, result}.
+  template <class TimeFn, class G>
+  requires TimeFunction<TimeFn, T> && WindowFunction<G, T, key_type>
+  auto window(std::string name, WindowAssigner assigner, TimeFn time_of, G function,
+              WindowOptions options = {}) const {
+    return detail::add_window<T>(this->self(), std::move(name), this->self().key(),
+                                 std::move(assigner), std::move(time_of), std::move(function),
+                                 options);
+  }
+  // Count windows need no time.
+  template <class G>
+  requires WindowFunction<G, T, key_type>
+  auto window(std::string name, CountWindows assigner, G function,
+              WindowOptions options = {}) const {
+    return window(
+        std::move(name), assigner, [](const T&) { return EventTime{0}; }, std::move(function),
+        options);
+  }
+};
+
+template <class Self, class T>
+class WindowAllMethods : public StreamMixin<Self, WindowAllMethods<Self, T>> {
+ public:
+  // Windows over the whole stream, in one instance (the items are gathered to it): as
+  // KeyedStream::window with every item under one key, AllKeys{}.
+  template <class TimeFn, class G>
+  requires TimeFunction<TimeFn, T> && WindowFunction<G, T, AllKeys> && Exchangeable<T>
+  auto window_all(std::string name, WindowAssigner assigner, TimeFn time_of, G function,
+                  WindowOptions options = {}) const {
+    options.node.parallelism = 1;
+    return detail::add_window<T>(
+        this->self().partitioned(Partitioning::gather), std::move(name),
+        [](const T&) { return AllKeys{}; }, std::move(assigner), std::move(time_of),
+        std::move(function), options);
+  }
 };
 
 }  // namespace sw
