@@ -77,6 +77,31 @@ Sums streamweave(std::uint64_t n, unsigned threads, unsigned parallelism) {
   return collected_sums(out);
 }
 
+// Pipeline P with the skip policy on its map and filter: every item takes the item-wise
+// path that isolates a failure (the cost of asking for error isolation).
+Sums streamweave_skip(std::uint64_t n, unsigned threads) {
+  sw::Graph g{"P-skip"};
+  std::vector<sw::KeyValue<std::uint64_t, std::int64_t>> out;
+  const sw::NodeOptions skip{.errors = sw::ErrorPolicy::skip()};
+  g.source("events",
+           sw::generate<Event>(n, [](std::uint64_t i) { return sw::bench::make_event(i); }))
+      .map(
+          "to-euro",
+          [](Event e) {
+            sw::bench::to_euro(e);
+            return e;
+          },
+          skip)
+      .filter(
+          "sample", [](const Event& e) { return sw::bench::keep(e); }, skip)
+      .key_by([](const Event& e) { return e.auction; })
+      .reduce("sum", [](std::int64_t acc, const Event& e) { return acc + e.price; },
+              {.emit = sw::Emit::at_end})
+      .sink("out", sw::collect(out));
+  sw::run(g, {.threads = threads});
+  return collected_sums(out);
+}
+
 // The same keyed sum as a two-phase aggregation: partial sums per instance before the shuffle.
 Sums streamweave_combined(std::uint64_t n, unsigned threads) {
   sw::Graph g{"P-combined"};
@@ -187,6 +212,7 @@ int main(int argc, char** argv) {
        [](const Options& x) { return streamweave(x.events, x.threads, x.threads); }},
       {"streamweave_combine",
        [](const Options& x) { return streamweave_combined(x.events, x.threads); }},
+      {"streamweave_skip", [](const Options& x) { return streamweave_skip(x.events, x.threads); }},
       {"flow_graph_batched_1024",
        [](const Options& x) { return flow_graph_batched(x.events, x.threads); }},
       {"flow_graph_per_event",

@@ -33,7 +33,7 @@ void make_tasks(const Graph& graph, const RunOptions& options, RunContext& run, 
         InstanceContext ctx{&graph.node(id).name(),     i,
                             plan.nodes[id].parallelism, graph.node(id).options().errors,
                             &b.metrics[id][i],          &run,
-                            &b.errors_skipped[id]};
+                            &b.errors_skipped[id],      plan.nodes[id].batch_size};
         task->ops.push_back(graph.node(id).instantiate(ctx));
         instance_of[id][i] = task->ops.back().get();
       }

@@ -53,3 +53,32 @@ TEST_CASE("batches released from many threads all come back") {
   for (auto& t : threads) t.join();
   CHECK(pool.stats().retained == 200);
 }
+
+TEST_CASE("a view reads the selected items of the batch it holds, and gives it back when done") {
+  sw::BatchPool<std::string> pool;
+  auto source = pool.acquire(4);
+  for (const char* s : {"a", "b", "c", "d"}) source->items.emplace_back(s);
+  CHECK(source->owned());
+  {
+    auto view = pool.acquire(0);
+    view->selection.push_back(1);
+    view->selection.push_back(3);
+    view->viewed = source;
+    CHECK(view->is_view());
+    CHECK(view->size() == 2);
+    CHECK_FALSE(view->owned());    // a view's items belong to the viewed batch
+    CHECK_FALSE(source->owned());  // the view holds a reference
+    std::vector<std::string> seen;
+    view->read([&](const auto& items) {
+      for (std::size_t i = 0; i < items.size(); ++i) seen.push_back(items[i]);
+    });
+    CHECK(seen == std::vector<std::string>{"b", "d"});
+  }
+  CHECK(source->owned());  // the released view let go of it
+  std::size_t n = 0;
+  source->read([&](const auto& items) { n = items.size(); });
+  CHECK(n == 4);
+  auto reused = pool.acquire(0);  // the view's batch, recycled: no longer a view
+  CHECK_FALSE(reused->is_view());
+  CHECK(reused->size() == 0);
+}

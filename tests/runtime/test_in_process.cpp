@@ -61,6 +61,86 @@ TEST_CASE("fan-out shares batches: read-only consumers copy no item") {
   CHECK(r.batch_reuse_rate() > 0.5);
 }
 
+TEST_CASE("filters on a shared batch pass views: chained, under skip, into a map and a key_by") {
+  sw::test::Watchdog watchdog("views");
+  constexpr std::uint64_t n = 30000;
+  std::map<std::uint64_t, std::uint64_t> expected_sums;
+  std::uint64_t expected_mapped = 0;
+  for (std::uint64_t i = 0; i < n; ++i) {
+    if (i % 3 == 0 && i % 2 == 0) expected_sums[i % 7] += i;
+    if (i % 5 != 0) expected_mapped += 2 * i;
+  }
+  std::mt19937 rng(20261203);
+  auto pick = [&](unsigned lo, unsigned hi) {
+    return std::uniform_int_distribution<unsigned>(lo, hi)(rng);
+  };
+  for (int run = 0; run < 8; ++run) {
+    const sw::ErrorPolicy policy = run % 2 == 0 ? sw::ErrorPolicy::stop() : sw::ErrorPolicy::skip();
+    auto opts = [&] {
+      return sw::NodeOptions{
+          .parallelism = pick(1, 3), .batch_size = pick(1, 300), .errors = policy};
+    };
+    sw::Graph g{"views"};
+    std::vector<sw::KeyValue<std::uint64_t, std::uint64_t>> sums;
+    std::vector<std::uint64_t> mapped;
+    std::uint64_t all = 0;
+    auto s = g.source("s", sw::generate<std::uint64_t>(n, [](std::uint64_t i) { return i; }),
+                      {.parallelism = pick(1, 2), .batch_size = pick(1, 500)});
+    s.filter(
+         "thirds", [](std::uint64_t x) { return x % 3 == 0; }, opts())
+        .filter(
+            "sixths", [](std::uint64_t x) { return x % 2 == 0; }, opts())
+        .key_by([](std::uint64_t x) { return x % 7; })
+        .reduce("sum", [](std::uint64_t acc, std::uint64_t x) { return acc + x; },
+                {.emit = sw::Emit::at_end, .node = opts()})
+        .sink("sums", sw::collect(sums));
+    s.filter(
+         "not-fifths", [](std::uint64_t x) { return x % 5 != 0; }, opts())
+        .map(
+            "double", [](const std::uint64_t& x) { return 2 * x; }, opts())
+        .sink("mapped", sw::collect(mapped), opts());
+    s.sink("all", sw::count(all));
+    INFO("run " << run << "\n" << sw::to_dot(g, {.threads = 2}));
+    sw::run(g, {.threads = pick(1, 3)});
+    std::map<std::uint64_t, std::uint64_t> got;
+    for (const auto& kv : sums) got[kv.key] += kv.value;
+    CHECK(got == expected_sums);
+    std::uint64_t total = 0;
+    for (std::uint64_t x : mapped) total += x;
+    CHECK(mapped.size() == n - n / 5);
+    CHECK(total == expected_mapped);
+    CHECK(all == n);
+  }
+}
+
+TEST_CASE("a view read by inspect, a by-reference map and a sink copies no item") {
+  sw::test::Watchdog watchdog("view reads");
+  sw::Graph g{"view reads"};
+  std::uint64_t a = 0, b = 0;
+  std::vector<std::uint64_t> values;
+  auto s = g.source(
+      "s",
+      sw::generate<sw::test::Tracked>(20000, [](std::uint64_t i) { return sw::test::Tracked{i}; }),
+      {.parallelism = 1});
+  s.filter("odd", [](const sw::test::Tracked& t) { return t.value % 2 == 1; }, {.parallelism = 1})
+      .filter("odd-thirds", [](const sw::test::Tracked& t) { return t.value % 3 == 0; },
+              {.parallelism = 1})
+      .inspect("look", [](const sw::test::Tracked&) {}, {.parallelism = 1})
+      .map("value", [](const sw::test::Tracked& t) { return t.value; }, {.parallelism = 1})
+      .sink("values", sw::collect(values), {.parallelism = 1});
+  s.sink("a", sw::count(a), {.parallelism = 1});
+  s.filter("any", [](const sw::test::Tracked&) { return true; }, {.parallelism = 1})
+      .sink("b", sw::count(b), {.parallelism = 1});
+  sw::test::Tracked::copies = 0;
+  sw::run(g, {.threads = 2, .batch_size = 128});
+  CHECK(a == 20000);
+  CHECK(b == 20000);
+  std::vector<std::uint64_t> expected;
+  for (std::uint64_t i = 3; i < 20000; i += 6) expected.push_back(i);
+  CHECK(sw::test::sorted(values) == expected);
+  CHECK(sw::test::Tracked::copies == 0);
+}
+
 TEST_CASE("a consumer that must own items copies only while the batch is shared") {
   sw::test::Watchdog watchdog("copy on write");
   sw::Graph g{"cow"};

@@ -54,16 +54,53 @@ template <class T>
 using BatchItems = std::vector<T, PoolAllocator<T>>;
 
 template <class T>
-class Batch final : public BatchBase {
- public:
-  Batch(BatchPoolBase& pool, BufferPool& buffers) noexcept
-      : BatchBase(pool), items(PoolAllocator<T>(buffers)) {}
-  [[nodiscard]] std::size_t size() const noexcept override { return items.size(); }
-  BatchItems<T> items;
-};
+class Batch;
 
 template <class T>
 using BatchPtr = boost::intrusive_ptr<Batch<T>>;
+
+// The items a view selects: positions `at` of `from`. Indexable like the item vector.
+template <class T>
+struct SelectedItems {
+  const BatchItems<T>& from;
+  const BatchItems<std::uint32_t>& at;
+  [[nodiscard]] std::size_t size() const noexcept { return at.size(); }
+  [[nodiscard]] const T& operator[](std::size_t i) const noexcept { return from[at[i]]; }
+};
+
+// A batch owns its items, or is a view: some items of another batch, by position. A filter
+// makes a view of a batch it shares with other consumers, so that what it keeps goes on
+// without a copy (a selection vector, as in Arrow Acero or DuckDB).
+template <class T>
+class Batch final : public BatchBase {
+ public:
+  Batch(BatchPoolBase& pool, BufferPool& buffers) noexcept
+      : BatchBase(pool),
+        items(PoolAllocator<T>(buffers)),
+        selection(PoolAllocator<std::uint32_t>(buffers)) {}
+  [[nodiscard]] std::size_t size() const noexcept override {
+    return viewed ? selection.size() : items.size();
+  }
+  [[nodiscard]] bool is_view() const noexcept { return viewed != nullptr; }
+  // True when the holder may move the items out: it holds the only reference to a batch
+  // that owns its items. Otherwise it may only read them, through read().
+  [[nodiscard]] bool owned() const noexcept { return !viewed && unique(); }
+
+  // Returns f(items), items being the batch's item vector or, for a view, its SelectedItems:
+  // either way indexable with size() and operator[]. Each form is its own loop, so reading a
+  // batch costs no test per item.
+  template <class F>
+  decltype(auto) read(F&& f) const {
+    if (viewed) return f(SelectedItems<T>{viewed->items, selection});
+    return f(items);
+  }
+
+  BatchItems<T> items;  // empty for a view
+  // For a view only: the batch it selects from (never itself a view), and the positions of
+  // its items there.
+  BatchPtr<T> viewed;
+  BatchItems<std::uint32_t> selection;
+};
 
 // Counters of one pool; read them when the pool is quiescent (after a run).
 struct BatchPoolStats {
@@ -182,10 +219,25 @@ class BatchPool final : public BatchPoolBase {
   void recycle(BatchBase* base) noexcept override {
     // The storage goes back to the buffer pool now: an idle batch keeps none, and any batch of
     // any item type may reuse it. (Both vectors use the same pool, so this frees, never copies.)
-    auto& items = static_cast<Batch<T>*>(base)->items;
-    items = BatchItems<T>(items.get_allocator());
+    // Only the storage of a few items stays: the one-item batches of the item-wise error
+    // policies would otherwise take a buffer and give it back for every item, which costs
+    // more than the item's own work.
+    auto& batch = *static_cast<Batch<T>*>(base);
+    empty_out(batch.items);
+    empty_out(batch.selection);
+    batch.viewed.reset();  // may recycle the viewed batch, into its own pool
     push_remote(*base);
   }
+  template <class U>
+  static void empty_out(BatchItems<U>& items) noexcept {
+    if (items.capacity() <= kKeptCapacity) {
+      items.clear();
+    } else {
+      items = BatchItems<U>(items.get_allocator());
+    }
+  }
+
+  static constexpr std::size_t kKeptCapacity = 4;  // items whose storage a free batch keeps
 
   BufferPool* buffers_;
 };

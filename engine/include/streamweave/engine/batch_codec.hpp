@@ -37,8 +37,18 @@ class TypedBatchCodec final : public BatchCodec {
   std::uint64_t encode(const BatchBase& batch, const FrameHeader& header,
                        std::vector<SplicedFrame>& out, const FrameLimits& limits,
                        BufferPool& buffers) const override {
-    const auto& items = static_cast<const Batch<T>&>(batch).items;
-    return encode_frames(std::span<const T>(items.data(), items.size()), header, out, limits,
+    const auto& typed = static_cast<const Batch<T>&>(batch);
+    if (!typed.is_view()) {
+      return encode_frames(std::span<const T>(typed.items.data(), typed.items.size()), header, out,
+                           limits, buffers);
+    }
+    // A view's items are not contiguous: gather them (pooled storage) to encode them.
+    BatchItems<T> gathered{PoolAllocator<T>(buffers)};
+    gathered.reserve(typed.size());
+    typed.read([&](const auto& items) {
+      for (std::size_t i = 0; i < items.size(); ++i) gathered.push_back(items[i]);
+    });
+    return encode_frames(std::span<const T>(gathered.data(), gathered.size()), header, out, limits,
                          buffers);
   }
   [[nodiscard]] BatchRef decode(const Frame& frame, BatchPoolBase& pool) const override {

@@ -18,6 +18,7 @@
 #include "streamweave/engine/counters.hpp"
 #include "streamweave/engine/errors.hpp"
 #include "streamweave/engine/input.hpp"
+#include "streamweave/engine/item_stage.hpp"
 #include "streamweave/engine/latency.hpp"
 #include "streamweave/engine/options.hpp"
 
@@ -53,6 +54,7 @@ struct InstanceContext {
   // Errors skipped by every instance of the node in this process, for ErrorPolicy::skip's
   // limit (null: this instance's count).
   std::atomic<std::uint64_t>* node_errors_skipped = nullptr;
+  std::size_t batch_size = 1024;  // items per batch of what the instance emits one by one
 };
 
 // A pool of batches of T that lives as long as the run.
@@ -112,37 +114,68 @@ Input<T>* checked_input(const InstanceContext& ctx, std::size_t port, InputBase&
 }  // namespace detail
 
 // Base of every instance that takes items of type In and emits Out on kMainPort, and dead
-// letters on kDeadLetterPort.
+// letters on kDeadLetterPort. A kernel writes its logic once, in on_batch(); this base runs
+// it over whole batches under the stop policy, and over one-item batches under the others so
+// that each item gets its skip, retry or dead letter. What a kernel emits one item at a time
+// is staged into batches that go on at the end of each batch it takes in.
 template <class In, class Out>
 class TransformBase : public OperatorInstance, public Input<In> {
  public:
-  explicit TransformBase(const InstanceContext& ctx) noexcept : ctx_(ctx), metrics_(*ctx.metrics) {}
+  explicit TransformBase(const InstanceContext& ctx)
+      : ctx_(ctx),
+        metrics_(*ctx.metrics),
+        item_by_item_(ctx.errors.kind() != ErrorPolicy::Kind::stop),
+        out_pool_(&make_pool<Out>(ctx)) {
+    if (item_by_item_) in_pool_ = &make_pool<In>(ctx);
+  }
 
   InputBase* input() noexcept final { return this; }
 
   void bind_output(std::size_t port, InputBase& target) override {
     if (port == kMainPort) {
       out_ = detail::checked_input<Out>(ctx_, port, target);
+      stage_.bind(*out_, *out_pool_, ctx_.batch_size);
     } else if (port == kDeadLetterPort) {
       dead_ = detail::checked_input<DeadLetter<In>>(ctx_, port, target);
+      dead_stage_.bind(*dead_, make_pool<DeadLetter<In>>(ctx_), ctx_.batch_size);
     } else {
       detail::throw_port_mismatch(ctx_, port);
     }
   }
 
+  void push_items(BatchPtr<In> batch) final {
+    if (item_by_item_) {
+      one_by_one(std::move(batch));
+    } else {
+      whole(std::move(batch));
+    }
+    after_batch();
+    flush_staged();
+  }
+
   void finish() override {
     on_finish();
+    flush_staged();
     if (out_ != nullptr) out_->finish();
     if (dead_ != nullptr) dead_->finish();
   }
 
   void watermark(EventTime time) override {
     on_watermark(time);
+    flush_staged();
     if (out_ != nullptr) out_->watermark(time);
     if (dead_ != nullptr) dead_->watermark(time);
   }
 
  protected:
+  // The kernel's one entry point: a batch of items. It may move them out when
+  // batch->owned(), and reads them through batch->read() otherwise (the batch is shared, or
+  // a view). Loop over them with batch_for or read_each so a failure names its item.
+  // The kernel moves the batch on (emit_batch) or leaves it: taking it by reference spares the
+  // item-wise path a reference count per item.
+  virtual void on_batch(BatchPtr<In>&& batch) = 0;
+  // Called after each batch taken in (whole or item by item), before the staged items go on.
+  virtual void after_batch() {}
   // Called once at end of input, before the outputs finish: emit what is held back.
   virtual void on_finish() {}
   // Called for each watermark before it goes on: emit what it makes due.
@@ -150,63 +183,56 @@ class TransformBase : public OperatorInstance, public Input<In> {
 
   void emit(Out&& item) {
     ++metrics_.items_out;
-    out_->push(std::move(item));
+    stage_.add(std::move(item));
   }
-  void emit_ref(const Out& item) {
+  void emit(const Out& item) {
     ++metrics_.items_out;
-    out_->push_ref(item);
+    stage_.add(item);
   }
-  void emit_batch(BatchPtr<Out> batch) {
+  // A whole batch goes on as it is, after what was staged before it. Item by item, the
+  // one-item batches are gathered instead, so that downstream still sees full batches.
+  void emit_batch(BatchPtr<Out>&& batch) {
     metrics_.items_out += batch->size();
+    if (item_by_item_) {
+      stage_.add_all(*batch);
+      return;
+    }
+    stage_.flush();
     out_->push_items(std::move(batch));
   }
-  [[nodiscard]] Emitter<Out> emitter() noexcept { return Emitter<Out>(*out_, metrics_.items_out); }
-
-  // Under the default stop policy a whole batch can run in one tight loop; the other
-  // policies handle items one by one. Returns true when it handed `batch` to the
-  // item-by-item path (also when `batch_path_ok` is false), leaving nothing for the caller.
-  bool went_item_by_item(BatchPtr<In>& batch, bool batch_path_ok = true) {
-    if (batch_path_ok && ctx_.errors.kind() == ErrorPolicy::Kind::stop) return false;
-    Input<In>::push_items(std::move(batch));
-    return true;
+  // Lets go of the batch on_batch() was given once its items are read, so that its storage
+  // returns before the output goes downstream (item by item, the instance keeps it).
+  void done_with(BatchPtr<In>& batch) noexcept {
+    if (!item_by_item_) batch.reset();
   }
+  [[nodiscard]] Emitter<Out> emitter() noexcept { return Emitter<Out>(stage_, metrics_.items_out); }
+  // Where this instance's output batches come from.
+  [[nodiscard]] BatchPool<Out>& out_pool() const noexcept { return *out_pool_; }
 
-  // Runs `body(k)` for k in [0, n) over a batch received as positions [first, first + n):
-  // a failure is reported at the item it happened on.
+  // Runs `body(k)` for k in [0, n) over the batch on_batch() was given: a failure is
+  // reported at the item it happened on (item by item, the caller applies the policy).
   template <class Body>
   void batch_for(std::size_t n, Body&& body) {
-    const std::uint64_t first = metrics_.items_in;
-    metrics_.items_in += n;
+    if (item_by_item_) {
+      for (std::size_t k = 0; k < n; ++k) body(k);
+      return;
+    }
     std::size_t k = 0;
     try {
       for (; k < n; ++k) body(k);
     } catch (const NodeError&) {
       throw;
     } catch (...) {
-      detail::throw_node_error(ctx_, first + k, std::current_exception());
+      detail::throw_node_error(ctx_, first_ + k, std::current_exception());
     }
   }
 
-  // Runs `call(item)` (which calls the user function and emits) under the node's error
-  // policy. Errors thrown further down a fused chain (NodeError) pass through untouched.
-  template <class Item, class Call>
-  void guarded(Item&& item, Call&& call) {
-    const std::uint64_t position = metrics_.items_in++;
-    if (ctx_.errors.kind() == ErrorPolicy::Kind::stop ||
-        ctx_.errors.kind() == ErrorPolicy::Kind::skip) [[likely]] {
-      try {
-        call(std::forward<Item>(item));
-      } catch (const NodeError&) {
-        throw;
-      } catch (...) {
-        if (ctx_.errors.kind() == ErrorPolicy::Kind::stop) {
-          detail::throw_node_error(ctx_, position, std::current_exception());
-        }
-        detail::skip_error(ctx_, metrics_, position, detail::describe(std::current_exception()));
-      }
-      return;
-    }
-    guarded_slow(item, call, position);
+  // Runs `body(const In&)` for each item of `batch`, in order, as batch_for does.
+  template <class Body>
+  void read_each(const Batch<In>& batch, Body&& body) {
+    batch.read([&](const auto& items) {
+      batch_for(items.size(), [&](std::size_t k) { body(items[k]); });
+    });
   }
 
   InstanceContext ctx_;
@@ -215,20 +241,89 @@ class TransformBase : public OperatorInstance, public Input<In> {
   Input<DeadLetter<In>>* dead_ = nullptr;
 
  private:
-  // retry and dead_letter keep the original item, so each attempt works on a copy.
-  template <class Call>
-  void guarded_slow(const In& item, Call& call, std::uint64_t position) {
+  void flush_staged() {
+    stage_.flush();
+    if (dead_stage_.bound()) dead_stage_.flush();
+  }
+
+  // Errors thrown further down a fused chain (NodeError) pass through untouched.
+  void whole(BatchPtr<In> batch) {
+    first_ = metrics_.items_in;
+    metrics_.items_in += batch->size();
+    try {
+      on_batch(std::move(batch));
+    } catch (const NodeError&) {
+      throw;
+    } catch (...) {
+      detail::throw_node_error(ctx_, first_, std::current_exception());
+    }
+  }
+
+  // Each item goes into the kernel as a one-item batch: under skip, an item of a batch we
+  // own is moved into it; otherwise it is a view of the item (no copy), so that the item is
+  // still there for a retry or a dead letter. The one-item batch is the instance's own,
+  // reused for every item: taking one from the pool per item would cost more than the item.
+  void one_by_one(BatchPtr<In> batch) {
+    const bool owned = batch->owned();
+    const bool move = owned && ctx_.errors.kind() == ErrorPolicy::Kind::skip;
+    const BatchPtr<In> from = batch->is_view() ? batch->viewed : batch;
+    const std::size_t n = batch->size();
+    for (std::size_t k = 0; k < n; ++k) {
+      first_ = metrics_.items_in++;
+      const std::uint32_t at =
+          batch->is_view() ? batch->selection[k] : static_cast<std::uint32_t>(k);
+      guarded(
+          [&]() -> BatchPtr<In>& { return move ? moved_in(from->items[at]) : view_of(from, at); },
+          from->items[at], owned);
+    }
+    if (one_item_ && one_item_->unique()) {  // lets go of the last item and of `from`
+      one_item_->items.clear();
+      one_item_->viewed.reset();
+    }
+  }
+
+  // The instance's one-item batch, emptied; a new one when the kernel took or kept the last.
+  BatchPtr<In>& empty_one_item() {
+    if (!one_item_ || !one_item_->unique()) one_item_ = in_pool_->acquire(1);
+    one_item_->items.clear();
+    one_item_->selection.clear();
+    one_item_->viewed.reset();
+    return one_item_;
+  }
+  BatchPtr<In>& moved_in(In& item) {
+    BatchPtr<In>& one = empty_one_item();
+    one->items.push_back(std::move(item));
+    return one;
+  }
+  BatchPtr<In>& view_of(const BatchPtr<In>& from, std::uint32_t at) {
+    BatchPtr<In>& one = empty_one_item();
+    one->selection.push_back(at);
+    one->viewed = from;
+    return one;
+  }
+
+  // Runs the kernel on one_item() under the node's policy; `item` is the item it holds (for
+  // a dead letter, moved out when `owned`).
+  template <class OneItem>
+  void guarded(OneItem&& one_item, In& item, bool owned) {
+    const std::uint64_t position = first_;
+    if (ctx_.errors.kind() == ErrorPolicy::Kind::skip) {
+      try {
+        on_batch(std::move(one_item()));
+      } catch (const NodeError&) {
+        throw;
+      } catch (...) {
+        detail::skip_error(ctx_, metrics_, position, detail::describe(std::current_exception()));
+      }
+      return;
+    }
     const unsigned attempts =
         ctx_.errors.kind() == ErrorPolicy::Kind::retry ? ctx_.errors.attempts() + 1 : 1;
     std::exception_ptr error;
     for (unsigned attempt = 0; attempt < attempts; ++attempt) {
       if (attempt > 0) ++metrics_.retries;
       try {
-        if constexpr (std::is_invocable_v<Call&, const In&>) {
-          call(item);
-        } else {
-          call(In(item));
-        }
+        on_batch(std::move(one_item()));
         return;
       } catch (const NodeError&) {
         throw;
@@ -238,39 +333,66 @@ class TransformBase : public OperatorInstance, public Input<In> {
     }
     if (ctx_.errors.kind() == ErrorPolicy::Kind::dead_letter && dead_ != nullptr) {
       ++metrics_.dead_lettered;
-      dead_->push(
-          DeadLetter<In>{item, *ctx_.node, ctx_.instance, position, detail::describe(error)});
+      dead_stage_.add(DeadLetter<In>{owned ? In(std::move(item)) : In(std::as_const(item)),
+                                     *ctx_.node, ctx_.instance, position, detail::describe(error)});
       return;
     }
     detail::throw_node_error(ctx_, position, error);
   }
+
+  const bool item_by_item_;
+  BatchPool<Out>* out_pool_;
+  BatchPool<In>* in_pool_ = nullptr;
+  BatchPtr<In> one_item_;  // item by item only: see one_by_one()
+  ItemStage<Out> stage_;
+  ItemStage<DeadLetter<In>> dead_stage_;
+  std::uint64_t first_ = 0;  // the position of on_batch()'s first item
 };
 
-// Base of sources: emit Out on port 0.
+// Base of sources: emit Out on port 0. A source implements on_produce(); what it emits one
+// item at a time goes on in batches at the end of each step.
 template <class Out>
 class SourceBase : public OperatorInstance {
  public:
-  explicit SourceBase(const InstanceContext& ctx) noexcept : ctx_(ctx), metrics_(*ctx.metrics) {}
+  explicit SourceBase(const InstanceContext& ctx)
+      : ctx_(ctx), metrics_(*ctx.metrics), pool_(&make_pool<Out>(ctx)) {}
 
   void bind_output(std::size_t port, InputBase& target) override {
     if (port != 0) detail::throw_port_mismatch(ctx_, port);
     out_ = detail::checked_input<Out>(ctx_, port, target);
+    stage_.bind(*out_, *pool_, ctx_.batch_size);
+  }
+  bool produce(std::size_t max_items) final {
+    const bool more = on_produce(max_items);
+    stage_.flush();
+    return more;
   }
   void close() override {
-    if (out_ != nullptr) out_->finish();
+    if (out_ == nullptr) return;
+    stage_.flush();
+    out_->finish();
   }
 
  protected:
+  // Emits at most `max_items` items; returns false once exhausted.
+  virtual bool on_produce(std::size_t max_items) = 0;
+
   void emit(Out&& item) {
     ++metrics_.items_out;
-    out_->push(std::move(item));
+    stage_.add(std::move(item));
   }
   void emit_batch(BatchPtr<Out> batch) {
     metrics_.items_out += batch->size();
+    stage_.flush();
     out_->push_items(std::move(batch));
   }
   // No later item of this instance will have a time <= `time`.
-  void emit_watermark(EventTime time) { out_->watermark(time); }
+  void emit_watermark(EventTime time) {
+    stage_.flush();
+    out_->watermark(time);
+  }
+  // Where this source's batches come from.
+  [[nodiscard]] BatchPool<Out>& out_pool() const noexcept { return *pool_; }
 
   // Runs a user call that produces the item at `position` under the stop policy.
   template <class Call>
@@ -299,9 +421,14 @@ class SourceBase : public OperatorInstance {
   InstanceContext ctx_;
   InstanceMetrics& metrics_;
   Input<Out>* out_ = nullptr;
+
+ private:
+  BatchPool<Out>* pool_;
+  ItemStage<Out> stage_;
 };
 
-// Base of sinks: take In, emit nothing.
+// Base of sinks: take In, emit nothing. A sink implements push_items(); consume_each runs a
+// per-item function under the node's policy.
 template <class In>
 class SinkBase : public OperatorInstance, public Input<In> {
  public:
@@ -312,9 +439,37 @@ class SinkBase : public OperatorInstance, public Input<In> {
   }
 
  protected:
+  // Calls `consume(const In&)` for each item of `batch`; a failure names its item.
+  template <class Call>
+  void consume_each(const Batch<In>& batch, Call&& consume) {
+    batch.read([&](const auto& items) { consume_all(items, consume); });
+  }
+
+  InstanceContext ctx_;
+  InstanceMetrics& metrics_;
+
+ private:
+  template <class Items, class Call>
+  void consume_all(const Items& items, Call& consume) {
+    if (ctx_.errors.kind() != ErrorPolicy::Kind::stop) {
+      for (std::size_t k = 0; k < items.size(); ++k) guarded(items[k], consume);
+      return;
+    }
+    const std::uint64_t first = metrics_.items_in;
+    metrics_.items_in += items.size();
+    std::size_t k = 0;
+    try {
+      for (; k < items.size(); ++k) consume(items[k]);
+    } catch (const NodeError&) {
+      throw;
+    } catch (...) {
+      detail::throw_node_error(ctx_, first + k, std::current_exception());
+    }
+  }
+
   // A sink has no dead-letter port: skip and retry apply, dead_letter acts as stop.
-  template <class Item, class Call>
-  void guarded(Item&& item, Call&& call) {
+  template <class Call>
+  void guarded(const In& item, Call& call) {
     const std::uint64_t position = metrics_.items_in++;
     const unsigned attempts =
         ctx_.errors.kind() == ErrorPolicy::Kind::retry ? ctx_.errors.attempts() + 1 : 1;
@@ -337,9 +492,6 @@ class SinkBase : public OperatorInstance, public Input<In> {
       }
     }
   }
-
-  InstanceContext ctx_;
-  InstanceMetrics& metrics_;
 };
 
 }  // namespace sw

@@ -73,28 +73,11 @@ class OutputCollector final : public Input<T>, public CollectorBase {
     rebalance_next_.assign(batch_edges_.size(), config.instance);
   }
 
-  void push(T&& item) override {
-    if (hash_edges_.empty()) {
-      append_shared(std::move(item));
-      return;
-    }
-    if (!batch_edges_.empty()) append_shared(std::as_const(item));
-    for (std::size_t i = 0; i + 1 < hash_edges_.size(); ++i) {
-      append_hashed(hash_edges_[i], std::as_const(item));
-    }
-    append_hashed(hash_edges_.back(), std::move(item));
-  }
-
-  void push_ref(const T& item) override {
-    if (!batch_edges_.empty()) append_shared(item);
-    for (HashEdge& edge : hash_edges_) append_hashed(edge, item);
-  }
-
   // A whole batch from upstream: passed on as it is when nothing is pending (zero-copy
   // relays cost one reference per batch), otherwise appended or scattered in bulk. Items are
   // moved out when this is the batch's last holder and no other edge still needs them.
   void push_items(BatchPtr<T> batch) override {
-    if (batch->items.empty()) return;
+    if (batch->size() == 0) return;
     if (!batch_edges_.empty()) {
       if (!shared_ && batch->size() * 2 >= config_.batch_size) {
         if (hash_edges_.empty()) {
@@ -103,12 +86,12 @@ class OutputCollector final : public Input<T>, public CollectorBase {
         }
         send_shared(batch);  // our reference stays: the hash edges below copy from it
       } else {
-        append_shared_bulk(*batch, hash_edges_.empty() && batch->unique());
+        append_shared_bulk(*batch, hash_edges_.empty() && batch->owned());
       }
     }
     for (std::size_t e = 0; e < hash_edges_.size(); ++e) {
       const bool last = e + 1 == hash_edges_.size();
-      scatter(hash_edges_[e], *batch, last && batch->unique());
+      scatter(hash_edges_[e], *batch, last && batch->owned());
     }
   }
 
@@ -167,13 +150,13 @@ class OutputCollector final : public Input<T>, public CollectorBase {
   }
 
   void append_shared_bulk(Batch<T>& from, bool move) {
-    for (T& item : from.items) {
-      if (move) {
-        append_shared(std::move(item));
-      } else {
-        append_shared(std::as_const(item));
-      }
+    if (move) {
+      for (T& item : from.items) append_shared(std::move(item));
+      return;
     }
+    from.read([this](const auto& items) {
+      for (std::size_t i = 0; i < items.size(); ++i) append_shared(items[i]);
+    });
   }
 
   // Moves or copies `item` into the pending batch of `target` on a hash edge.
@@ -186,6 +169,10 @@ class OutputCollector final : public Input<T>, public CollectorBase {
   }
 
   void scatter(HashEdge& edge, Batch<T>& from, bool move) {
+    if (from.is_view()) {
+      scatter_view(edge, from);
+      return;
+    }
     const std::size_t n = from.items.size();
     if (targets_.size() < n) targets_.resize(n);
     edge.router->route(from.items.data(), n, edge.pending.size(), targets_.data());
@@ -196,6 +183,13 @@ class OutputCollector final : public Input<T>, public CollectorBase {
         append_routed(edge, targets_[i], std::as_const(from.items[i]));
       }
     }
+  }
+
+  // Out of line, so that scatter's loop over a batch stays small enough to be inlined whole.
+  [[gnu::noinline]] void scatter_view(HashEdge& edge, const Batch<T>& view) {
+    view.read([&](const auto& items) {
+      for (std::size_t i = 0; i < items.size(); ++i) append_hashed(edge, items[i]);
+    });
   }
 
   template <class Item>

@@ -79,21 +79,14 @@ class AggregateKernel final : public TransformBase<T, KeyValue<key_result_t<KeyF
         fold_(std::move(fold)),
         emit_(emit) {}
 
-  void push(T&& item) override { push_ref(item); }
-  void push_items(BatchPtr<T> batch) override {
-    if (this->went_item_by_item(batch)) return;
-    const auto& items = batch->items;
-    const std::size_t n = items.size();
-    this->batch_for(n, [&](std::size_t i) { update(items[i]); });
-  }
-  void push_ref(const T& item) override {
-    this->guarded(item, [this](const T& x) { update(x); });
-  }
-
   // Keys held by this instance (state size).
   [[nodiscard]] std::size_t keys() const noexcept { return state_.size(); }
 
  protected:
+  void on_batch(BatchPtr<T>&& batch) override {
+    this->read_each(*batch, [&](const T& x) { update(x); });
+  }
+
   void on_finish() override {
     if (emit_ != Emit::at_end) return;
     for (auto& [key, acc] : state_) this->emit(Out{key, std::move(acc)});
@@ -116,7 +109,7 @@ class AggregateKernel final : public TransformBase<T, KeyValue<key_result_t<KeyF
       if (inserted) state_.erase(it);
       throw;
     }
-    if (emit_ == Emit::every_update) this->emit_ref(Out{it->first, it->second});
+    if (emit_ == Emit::every_update) this->emit(Out{it->first, it->second});
   }
 
   KeyFn key_;

@@ -18,22 +18,16 @@ class CollectSink final : public SinkBase<T> {
   CollectSink(const InstanceContext& ctx, std::vector<T>* out, std::shared_ptr<std::mutex> mutex)
       : SinkBase<T>(ctx), out_(out), mutex_(std::move(mutex)) {}
 
-  void push(T&& item) override {
-    ++this->metrics_.items_in;
-    local_.push_back(std::move(item));
-  }
-  void push_ref(const T& item) override {
-    ++this->metrics_.items_in;
-    local_.push_back(item);
-  }
   void push_items(BatchPtr<T> batch) override {
     this->metrics_.items_in += batch->size();
-    if (batch->unique()) {
+    if (batch->owned()) {
       local_.insert(local_.end(), std::make_move_iterator(batch->items.begin()),
                     std::make_move_iterator(batch->items.end()));
-    } else {
-      local_.insert(local_.end(), batch->items.begin(), batch->items.end());
+      return;
     }
+    batch->read([this](const auto& items) {
+      for (std::size_t i = 0; i < items.size(); ++i) local_.push_back(items[i]);
+    });
   }
   void finish() override {
     std::lock_guard lock(*mutex_);

@@ -16,9 +16,8 @@ class ConsumerSink final : public SinkBase<T> {
  public:
   ConsumerSink(const InstanceContext& ctx, C c) : SinkBase<T>(ctx), c_(std::move(c)) {}
 
-  void push(T&& item) override { push_ref(item); }
-  void push_ref(const T& item) override {
-    this->guarded(item, [this](const T& x) { c_.consume(x); });
+  void push_items(BatchPtr<T> batch) override {
+    this->consume_each(*batch, [this](const T& x) { c_.consume(x); });
   }
   void finish() override {
     if constexpr (requires(C & c) { c.finish(); }) c_.finish();

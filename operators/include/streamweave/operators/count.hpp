@@ -18,8 +18,6 @@ class CountSink final : public SinkBase<T> {
   CountSink(const InstanceContext& ctx, std::uint64_t* total, std::shared_ptr<std::mutex> mutex)
       : SinkBase<T>(ctx), total_(total), mutex_(std::move(mutex)) {}
 
-  void push(T&&) override { ++this->metrics_.items_in; }
-  void push_ref(const T&) override { ++this->metrics_.items_in; }
   void push_items(BatchPtr<T> batch) override { this->metrics_.items_in += batch->size(); }
   void finish() override {
     std::lock_guard lock(*mutex_);

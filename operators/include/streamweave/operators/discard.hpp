@@ -12,8 +12,6 @@ template <class T>
 class DiscardSink final : public SinkBase<T> {
  public:
   using SinkBase<T>::SinkBase;
-  void push(T&&) override { ++this->metrics_.items_in; }
-  void push_ref(const T&) override { ++this->metrics_.items_in; }
   void push_items(BatchPtr<T> batch) override { this->metrics_.items_in += batch->size(); }
   void finish() override {}
 };

@@ -1,9 +1,10 @@
 // filter: keeps the items for which pred(item) is true. Options: NodeOptions. A batch this
-// node holds alone is compacted in place; items of a shared batch pass on one by one, by
-// reference: filter never copies an item itself.
+// node holds alone is compacted in place; of a shared batch, the items kept go on as a view
+// (their positions in it): filter never copies an item.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <utility>
 #include <vector>
@@ -23,8 +24,47 @@ class FilterKernel final : public TransformBase<T, T> {
   FilterKernel(const InstanceContext& ctx, F pred)
       : TransformBase<T, T>(ctx), pred_(std::move(pred)) {}
 
-  void push_items(BatchPtr<T> batch) override {
-    if (this->went_item_by_item(batch, /*batch_path_ok=*/batch->unique())) return;
+  // A batch this node owns is compacted in place. Of a batch it shares (or a view), the items
+  // kept go on as a view of it: positions, not copies. A batch kept whole goes on as it is.
+  void on_batch(BatchPtr<T>&& batch) override {
+    if (batch->owned()) {
+      compact(std::move(batch));
+      return;
+    }
+    const std::size_t n = batch->size();
+    if (n == 1) {  // as the item-wise error policies pass them: kept whole or not at all
+      bool kept = false;
+      batch->read([&](const auto& items) {
+        this->batch_for(1, [&](std::size_t) { kept = std::invoke(pred_, items[0]); });
+      });
+      if (kept) this->emit_batch(std::move(batch));
+      return;
+    }
+    BatchPtr<T> view = this->out_pool().acquire(0);
+    auto& selection = view->selection;
+    selection.reserve(n);
+    if (batch->is_view()) {
+      const auto& positions = batch->selection;
+      const auto& items = batch->viewed->items;
+      this->batch_for(n, [&](std::size_t i) {
+        if (std::invoke(pred_, items[positions[i]])) selection.push_back(positions[i]);
+      });
+    } else {
+      const auto& items = batch->items;
+      this->batch_for(n, [&](std::size_t i) {
+        if (std::invoke(pred_, items[i])) selection.push_back(static_cast<std::uint32_t>(i));
+      });
+    }
+    if (selection.size() == n) {
+      this->emit_batch(std::move(batch));
+    } else if (!selection.empty()) {
+      view->viewed = batch->is_view() ? batch->viewed : std::move(batch);
+      this->emit_batch(std::move(view));
+    }
+  }
+
+ private:
+  void compact(BatchPtr<T>&& batch) {
     auto& items = batch->items;
     const std::size_t n = items.size();
     std::size_t kept = 0;
@@ -38,18 +78,6 @@ class FilterKernel final : public TransformBase<T, T> {
     if (!items.empty()) this->emit_batch(std::move(batch));
   }
 
-  void push(T&& item) override {
-    this->guarded(std::move(item), [this](T&& x) {
-      if (std::invoke(pred_, std::as_const(x))) this->emit(std::move(x));
-    });
-  }
-  void push_ref(const T& item) override {
-    this->guarded(item, [this](const T& x) {
-      if (std::invoke(pred_, x)) this->emit_ref(x);
-    });
-  }
-
- private:
   F pred_;
 };
 

@@ -30,11 +30,15 @@ class FlatMapKernel final : public TransformBase<In, Out> {
  public:
   FlatMapKernel(const InstanceContext& ctx, F f) : TransformBase<In, Out>(ctx), f_(std::move(f)) {}
 
-  void push(In&& item) override {
-    this->guarded(std::move(item), [this](In&& x) { emit_all(std::invoke(f_, std::move(x))); });
-  }
-  void push_ref(const In& item) override {
-    this->guarded(item, [this](const In& x) {
+ protected:
+  void on_batch(BatchPtr<In>&& batch) override {
+    if (batch->owned()) {
+      auto& items = batch->items;
+      this->batch_for(items.size(),
+                      [&](std::size_t i) { emit_all(std::invoke(f_, std::move(items[i]))); });
+      return;
+    }
+    this->read_each(*batch, [&](const In& x) {
       if constexpr (std::is_invocable_v<F&, const In&>) {
         emit_all(std::invoke(f_, x));
       } else {
@@ -65,12 +69,10 @@ class FlatMapEmitKernel final : public TransformBase<In, Out> {
   FlatMapEmitKernel(const InstanceContext& ctx, F f)
       : TransformBase<In, Out>(ctx), f_(std::move(f)) {}
 
-  void push(In&& item) override { push_ref(item); }
-  void push_ref(const In& item) override {
-    this->guarded(item, [this](const In& x) {
-      Emitter<Out> out = this->emitter();
-      std::invoke(f_, x, out);
-    });
+ protected:
+  void on_batch(BatchPtr<In>&& batch) override {
+    Emitter<Out> out = this->emitter();
+    this->read_each(*batch, [&](const In& x) { std::invoke(f_, x, out); });
   }
 
  private:

@@ -17,9 +17,8 @@ class ForEachSink final : public SinkBase<T> {
  public:
   ForEachSink(const InstanceContext& ctx, F f) : SinkBase<T>(ctx), f_(std::move(f)) {}
 
-  void push(T&& item) override { push_ref(item); }
-  void push_ref(const T& item) override {
-    this->guarded(item, [this](const T& x) { std::invoke(f_, x); });
+  void push_items(BatchPtr<T> batch) override {
+    this->consume_each(*batch, [this](const T& x) { std::invoke(f_, x); });
   }
   void finish() override {}
 

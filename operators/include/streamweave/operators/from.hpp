@@ -19,13 +19,14 @@ template <class T>
 class FromSource final : public SourceBase<T> {
  public:
   FromSource(const InstanceContext& ctx, std::shared_ptr<const std::vector<T>> items)
-      : SourceBase<T>(ctx), items_(std::move(items)), pool_(&make_pool<T>(ctx)) {
+      : SourceBase<T>(ctx), items_(std::move(items)) {
     std::tie(next_, end_) = detail::split_range(items_->size(), ctx.instance, ctx.parallelism);
   }
 
-  bool produce(std::size_t max_items) override {
+ protected:
+  bool on_produce(std::size_t max_items) override {
     const std::uint64_t stop = end_ - next_ < max_items ? end_ : next_ + max_items;
-    BatchPtr<T> batch = pool_->acquire(static_cast<std::size_t>(stop - next_));
+    BatchPtr<T> batch = this->out_pool().acquire(static_cast<std::size_t>(stop - next_));
     batch->items.assign(items_->begin() + static_cast<std::ptrdiff_t>(next_),
                         items_->begin() + static_cast<std::ptrdiff_t>(stop));
     next_ = stop;
@@ -35,7 +36,6 @@ class FromSource final : public SourceBase<T> {
 
  private:
   std::shared_ptr<const std::vector<T>> items_;
-  BatchPool<T>* pool_;
   std::uint64_t next_ = 0;
   std::uint64_t end_ = 0;
 };

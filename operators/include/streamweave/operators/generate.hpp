@@ -34,15 +34,16 @@ template <class T, class F>
 class GenerateSource final : public SourceBase<T> {
  public:
   GenerateSource(const InstanceContext& ctx, std::uint64_t count, F f)
-      : SourceBase<T>(ctx), f_(std::move(f)), pool_(&make_pool<T>(ctx)) {
+      : SourceBase<T>(ctx), f_(std::move(f)) {
     std::tie(next_, end_) = detail::split_range(count, ctx.instance, ctx.parallelism);
   }
 
   // Fills one pooled batch in a tight loop and passes it down the chain.
-  bool produce(std::size_t max_items) override {
+ protected:
+  bool on_produce(std::size_t max_items) override {
     const std::uint64_t begin = next_;
     const std::uint64_t stop = end_ - begin < max_items ? end_ : begin + max_items;
-    BatchPtr<T> batch = pool_->acquire(static_cast<std::size_t>(stop - begin));
+    BatchPtr<T> batch = this->out_pool().acquire(static_cast<std::size_t>(stop - begin));
     auto& items = batch->items;
     std::uint64_t i = begin;
     this->guarded_at(i, [&] {
@@ -55,7 +56,6 @@ class GenerateSource final : public SourceBase<T> {
 
  private:
   F f_;
-  BatchPool<T>* pool_;
   std::uint64_t next_ = 0;
   std::uint64_t end_ = 0;
 };

@@ -21,25 +21,9 @@ class InspectKernel final : public TransformBase<T, T> {
   InspectKernel(const InstanceContext& ctx, F f) : TransformBase<T, T>(ctx), f_(std::move(f)) {}
 
   // The batch passes on as it is, shared or not.
-  void push_items(BatchPtr<T> batch) override {
-    if (this->went_item_by_item(batch)) return;
-    const auto& items = batch->items;
-    const std::size_t n = items.size();
-    this->batch_for(n, [&](std::size_t i) { std::invoke(f_, items[i]); });
+  void on_batch(BatchPtr<T>&& batch) override {
+    this->read_each(*batch, [&](const T& x) { std::invoke(f_, x); });
     this->emit_batch(std::move(batch));
-  }
-
-  void push(T&& item) override {
-    this->guarded(std::move(item), [this](T&& x) {
-      std::invoke(f_, std::as_const(x));
-      this->emit(std::move(x));
-    });
-  }
-  void push_ref(const T& item) override {
-    this->guarded(item, [this](const T& x) {
-      std::invoke(f_, x);
-      this->emit_ref(x);
-    });
   }
 
  private:

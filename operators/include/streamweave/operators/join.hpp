@@ -80,14 +80,15 @@ class JoinKernel final : public TransformBase<std::variant<A, B>, join_output_t<
         expire_a_(std::move(expire_a)),
         expire_b_(std::move(expire_b)) {}
 
-  void push(In&& item) override {
-    this->guarded(std::move(item), [this](In&& x) { take(std::move(x)); });
-  }
-  void push_ref(const In& item) override {
-    this->guarded(item, [this](const In& x) { take(In(x)); });
-  }
-
  protected:
+  void on_batch(BatchPtr<In>&& batch) override {
+    if (batch->owned()) {
+      auto& items = batch->items;
+      this->batch_for(items.size(), [&](std::size_t i) { take(std::move(items[i])); });
+      return;
+    }
+    this->read_each(*batch, [&](const In& x) { take(In(x)); });
+  }
   void on_watermark(EventTime time) override {
     watermark_ = time;
     while (!timers_.empty() && timers_.top().first <= watermark_) {

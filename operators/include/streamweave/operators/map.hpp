@@ -26,53 +26,46 @@ using map_result_t = std::remove_cvref_t<std::invoke_result_t<F&, T&&>>;
 template <class In, class Out, class F>
 class MapKernel final : public TransformBase<In, Out> {
  public:
-  MapKernel(const InstanceContext& ctx, F f)
-      : TransformBase<In, Out>(ctx), f_(std::move(f)), pool_(&make_pool<Out>(ctx)) {}
+  MapKernel(const InstanceContext& ctx, F f) : TransformBase<In, Out>(ctx), f_(std::move(f)) {}
 
-  void push_items(BatchPtr<In> batch) override {
-    if (this->went_item_by_item(batch)) return;
-    auto& items = batch->items;
-    const std::size_t n = items.size();
+ protected:
+  // A batch this node owns is mapped in place when the type stays; otherwise the results go
+  // into a new batch.
+  void on_batch(BatchPtr<In>&& batch) override {
     if constexpr (std::same_as<In, Out>) {
-      if (batch->unique()) {
-        this->batch_for(
-            n, [&](std::size_t i) { items[i] = Out(std::invoke(f_, std::move(items[i]))); });
+      if (batch->owned()) {
+        auto& items = batch->items;
+        this->batch_for(items.size(), [&](std::size_t i) {
+          items[i] = Out(std::invoke(f_, std::move(items[i])));
+        });
         this->emit_batch(std::move(batch));
         return;
       }
     }
-    BatchPtr<Out> out = pool_->acquire(n);
-    const bool owned = batch->unique();
-    this->batch_for(n, [&](std::size_t i) {
-      if (owned) {
+    BatchPtr<Out> out = this->out_pool().acquire(batch->size());
+    if (batch->owned()) {
+      auto& items = batch->items;
+      this->batch_for(items.size(), [&](std::size_t i) {
         out->items.push_back(Out(std::invoke(f_, std::move(items[i]))));
-      } else if constexpr (std::is_invocable_v<F&, const In&>) {
-        out->items.push_back(Out(std::invoke(f_, std::as_const(items[i]))));
-      } else {
-        out->items.push_back(Out(std::invoke(f_, In(items[i]))));
-      }
-    });
-    batch.reset();
+      });
+    } else {
+      this->read_each(*batch, [&](const In& x) { out->items.push_back(Out(call_shared(x))); });
+    }
+    this->done_with(batch);
     this->emit_batch(std::move(out));
   }
 
-  void push(In&& item) override {
-    this->guarded(std::move(item),
-                  [this](In&& x) { this->emit(Out(std::invoke(f_, std::move(x)))); });
-  }
-  void push_ref(const In& item) override {
-    this->guarded(item, [this](const In& x) {
-      if constexpr (std::is_invocable_v<F&, const In&>) {
-        this->emit(Out(std::invoke(f_, x)));
-      } else {
-        this->emit(Out(std::invoke(f_, In(x))));
-      }
-    });
+ private:
+  // f on an item the batch shares: by reference when f takes one, else on a copy.
+  decltype(auto) call_shared(const In& x) {
+    if constexpr (std::is_invocable_v<F&, const In&>) {
+      return std::invoke(f_, x);
+    } else {
+      return std::invoke(f_, In(x));
+    }
   }
 
- private:
   F f_;
-  BatchPool<Out>* pool_;
 };
 
 template <class Self, class T>

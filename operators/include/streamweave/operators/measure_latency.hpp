@@ -19,25 +19,10 @@ class MeasureLatencyKernel final : public TransformBase<T, T> {
   MeasureLatencyKernel(const InstanceContext& ctx, F f)
       : TransformBase<T, T>(ctx), stamp_of_(std::move(f)) {}
 
-  void push_items(BatchPtr<T> batch) override {
-    if (this->went_item_by_item(batch)) return;
-    const auto& items = batch->items;
+  void on_batch(BatchPtr<T>&& batch) override {
     const std::int64_t now = wall_clock_ns();
-    this->batch_for(items.size(), [&](std::size_t i) { record(now, items[i]); });
+    this->read_each(*batch, [&](const T& x) { record(now, x); });
     this->emit_batch(std::move(batch));
-  }
-
-  void push(T&& item) override {
-    this->guarded(std::move(item), [this](T&& x) {
-      record(wall_clock_ns(), x);
-      this->emit(std::move(x));
-    });
-  }
-  void push_ref(const T& item) override {
-    this->guarded(item, [this](const T& x) {
-      record(wall_clock_ns(), x);
-      this->emit_ref(x);
-    });
   }
 
  private:

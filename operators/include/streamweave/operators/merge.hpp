@@ -19,19 +19,7 @@ class MergeKernel final : public TransformBase<T, T> {
  public:
   explicit MergeKernel(const InstanceContext& ctx) : TransformBase<T, T>(ctx) {}
 
-  void push(T&& item) override {
-    ++this->metrics_.items_in;
-    this->emit(std::move(item));
-  }
-  void push_ref(const T& item) override {
-    ++this->metrics_.items_in;
-    this->emit_ref(item);
-  }
-  void push_items(BatchPtr<T> batch) override {
-    this->metrics_.items_in += batch->size();
-    this->metrics_.items_out += batch->size();
-    this->out_->push_items(std::move(batch));
-  }
+  void on_batch(BatchPtr<T>&& batch) override { this->emit_batch(std::move(batch)); }
 };
 
 // The one node kind with many inputs.

@@ -26,7 +26,8 @@ class ProducerSource final : public SourceBase<produced_t<P>> {
 
   // Returns after max_items items or about a millisecond, whichever comes first, so that a
   // slow producer still lets its task flush lingering batches and check for cancellation.
-  bool produce(std::size_t max_items) override {
+ protected:
+  bool on_produce(std::size_t max_items) override {
     const Clock::time_point give_back = Clock::now() + kStepTime;
     for (std::size_t i = 0; i < max_items; ++i) {
       auto next = this->guarded(position_, [&] { return p_.next(); });

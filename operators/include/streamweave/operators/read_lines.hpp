@@ -44,11 +44,11 @@ class RecordSource final : public SourceBase<Str> {
   RecordSource(const InstanceContext& ctx, const std::string& path, RecordFormat format,
                bool skip_first, RecordLimits limits)
       : SourceBase<Str>(ctx),
-        reader_(path, format, skip_first, ctx.instance, ctx.parallelism, limits),
-        pool_(&make_pool<Str>(ctx)) {}
+        reader_(path, format, skip_first, ctx.instance, ctx.parallelism, limits) {}
 
-  bool produce(std::size_t max_items) override {
-    BatchPtr<Str> batch = pool_->acquire(max_items);
+ protected:
+  bool on_produce(std::size_t max_items) override {
+    BatchPtr<Str> batch = this->out_pool().acquire(max_items);
     const bool more =
         this->guarded(position_, [&] { return reader_.read(batch->items, max_items); });
     for (std::string& skipped : reader_.take_skipped()) {
@@ -61,7 +61,6 @@ class RecordSource final : public SourceBase<Str> {
 
  private:
   RecordReader reader_;
-  BatchPool<Str>* pool_;
   std::uint64_t position_ = 0;
 };
 

@@ -29,15 +29,11 @@ class TransformKernel final : public TransformBase<In, typename P::output_type> 
   TransformKernel(const InstanceContext& ctx, P p)
       : TransformBase<In, Out>(ctx), p_(std::move(p)) {}
 
-  void push(In&& item) override { push_ref(item); }
-  void push_ref(const In& item) override {
-    this->guarded(item, [this](const In& x) {
-      Emitter<Out> out = this->emitter();
-      p_.process(x, out);
-    });
-  }
-
  protected:
+  void on_batch(BatchPtr<In>&& batch) override {
+    Emitter<Out> out = this->emitter();
+    this->read_each(*batch, [&](const In& x) { p_.process(x, out); });
+  }
   void on_finish() override {
     if constexpr (requires(P & p, Emitter<Out> & out) { p.finish(out); }) {
       Emitter<Out> out = this->emitter();

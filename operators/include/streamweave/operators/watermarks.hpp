@@ -28,34 +28,17 @@ class WatermarksKernel final : public TransformBase<T, T> {
 
   void watermark(EventTime /*upstream*/) override {}
 
-  void push_items(BatchPtr<T> batch) override {
-    if (this->went_item_by_item(batch)) return;
-    const auto& items = batch->items;
-    this->batch_for(items.size(), [&](std::size_t i) { see(items[i]); });
+  void on_batch(BatchPtr<T>&& batch) override {
+    this->read_each(*batch, [&](const T& x) { see(x); });
+    since_last_ += batch->size();
     this->emit_batch(std::move(batch));
-    emit_watermark_if_new();
+    if (since_last_ >= every_items_) emit_watermark_if_new();
   }
-  void push(T&& item) override {
-    this->guarded(std::move(item), [this](T&& x) {
-      see(x);
-      this->emit(std::move(x));
-    });
-    after_item();
-  }
-  void push_ref(const T& item) override {
-    this->guarded(item, [this](const T& x) {
-      see(x);
-      this->emit_ref(x);
-    });
-    after_item();
-  }
+  void after_batch() override { emit_watermark_if_new(); }
 
  private:
   void see(const T& item) {
     newest_ = std::max(newest_, static_cast<EventTime>(std::invoke(time_of_, item)));
-  }
-  void after_item() {
-    if (++since_last_ >= every_items_) emit_watermark_if_new();
   }
   void emit_watermark_if_new() {
     since_last_ = 0;

@@ -131,25 +131,29 @@ class WindowKernel final : public TransformBase<T, window_output_t<T, KeyFn, Tim
   void bind_output(std::size_t port, InputBase& target) override {
     if (port == kLatePort) {
       late_ = detail::checked_input<T>(this->ctx_, port, target);
+      late_stage_.bind(*late_, make_pool<T>(this->ctx_), this->ctx_.batch_size);
       return;
     }
     Base::bind_output(port, target);
   }
   void finish() override {
     Base::finish();
-    if (late_ != nullptr) late_->finish();
+    if (late_ == nullptr) return;
+    late_stage_.flush();
+    late_->finish();
   }
   void watermark(EventTime time) override {
     Base::watermark(time);
-    if (late_ != nullptr) late_->watermark(time);
-  }
-
-  void push(T&& item) override { push_ref(item); }
-  void push_ref(const T& item) override {
-    this->guarded(item, [this](const T& x) { add(x); });
+    if (late_ == nullptr) return;
+    late_stage_.flush();
+    late_->watermark(time);
   }
 
  protected:
+  void on_batch(BatchPtr<T>&& batch) override {
+    this->read_each(*batch, [&](const T& x) { add(x); });
+  }
+  void after_batch() override { late_stage_.flush(); }
   void on_watermark(EventTime time) override {
     watermark_ = time;
     fire_due();
@@ -339,7 +343,7 @@ class WindowKernel final : public TransformBase<T, window_output_t<T, KeyFn, Tim
 
   void late(const T& item) {
     ++this->metrics_.late_dropped;
-    if (options_.late == LateData::side_output && late_ != nullptr) late_->push_ref(item);
+    if (options_.late == LateData::side_output && late_ != nullptr) late_stage_.add(item);
   }
 
   // Fires, in order of end, every window whose end - 1 <= watermark; drops those past the
@@ -385,6 +389,7 @@ class WindowKernel final : public TransformBase<T, window_output_t<T, KeyFn, Tim
   WindowAssigner assigner_;
   WindowOptions options_;
   Input<T>* late_ = nullptr;
+  ItemStage<T> late_stage_;
   EventTime watermark_ = kMinEventTime;
   KeyedState<Key, PerKey> state_;
   std::size_t windows_ = 0;

@@ -58,9 +58,8 @@ class FileSinkBase : public SinkBase<T> {
     require_one_instance(ctx);
   }
 
-  void push(T&& item) final { push_ref(item); }
-  void push_ref(const T& item) final {
-    this->guarded(item, [this](const T& x) {
+  void push_items(BatchPtr<T> batch) final {
+    this->consume_each(*batch, [this](const T& x) {
       FileWriter& w = writer();
       write(w.buffer(), x);
       w.flush_if_full();

@@ -19,14 +19,14 @@ class NexmarkSource final : public SourceBase<Event> {
   NexmarkSource(const InstanceContext& ctx, const Generator& generator)
       : SourceBase<Event>(ctx),
         generator_(&generator),
-        pool_(&make_pool<Event>(ctx)),
         arena_(ctx.pools->buffer_pool()),
         next_(ctx.instance),
         stride_(ctx.parallelism) {}
 
-  bool produce(std::size_t max_items) override {
+ protected:
+  bool on_produce(std::size_t max_items) override {
     const std::uint64_t end = generator_->config().events;
-    BatchPtr<Event> batch = pool_->acquire(max_items);
+    BatchPtr<Event> batch = this->out_pool().acquire(max_items);
     auto& items = batch->items;
     this->guarded_at(next_, [&] {
       for (std::size_t i = 0; i < max_items && next_ < end; ++i, next_ += stride_) {
@@ -39,7 +39,6 @@ class NexmarkSource final : public SourceBase<Event> {
 
  private:
   const Generator* generator_;
-  BatchPool<Event>* pool_;
   StrArena arena_;
   std::uint64_t next_;
   std::uint64_t stride_;
