@@ -111,6 +111,19 @@ Input<T>* checked_input(const InstanceContext& ctx, std::size_t port, InputBase&
   return static_cast<Input<T>*>(&target);
 }
 
+// Runs `run()`. A failure other than a NodeError (thrown further down a fused chain, which
+// passes untouched) becomes the instance's NodeError at `position()`, read when it fails.
+template <class Position, class Run>
+decltype(auto) failing_at(const InstanceContext& ctx, Position&& position, Run&& run) {
+  try {
+    return run();
+  } catch (const NodeError&) {
+    throw;
+  } catch (...) {
+    throw_node_error(ctx, position(), std::current_exception());
+  }
+}
+
 }  // namespace detail
 
 // Base of every instance that takes items of type In and emits Out on kMainPort, and dead
@@ -218,13 +231,11 @@ class TransformBase : public OperatorInstance, public Input<In> {
       return;
     }
     std::size_t k = 0;
-    try {
-      for (; k < n; ++k) body(k);
-    } catch (const NodeError&) {
-      throw;
-    } catch (...) {
-      detail::throw_node_error(ctx_, first_ + k, std::current_exception());
-    }
+    detail::failing_at(
+        ctx_, [&] { return first_ + k; },
+        [&] {
+          for (; k < n; ++k) body(k);
+        });
   }
 
   // Runs `body(const In&)` for each item of `batch`, in order, as batch_for does.
@@ -246,17 +257,11 @@ class TransformBase : public OperatorInstance, public Input<In> {
     if (dead_stage_.bound()) dead_stage_.flush();
   }
 
-  // Errors thrown further down a fused chain (NodeError) pass through untouched.
   void whole(BatchPtr<In> batch) {
     first_ = metrics_.items_in;
     metrics_.items_in += batch->size();
-    try {
-      on_batch(std::move(batch));
-    } catch (const NodeError&) {
-      throw;
-    } catch (...) {
-      detail::throw_node_error(ctx_, first_, std::current_exception());
-    }
+    detail::failing_at(
+        ctx_, [this] { return first_; }, [&] { on_batch(std::move(batch)); });
   }
 
   // Each item goes into the kernel as a one-item batch: under skip, an item of a batch we
@@ -397,25 +402,15 @@ class SourceBase : public OperatorInstance {
   // Runs a user call that produces the item at `position` under the stop policy.
   template <class Call>
   decltype(auto) guarded(std::uint64_t position, Call&& call) {
-    try {
-      return call();
-    } catch (const NodeError&) {
-      throw;
-    } catch (...) {
-      detail::throw_node_error(ctx_, position, std::current_exception());
-    }
+    return detail::failing_at(
+        ctx_, [position] { return position; }, call);
   }
 
   // Runs `loop`, which advances `position` as it goes; a failure names that position.
   template <class Loop>
   void guarded_at(const std::uint64_t& position, Loop&& loop) {
-    try {
-      loop();
-    } catch (const NodeError&) {
-      throw;
-    } catch (...) {
-      detail::throw_node_error(ctx_, position, std::current_exception());
-    }
+    detail::failing_at(
+        ctx_, [&position] { return position; }, loop);
   }
 
   InstanceContext ctx_;
@@ -458,13 +453,11 @@ class SinkBase : public OperatorInstance, public Input<In> {
     const std::uint64_t first = metrics_.items_in;
     metrics_.items_in += items.size();
     std::size_t k = 0;
-    try {
-      for (; k < items.size(); ++k) consume(items[k]);
-    } catch (const NodeError&) {
-      throw;
-    } catch (...) {
-      detail::throw_node_error(ctx_, first + k, std::current_exception());
-    }
+    detail::failing_at(
+        ctx_, [&] { return first + k; },
+        [&] {
+          for (; k < items.size(); ++k) consume(items[k]);
+        });
   }
 
   // A sink has no dead-letter port: skip and retry apply, dead_letter acts as stop.
