@@ -143,7 +143,7 @@ struct Payload {
 std::uint32_t key_for_instance_1() {
   std::uint32_t to_instance[2] = {0, 0};
   for (std::uint32_t k = 0, found = 0; found != 3; ++k) {
-    const std::size_t target = sw::reduce_range(sw::hash_key(k), 2);
+    const std::size_t target = sw::owner_of_key(sw::hash_key(k), 2);
     if ((found & (1u << target)) == 0) {
       to_instance[target] = k;
       found |= 1u << target;

@@ -138,6 +138,44 @@ CLI::Validator number_in(double min, double max) {
       "in " + range);
 }
 
+// A duration option: a number with a unit, "250ms", "1s", "2m" (0 alone: zero).
+CLI::Validator duration_into(std::chrono::milliseconds& into) {
+  return CLI::Validator(
+      [&into](std::string& text) -> std::string {
+        char* end = nullptr;
+        const double value = std::strtod(text.c_str(), &end);
+        const std::string unit(end);
+        const double scale = unit == "ms" ? 1 : unit == "s" ? 1e3 : unit == "m" ? 6e4 : -1;
+        if (text.empty() || end == text.c_str() || (scale < 0 && !(unit.empty() && value == 0)) ||
+            !std::isfinite(value) || value < 0 || value * scale > 8.64e7) {
+          return text + " is not a duration such as 250ms, 1s or 2m (at most a day)";
+        }
+        into = std::chrono::milliseconds(static_cast<std::int64_t>(value * std::max(scale, 0.0)));
+        return {};
+      },
+      "DURATION");
+}
+
+// Adds `run`'s checkpoint options into `checkpoints`.
+void add_checkpoint_options(CLI::App& run, sw::CheckpointOptions& checkpoints,
+                            std::string& directory, std::string& interval, std::uint64_t& restore) {
+  run.add_option("--checkpoint-dir", directory,
+                 "take checkpoints into this directory, and start from the latest complete one "
+                 "there (docs/fault_tolerance.md); output files are then committed exactly once");
+  run.add_option("--checkpoint-interval", interval,
+                 "time from the end of one checkpoint to the start of the next (0: only the "
+                 "final one)")
+      ->check(duration_into(checkpoints.interval))
+      ->default_str("1s");
+  run.add_option("--checkpoints-kept", checkpoints.retained, "complete checkpoints kept on disk")
+      ->capture_default_str()
+      ->check(number_in(1, 1000));
+  run.add_option("--restore", restore, "start from this checkpoint instead of the latest")
+      ->check(number_in(1, 1e18));
+  run.add_flag("--fresh", checkpoints.fresh,
+               "start afresh, ignoring the checkpoints in --checkpoint-dir");
+}
+
 // One line on stderr, rewritten in place: events, rate, elapsed, share of time blocked.
 void print_progress(const sw::RunProgress& p) {
   std::cerr << fmt::format(
@@ -203,6 +241,11 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(number_in(1, 1 << 20));
   run->add_option("--metrics-json", metrics_json, "also write the run report as JSON to this file");
+  std::string checkpoint_dir;
+  std::string checkpoint_interval;
+  std::uint64_t restore_id = 0;
+  add_checkpoint_options(*run, options.checkpoints, checkpoint_dir, checkpoint_interval,
+                         restore_id);
   const std::map<std::string, sw::Mode> modes{{"inprocess", sw::Mode::in_process},
                                               {"distributed", sw::Mode::distributed}};
   const std::string mode_help =
@@ -308,6 +351,15 @@ int main(int argc, char** argv) {
         return 2;
       }
     }
+    for (const char* needs_dir :
+         {"--checkpoint-interval", "--checkpoints-kept", "--restore", "--fresh"}) {
+      if (run->count(needs_dir) != 0 && checkpoint_dir.empty()) {
+        std::cerr << "streamweave: " << needs_dir << " needs --checkpoint-dir\n";
+        return 2;
+      }
+    }
+    options.checkpoints.directory = checkpoint_dir;
+    if (restore_id != 0) options.checkpoints.restore_id = restore_id;
     // Before any thread starts (the sample writer's, TBB's, MPI's): they inherit the mask.
     sw::CancelToken stop;
     options.cancel = stop;

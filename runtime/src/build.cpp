@@ -29,11 +29,18 @@ void make_tasks(const Graph& graph, const RunOptions& options, RunContext& run, 
     for (unsigned i = 0; i < head.parallelism; ++i) {
       if (!b.local(i)) continue;
       auto task = std::make_unique<Task>(run, c, i);
+      task->index = run.tasks.size();
       for (NodeId id : chain) {
-        InstanceContext ctx{&graph.node(id).name(),     i,
-                            plan.nodes[id].parallelism, graph.node(id).options().errors,
-                            &b.metrics[id][i],          &run,
-                            &b.errors_skipped[id],      plan.nodes[id].batch_size};
+        task->op_nodes.push_back(id);
+        InstanceContext ctx{&graph.node(id).name(),
+                            i,
+                            plan.nodes[id].parallelism,
+                            graph.node(id).options().errors,
+                            &b.metrics[id][i],
+                            &run,
+                            &b.errors_skipped[id],
+                            plan.nodes[id].batch_size,
+                            options.checkpoints.enabled()};
         task->ops.push_back(graph.node(id).instantiate(ctx));
         instance_of[id][i] = task->ops.back().get();
       }

@@ -22,6 +22,10 @@ void ChannelShares::pushed() noexcept {
 
 void ChannelShares::popped(std::uint32_t producer) noexcept {
   size_.fetch_sub(1, std::memory_order_seq_cst);
+  let_go(producer);
+}
+
+void ChannelShares::let_go(std::uint32_t producer) noexcept {
   if (producer == kUncountedProducer) return;
   Producer& from = producers_[producer];
   if (from.queued.fetch_sub(1, std::memory_order_seq_cst) == share_) from.task->wake();

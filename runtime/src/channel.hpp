@@ -52,6 +52,12 @@ class ChannelShares {
   }
   [[nodiscard]] std::int64_t size() const noexcept { return size_.load(std::memory_order_acquire); }
 
+  // A consumer that keeps an element it took (to align checkpoint barriers) keeps it counted
+  // in its producer's share until it lets it go: the producer cannot run ahead meanwhile.
+  // Consumer side.
+  void retain(std::uint32_t producer) noexcept { count_in(producer); }
+  void let_go(std::uint32_t producer) noexcept;
+
  protected:
   // Before an element of `producer` (or kUncountedProducer) is queued.
   void count_in(std::uint32_t producer) noexcept {

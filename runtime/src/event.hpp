@@ -1,5 +1,6 @@
 // Internal: what travels to a task's input, whatever carried it — a batch of items, a
-// watermark, or end-of-stream, each from one of the task's input slots (its producers).
+// watermark, a checkpoint barrier or end-of-stream, each from one of the task's input slots
+// (its producers).
 #pragma once
 
 #include <cstdint>
@@ -19,9 +20,15 @@ struct Watermark {
 // The producer of input slot `slot` sent its last event.
 struct EndOfStream {};
 
-// What an event carries. A new kind of in-band signal (a checkpoint barrier) is one more
-// alternative here and one more case where the task takes events (task.cpp).
-using Signal = std::variant<BatchRef, Watermark, EndOfStream>;
+// Checkpoint `id`: the producer of input slot `slot` took its snapshot after everything it
+// sent before this, and before anything it sends after.
+struct Barrier {
+  std::uint64_t id = 0;
+};
+
+// What an event carries. A new kind of in-band signal is one more alternative here and one
+// more case where the task takes events (task.cpp).
+using Signal = std::variant<BatchRef, Watermark, EndOfStream, Barrier>;
 
 // Event::producer of what no producer's share counts (frames from another rank: credits bound
 // them instead).

@@ -1,6 +1,9 @@
 #include "streamweave/runtime/in_process.hpp"
 
+#include <optional>
+
 #include "build.hpp"
+#include "checkpoint/run_checkpoints.hpp"
 #include "run_context.hpp"
 
 namespace sw {
@@ -11,14 +14,20 @@ RunReport run_in_process(const Graph& graph, const RunOptions& options) {
   built.threads = resolved_threads(options);
   runtime::RunContext run(built.threads, options);
   runtime::build(graph, options, run, built, nullptr);
+  // After the run context: destroyed first, while the tasks it knows are still there.
+  std::optional<runtime::RunCheckpoints> checkpoints;
+  if (options.checkpoints.enabled()) checkpoints.emplace(graph, built, run, options.checkpoints);
 
   const Clock::time_point started = Clock::now();
   for (auto& task : run.tasks) task->wake();
   const bool cancelled = run.wait(options, started);
+  if (std::exception_ptr error = run.error()) std::rethrow_exception(error);
+  if (checkpoints && !cancelled) checkpoints->finish_run();
   const double wall = std::chrono::duration<double>(Clock::now() - started).count();
 
-  if (std::exception_ptr error = run.error()) std::rethrow_exception(error);
-  return runtime::local_report(graph, built, run, cancelled, wall);
+  RunReport report = runtime::local_report(graph, built, run, cancelled, wall);
+  if (checkpoints) report.checkpoints = checkpoints->final_report();
+  return report;
 }
 
 }  // namespace sw

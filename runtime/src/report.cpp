@@ -143,6 +143,26 @@ std::string edge_table(const RunReport& r) {
 
 }  // namespace
 
+namespace {
+
+// What the checkpoints did, when the run took any or started from one.
+std::string checkpoint_lines(const CheckpointReport& c) {
+  std::string out;
+  for (const std::string& skipped : c.skipped) out += "checkpoint skipped: " + skipped + "\n";
+  if (c.completed == 0 && c.failed == 0 && c.restored_from == 0) return out;
+  out += fmt::format("checkpoints {} completed, {} failed", c.completed, c.failed);
+  if (c.restored_from != 0) out += fmt::format(" | restored from {}", c.restored_from);
+  if (c.last_id != 0) {
+    out += fmt::format(" | last {}: {:.1f} ms, {} bytes, aligned in {:.1f} ms", c.last_id,
+                       c.last_duration_seconds * 1e3, c.last_bytes, c.last_alignment_seconds * 1e3);
+  }
+  out += "\n";
+  for (const std::string& error : c.errors) out += "  " + error + "\n";
+  return out;
+}
+
+}  // namespace
+
 std::string RunReport::summary() const {
   const bool distributed = mode == "distributed";
   const std::string where =
@@ -156,6 +176,7 @@ std::string RunReport::summary() const {
   out += latency_table(*this);
   out += state_table(*this);
   out += edge_table(*this);
+  out += checkpoint_lines(checkpoints);
   out += fmt::format("events {} | {:.3f} M events/s | batch reuse {:.1f} %\n", events,
                      events_per_second / 1e6, batch_reuse_rate() * 100.0);
   out += fmt::format("buffer pool reuse {:.1f} % of {} | memory {} | peak RSS {:.1f} MiB\n",

@@ -142,6 +142,7 @@ class ProgressTimer {
 bool RunContext::wait(const RunOptions& options, Clock::time_point started) {
   ProgressTimer progress(options, started);
   Clock::time_point next_sample = started;
+  Clock::time_point next_tick = ticker_ ? started : Clock::time_point::max();
   std::optional<Clock::time_point> deadline;
   if (options.deadline) deadline = started + *options.deadline;
   bool stopped_early = false;
@@ -151,7 +152,7 @@ bool RunContext::wait(const RunOptions& options, Clock::time_point started) {
     Clock::time_point wake = timers_.empty() ? Clock::time_point::max() : timers_.top().when;
     if (deadline && *deadline < wake) wake = *deadline;
     if (options.cancel && !stopped_early) wake = std::min(wake, Clock::now() + kTokenPoll);
-    wake = std::min({wake, next_sample, progress.next()});
+    wake = std::min({wake, next_sample, progress.next(), next_tick});
     if (wake == Clock::time_point::max()) {
       changed_.wait(lock);
     } else {
@@ -162,6 +163,9 @@ bool RunContext::wait(const RunOptions& options, Clock::time_point started) {
       next_sample = now + kMemorySample;
       (void)monitor_.sample();  // trims the pool under pressure
       unlocked(lock, [this] { check_mapped_files(); });
+    }
+    if (now >= next_tick && !cancelled()) {
+      unlocked(lock, [&] { next_tick = ticker_(now); });
     }
     if (now >= progress.next()) {
       const RunProgress figures =

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -58,6 +59,12 @@ class RunContext final : public PoolProvider {
   }
   void note_blocked(std::int64_t ns) noexcept {
     progress_blocked_ns_.fetch_add(ns, std::memory_order_relaxed);
+  }
+
+  // wait() calls `tick(now)` when it is due, with no lock held; tick returns when it is due
+  // next. Main thread, before wait().
+  void set_ticker(std::function<Clock::time_point(Clock::time_point)> tick) {
+    ticker_ = std::move(tick);
   }
 
   // The calling thread waits until every task is done, firing timers and watching the
@@ -124,6 +131,7 @@ class RunContext final : public PoolProvider {
   std::exception_ptr error_;
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
   std::vector<Task*> due_;  // wait's, between rounds
+  std::function<Clock::time_point(Clock::time_point)> ticker_;
 };
 
 }  // namespace sw::runtime

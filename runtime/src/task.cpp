@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "checkpoint/coordinator.hpp"
 #include "run_context.hpp"
 
 namespace sw::runtime {
@@ -41,6 +42,10 @@ void ChannelSender::send_watermark(std::size_t target, EventTime time) {
   push(target, Watermark{time});
 }
 
+void ChannelSender::send_barrier(std::size_t target, std::uint64_t checkpoint) {
+  push(target, Barrier{checkpoint});
+}
+
 void Task::wake() noexcept {
   std::uint8_t state = state_.load(std::memory_order_seq_cst);
   for (;;) {
@@ -71,6 +76,7 @@ void Task::run() noexcept {
       run_->fail(std::current_exception());
     }
     if (finished_) {
+      if (checkpoints != nullptr) report_finished();
       state_.store(kDone, std::memory_order_release);
       run_->task_done();
       return;
@@ -101,6 +107,12 @@ void Task::park(Clock::time_point now) noexcept {
 }
 
 bool Task::pull(Event& event) {
+  if (!replay_.empty()) {
+    event = std::move(replay_.front());
+    replay_.pop_front();
+    if (input) input->let_go(event.producer);
+    return true;
+  }
   // In turn, one event each: a busy receiver does not starve the others.
   for (std::size_t tried = 0; tried < receivers_.size(); ++tried) {
     Receiver& receiver = *receivers_[next_receiver_];
@@ -111,24 +123,91 @@ bool Task::pull(Event& event) {
 }
 
 bool Task::input_waiting() const noexcept {
-  return std::any_of(receivers_.begin(), receivers_.end(),
-                     [](const Receiver* r) { return !r->empty(); });
+  return !replay_.empty() || std::any_of(receivers_.begin(), receivers_.end(),
+                                         [](const Receiver* r) { return !r->empty(); });
 }
 
 void Task::take(Event& event) {
+  if (alignment_.holds(event.slot)) {
+    hold(event);
+    return;
+  }
   saw(event.slot);
   if (BatchRef* batch = std::get_if<BatchRef>(&event.signal)) {
     ++head_metrics->batches_in;
     head_input->push_batch(std::move(*batch));
   } else if (const Watermark* mark = std::get_if<Watermark>(&event.signal)) {
     advance(event.slot, mark->time);
+  } else if (const Barrier* barrier = std::get_if<Barrier>(&event.signal)) {
+    take_barrier(event.slot, barrier->id);
   } else {
     end_of(event.slot);
   }
 }
 
+void Task::take_barrier(std::uint32_t slot, std::uint64_t id) {
+  if (slot_watermarks_.size() == 1) {
+    checkpoint(id, Clock::duration::zero());
+  } else if (alignment_.arrive(slot, id)) {
+    aligned();
+  }
+}
+
+void Task::hold(Event& event) {
+  // Still counted in its producer's share: a producer whose barrier came first waits for the
+  // others instead of filling this task's memory.
+  if (input) input->retain(event.producer);
+  alignment_.hold(std::move(event));
+}
+
+void Task::aligned() {
+  Clock::duration waited{};
+  const std::uint64_t id = alignment_.finish(replay_, waited);
+  checkpoint(id, waited);
+}
+
+void Task::hear_checkpoints() {
+  const std::uint64_t done = completed_.load(std::memory_order_acquire);
+  if (done > completed_heard_) {
+    completed_heard_ = done;
+    for (auto& op : ops) op->on_checkpoint_complete(done);
+  }
+  if (source == nullptr) return;
+  const std::uint64_t wanted = barrier_requested_.load(std::memory_order_acquire);
+  if (wanted > barrier_sent_) checkpoint(wanted, Clock::duration::zero());
+}
+
+void Task::checkpoint(std::uint64_t id, Clock::duration aligning) {
+  barrier_sent_ = id;
+  std::vector<InstanceSnapshot> states = snapshots();
+  for (auto& collector : collectors) collector->barrier(id);
+  checkpoints->acknowledge(id, *this, std::move(states), aligning);
+}
+
+std::vector<InstanceSnapshot> Task::snapshots() {
+  std::vector<InstanceSnapshot> states;
+  for (std::size_t k = 0; k < ops.size(); ++k) {
+    if (ops[k]->checkpointing() != Checkpointing::saves_state) continue;
+    StateWriter writer(run_->buffer_pool());
+    ops[k]->snapshot(writer);
+    const std::uint64_t entries = writer.entries();
+    states.push_back(InstanceSnapshot{op_nodes[k], instance_, entries, writer.finish()});
+  }
+  return states;
+}
+
+void Task::report_finished() noexcept {
+  if (run_->cancelled()) return;  // stopped, not finished: no final state
+  try {
+    checkpoints->finished(*this, snapshots());
+  } catch (...) {
+    run_->fail(std::current_exception());
+  }
+}
+
 void Task::set_input_slots(std::size_t n) {
   slot_watermarks_.assign(n, kMinEventTime);
+  alignment_.set_slots(n);
   if (idle_timeout != Clock::duration::zero()) slot_seen_.assign(n, Clock::now());
 }
 
@@ -145,7 +224,8 @@ void Task::end_of(std::uint32_t slot) {
     finished_ = true;
     return;
   }
-  advance(slot, kMaxEventTime);  // an ended input no longer holds the others back
+  if (alignment_.ended(slot)) aligned();  // an ended input sends no barrier
+  advance(slot, kMaxEventTime);           // an ended input no longer holds the others back
 }
 
 void Task::saw(std::uint32_t slot) {
@@ -197,6 +277,7 @@ void Task::step() {
     finished_ = true;
     return;
   }
+  if (checkpoints != nullptr) hear_checkpoints();  // a barrier needs no room downstream
   const Clock::time_point start = Clock::now();
   if (idle_check_at_ && start >= *idle_check_at_) {
     idle_check_at_.reset();

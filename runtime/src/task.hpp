@@ -5,17 +5,21 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <vector>
 
 #include "channel.hpp"
+#include "checkpoint/barrier_alignment.hpp"
+#include "checkpoint/snapshot.hpp"
 #include "streamweave/engine/instance.hpp"
 #include "streamweave/engine/output.hpp"
 
 namespace sw::runtime {
 
 class RunContext;
+class CheckpointCoordinator;
 
 // Where a ChannelSender's target is: the consumer instance's channel (null for an instance
 // on another rank, which a forward edge never sends to), with this producer's index on it.
@@ -35,6 +39,7 @@ class ChannelSender final : public BatchSender {
   void send(std::size_t target, BatchRef batch) override;
   void send_end(std::size_t target) override;
   void send_watermark(std::size_t target, EventTime time) override;
+  void send_barrier(std::size_t target, std::uint64_t checkpoint) override;
 
  private:
   void push(std::size_t target, Signal signal);  // stamped with this producer's slot
@@ -67,7 +72,9 @@ class Task {
   void run() noexcept;
 
   // Set up by the executor before the run starts.
+  std::size_t index = 0;  // in RunContext::tasks
   std::vector<std::unique_ptr<OperatorInstance>> ops;
+  std::vector<NodeId> op_nodes;        // the node of each of ops
   OperatorInstance* source = nullptr;  // the head, when it is a source
   InputBase* head_input = nullptr;     // the head's input, otherwise
   std::unique_ptr<Channel> input;      // otherwise: from the producers of this process
@@ -81,6 +88,7 @@ class Task {
   std::size_t batch_size = 1024;  // of the head, for sources
   double max_rate = 0;            // a source's items per second (RunOptions::source_rate); 0: any
   std::size_t budget = 16;
+  CheckpointCoordinator* checkpoints = nullptr;  // set when the run takes checkpoints
 
   // The task hears `n` producers (input slots), each ending once. Build time.
   void set_input_slots(std::size_t n);
@@ -97,6 +105,17 @@ class Task {
   [[nodiscard]] std::int64_t blocked_ns() const noexcept { return blocked_ns_; }
   // Clears the armed flag so the linger timer can be armed again (timer side).
   void timer_fired() noexcept { timer_armed_.store(false, std::memory_order_release); }
+
+  // Checkpoints. A source task injects barrier `id` at its next step. The coordinator.
+  void request_barrier(std::uint64_t id) noexcept {
+    barrier_requested_.store(id, std::memory_order_release);
+    wake();
+  }
+  // Checkpoint `id` completed: the task's instances hear it at its next step. The coordinator.
+  void checkpoint_completed(std::uint64_t id) noexcept {
+    completed_.store(id, std::memory_order_release);
+    wake();
+  }
 
  private:
   enum State : std::uint8_t { kIdle, kQueued, kRunning, kRerun, kDone };
@@ -115,6 +134,15 @@ class Task {
   void update_watermark();
   void end_of(std::uint32_t slot);
   void saw(std::uint32_t slot);
+  // Checkpoints: completions and a source's barrier request, heard at each step.
+  void hear_checkpoints();
+  void take_barrier(std::uint32_t slot, std::uint64_t id);
+  void hold(Event& event);
+  void aligned();
+  // Snapshots the instances, passes barrier `id` on, acknowledges it.
+  void checkpoint(std::uint64_t id, Clock::duration aligning);
+  [[nodiscard]] std::vector<InstanceSnapshot> snapshots();
+  void report_finished() noexcept;
   void flush_lingering(Clock::time_point now);
 
   RunContext* run_;
@@ -135,6 +163,12 @@ class Task {
   std::int64_t busy_ns_ = 0;
   std::int64_t blocked_ns_ = 0;
   std::optional<Clock::time_point> rate_start_;  // max_rate: when the source began
+  std::atomic<std::uint64_t> barrier_requested_{0};
+  std::uint64_t barrier_sent_ = 0;
+  std::atomic<std::uint64_t> completed_{0};
+  std::uint64_t completed_heard_ = 0;
+  BarrierAlignment alignment_;
+  std::deque<Event> replay_;  // held while aligning; taken before the receivers
   // How many items the source may produce now under max_rate (batch_size when unlimited);
   // 0 after setting a timer for when it may go on.
   std::size_t rate_allowance(Clock::time_point now);

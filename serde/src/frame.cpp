@@ -1,7 +1,6 @@
 #include "streamweave/serde/frame.hpp"
 
 #include <fmt/format.h>
-#include <isa-l/crc.h>
 
 #include <bit>
 #include <cstring>
@@ -44,39 +43,6 @@ std::string where(const FrameHeader& h) {
 
 }  // namespace
 
-std::uint32_t frame_checksum(std::span<const std::byte> bytes, std::uint32_t seed) noexcept {
-  // CRC32C rather than a hash such as XXH3: ISA-L folds it with carry-less multiplies
-  // (VPCLMULQDQ where the CPU has it) faster than XXH3 and memcpy (docs/serde.md), it is
-  // taken twice per frame on the exchange path, and a CRC detects every burst error up to
-  // 32 bits. ISA-L keeps the register un-inverted: ~ in and out gives the
-  // standard value, and continuing from `seed` gives the CRC of the concatenation.
-  constexpr std::size_t kChunk = std::size_t{1} << 30;  // ISA-L takes an int length
-  // ISA-L's pointer is not const; it only reads.
-  auto* at = const_cast<unsigned char*>(reinterpret_cast<const unsigned char*>(bytes.data()));
-  std::uint32_t crc = ~seed;
-  for (std::size_t left = bytes.size(); left != 0;) {
-    const std::size_t n = left < kChunk ? left : kChunk;
-    crc = crc32_iscsi(at, static_cast<int>(n), crc);
-    at += n;
-    left -= n;
-  }
-#if defined(__x86_64__)
-  // ISA-L 2.30's AVX-512 build returns with the upper halves of the vector registers in use
-  // (no vzeroupper): until they are cleared, every SSE instruction after it, in this build's
-  // code and in glibc's, waits on them, which slowed small frames on one rank markedly.
-  static const bool has_avx = __builtin_cpu_supports("avx");
-  if (has_avx) asm volatile("vzeroupper");
-#endif
-  return ~crc;
-}
-
-std::uint32_t frame_checksum(std::span<const std::span<const std::byte>> pieces,
-                             std::uint32_t seed) noexcept {
-  std::uint32_t sum = seed;
-  for (const std::span<const std::byte> piece : pieces) sum = frame_checksum(piece, sum);
-  return sum;
-}
-
 Bytes SplicedFrame::flatten(BufferPool& pool) const {
   if (splices.empty()) return head;
   BytesMut out(size(), pool);
@@ -103,10 +69,10 @@ void seal_frame(BytesMut& frame, FrameHeader header, std::span<const Splice> spl
   store(raw + 36, std::uint32_t{0});
   store(raw + 40, header.fingerprint);
   frame.overwrite(0, raw, kFrameHeaderBytes);
-  const std::uint32_t header_sum = frame_checksum({raw, kFrameHeaderBytes});
+  const std::uint32_t header_sum = crc32c({raw, kFrameHeaderBytes});
   // The payload's pieces in order: what the receiver checks as one buffer.
   std::uint32_t sum = header_sum;
-  auto add = [&sum](std::span<const std::byte> piece) { sum = frame_checksum(piece, sum); };
+  auto add = [&sum](std::span<const std::byte> piece) { sum = crc32c(piece, sum); };
   if ((header.flags & kFramePayloadUnchecked) == 0) {
     for_each_piece({frame.data(), frame.size()}, splices, kFrameHeaderBytes, add);
   }
@@ -193,8 +159,8 @@ Frame check_frame(const Bytes& bytes, const FrameHeader& h) {
   std::memcpy(header_copy, raw, kFrameHeaderBytes);
   store(header_copy + kChecksumOffset, std::uint32_t{0});
   const bool unchecked = (h.flags & kFramePayloadUnchecked) != 0;
-  std::uint32_t sum = frame_checksum({header_copy, kFrameHeaderBytes});
-  if (!unchecked) sum = frame_checksum({raw + kFrameHeaderBytes, h.payload_bytes}, sum);
+  std::uint32_t sum = crc32c({header_copy, kFrameHeaderBytes});
+  if (!unchecked) sum = crc32c({raw + kFrameHeaderBytes, h.payload_bytes}, sum);
   if (sum != h.checksum) {
     fail(kChecksumOffset, fmt::format("{}: checksum {:#010x} does not match the {} ({:#010x}): "
                                       "corrupted in transit",

@@ -20,6 +20,9 @@ struct RecordingSender final : sw::BatchSender {
     // Recorded after the batches sent so far, to check the order.
     watermarks.push_back({target, time, sent.size()});
   }
+  void send_barrier(std::size_t target, std::uint64_t checkpoint) override {
+    barriers.push_back({target, static_cast<sw::EventTime>(checkpoint), sent.size()});
+  }
 
   struct Mark {
     std::size_t target;
@@ -29,6 +32,7 @@ struct RecordingSender final : sw::BatchSender {
   std::vector<std::pair<std::size_t, sw::BatchRef>> sent;
   std::vector<int> ends;
   std::vector<Mark> watermarks;
+  std::vector<Mark> barriers;  // `time`: the checkpoint
 
  private:
   std::size_t n_;
@@ -171,5 +175,31 @@ TEST_CASE("a watermark sends the pending items first, then goes to every target"
     CHECK(mark.time == 42);
     CHECK(mark.after_batches == 2);
   }
+  CHECK_FALSE(out.oldest_pending().has_value());
+}
+
+TEST_CASE("a checkpoint barrier sends the pending items first, then goes to every target") {
+  sw::BatchPool<int> pool;
+  sw::InstanceMetrics metrics;
+  RecordingSender forward(3);
+  RecordingSender rebalanced(2);
+  RecordingSender hashed(3);
+  sw::KeyRouterFor<int, int (*)(const int&)> router(+[](const int& x) { return x; });
+  sw::OutputCollector<int> out(pool, {.batch_size = 100, .instance = 2, .metrics = &metrics},
+                               {{sw::Partitioning::forward, &forward, nullptr},
+                                {sw::Partitioning::rebalance, &rebalanced, nullptr},
+                                {sw::Partitioning::hash, &hashed, &router}});
+  for (int i = 0; i < 30; ++i) push_one(out, pool, int(i));
+  out.barrier(7);
+  // Forward: the own instance only, after the partial batch.
+  REQUIRE(forward.barriers.size() == 1);
+  CHECK(forward.barriers[0].target == 2);
+  CHECK(forward.barriers[0].time == 7);
+  CHECK(forward.barriers[0].after_batches == 1);
+  // Rebalance and hash: every target, after every pending batch.
+  CHECK(rebalanced.barriers.size() == 2);
+  REQUIRE(hashed.barriers.size() == 3);
+  for (const auto& mark : hashed.barriers) CHECK(mark.after_batches == hashed.sent.size());
+  CHECK(hashed.sent.size() == 3);
   CHECK_FALSE(out.oldest_pending().has_value());
 }

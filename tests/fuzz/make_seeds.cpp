@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <streamweave/serde/checked_file.hpp>
+#include <streamweave/serde/checkpoint_manifest.hpp>
 #include <streamweave/serde/control.hpp>
 #include <streamweave/serde/frame.hpp>
 
@@ -38,7 +40,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::filesystem::path root = argv[1];
-  for (const char* target : {"binary", "frame", "json"})
+  for (const char* target : {"binary", "checkpoint", "frame", "json"})
     std::filesystem::create_directories(root / target);
   for (int i = 0; i < 6; ++i) {
     fuzz::WireRecord w{
@@ -77,5 +79,15 @@ int main(int argc, char** argv) {
         sw::encode_control(sw::CreditMessage{{{0, 2}, {5, 16}}}).as_string_view());
   write(root / "frame" / "seed10",
         sw::encode_control(sw::AbortMessage{"node 'm' failed"}).as_string_view());
+  // A manifest, bare and as the checked file it is written in.
+  sw::CheckpointManifest manifest;
+  manifest.id = 3;
+  manifest.graph = "wordcount";
+  manifest.key_groups = 4096;
+  manifest.files.push_back({"count", "reduce", 1, 2, 0, "count-1.state", 300, 7, 12, {2048, 4096}});
+  const sw::Bytes payload = sw::encode_manifest(manifest);
+  write(root / "checkpoint" / "seed0", payload.as_string_view());
+  const std::filesystem::path checked = root / "checkpoint" / "seed1";
+  sw::write_checked_file(checked, sw::FileKind::manifest, payload.span());
   return 0;
 }

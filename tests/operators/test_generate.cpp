@@ -18,21 +18,6 @@ TEST_CASE("generate produces f(0..n-1), parallel instances split the range exact
   }
 }
 
-TEST_CASE("split_range covers 0 to n without gaps or overlaps, also near the maximum") {
-  for (std::uint64_t n : {std::uint64_t{0}, std::uint64_t{5}, std::uint64_t{1000}, sw::unbounded}) {
-    for (unsigned parts : {1u, 3u, 8u}) {
-      std::uint64_t expected_begin = 0;
-      for (unsigned i = 0; i < parts; ++i) {
-        const auto [begin, end] = sw::detail::split_range(n, i, parts);
-        CHECK(begin == expected_begin);
-        CHECK(end >= begin);
-        expected_begin = end;
-      }
-      CHECK(expected_begin == n);
-    }
-  }
-}
-
 TEST_CASE("a generator that throws stops the graph, naming the source and index") {
   sw::Graph g{"gen-throw"};
   g.source("g",

@@ -160,7 +160,7 @@ TEST_CASE("A frame sent with its payload unchecked still has every header bit ch
   const std::vector<std::byte> good = raw(out[0]);
   const sw::Frame f = sw::parse_frame(out[0]);
   CHECK(f.header.flags == sw::kFramePayloadUnchecked);
-  CHECK(f.header.checksum == sw::frame_checksum([&] {
+  CHECK(f.header.checksum == sw::crc32c([&] {
           std::vector<std::byte> head(good.begin(), good.begin() + sw::kFrameHeaderBytes);
           std::fill_n(head.begin() + 36, 4, std::byte{0});
           return head;
@@ -278,7 +278,7 @@ TEST_CASE("Frame checksum over pieces equals the checksum over one buffer", "[se
     std::vector<std::byte> all(size);
     for (std::byte& b : all) b = static_cast<std::byte>(random());
     const std::uint32_t seed = random();
-    const std::uint32_t whole = sw::frame_checksum(std::span<const std::byte>(all), seed);
+    const std::uint32_t whole = sw::crc32c(std::span<const std::byte>(all), seed);
     for (int round = 0; round < 20; ++round) {
       std::vector<std::span<const std::byte>> pieces;
       std::size_t at = 0;
@@ -289,7 +289,7 @@ TEST_CASE("Frame checksum over pieces equals the checksum over one buffer", "[se
       }
       if (round % 2 == 1) pieces.emplace_back();  // an empty piece changes nothing
       INFO("size " << size << ", " << pieces.size() << " pieces");
-      CHECK(sw::frame_checksum(pieces, seed) == whole);
+      CHECK(sw::crc32c(pieces, seed) == whole);
     }
   }
 }

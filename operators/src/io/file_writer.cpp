@@ -11,6 +11,7 @@
 #include <system_error>
 
 #include "streamweave/operators/io/temp_file.hpp"
+#include "streamweave/serde/checked_file.hpp"
 
 namespace sw {
 
@@ -80,7 +81,8 @@ void FileWriter::fail(const char* call, int error) const {
   fail_path(path_ == "-" ? std::string("<stdout>") : path_, what, error);
 }
 
-FileWriter::FileWriter(std::string path) : path_(std::move(path)) {
+FileWriter::FileWriter(std::string path, std::optional<Recovery> recovery)
+    : path_(std::move(path)) {
   buffer_.reserve(kFlushBytes + 4096);
   if (path_ == "-") {
     fd_ = STDOUT_FILENO;
@@ -94,6 +96,10 @@ FileWriter::FileWriter(std::string path) : path_(std::move(path)) {
     return;
   }
   target_ = resolved_target(path_);
+  if (recovery) {
+    open_in_progress(recovery->resume_at);
+    return;
+  }
   const auto [directory, name] = split_path(target_);
   remove_stale_temp_files(directory, name);
   temp_path_ = (directory.empty()  ? ""
@@ -104,9 +110,45 @@ FileWriter::FileWriter(std::string path) : path_(std::move(path)) {
   if (fd_ < 0) fail("open", errno);
 }
 
+void FileWriter::open_in_progress(std::optional<std::uint64_t> resume_at) {
+  temp_path_ = target_ + ".inprogress";
+  keep_in_progress_ = true;
+  const int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (resume_at ? 0 : O_TRUNC);
+  fd_ = ::open(temp_path_.c_str(), flags, 0666);
+  if (fd_ < 0) fail("open", errno);
+  if (!resume_at) return;
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0) fail("fstat", errno);
+  if (static_cast<std::uint64_t>(st.st_size) < *resume_at) {
+    fail_path(path_,
+              "cannot resume: its in-progress file " + temp_path_ + " has " +
+                  std::to_string(st.st_size) + " bytes, the checkpoint committed " +
+                  std::to_string(*resume_at),
+              EIO);
+  }
+  // What was written after the checkpoint is written again by the restored run.
+  if (::ftruncate(fd_, static_cast<off_t>(*resume_at)) != 0) fail("ftruncate", errno);
+  if (::lseek(fd_, 0, SEEK_END) < 0) fail("lseek", errno);
+  written_ = *resume_at;
+}
+
+bool FileWriter::committed_at(const std::string& path, std::uint64_t length) {
+  const std::string target = resolved_target(path);
+  struct stat st {};
+  return ::stat((target + ".inprogress").c_str(), &st) != 0 && ::stat(target.c_str(), &st) == 0 &&
+         static_cast<std::uint64_t>(st.st_size) == length;
+}
+
+std::uint64_t FileWriter::sync() {
+  flush();
+  // A pipe or a terminal cannot be synced (EINVAL): what it was given is gone anyway.
+  if (::fsync(fd_) != 0 && errno != EINVAL && errno != EROFS) fail("fsync", errno);
+  return written_;
+}
+
 FileWriter::~FileWriter() {
   if (fd_ >= 0 && fd_ != STDOUT_FILENO) ::close(fd_);
-  if (!committed_ && !temp_path_.empty()) ::unlink(temp_path_.c_str());
+  if (!committed_ && !keep_in_progress_ && !temp_path_.empty()) ::unlink(temp_path_.c_str());
 }
 
 void FileWriter::flush() {
@@ -120,6 +162,7 @@ void FileWriter::flush() {
     }
     at += n;
     left -= static_cast<std::size_t>(n);
+    written_ += static_cast<std::uint64_t>(n);
   }
   buffer_.clear();
 }
@@ -137,9 +180,18 @@ void FileWriter::commit() {
   }
   const int fd = fd_;
   fd_ = -1;
+  if (keep_in_progress_ && ::fsync(fd) != 0) {
+    const int error = errno;
+    ::close(fd);
+    fail("fsync", error);
+  }
   if (::close(fd) != 0) fail("close", errno);
   if (std::rename(temp_path_.c_str(), target_.c_str()) != 0) fail("rename", errno);
   committed_ = true;
+  if (keep_in_progress_) {  // the rename too must survive a crash: it is the commit
+    const std::string directory = split_path(target_).first;
+    sync_directory(directory.empty() ? "." : directory);
+  }
 }
 
 }  // namespace sw::detail

@@ -14,7 +14,7 @@
 #include <system_error>
 #include <utility>
 
-#include "streamweave/operators/generate.hpp"
+#include "streamweave/operators/index_ranges.hpp"
 #include "streamweave/serde/mapped_file.hpp"
 
 namespace sw::detail {
@@ -72,6 +72,9 @@ class RecordReader::Source {
   virtual ~Source() = default;
   virtual bool read(BatchItems<Str>& out, std::size_t max) = 0;
   std::vector<std::string> take_skipped() { return std::exchange(skipped_, {}); }
+  // A mapped file's ranges left to read, and its size (RecordReader::left).
+  [[nodiscard]] virtual std::vector<IndexRange> left() const { return {}; }
+  [[nodiscard]] virtual std::uint64_t size() const { return 0; }
 
  protected:
   // A record of `size` bytes at `where`: true when it may go on; false when it is skipped.
@@ -95,18 +98,35 @@ namespace {
 // A memory-mapped regular file: records starting in this instance's byte range.
 class MappedSource final : public RecordReader::Source {
  public:
+  // `resume`: the ranges a restored instance reads (RecordReader::resume), instead of its
+  // share of the file.
   MappedSource(Bytes file, RecordFormat format, bool skip_first, unsigned instance,
-               unsigned parallelism, RecordLimits limits)
+               unsigned parallelism, RecordLimits limits,
+               std::optional<std::vector<IndexRange>> resume)
       : Source(limits), file_(std::move(file)), format_(format) {
+    if (resume) {
+      more_ = std::move(*resume);
+      (void)next_range();
+      return;
+    }
     const auto [begin, end] = split_range(file_.size(), instance, parallelism);
     end_ = static_cast<std::size_t>(end);
     next_ = first_record_at_or_after(static_cast<std::size_t>(begin));
     if (skip_first && instance == 0 && next_ < end_) skip_one();
   }
 
+  [[nodiscard]] std::vector<IndexRange> left() const override {
+    std::vector<IndexRange> ranges;
+    if (next_ < end_) ranges.emplace_back(next_, end_);
+    ranges.insert(ranges.end(), more_.begin(), more_.end());
+    return ranges;
+  }
+  [[nodiscard]] std::uint64_t size() const override { return file_.size(); }
+
   bool read(BatchItems<Str>& out, std::size_t max) override {
     const char* data = chars();
-    for (std::size_t n = 0; n < max && next_ < end_;) {
+    for (std::size_t n = 0; n < max;) {
+      if (next_ >= end_ && !next_range()) break;
       bool complete = false;
       const std::size_t begin = next_;
       const std::size_t end = record_end(data, begin, file_.size(), format_, complete);
@@ -120,7 +140,7 @@ class MappedSource final : public RecordReader::Source {
     }
     // The records read as zeros where the file lost pages: they must not go on.
     throw_if_file_shrunk(file_);
-    return next_ < end_;
+    return next_ < end_ || !more_.empty();
   }
 
  private:
@@ -141,6 +161,20 @@ class MappedSource final : public RecordReader::Source {
     return complete ? end + 1 : file_.size();
   }
 
+  // Moves on to the next range left; false when none is.
+  bool next_range() {
+    while (!more_.empty()) {
+      const IndexRange range = more_.front();
+      more_.erase(more_.begin());
+      if (range.first < range.second && range.second <= file_.size()) {
+        next_ = static_cast<std::size_t>(range.first);
+        end_ = static_cast<std::size_t>(range.second);
+        return true;
+      }
+    }
+    return false;
+  }
+
   void skip_one() {
     bool complete = false;
     const std::size_t end = record_end(chars(), next_, file_.size(), format_, complete);
@@ -151,6 +185,7 @@ class MappedSource final : public RecordReader::Source {
   RecordFormat format_;
   std::size_t next_ = 0;
   std::size_t end_ = 0;
+  std::vector<IndexRange> more_;  // after [next_, end_), when restored
 };
 
 // A pipe, terminal or other stream, read into a growing buffer. Complete records are handed
@@ -380,8 +415,14 @@ void RecordReader::open() {
   if (::stat(path_.c_str(), &st) != 0) fail("open", path_, errno);
   if (S_ISDIR(st.st_mode)) fail("read", path_ + " (a directory)", EISDIR);
   if (S_ISREG(st.st_mode)) {
-    source_ = std::make_unique<MappedSource>(map_file(path_), format_, skip_first_, instance_,
-                                             parallelism_, limits_);
+    Bytes file = map_file(path_);
+    if (resume_at_ && file.size() != resume_size_) {
+      throw std::runtime_error(path_ + ": cannot resume reading it: it has " +
+                               std::to_string(file.size()) + " bytes, " +
+                               std::to_string(resume_size_) + " when the checkpoint was taken");
+    }
+    source_ = std::make_unique<MappedSource>(std::move(file), format_, skip_first_, instance_,
+                                             parallelism_, limits_, std::move(resume_at_));
     return;
   }
   if (instance_ != 0) {
@@ -396,6 +437,28 @@ void RecordReader::open() {
 bool RecordReader::read(BatchItems<Str>& out, std::size_t max) {
   if (!source_) open();
   return source_->read(out, max);
+}
+
+bool RecordReader::rewindable() const {
+  struct stat st {};
+  // A path that does not exist fails when it is opened, with its own error.
+  return path_ != "-" && (::stat(path_.c_str(), &st) != 0 || S_ISREG(st.st_mode));
+}
+
+std::vector<IndexRange> RecordReader::left() {
+  if (!source_) open();
+  return source_->left();
+}
+
+std::uint64_t RecordReader::file_size() {
+  if (!source_) open();
+  return source_->size();
+}
+
+void RecordReader::resume(std::vector<IndexRange> ranges, std::uint64_t size) {
+  if (source_) throw std::logic_error("RecordReader::resume after the first read");
+  resume_at_ = std::move(ranges);
+  resume_size_ = size;
 }
 
 std::vector<std::string> RecordReader::take_skipped() {

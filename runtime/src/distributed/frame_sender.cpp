@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <stdexcept>
+
 #include "streamweave/engine/errors.hpp"
 #include "streamweave/runtime/distributed_errors.hpp"
 
@@ -83,6 +85,12 @@ void FrameSender::send_watermark(std::size_t target, EventTime time) {
   header.target_instance = static_cast<std::uint32_t>(target);
   header.sequence = sequence_[target]++;
   deliver(target, SplicedFrame{make_watermark_frame(header, time, *buffers_), {}});
+}
+
+void FrameSender::send_barrier(std::size_t /*target*/, std::uint64_t checkpoint) {
+  throw std::logic_error("checkpoint " + std::to_string(checkpoint) +
+                         ": barriers do not cross ranks yet (run() refuses checkpoints in "
+                         "distributed mode)");
 }
 
 void FrameSender::send_end(std::size_t target) {

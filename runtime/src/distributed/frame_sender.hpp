@@ -59,6 +59,9 @@ class FrameSender final : public BatchSender {
   void send(std::size_t target, BatchRef batch) override;
   void send_end(std::size_t target) override;
   void send_watermark(std::size_t target, EventTime time) override;
+  // Checkpoints do not run in distributed mode yet: run() refuses them before anything is
+  // built, so this is never called; throws std::logic_error.
+  void send_barrier(std::size_t target, std::uint64_t checkpoint) override;
   [[nodiscard]] std::uint32_t edge() const noexcept { return edge_; }
 
   // Written by the producer's task; read after the run.

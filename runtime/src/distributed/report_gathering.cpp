@@ -10,24 +10,6 @@
 
 namespace sw::runtime {
 
-std::uint64_t graph_fingerprint(const Graph& graph, const Plan& plan) {
-  std::string text = graph.name();
-  for (NodeId id = 0; id < graph.node_count(); ++id) {
-    const NodeSpec& node = graph.node(id);
-    text += fmt::format("|{}:{}:{}", node.name(), node.op(), plan.nodes[id].parallelism);
-    for (std::size_t p = 0; p < node.port_count(); ++p) {
-      text += ":";
-      text += node.port(p).item_type_name();
-    }
-  }
-  for (std::size_t e = 0; e < graph.edges().size(); ++e) {
-    const EdgeSpec& edge = graph.edges()[e];
-    text += fmt::format("|{}.{}>{}:{}", edge.from, edge.port, edge.to,
-                        to_string(plan.edges[e].partitioning));
-  }
-  return fnv1a64(text);
-}
-
 void check_same_graph(const Graph& graph, const std::vector<std::uint64_t>& fingerprints) {
   for (std::size_t r = 0; r < fingerprints.size(); ++r) {
     if (fingerprints[r] != fingerprints[0]) {

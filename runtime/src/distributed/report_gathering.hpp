@@ -9,13 +9,11 @@
 #include <vector>
 
 #include "../build.hpp"
+#include "../graph_fingerprint.hpp"
 #include "heartbeats.hpp"
 #include "streamweave/runtime/distributed_report.hpp"
 
 namespace sw::runtime {
-
-// The same on every rank that built the same graph with the same settings.
-[[nodiscard]] std::uint64_t graph_fingerprint(const Graph& graph, const Plan& plan);
 
 // Throws GraphError naming the first rank whose fingerprint differs from rank 0's.
 // `fingerprints`: every rank's, by rank.

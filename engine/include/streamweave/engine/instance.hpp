@@ -21,6 +21,7 @@
 #include "streamweave/engine/item_stage.hpp"
 #include "streamweave/engine/latency.hpp"
 #include "streamweave/engine/options.hpp"
+#include "streamweave/engine/state.hpp"
 
 namespace sw {
 
@@ -55,6 +56,9 @@ struct InstanceContext {
   // limit (null: this instance's count).
   std::atomic<std::uint64_t>* node_errors_skipped = nullptr;
   std::size_t batch_size = 1024;  // items per batch of what the instance emits one by one
+  // The run takes checkpoints: what a sink writes is committed when a checkpoint completes
+  // (on_checkpoint_complete), not at end of stream.
+  bool checkpointed = false;
 };
 
 // A pool of batches of T that lives as long as the run.
@@ -86,6 +90,20 @@ class OperatorInstance {
   virtual bool produce(std::size_t /*max_items*/) { return false; }
   // Sources only: the source is exhausted (or stopped); finishes the outputs.
   virtual void close() {}
+
+  // Checkpoints: what this instance can do about them. A stateful instance overrides the three.
+  [[nodiscard]] virtual Checkpointing checkpointing() const noexcept {
+    return Checkpointing::stateless;
+  }
+  // Writes the instance's state. Its task, between two batches, as a checkpoint barrier
+  // passes: what it holds then reflects exactly the items before the barrier.
+  virtual void snapshot(StateWriter& /*state*/) {}
+  // Takes back the state snapshot() wrote. Its task, before the instance sees any item.
+  virtual void restore(StateReader& /*state*/) {}
+  // Checkpoint `id` completed: every instance's snapshot of it is on disk, so what was
+  // staged for it may be committed (a sink's output). Its task, between batches; or, once
+  // its task finished, the coordinator.
+  virtual void on_checkpoint_complete(std::uint64_t /*id*/) {}
 };
 
 // The output ports of a node: its items; a transform's dead letters (bound only when its
@@ -376,6 +394,11 @@ class SourceBase : public OperatorInstance {
     if (out_ == nullptr) return;
     stage_.flush();
     out_->finish();
+  }
+  // A source always has a position: one that cannot snapshot it would start over when
+  // restored. Sources that can override this, snapshot() and restore().
+  [[nodiscard]] Checkpointing checkpointing() const noexcept override {
+    return Checkpointing::unsupported;
   }
 
  protected:

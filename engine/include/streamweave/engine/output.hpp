@@ -31,6 +31,8 @@ class BatchSender {
   virtual void send(std::size_t target, BatchRef batch) = 0;
   virtual void send_end(std::size_t target) = 0;
   virtual void send_watermark(std::size_t target, EventTime time) = 0;
+  // Checkpoint barrier `checkpoint`: after everything sent to `target` before it.
+  virtual void send_barrier(std::size_t target, std::uint64_t checkpoint) = 0;
 };
 
 struct EdgeBinding {
@@ -54,6 +56,9 @@ class CollectorBase {
   virtual void flush() = 0;
   // When the oldest item still waiting in a partial batch arrived; empty if none waits.
   [[nodiscard]] virtual const std::optional<Clock::time_point>& oldest_pending() const noexcept = 0;
+  // Sends what waits in partial batches, then checkpoint barrier `checkpoint` to every consumer
+  // instance that hears this producer's end-of-stream.
+  virtual void barrier(std::uint64_t checkpoint) = 0;
 };
 
 template <class T>
@@ -97,20 +102,22 @@ class OutputCollector final : public Input<T>, public CollectorBase {
 
   void finish() override {
     flush();
-    for (const EdgeBinding& edge : batch_edges_) send_end_all(edge.sender, edge.partitioning);
-    for (const HashEdge& edge : hash_edges_) send_end_all(edge.sender, Partitioning::hash);
+    to_every_consumer([](BatchSender& sender, std::size_t target) { sender.send_end(target); });
   }
 
   // The items before the watermark go first (partial batches are sent), then the watermark
   // to every consumer instance that hears this producer's end-of-stream.
   void watermark(EventTime time) override {
     flush();
-    for (const EdgeBinding& edge : batch_edges_) {
-      send_watermark_all(edge.sender, edge.partitioning, time);
-    }
-    for (const HashEdge& edge : hash_edges_) {
-      send_watermark_all(edge.sender, Partitioning::hash, time);
-    }
+    to_every_consumer(
+        [time](BatchSender& sender, std::size_t target) { sender.send_watermark(target, time); });
+  }
+
+  void barrier(std::uint64_t checkpoint) override {
+    flush();
+    to_every_consumer([checkpoint](BatchSender& sender, std::size_t target) {
+      sender.send_barrier(target, checkpoint);
+    });
   }
 
   InputBase& input() noexcept override { return *this; }
@@ -234,22 +241,19 @@ class OutputCollector final : public Input<T>, public CollectorBase {
     sender->send(target, BatchRef(batch.detach(), false));
   }
 
-  void send_watermark_all(BatchSender* sender, Partitioning partitioning, EventTime time) {
-    if (partitioning == Partitioning::forward) {
-      sender->send_watermark(config_.instance, time);
-      return;
-    }
-    for (std::size_t target = 0; target < sender->targets(); ++target) {
-      sender->send_watermark(target, time);
-    }
-  }
-
-  void send_end_all(BatchSender* sender, Partitioning partitioning) {
-    if (partitioning == Partitioning::forward) {
-      sender->send_end(config_.instance);
-      return;
-    }
-    for (std::size_t target = 0; target < sender->targets(); ++target) sender->send_end(target);
+  // Calls send(sender, target) for every consumer instance of every edge that hears this
+  // producer: on a forward edge the one of the same index, on the others all of them.
+  template <class Send>
+  void to_every_consumer(Send&& send) {
+    auto all = [&](BatchSender* sender, Partitioning partitioning) {
+      if (partitioning == Partitioning::forward) {
+        send(*sender, config_.instance);
+        return;
+      }
+      for (std::size_t target = 0; target < sender->targets(); ++target) send(*sender, target);
+    };
+    for (const EdgeBinding& edge : batch_edges_) all(edge.sender, edge.partitioning);
+    for (const HashEdge& edge : hash_edges_) all(edge.sender, Partitioning::hash);
   }
 
   BatchPool<T>* pool_;

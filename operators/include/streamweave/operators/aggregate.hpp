@@ -66,21 +66,77 @@ concept ReduceFunction = requires {
 }
 &&std::default_initializable<accumulator_t<F>>&& AggregateFunction<F, accumulator_t<F>, T>;
 
-template <class T, class KeyFn, class Acc, class G>
+namespace detail {
+// An aggregate with no merge function: a key's state is in one instance only.
+struct NoMerge {};
+
+template <class M, class Acc>
+void merge_into(M& merge, Acc& acc, const Acc& other) {
+  if constexpr (std::is_invocable_v<M&, Acc&, const Acc&> &&
+                std::is_void_v<std::invoke_result_t<M&, Acc&, const Acc&>>) {
+    std::invoke(merge, acc, other);
+  } else {
+    acc = std::invoke(merge, std::move(acc), other);
+  }
+}
+}  // namespace detail
+
+// `Merge`: combine's local half, whose instances each hold a partial result per key; restored
+// with another parallelism, an instance may take the partials of one key from several saved
+// instances, and merges them.
+template <class T, class KeyFn, class Acc, class G, class Merge = detail::NoMerge>
 class AggregateKernel final : public TransformBase<T, KeyValue<key_result_t<KeyFn, T>, Acc>> {
   using Key = key_result_t<KeyFn, T>;
   using Out = KeyValue<Key, Acc>;
+  static constexpr bool kSaveable = BinaryCodable<Key> && BinaryCodable<Acc> &&
+                                    std::default_initializable<Key> &&
+                                    std::default_initializable<Acc>;
 
  public:
-  AggregateKernel(const InstanceContext& ctx, KeyFn key, Acc init, G fold, Emit emit)
+  AggregateKernel(const InstanceContext& ctx, KeyFn key, Acc init, G fold, Emit emit,
+                  Merge merge = {})
       : TransformBase<T, Out>(ctx),
         key_(std::move(key)),
         init_(std::move(init)),
         fold_(std::move(fold)),
-        emit_(emit) {}
+        emit_(emit),
+        merge_(std::move(merge)) {}
 
   // Keys held by this instance (state size).
   [[nodiscard]] std::size_t keys() const noexcept { return state_.size(); }
+
+  [[nodiscard]] Checkpointing checkpointing() const noexcept override {
+    return kSaveable ? Checkpointing::saves_state : Checkpointing::cannot_save;
+  }
+  void snapshot(StateWriter& state) override {
+    if constexpr (kSaveable) {
+      state.keyed(
+          state_, [](const auto& entry) { return hash_key(entry.first); },
+          [](BinaryWriter& w, const auto& entry) {
+            w.write(entry.first);
+            w.write(entry.second);
+          });
+    }
+  }
+  void restore(StateReader& state) override {
+    if constexpr (kSaveable) {
+      state.keyed([this](BinaryReader& r) {
+        Key key{};
+        r.read(key);
+        Acc acc{};
+        r.read(acc);
+        auto [it, inserted] = state_.try_emplace(std::move(key), std::move(acc));
+        if (inserted) return;
+        if constexpr (std::is_same_v<Merge, detail::NoMerge>) {
+          throw StateError("node '" + *this->ctx_.node +
+                           "': a key's state was saved by two instances (the checkpoint is not "
+                           "of this graph's partitioning)");
+        } else {
+          detail::merge_into(merge_, it->second, acc);
+        }
+      });
+    }
+  }
 
  protected:
   void on_batch(BatchPtr<T>&& batch) override {
@@ -116,6 +172,7 @@ class AggregateKernel final : public TransformBase<T, KeyValue<key_result_t<KeyF
   Acc init_;
   G fold_;
   Emit emit_;
+  [[no_unique_address]] Merge merge_;
   boost::unordered_flat_map<Key, Acc, std::hash<Key>> state_;
 };
 
@@ -150,16 +207,11 @@ class AggregateMethods : public StreamMixin<Self, AggregateMethods<Self, T, KeyF
     local.parallelism = this->self().options().parallelism;  // same instances: the edge fuses
     auto partials = this->self()
                         .unshuffled()
-                        .template add_transform<Partial, AggregateKernel<T, KeyFn, Acc, G>>(
+                        .template add_transform<Partial, AggregateKernel<T, KeyFn, Acc, G, M>>(
                             name + "/local", "aggregate", local, this->self().key(), init,
-                            std::move(fold), Emit::at_end);
+                            std::move(fold), Emit::at_end, merge);
     auto merge_into = [merge = std::move(merge)](Acc& acc, const Partial& partial) {
-      if constexpr (std::is_invocable_v<M&, Acc&, const Acc&> &&
-                    std::is_void_v<std::invoke_result_t<M&, Acc&, const Acc&>>) {
-        std::invoke(merge, acc, partial.value);
-      } else {
-        acc = std::invoke(merge, std::move(acc), partial.value);
-      }
+      detail::merge_into(merge, acc, partial.value);
     };
     return partials.key_by([](const Partial& partial) { return partial.key; })
         .aggregate(std::move(name), std::move(init), std::move(merge_into),

@@ -18,14 +18,33 @@ class CountSink final : public SinkBase<T> {
   CountSink(const InstanceContext& ctx, std::uint64_t* total, std::shared_ptr<std::mutex> mutex)
       : SinkBase<T>(ctx), total_(total), mutex_(std::move(mutex)) {}
 
-  void push_items(BatchPtr<T> batch) override { this->metrics_.items_in += batch->size(); }
+  void push_items(BatchPtr<T> batch) override {
+    this->metrics_.items_in += batch->size();
+    counted_ += batch->size();
+  }
   void finish() override {
     std::lock_guard lock(*mutex_);
-    *total_ += this->metrics_.items_in;
+    *total_ += counted_;
+  }
+
+  [[nodiscard]] Checkpointing checkpointing() const noexcept override {
+    return Checkpointing::saves_state;
+  }
+  void snapshot(StateWriter& state) override { state.value(counted_); }
+  void restore(StateReader& state) override {
+    if (state.same_layout()) {
+      counted_ = decode<std::uint64_t>(state.values());
+      return;
+    }
+    // Counts are summed at the end whatever the instance: with another parallelism,
+    // instance 0 takes them all.
+    if (this->ctx_.instance != 0) return;
+    for (const Bytes& saved : state.all_values()) counted_ += decode<std::uint64_t>(saved);
   }
 
  private:
   std::uint64_t* total_;
+  std::uint64_t counted_ = 0;
   std::shared_ptr<std::mutex> mutex_;
 };
 

@@ -11,7 +11,7 @@
 
 #include "streamweave/engine/concepts.hpp"
 #include "streamweave/engine/instance.hpp"
-#include "streamweave/operators/generate.hpp"
+#include "streamweave/operators/index_ranges.hpp"
 
 namespace sw {
 
@@ -19,25 +19,31 @@ template <class T>
 class FromSource final : public SourceBase<T> {
  public:
   FromSource(const InstanceContext& ctx, std::shared_ptr<const std::vector<T>> items)
-      : SourceBase<T>(ctx), items_(std::move(items)) {
-    std::tie(next_, end_) = detail::split_range(items_->size(), ctx.instance, ctx.parallelism);
+      : SourceBase<T>(ctx),
+        items_(std::move(items)),
+        left_(items_->size(), ctx.instance, ctx.parallelism) {}
+
+  [[nodiscard]] Checkpointing checkpointing() const noexcept override {
+    return Checkpointing::saves_state;
+  }
+  void snapshot(StateWriter& state) override { left_.snapshot(state); }
+  void restore(StateReader& state) override {
+    left_.restore(state, this->ctx_.instance, this->ctx_.parallelism);
   }
 
  protected:
   bool on_produce(std::size_t max_items) override {
-    const std::uint64_t stop = end_ - next_ < max_items ? end_ : next_ + max_items;
-    BatchPtr<T> batch = this->out_pool().acquire(static_cast<std::size_t>(stop - next_));
-    batch->items.assign(items_->begin() + static_cast<std::ptrdiff_t>(next_),
+    const auto [begin, stop] = left_.take(max_items);
+    BatchPtr<T> batch = this->out_pool().acquire(static_cast<std::size_t>(stop - begin));
+    batch->items.assign(items_->begin() + static_cast<std::ptrdiff_t>(begin),
                         items_->begin() + static_cast<std::ptrdiff_t>(stop));
-    next_ = stop;
     if (!batch->items.empty()) this->emit_batch(std::move(batch));
-    return next_ < end_;
+    return !left_.empty();
   }
 
  private:
   std::shared_ptr<const std::vector<T>> items_;
-  std::uint64_t next_ = 0;
-  std::uint64_t end_ = 0;
+  detail::IndexRanges left_;
 };
 
 template <class T>

@@ -13,51 +13,43 @@
 
 #include "streamweave/engine/concepts.hpp"
 #include "streamweave/engine/instance.hpp"
-#include "streamweave/serde/hash.hpp"
+#include "streamweave/operators/index_ranges.hpp"
 
 namespace sw {
 
 inline constexpr std::uint64_t unbounded = std::numeric_limits<std::uint64_t>::max();
 
-namespace detail {
-// [begin, end) of instance i of n over [0, count).
-inline std::pair<std::uint64_t, std::uint64_t> split_range(std::uint64_t count, unsigned i,
-                                                           unsigned n) noexcept {
-  const auto at = [&](unsigned k) {
-    return static_cast<std::uint64_t>(static_cast<uint128_t>(count) * k / n);
-  };
-  return {at(i), at(i + 1)};
-}
-}  // namespace detail
-
 template <class T, class F>
 class GenerateSource final : public SourceBase<T> {
  public:
   GenerateSource(const InstanceContext& ctx, std::uint64_t count, F f)
-      : SourceBase<T>(ctx), f_(std::move(f)) {
-    std::tie(next_, end_) = detail::split_range(count, ctx.instance, ctx.parallelism);
+      : SourceBase<T>(ctx), f_(std::move(f)), left_(count, ctx.instance, ctx.parallelism) {}
+
+  [[nodiscard]] Checkpointing checkpointing() const noexcept override {
+    return Checkpointing::saves_state;
+  }
+  void snapshot(StateWriter& state) override { left_.snapshot(state); }
+  void restore(StateReader& state) override {
+    left_.restore(state, this->ctx_.instance, this->ctx_.parallelism);
   }
 
   // Fills one pooled batch in a tight loop and passes it down the chain.
  protected:
   bool on_produce(std::size_t max_items) override {
-    const std::uint64_t begin = next_;
-    const std::uint64_t stop = end_ - begin < max_items ? end_ : begin + max_items;
+    const auto [begin, stop] = left_.take(max_items);
     BatchPtr<T> batch = this->out_pool().acquire(static_cast<std::size_t>(stop - begin));
     auto& items = batch->items;
     std::uint64_t i = begin;
     this->guarded_at(i, [&] {
       for (; i < stop; ++i) items.push_back(T(std::invoke(f_, i)));
     });
-    next_ = stop;
     if (!items.empty()) this->emit_batch(std::move(batch));
-    return next_ < end_;
+    return !left_.empty();
   }
 
  private:
   F f_;
-  std::uint64_t next_ = 0;
-  std::uint64_t end_ = 0;
+  detail::IndexRanges left_;
 };
 
 template <class T, class F>

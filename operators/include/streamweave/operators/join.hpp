@@ -73,6 +73,10 @@ class JoinKernel final : public TransformBase<std::variant<A, B>, join_output_t<
   };
 
  public:
+  // Its state does not go into checkpoints yet: a checkpointed run refuses the node.
+  [[nodiscard]] Checkpointing checkpointing() const noexcept override {
+    return Checkpointing::unsupported;
+  }
   JoinKernel(const InstanceContext& ctx, KeyFn key, F f, ExpireA expire_a, ExpireB expire_b)
       : Base(ctx),
         key_(std::move(key)),

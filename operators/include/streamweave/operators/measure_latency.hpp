@@ -16,6 +16,10 @@ namespace sw {
 template <class T, class F>
 class MeasureLatencyKernel final : public TransformBase<T, T> {
  public:
+  // Its latency histogram does not go into checkpoints yet: a checkpointed run refuses it.
+  [[nodiscard]] Checkpointing checkpointing() const noexcept override {
+    return Checkpointing::unsupported;
+  }
   MeasureLatencyKernel(const InstanceContext& ctx, F f)
       : TransformBase<T, T>(ctx), stamp_of_(std::move(f)) {}
 

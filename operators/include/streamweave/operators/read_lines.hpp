@@ -46,6 +46,26 @@ class RecordSource final : public SourceBase<Str> {
       : SourceBase<Str>(ctx),
         reader_(path, format, skip_first, ctx.instance, ctx.parallelism, limits) {}
 
+  // A file's position is the byte ranges left; a stream cannot be read again.
+  [[nodiscard]] Checkpointing checkpointing() const noexcept override {
+    return reader_.rewindable() ? Checkpointing::saves_state : Checkpointing::unsupported;
+  }
+  void snapshot(StateWriter& state) override {
+    this->guarded(position_, [&] {
+      state.value(reader_.file_size());
+      state.value(reader_.left());
+    });
+  }
+  void restore(StateReader& state) override {
+    std::uint64_t size = 0;
+    auto ranges = restored_ranges(state, this->ctx_.instance, this->ctx_.parallelism,
+                                  [&size](BinaryReader& values) {
+                                    values.read(size);
+                                    return values.read<std::vector<IndexRange>>();
+                                  });
+    reader_.resume(std::move(ranges), size);
+  }
+
  protected:
   bool on_produce(std::size_t max_items) override {
     BatchPtr<Str> batch = this->out_pool().acquire(max_items);

@@ -29,6 +29,18 @@ class TransformKernel final : public TransformBase<In, typename P::output_type> 
   TransformKernel(const InstanceContext& ctx, P p)
       : TransformBase<In, Out>(ctx), p_(std::move(p)) {}
 
+  // The object is the state: checkpoints save it when it has a binary codec (an aggregate of
+  // codable members, or sw_encode/sw_decode beside it).
+  [[nodiscard]] Checkpointing checkpointing() const noexcept override {
+    return BinaryCodable<P> ? Checkpointing::saves_state : Checkpointing::cannot_save;
+  }
+  void snapshot(StateWriter& state) override {
+    if constexpr (BinaryCodable<P>) state.value(p_);
+  }
+  void restore(StateReader& state) override {
+    if constexpr (BinaryCodable<P>) BinaryReader(state.values()).read(p_);
+  }
+
  protected:
   void on_batch(BatchPtr<In>&& batch) override {
     Emitter<Out> out = this->emitter();

@@ -117,6 +117,10 @@ class WindowKernel final : public TransformBase<T, window_output_t<T, KeyFn, Tim
   };
 
  public:
+  // Its state does not go into checkpoints yet: a checkpointed run refuses the node.
+  [[nodiscard]] Checkpointing checkpointing() const noexcept override {
+    return Checkpointing::unsupported;
+  }
   WindowKernel(const InstanceContext& ctx, KeyFn key, TimeFn time_of, G aggregate,
                WindowAssigner assigner, WindowOptions options)
       : Base(ctx),

@@ -48,8 +48,18 @@ void append_text(std::string& out, const T& item) {
 // Throws GraphError unless a file sink has one instance.
 void require_one_instance(const InstanceContext& ctx);
 
+// How far a file sink got, as a checkpoint keeps it.
+struct FileSinkProgress {
+  bool opened = false;
+  std::uint64_t committed_bytes = 0;
+  bool finished = false;  // end of stream reached: the file is renamed into place next
+};
+
 // Base of the file sinks: a FileWriter opened on the first item (or at the end), so that an
-// unwritable path fails the node, named, while the graph runs; committed at end of stream.
+// unwritable path fails the node, named, while the graph runs; committed at end of stream,
+// or, when the run takes checkpoints, by the first checkpoint that completes after it (the
+// bytes before each checkpoint are made durable as it passes; a restored run cuts the file
+// back to them: exactly once into a regular file, at least once into stdout or a pipe).
 template <class T>
 class FileSinkBase : public SinkBase<T> {
  public:
@@ -66,13 +76,35 @@ class FileSinkBase : public SinkBase<T> {
     });
   }
   void finish() final {
-    try {
-      writer().commit();
-    } catch (const NodeError&) {
-      throw;
-    } catch (...) {
-      throw_node_error(this->ctx_, this->metrics_.items_in, std::current_exception());
+    if (committed_) return;  // restored after its output was committed: nothing left to do
+    guarded([this] {
+      FileWriter& w = writer();
+      progress_.finished = true;
+      if (!this->ctx_.checkpointed) w.commit();
+    });
+  }
+
+  [[nodiscard]] Checkpointing checkpointing() const noexcept override {
+    return Checkpointing::saves_state;
+  }
+  void snapshot(StateWriter& state) override {
+    guarded([&] {
+      if (writer_) progress_.committed_bytes = writer_->sync();
+      progress_.opened = writer_.has_value() || progress_.opened;
+      state.value(progress_);
+    });
+  }
+  void restore(StateReader& state) override {
+    BinaryReader(state.values()).read(progress_);
+    committed_ = progress_.finished && FileWriter::committed_at(path_, progress_.committed_bytes);
+    if (progress_.opened && !committed_) {
+      writer_.emplace(path_, FileWriter::Recovery{progress_.committed_bytes});
     }
+  }
+  void on_checkpoint_complete(std::uint64_t /*id*/) override {
+    if (!progress_.finished || committed_) return;
+    guarded([this] { writer().commit(); });
+    committed_ = true;
   }
 
  protected:
@@ -84,14 +116,24 @@ class FileSinkBase : public SinkBase<T> {
  private:
   FileWriter& writer() {
     if (!writer_) {
-      writer_.emplace(path_);
+      std::optional<FileWriter::Recovery> recovery;
+      if (this->ctx_.checkpointed) recovery.emplace();
+      writer_.emplace(path_, recovery);
       on_open(writer_->buffer());
     }
     return *writer_;
   }
+  // Runs `f`; a failure is the node's, at the items taken so far.
+  template <class F>
+  void guarded(F&& f) {
+    detail::failing_at(
+        this->ctx_, [this] { return this->metrics_.items_in; }, f);
+  }
 
   std::string path_;
   std::optional<FileWriter> writer_;
+  FileSinkProgress progress_;
+  bool committed_ = false;
 };
 
 template <TextLike T>

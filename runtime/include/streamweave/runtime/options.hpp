@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "streamweave/engine/options.hpp"
+#include "streamweave/runtime/checkpoint_options.hpp"
 #include "streamweave/runtime/distributed_options.hpp"
 #include "streamweave/serde/buffer_pool.hpp"
 #include "streamweave/serde/memory_monitor.hpp"
@@ -69,6 +70,8 @@ struct RunOptions {
   // Thresholds of the memory monitor sampled during the run (default: MemoryLimits::from_env()).
   std::optional<MemoryLimits> memory{};
   DistributedOptions distributed{};
+  // Checkpoints and exactly-once output (unset directory: none).
+  CheckpointOptions checkpoints{};
   // Event time: an input of a node that sent nothing (no items, no watermark) for this long
   // stops holding back the node's watermark until it sends again, so one quiet input does not
   // stall the windows after it (Flink's idleness). 0: an input is never idle.

@@ -13,6 +13,20 @@
 
 namespace sw {
 
+// What a run's checkpoints did (RunOptions::checkpoints).
+struct CheckpointReport {
+  std::uint64_t restored_from = 0;  // the checkpoint the run started from; 0: afresh
+  // Newer checkpoints that could not be restored, and why (a damaged or missing file).
+  std::vector<std::string> skipped;
+  std::uint64_t completed = 0;  // the final one included
+  std::uint64_t failed = 0;
+  std::vector<std::string> errors;  // of the failed ones, the first few
+  std::uint64_t last_id = 0;        // the last complete one
+  double last_duration_seconds = 0;
+  double last_alignment_seconds = 0;  // its longest wait for barriers
+  std::uint64_t last_bytes = 0;       // of its state files
+};
+
 struct RunReport {
   enum class Status : std::uint8_t { completed, cancelled };
 
@@ -38,6 +52,7 @@ struct RunReport {
   // the slowest rank's, peak RSS the largest); `per_rank` has each rank's own figures.
   std::vector<EdgeReport> edges;
   std::vector<RankReport> per_rank;
+  CheckpointReport checkpoints;
 
   // Share of batches that came from a pool's free list rather than a fresh allocation.
   [[nodiscard]] double batch_reuse_rate() const noexcept {

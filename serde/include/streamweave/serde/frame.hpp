@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "streamweave/serde/binary.hpp"
+#include "streamweave/serde/checksum.hpp"
 #include "streamweave/serde/codec_registry.hpp"
 #include "streamweave/serde/fingerprint.hpp"
 
@@ -113,15 +114,6 @@ struct SplicedFrame {
   // The frame in one buffer from `pool` (`head` itself when nothing is spliced).
   [[nodiscard]] Bytes flatten(BufferPool& pool = BufferPool::global()) const;
 };
-
-// The CRC32C (Castagnoli, as in iSCSI, ext4 and Kafka) of `bytes`, continued from `seed`, the
-// CRC32C of what precedes them (0: nothing), so frame_checksum(b, frame_checksum(a)) is the
-// CRC32C of a followed by b. Detects corruption, not tampering; tens of GB/s. Any thread.
-[[nodiscard]] std::uint32_t frame_checksum(std::span<const std::byte> bytes,
-                                           std::uint32_t seed = 0) noexcept;
-// The same over the concatenation of `pieces`, without concatenating them.
-[[nodiscard]] std::uint32_t frame_checksum(std::span<const std::span<const std::byte>> pieces,
-                                           std::uint32_t seed = 0) noexcept;
 
 // Checks `bytes` as one frame and returns its header and payload. Throws FrameError.
 [[nodiscard]] Frame parse_frame(const Bytes& bytes, const FrameLimits& limits = {});

@@ -10,6 +10,8 @@
 // Thread safety: one writer per sink instance, used by its task only.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -25,10 +27,18 @@ namespace sw::detail {
 
 class FileWriter {
  public:
+  // Checkpointed writing: a regular file is written as "<target>.inprogress", which outlives
+  // the process, so that a run restored from a checkpoint goes on where the checkpoint left
+  // it: cut back to `resume_at` bytes (what the checkpoint committed), or empty.
+  struct Recovery {
+    std::optional<std::uint64_t> resume_at;
+  };
+
   // Opens the temporary file (or the target itself, or takes stdout), first removing
-  // temporary files that dead processes left next to it. Throws std::system_error naming
-  // the path.
-  explicit FileWriter(std::string path);
+  // temporary files that dead processes left next to it; with `recovery`, the in-progress
+  // file. Throws std::system_error naming the path (and, resuming, when the in-progress file
+  // is shorter than what was committed).
+  explicit FileWriter(std::string path, std::optional<Recovery> recovery = std::nullopt);
   FileWriter(const FileWriter&) = delete;
   FileWriter& operator=(const FileWriter&) = delete;
   // Removes the temporary file unless commit() ran.
@@ -47,6 +57,11 @@ class FileWriter {
   void flush();
   // Flushes, closes and renames the file into place (stdout, written directly: flushes).
   void commit();
+  // Writes what is buffered and makes it durable (fsync); returns the bytes written so far.
+  std::uint64_t sync();
+  // Whether `path` was already committed at `length` bytes by a recovered writer: no
+  // in-progress file, and the target has that size.
+  [[nodiscard]] static bool committed_at(const std::string& path, std::uint64_t length);
 
   [[nodiscard]] const std::string& path() const noexcept { return path_; }
   // The temporary file written until commit(); empty when the target is written directly.
@@ -56,12 +71,15 @@ class FileWriter {
   static constexpr std::size_t kFlushBytes = 1 << 20;
 
   [[noreturn]] void fail(const char* call, int error) const;
+  void open_in_progress(std::optional<std::uint64_t> resume_at);
 
   std::string path_;
   std::string target_;  // path_ with symbolic links to a regular file resolved
   std::string temp_path_;
   int fd_ = -1;
   bool committed_ = false;
+  bool keep_in_progress_ = false;  // recovery: the file a checkpoint refers to stays
+  std::uint64_t written_ = 0;
   std::string buffer_;
 };
 

@@ -18,11 +18,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "streamweave/engine/batch.hpp"
+#include "streamweave/operators/index_ranges.hpp"
 #include "streamweave/serde/bytes.hpp"
 #include "streamweave/serde/str.hpp"
 
@@ -73,6 +75,17 @@ class RecordReader {
   bool read(BatchItems<Str>& out, std::size_t max);
 
   [[nodiscard]] const std::string& path() const noexcept { return path_; }
+
+  // Checkpoints. Whether the input can be read again from a saved position: a regular file
+  // (a stream cannot: what was read from it is gone).
+  [[nodiscard]] bool rewindable() const;
+  // What is left to read: byte ranges [begin, end) of the file, each beginning at a record,
+  // whose records are the ones starting before its end; and the file's size. Opens the file.
+  [[nodiscard]] std::vector<IndexRange> left();
+  [[nodiscard]] std::uint64_t file_size();
+  // From now on, reads the records of `ranges` only (a restored position), in a file of
+  // `size` bytes. Throws std::runtime_error when the file's size changed since.
+  void resume(std::vector<IndexRange> ranges, std::uint64_t size);
   // The records skipped for their length since the last call, each as "<file>:<line> (byte
   // <offset>): ..." (RecordLimits::skip_longer).
   [[nodiscard]] std::vector<std::string> take_skipped();
@@ -90,6 +103,8 @@ class RecordReader {
   unsigned parallelism_;
   RecordLimits limits_;
   std::unique_ptr<Source> source_;
+  std::optional<std::vector<IndexRange>> resume_at_;  // applied when the file is opened
+  std::uint64_t resume_size_ = 0;
 };
 
 // The first record of the file at `path` (a CSV header): throws std::system_error when it

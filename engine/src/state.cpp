@@ -1,0 +1,149 @@
+#include "streamweave/engine/state.hpp"
+
+#include <algorithm>
+
+namespace sw {
+
+// The state file's structure, as the codec's errors name it.
+struct StateFile {};
+
+std::vector<std::uint32_t> StateWriter::by_group(const std::vector<std::uint32_t>& groups) {
+  std::vector<std::uint32_t> start(kKeyGroups + 1, 0);
+  for (const std::uint32_t g : groups) ++start[g + 1];
+  for (std::uint32_t g = 0; g < kKeyGroups; ++g) start[g + 1] += start[g];
+  std::vector<std::uint32_t> order(groups.size());
+  for (std::uint32_t k = 0; k < groups.size(); ++k) order[start[groups[k]]++] = k;
+  return order;
+}
+
+void StateWriter::end_table(const std::vector<GroupExtent>& extents) {
+  BinaryWriter w(tables_);
+  w.write_varint(scratch_.size());
+  w.write_bytes(scratch_.data(), scratch_.size());
+  scratch_.clear();
+  w.write_varint(extents.size());
+  for (const GroupExtent& e : extents) {
+    w.write_varint(e.group);
+    w.write_varint(e.entries);
+    w.write_varint(e.bytes);
+    entries_ += e.entries;
+  }
+  ++table_count_;
+}
+
+Bytes StateWriter::finish() {
+  BytesMut out;
+  BinaryWriter w(out);
+  w.write_fixed(kStateFormat);
+  w.write_varint(values_.size());
+  w.write_bytes(values_.data(), values_.size());
+  w.write_varint(table_count_);
+  w.write_bytes(tables_.data(), tables_.size());
+  values_.clear();
+  tables_.clear();
+  table_count_ = 0;
+  entries_ = 0;
+  return out.freeze();
+}
+
+StateReader::StateReader(std::vector<SavedState> saved, unsigned instance, unsigned parallelism)
+    : saved_(std::move(saved)), owned_(key_groups_of(instance, parallelism)) {
+  std::sort(saved_.begin(), saved_.end(),
+            [](const SavedState& a, const SavedState& b) { return a.instance < b.instance; });
+  same_layout_ =
+      saved_.size() == 1 && saved_[0].instance == instance && saved_[0].parallelism == parallelism;
+  for (const SavedState& s : saved_) parsed_.push_back(parse(s));
+}
+
+StateReader::Parsed StateReader::parse(const SavedState& saved) {
+  try {
+    BinaryReader r(saved.payload);
+    Parsed p;
+    const std::size_t format_at = r.offset();
+    if (const auto format = r.read_fixed<std::uint8_t>(); format != kStateFormat) {
+      r.fail<StateFile>(format_at, "format " + std::to_string(format) + ", this build reads " +
+                                       std::to_string(kStateFormat));
+    }
+    auto slice = [&](std::uint64_t n) {
+      const std::size_t at = r.offset();
+      (void)r.take<StateFile>(n);
+      return saved.payload.slice(at, at + n);
+    };
+    p.values = slice(r.read_varint<StateFile>());
+    const std::size_t tables = r.read_length<StateFile>(2);
+    for (std::size_t t = 0; t < tables; ++t) {
+      const std::uint64_t data_bytes = r.read_varint<StateFile>();
+      Table table{&saved, {}, r.offset(), {}};
+      table.data = slice(data_bytes);
+      const std::size_t groups = r.read_length<StateFile>(3);
+      std::size_t offset = 0;
+      for (std::size_t k = 0; k < groups; ++k) {
+        const std::size_t at = r.offset();
+        Group g;
+        const std::uint64_t group = r.read_varint<StateFile>();
+        g.entries = r.read_varint<StateFile>();
+        g.bytes = r.read_varint<StateFile>();
+        const bool ascending = table.groups.empty() || group > table.groups.back().group;
+        if (group >= kKeyGroups || !ascending || g.bytes > table.data.size() - offset) {
+          r.fail<StateFile>(at, "key group " + std::to_string(group) + " out of order or range");
+        }
+        g.group = static_cast<std::uint32_t>(group);
+        g.offset = offset;
+        offset += g.bytes;
+        table.groups.push_back(g);
+      }
+      if (offset != table.data.size()) r.fail<StateFile>("key groups do not cover the table");
+      p.tables.push_back(std::move(table));
+    }
+    if (r.remaining() != 0) r.fail<StateFile>("bytes left over after the last table");
+    return p;
+  } catch (const DecodeError& e) {
+    corrupt(saved, e.offset(), e.reason());
+  }
+}
+
+void StateReader::corrupt(const SavedState& file, std::size_t payload_offset,
+                          const std::string& reason) {
+  throw CorruptFile(file.name, FileKind::operator_state, file.payload_at + payload_offset, reason);
+}
+
+const Bytes& StateReader::values() const {
+  if (same_layout_) return parsed_[0].values;
+  for (std::size_t k = 0; k < parsed_.size(); ++k) {
+    if (!parsed_[k].values.empty()) {
+      throw StateError(saved_[k].name + ": state of instance " +
+                       std::to_string(saved_[k].instance) + " of " +
+                       std::to_string(saved_[k].parallelism) +
+                       " cannot move to another instance or parallelism (only keyed state can)");
+    }
+  }
+  static const Bytes kNone;
+  return kNone;
+}
+
+std::vector<Bytes> StateReader::all_values() const {
+  std::vector<Bytes> values;
+  for (const Parsed& p : parsed_) values.push_back(p.values);
+  return values;
+}
+
+std::vector<StateReader::Table> StateReader::next_tables() {
+  std::vector<Table> tables;
+  for (std::size_t k = 0; k < parsed_.size(); ++k) {
+    if (next_table_ >= parsed_[k].tables.size()) {
+      throw StateError(saved_[k].name + ": no keyed table " + std::to_string(next_table_ + 1) +
+                       " (the state was written by another version of the operator?)");
+    }
+    tables.push_back(parsed_[k].tables[next_table_]);
+  }
+  ++next_table_;
+  return tables;
+}
+
+void StateReader::group_overrun(const Table& table, const Group& group) {
+  corrupt(*table.file, table.data_at + group.offset,
+          "key group " + std::to_string(group.group) + ": " + std::to_string(group.entries) +
+              " entries do not fill its " + std::to_string(group.bytes) + " bytes");
+}
+
+}  // namespace sw

@@ -1,0 +1,308 @@
+#include "coordinator.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include <fmt/format.h>
+
+#include "../graph_fingerprint.hpp"
+#include "streamweave/engine/errors.hpp"
+
+namespace sw::runtime {
+
+namespace {
+
+// How often tick() looks again while a checkpoint is in flight.
+constexpr auto kInFlightPoll = std::chrono::milliseconds(20);
+// Errors of failed checkpoints the report keeps.
+constexpr std::size_t kErrorsKept = 3;
+
+std::string describe(std::exception_ptr error) {
+  try {
+    std::rethrow_exception(std::move(error));
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "unknown error";
+  }
+}
+
+double seconds(Clock::duration d) {
+  return std::chrono::duration<double>(d).count();
+}
+
+}  // namespace
+
+CheckpointCoordinator::CheckpointCoordinator(const Graph& graph, const Built& built,
+                                             const CheckpointOptions& options,
+                                             CheckpointStore& store, std::uint64_t first_id,
+                                             RunContext& run)
+    : graph_(&graph),
+      built_(&built),
+      options_(options),
+      store_(&store),
+      run_(&run),
+      fingerprint_(graph_shape_fingerprint(graph)),
+      next_id_(first_id),
+      next_due_(options.interval.count() > 0 ? Clock::now() + options.interval
+                                             : Clock::time_point::max()) {
+  for (auto& task : run.tasks) tasks_.push_back(TaskEntry{task.get(), 0, std::nullopt});
+  writer_ = std::thread([this] { write_loop(); });
+}
+
+CheckpointCoordinator::~CheckpointCoordinator() {
+  stop();
+}
+
+void CheckpointCoordinator::stop() noexcept {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+    jobs_.clear();
+  }
+  changed_.notify_all();
+  if (writer_.joinable()) writer_.join();
+}
+
+Clock::time_point CheckpointCoordinator::tick(Clock::time_point now) {
+  std::lock_guard lock(mutex_);
+  if (in_flight_) return now + kInFlightPoll;
+  if (now < next_due_) return next_due_;
+  start_checkpoint(next_id_++, now, false);
+  return now + kInFlightPoll;
+}
+
+void CheckpointCoordinator::start_checkpoint(std::uint64_t id, Clock::time_point now, bool final) {
+  InFlight& c = in_flight_.emplace();
+  c.id = id;
+  c.final = final;
+  c.started = now;
+  c.started_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  ++c.writes_pending;  // the directory, first in the writer's queue
+  post([this, id] {
+    std::exception_ptr error;
+    try {
+      store_->begin(id);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    std::lock_guard lock(mutex_);
+    if (!in_flight_ || in_flight_->id != id) return;
+    if (error && !in_flight_->error) in_flight_->error = error;
+    --in_flight_->writes_pending;
+    settle_if_done();
+  });
+  for (TaskEntry& t : tasks_) {
+    if (t.final_states) {
+      take_states(t, *t.final_states);
+    } else if (t.task->source != nullptr) {
+      t.task->request_barrier(id);
+    }
+  }
+  settle_if_done();
+}
+
+void CheckpointCoordinator::take_states(TaskEntry& task,
+                                        const std::vector<InstanceSnapshot>& states) {
+  InFlight& c = *in_flight_;
+  task.acknowledged = c.id;
+  ++c.acknowledged;
+  for (const InstanceSnapshot& s : states) {
+    const PlanNode& node = built_->plan.nodes[s.node];
+    StateFileEntry entry;
+    entry.node = graph_->node(s.node).name();
+    entry.op = graph_->node(s.node).op();
+    entry.instance = s.instance;
+    entry.parallelism = node.parallelism;
+    entry.rank = built_->placement.rank;
+    entry.file = fmt::format("n{}-i{}.state", s.node, s.instance);
+    entry.entries = s.entries;
+    if (s.entries != 0) {
+      const auto [first, end] = key_groups_of(s.instance, node.parallelism);
+      entry.key_groups = {first, end};
+    }
+    ++c.writes_pending;
+    post([this, id = c.id, entry = std::move(entry), payload = s.payload]() mutable {
+      write_state(id, std::move(entry), std::move(payload));
+    });
+  }
+}
+
+void CheckpointCoordinator::acknowledge(std::uint64_t id, Task& task,
+                                        std::vector<InstanceSnapshot> states,
+                                        Clock::duration aligning) {
+  std::lock_guard lock(mutex_);
+  if (!in_flight_ || in_flight_->id != id) return;  // one that failed meanwhile
+  TaskEntry& entry = tasks_.at(task.index);
+  if (entry.acknowledged == id) return;
+  in_flight_->longest_alignment = std::max(in_flight_->longest_alignment, aligning);
+  take_states(entry, states);
+  settle_if_done();
+}
+
+void CheckpointCoordinator::finished(Task& task, std::vector<InstanceSnapshot> states) {
+  std::lock_guard lock(mutex_);
+  TaskEntry& entry = tasks_.at(task.index);
+  entry.final_states = std::move(states);
+  if (in_flight_ && entry.acknowledged != in_flight_->id) {
+    take_states(entry, *entry.final_states);
+    settle_if_done();
+  }
+}
+
+void CheckpointCoordinator::write_state(std::uint64_t id, StateFileEntry entry, Bytes payload) {
+  std::exception_ptr error;
+  try {
+    store_->write_state(id, entry, payload);
+  } catch (...) {
+    error = std::current_exception();
+  }
+  std::lock_guard lock(mutex_);
+  if (!in_flight_ || in_flight_->id != id) return;
+  InFlight& c = *in_flight_;
+  if (error && !c.error) c.error = error;
+  if (!error) c.files.push_back(std::move(entry));
+  --c.writes_pending;
+  settle_if_done();
+}
+
+void CheckpointCoordinator::settle_if_done() {
+  InFlight& c = *in_flight_;
+  if (c.acknowledged < tasks_.size() || c.writes_pending != 0) return;
+  if (c.error) {
+    failed(c);
+    return;
+  }
+  ++c.writes_pending;  // the manifest: nothing else settles it meanwhile
+  post([this, id = c.id] {
+    InFlight done;
+    {
+      std::lock_guard lock(mutex_);
+      if (!in_flight_ || in_flight_->id != id) return;
+      done = *in_flight_;
+    }
+    complete(std::move(done));
+  });
+}
+
+CheckpointManifest CheckpointCoordinator::manifest_of(const InFlight& c) const {
+  CheckpointManifest m;
+  m.id = c.id;
+  m.graph = graph_->name();
+  m.graph_fingerprint = fingerprint_;
+  m.key_groups = kKeyGroups;
+  m.ranks = built_->placement.ranks;
+  m.final = c.final;
+  m.started_unix_ms = c.started_unix_ms;
+  m.duration_us = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - c.started).count());
+  m.alignment_us = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(c.longest_alignment).count());
+  m.files = c.files;
+  std::sort(m.files.begin(), m.files.end(),
+            [](const StateFileEntry& a, const StateFileEntry& b) { return a.file < b.file; });
+  return m;
+}
+
+void CheckpointCoordinator::complete(InFlight c) {
+  const CheckpointManifest manifest = manifest_of(c);
+  try {
+    store_->complete(manifest);
+  } catch (...) {
+    std::lock_guard lock(mutex_);
+    c.error = std::current_exception();
+    failed(c);
+    return;
+  }
+  {
+    std::lock_guard lock(mutex_);
+    failures_in_a_row_ = 0;
+    ++report_.completed;
+    report_.last_id = c.id;
+    report_.last_duration_seconds = seconds(Clock::now() - c.started);
+    report_.last_alignment_seconds = seconds(c.longest_alignment);
+    report_.last_bytes = 0;
+    for (const StateFileEntry& f : manifest.files) report_.last_bytes += f.bytes;
+    in_flight_.reset();
+    next_due_ = Clock::now() + options_.interval;
+  }
+  notify_complete(c.id);
+  store_->prune(options_.retained);
+}
+
+void CheckpointCoordinator::failed(const InFlight& c) {
+  ++report_.failed;
+  ++failures_in_a_row_;
+  const std::string why = "checkpoint " + std::to_string(c.id) + " failed: " + describe(c.error);
+  if (report_.errors.size() < kErrorsKept) report_.errors.push_back(why);
+  last_error_ = why;
+  in_flight_.reset();
+  next_due_ = Clock::now() + options_.interval;
+  if (!c.final && failures_in_a_row_ > options_.tolerable_failures) {
+    run_->fail(std::make_exception_ptr(std::runtime_error(
+        why + " (" + std::to_string(failures_in_a_row_) + " in a row; CheckpointOptions::" +
+        "tolerable_failures is " + std::to_string(options_.tolerable_failures) + ")")));
+  }
+}
+
+void CheckpointCoordinator::notify_complete(std::uint64_t id) {
+  std::vector<Task*> done;
+  {
+    std::lock_guard lock(mutex_);
+    for (TaskEntry& t : tasks_) {
+      if (t.final_states) {
+        done.push_back(t.task);
+      } else {
+        t.task->checkpoint_completed(id);
+      }
+    }
+  }
+  // A finished task runs no more: its instances hear it here.
+  try {
+    for (Task* task : done) {
+      for (auto& op : task->ops) op->on_checkpoint_complete(id);
+    }
+  } catch (...) {
+    run_->fail(std::current_exception());
+  }
+}
+
+void CheckpointCoordinator::finish_run() {
+  std::unique_lock lock(mutex_);
+  auto idle = [this] { return !in_flight_ && jobs_.empty() && jobs_running_ == 0; };
+  changed_.wait(lock, idle);  // the checkpoint in flight settles: every task has finished
+  const std::uint64_t failed_before = report_.failed;
+  start_checkpoint(next_id_++, Clock::now(), true);
+  changed_.wait(lock, idle);
+  if (report_.failed != failed_before) throw std::runtime_error(last_error_);
+}
+
+CheckpointReport CheckpointCoordinator::report() const {
+  std::lock_guard lock(mutex_);
+  return report_;
+}
+
+void CheckpointCoordinator::post(std::function<void()> job) {
+  jobs_.push_back(std::move(job));
+  changed_.notify_all();
+}
+
+void CheckpointCoordinator::write_loop() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    changed_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
+    if (stopping_) return;
+    std::function<void()> job = std::move(jobs_.front());
+    jobs_.pop_front();
+    ++jobs_running_;
+    lock.unlock();
+    job();
+    lock.lock();
+    --jobs_running_;
+    changed_.notify_all();
+  }
+}
+
+}  // namespace sw::runtime

@@ -1,0 +1,112 @@
+// Internal: the checkpoint coordinator of one run in this process (asynchronous barrier
+// snapshotting, as Flink does). Checkpoint n starts when the coordinator asks every source
+// task for barrier n; each task snapshots its instances as the barrier passes it (aligning
+// its inputs' barriers first) and hands the coordinator their state; a writer thread writes
+// the state files off the tasks' threads. Once every task has acknowledged n, or finished,
+// and every file is written, the manifest completes n and the instances hear it (sinks
+// commit). When every task has finished, a final checkpoint holds what they left.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "../build.hpp"
+#include "snapshot.hpp"
+#include "store.hpp"
+#include "streamweave/runtime/checkpoint_options.hpp"
+#include "streamweave/runtime/report.hpp"
+
+namespace sw::runtime {
+
+class CheckpointCoordinator {
+ public:
+  // Checkpoints of `graph` as built in `built`, numbered from `first_id`, in `store`.
+  CheckpointCoordinator(const Graph& graph, const Built& built, const CheckpointOptions& options,
+                        CheckpointStore& store, std::uint64_t first_id, RunContext& run);
+  // Stops the writer thread; a checkpoint still in flight stays incomplete on disk.
+  ~CheckpointCoordinator();
+  CheckpointCoordinator(const CheckpointCoordinator&) = delete;
+  CheckpointCoordinator& operator=(const CheckpointCoordinator&) = delete;
+
+  // Starts a checkpoint when one is due. Returns when to call again. The thread that waits
+  // for the run (RunContext::wait).
+  Clock::time_point tick(Clock::time_point now);
+  // Task `task` passed barrier `id`: `states` are its instances' snapshots; it waited
+  // `aligning` for the barrier on all its inputs. The task's thread.
+  void acknowledge(std::uint64_t id, Task& task, std::vector<InstanceSnapshot> states,
+                   Clock::duration aligning);
+  // Task `task` finished: `states` is what its instances hold now, for every checkpoint it
+  // did not acknowledge. The task's thread, its last call into the coordinator.
+  void finished(Task& task, std::vector<InstanceSnapshot> states);
+  // After every task finished without error or cancel: waits for the checkpoint in flight,
+  // writes the final checkpoint, and lets every instance hear it complete. The thread that
+  // waited for the run. Throws what writing or committing throws.
+  void finish_run();
+
+  // Stops the writer thread (a checkpoint still in flight stays incomplete on disk), so that
+  // report() is final. Idempotent; the thread that waited for the run.
+  void stop() noexcept;
+
+  // What the checkpoints of the run did so far. Any thread.
+  [[nodiscard]] CheckpointReport report() const;
+
+ private:
+  struct TaskEntry {
+    Task* task = nullptr;
+    std::uint64_t acknowledged = 0;  // the last checkpoint it acknowledged
+    std::optional<std::vector<InstanceSnapshot>> final_states;  // once it finished
+  };
+  struct InFlight {
+    std::uint64_t id = 0;
+    bool final = false;
+    Clock::time_point started;
+    std::int64_t started_unix_ms = 0;
+    std::size_t acknowledged = 0;
+    std::size_t writes_pending = 0;
+    Clock::duration longest_alignment{0};
+    std::vector<StateFileEntry> files;
+    std::exception_ptr error;
+  };
+
+  void start_checkpoint(std::uint64_t id, Clock::time_point now, bool final);      // lock held
+  void take_states(TaskEntry& task, const std::vector<InstanceSnapshot>& states);  // lock held
+  void write_state(std::uint64_t id, StateFileEntry entry, Bytes payload);         // writer thread
+  void settle_if_done();  // lock held: completes or fails the checkpoint in flight when it can
+  void complete(InFlight checkpoint);       // writer thread
+  void failed(const InFlight& checkpoint);  // lock held
+  void notify_complete(std::uint64_t id);   // writer or main thread, unlocked
+  [[nodiscard]] CheckpointManifest manifest_of(const InFlight& checkpoint) const;
+  void post(std::function<void()> job);  // to the writer thread
+  void write_loop();
+
+  const Graph* graph_;
+  const Built* built_;
+  CheckpointOptions options_;
+  CheckpointStore* store_;
+  RunContext* run_;
+  std::uint64_t fingerprint_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<TaskEntry> tasks_;
+  std::uint64_t next_id_;
+  Clock::time_point next_due_;
+  std::optional<InFlight> in_flight_;
+  unsigned failures_in_a_row_ = 0;
+  CheckpointReport report_;
+  std::string last_error_;
+  std::deque<std::function<void()>> jobs_;
+  bool stopping_ = false;
+  std::size_t jobs_running_ = 0;
+  std::thread writer_;
+};
+
+}  // namespace sw::runtime

@@ -1,0 +1,147 @@
+// Operator state for checkpoints: values and keyed tables round-trip; keyed entries restored
+// with another parallelism land, each exactly once, on the instance that now owns their key;
+// a damaged state file is a CorruptFile naming the file and the byte.
+#include <catch2/catch.hpp>
+#include <streamweave/engine/state.hpp>
+
+#include <map>
+#include <random>
+#include <string>
+
+namespace {
+
+using Table = std::map<std::string, std::int64_t>;
+
+std::uint64_t hash_of(const std::pair<const std::string, std::int64_t>& e) {
+  return sw::hash_key(e.first);
+}
+
+void write_table(sw::StateWriter& w, const Table& t) {
+  w.keyed(t, hash_of, [](sw::BinaryWriter& out, const auto& e) {
+    out.write(e.first);
+    out.write(e.second);
+  });
+}
+
+Table read_table(sw::StateReader& r) {
+  Table t;
+  r.keyed([&](sw::BinaryReader& in) {
+    std::string key;
+    std::int64_t value = 0;
+    in.read(key);
+    in.read(value);
+    CHECK(t.emplace(key, value).second);
+  });
+  return t;
+}
+
+// The state files of `parallelism` instances that own the keys of `all` by key group, as a
+// keyed operator's instances would hold them.
+std::vector<sw::SavedState> saved_by_owner(const Table& all, unsigned parallelism) {
+  std::vector<Table> held(parallelism);
+  for (const auto& e : all) held[sw::owner_of_key(sw::hash_key(e.first), parallelism)].insert(e);
+  std::vector<sw::SavedState> files;
+  for (unsigned i = 0; i < parallelism; ++i) {
+    sw::StateWriter w;
+    w.value(std::string("instance ") + std::to_string(i));
+    write_table(w, held[i]);
+    files.push_back({i, parallelism, w.finish(), "count-" + std::to_string(i) + ".state", 24});
+  }
+  return files;
+}
+
+Table sample(std::size_t keys) {
+  Table t;
+  for (std::size_t k = 0; k < keys; ++k)
+    t["key" + std::to_string(k)] = static_cast<std::int64_t>(k);
+  return t;
+}
+
+}  // namespace
+
+TEST_CASE("state values and keyed tables round-trip in the same layout") {
+  sw::StateWriter w;
+  w.value(std::uint64_t{42});
+  w.value(std::string("offset"));
+  const Table first = sample(1000);
+  const Table second{{"a", -1}};
+  write_table(w, first);
+  write_table(w, second);
+  CHECK(w.entries() == 1001);
+  sw::StateReader r({{2, 4, w.finish(), "x.state"}}, 2, 4);
+  CHECK(r.same_layout());
+  sw::BinaryReader values(r.values());
+  CHECK(values.read<std::uint64_t>() == 42);
+  CHECK(values.read<std::string>() == "offset");
+  // The same layout restores all it wrote, whatever the keys' owners (combine's local half).
+  CHECK(read_table(r) == first);
+  CHECK(read_table(r) == second);
+  CHECK_THROWS_AS(read_table(r), sw::StateError);
+}
+
+TEST_CASE("keyed state restored with another parallelism lands once, on each key's owner") {
+  const Table all = sample(5000);
+  std::mt19937 rng(std::random_device{}());
+  for (int round = 0; round < 8; ++round) {
+    const unsigned before = 1 + rng() % 6;
+    const unsigned after = 1 + rng() % 6;
+    INFO(before << " instances restored into " << after);
+    const std::vector<sw::SavedState> files = saved_by_owner(all, before);
+    Table restored;
+    for (unsigned i = 0; i < after; ++i) {
+      sw::StateReader r(files, i, after);
+      CHECK(r.same_layout() == (before == after && before == 1));
+      for (const auto& [key, value] : read_table(r)) {
+        CHECK(sw::owner_of_key(sw::hash_key(key), after) == i);
+        CHECK(restored.emplace(key, value).second);
+      }
+    }
+    CHECK(restored == all);
+  }
+}
+
+TEST_CASE("operator values do not move between instances unless asked for") {
+  const std::vector<sw::SavedState> files = saved_by_owner(sample(10), 2);
+  sw::StateReader r(files, 0, 3);
+  CHECK_FALSE(r.same_layout());
+  CHECK_THROWS_WITH(r.values(), Catch::Contains("count-0.state: state of instance 0 of 2 cannot "
+                                                "move to another instance or parallelism"));
+  const std::vector<sw::Bytes> all = r.all_values();
+  REQUIRE(all.size() == 2);
+  CHECK(sw::decode<std::string>(all[1]) == "instance 1");
+}
+
+TEST_CASE("key groups cover every instance's share and follow the router") {
+  for (const unsigned n : {1u, 2u, 3u, 7u, 4096u, 5000u}) {
+    std::uint32_t next = 0;
+    for (unsigned i = 0; i < n; ++i) {
+      const auto [first, end] = sw::key_groups_of(i, n);
+      CHECK(first == next);
+      for (std::uint32_t g = first; g < end; ++g) CHECK(sw::owner_of_key_group(g, n) == i);
+      next = end;
+    }
+    CHECK(next == sw::kKeyGroups);
+  }
+}
+
+TEST_CASE("a damaged state file names the file and the byte, never misreads") {
+  const std::vector<sw::SavedState> files = saved_by_owner(sample(50), 1);
+  const std::string good(files[0].payload.as_string_view());
+  for (std::size_t n = 0; n < good.size(); ++n) {
+    INFO("truncated to " << n);
+    try {
+      sw::StateReader r({{0, 1, sw::Bytes::copy_of(good.substr(0, n)), "/c/s", 24}}, 0, 1);
+      (void)read_table(r);
+      FAIL("read a truncated state file");
+    } catch (const sw::CorruptFile& e) {
+      CHECK(e.path() == "/c/s");
+      CHECK(e.offset() >= 24);
+    } catch (const sw::StateError&) {
+      // Cut right after the values: no table left.
+    }
+  }
+  std::string bad_format = good;
+  bad_format[0] = 9;
+  CHECK_THROWS_WITH(sw::StateReader({{0, 1, sw::Bytes::copy_of(bad_format), "/c/s", 24}}, 0, 1),
+                    Catch::Contains("/c/s: operator state file at byte 24: format 9"));
+}

@@ -1,0 +1,246 @@
+// Checkpoints in process: a run stopped midway and restarted from its latest checkpoint
+// gives exactly the output of a run never stopped — with the same or another parallelism,
+// and when the latest checkpoint is damaged (it falls back to the one before).
+#include <catch2/catch.hpp>
+#include <streamweave/streamweave.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <set>
+
+#include "support/temp_dir.hpp"
+#include "support/watchdog.hpp"
+
+namespace {
+
+constexpr std::uint64_t kEvents = 200'000;
+constexpr std::uint64_t kKeys = 97;
+
+using Sums = std::map<std::uint64_t, std::uint64_t>;
+
+// numbers -> key_by(x % 97) -> sum per key, emitted at end -> out: by a reduce, or by a
+// combine (whose local half keeps a partial sum of every key in every instance).
+Sums run_sums(const sw::RunOptions& options, unsigned parallelism, sw::RunReport* report = nullptr,
+              bool combine = false) {
+  sw::Graph g{"sums"};
+  std::vector<sw::KeyValue<std::uint64_t, std::uint64_t>> out;
+  auto keyed =
+      g.source("numbers", sw::generate<std::uint64_t>(kEvents, [](std::uint64_t i) { return i; }),
+               {.parallelism = parallelism})
+          .key_by([](std::uint64_t x) { return x % kKeys; });
+  auto add = [](std::uint64_t acc, std::uint64_t x) { return acc + x; };
+  if (combine) {
+    keyed.combine("sum", std::uint64_t{0}, add, add, {.parallelism = parallelism})
+        .sink("out", sw::collect(out));
+  } else {
+    keyed.reduce("sum", add, {.emit = sw::Emit::at_end, .node = {.parallelism = parallelism}})
+        .sink("out", sw::collect(out));
+  }
+  const sw::RunReport r = sw::run(g, options);
+  if (report != nullptr) *report = r;
+  Sums sums;
+  for (const auto& kv : out) CHECK(sums.emplace(kv.key, kv.value).second);
+  return sums;
+}
+
+Sums expected_sums() {
+  Sums sums;
+  for (std::uint64_t i = 0; i < kEvents; ++i) sums[i % kKeys] += i;
+  return sums;
+}
+
+sw::RunOptions checkpointed(const sw::test::TempDir& dir) {
+  sw::RunOptions o;
+  o.threads = 2;
+  o.batch_size = 64;
+  o.checkpoints.directory = dir.file("checkpoints");
+  o.checkpoints.interval = std::chrono::milliseconds(10);
+  return o;
+}
+
+// Runs the graph paced, stopped after `ms`: checkpoints were taken, the output is lost.
+sw::RunReport interrupted_run(const sw::test::TempDir& dir, unsigned parallelism, int ms,
+                              bool combine = false) {
+  sw::RunOptions o = checkpointed(dir);
+  o.source_rate = 400'000;
+  o.deadline = std::chrono::milliseconds(ms);
+  sw::RunReport r;
+  (void)run_sums(o, parallelism, &r, combine);
+  CHECK(r.status == sw::RunReport::Status::cancelled);
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("a run restarted from its latest checkpoint gives the uninterrupted output") {
+  sw::test::Watchdog watchdog("checkpoint restart", std::chrono::seconds(60));
+  std::mt19937 rng(std::random_device{}());
+  for (int round = 0; round < 3; ++round) {
+    sw::test::TempDir dir;
+    const unsigned before = 1 + rng() % 3;
+    const unsigned after = round == 0 ? before : 1 + rng() % 3;
+    INFO("parallelism " << before << ", restored into " << after);
+    const sw::RunReport first = interrupted_run(dir, before, 150 + static_cast<int>(rng() % 100));
+    REQUIRE(first.checkpoints.completed >= 1);
+    CHECK(first.checkpoints.failed == 0);
+    CHECK(first.checkpoints.restored_from == 0);
+
+    sw::RunOptions o = checkpointed(dir);
+    o.batch_size = 16 + rng() % 1000;
+    sw::RunReport second;
+    CHECK(run_sums(o, after, &second) == expected_sums());
+    CHECK(second.checkpoints.restored_from == first.checkpoints.last_id);
+    CHECK(second.events < kEvents);            // the restored sources went on from their positions
+    CHECK(second.checkpoints.completed >= 1);  // the final one at least
+  }
+}
+
+TEST_CASE("a combine restored with another parallelism merges the partials of each key") {
+  sw::test::Watchdog watchdog("combine restart", std::chrono::seconds(60));
+  for (const auto& [before, after] : {std::pair{3u, 1u}, std::pair{2u, 3u}, std::pair{3u, 2u}}) {
+    INFO("parallelism " << before << ", restored into " << after);
+    sw::test::TempDir dir;
+    const sw::RunReport first = interrupted_run(dir, before, 200, true);
+    REQUIRE(first.checkpoints.completed >= 1);
+    sw::RunReport second;
+    CHECK(run_sums(checkpointed(dir), after, &second, true) == expected_sums());
+    CHECK(second.checkpoints.restored_from == first.checkpoints.last_id);
+  }
+}
+
+TEST_CASE("a damaged latest checkpoint is skipped for the one before, named in the report") {
+  sw::test::Watchdog watchdog("checkpoint fallback", std::chrono::seconds(60));
+  sw::test::TempDir dir;
+  const sw::RunReport first = interrupted_run(dir, 2, 250);
+  REQUIRE(first.checkpoints.completed >= 2);
+  // Flip a byte in the middle of one state file of the newest complete checkpoint (a newer
+  // one may have been in flight when the run stopped: it has no manifest).
+  std::filesystem::path newest;
+  for (const auto& e : std::filesystem::directory_iterator(dir.file("checkpoints"))) {
+    if (e.path() > newest && std::filesystem::exists(e.path() / "_manifest")) newest = e.path();
+  }
+  std::filesystem::path victim;
+  for (const auto& e : std::filesystem::directory_iterator(newest)) {
+    if (e.path().extension() == ".state") victim = e.path();
+  }
+  REQUIRE(!victim.empty());
+  {
+    std::fstream f(victim, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(30);
+    f.put('\x7f');
+  }
+  sw::RunReport second;
+  CHECK(run_sums(checkpointed(dir), 2, &second) == expected_sums());
+  REQUIRE(second.checkpoints.skipped.size() == 1);
+  CHECK_THAT(second.checkpoints.skipped[0], Catch::Contains(victim.string()));
+  CHECK_THAT(second.checkpoints.skipped[0], Catch::Contains("checksum mismatch"));
+  CHECK(second.checkpoints.restored_from != 0);
+  CHECK(second.checkpoints.restored_from < first.checkpoints.last_id);
+}
+
+TEST_CASE("checkpoints are kept up to the retained number, and a fresh run ignores them") {
+  sw::test::Watchdog watchdog("checkpoint retention", std::chrono::seconds(60));
+  sw::test::TempDir dir;
+  const sw::RunReport first = interrupted_run(dir, 1, 300);
+  REQUIRE(first.checkpoints.completed >= 4);
+  std::size_t kept = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir.file("checkpoints"))) {
+    kept += std::filesystem::exists(e.path() / "_manifest") ? 1 : 0;
+  }
+  CHECK(kept == 3);
+  sw::RunOptions o = checkpointed(dir);
+  o.checkpoints.fresh = true;
+  sw::RunReport second;
+  CHECK(run_sums(o, 1, &second) == expected_sums());
+  CHECK(second.checkpoints.restored_from == 0);
+  CHECK(second.events == kEvents);
+}
+
+TEST_CASE("state that cannot be saved is refused before the run, by node") {
+  struct Opaque {
+    int x = 0;
+    Opaque() = default;
+    explicit Opaque(int v) : x(v) {}
+  };
+  sw::test::TempDir dir;
+  sw::Graph g{"opaque"};
+  std::vector<sw::KeyValue<int, Opaque>> out;
+  g.source("n", sw::generate<int>(10, [](std::uint64_t i) { return static_cast<int>(i); }))
+      .key_by([](int x) { return x % 2; })
+      .aggregate("keep", Opaque{}, [](Opaque acc, int x) { return Opaque(acc.x + x); })
+      .sink("out", sw::collect(out));
+  CHECK_THROWS_WITH(sw::run(g, checkpointed(dir)),
+                    Catch::Contains("node 'keep' (aggregate) keeps state that checkpoints cannot "
+                                    "save (its types have no binary codec"));
+  CHECK_NOTHROW(sw::run(g, {.threads = 2}));
+}
+
+// numbers -> key_by -> running sum per key, every update -> "key sum" lines -> a file. One
+// source instance: each key's items reach its sum in one order, so the lines are the same in
+// every run (their order in the file is not).
+void run_running_sums(const sw::RunOptions& options, const std::string& path, unsigned p,
+                      sw::RunReport* report) {
+  sw::Graph g{"running"};
+  g.source("numbers", sw::generate<std::uint64_t>(kEvents / 4, [](std::uint64_t i) { return i; }),
+           {.parallelism = 1})
+      .key_by([](std::uint64_t x) { return x % kKeys; })
+      .reduce("sum", [](std::uint64_t acc, std::uint64_t x) { return acc + x; },
+              {.node = {.parallelism = p}})
+      .map("line",
+           [](const sw::KeyValue<std::uint64_t, std::uint64_t>& kv) {
+             return std::to_string(kv.key) + " " + std::to_string(kv.value);
+           })
+      .sink("file", sw::write_lines(path));
+  *report = sw::run(g, options);
+}
+
+std::multiset<std::string> lines_of(const std::string& path) {
+  std::multiset<std::string> lines;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) lines.insert(line);
+  return lines;
+}
+
+TEST_CASE("a file sink restored from a checkpoint writes each line exactly once") {
+  sw::test::Watchdog watchdog("exactly-once file", std::chrono::seconds(60));
+  sw::test::TempDir dir;
+  sw::RunReport r;
+  run_running_sums({.threads = 2}, dir.file("expected.txt"), 2, &r);
+  const std::multiset<std::string> expected = lines_of(dir.file("expected.txt"));
+  REQUIRE(expected.size() == kEvents / 4);
+
+  sw::RunOptions o = checkpointed(dir);
+  o.source_rate = 100'000;
+  o.deadline = std::chrono::milliseconds(250);
+  run_running_sums(o, dir.file("out.txt"), 2, &r);
+  REQUIRE(r.status == sw::RunReport::Status::cancelled);
+  REQUIRE(r.checkpoints.completed >= 1);
+  // Nothing is committed before the end: the lines so far wait in the in-progress file.
+  CHECK_FALSE(std::filesystem::exists(dir.file("out.txt")));
+  CHECK(std::filesystem::exists(dir.file("out.txt.inprogress")));
+
+  run_running_sums(checkpointed(dir), dir.file("out.txt"), 3, &r);
+  CHECK(r.checkpoints.restored_from != 0);
+  CHECK(lines_of(dir.file("out.txt")) == expected);
+  CHECK_FALSE(std::filesystem::exists(dir.file("out.txt.inprogress")));
+  // Run again from the final checkpoint: the job had finished; nothing changes.
+  run_running_sums(checkpointed(dir), dir.file("out.txt"), 1, &r);
+  CHECK(r.events == 0);
+  CHECK(lines_of(dir.file("out.txt")) == expected);
+}
+
+TEST_CASE("an operator that does not take part in checkpoints is refused, by node") {
+  sw::test::TempDir dir;
+  sw::Graph g{"windows"};
+  std::vector<std::string> out;
+  g.source("n", sw::generate<int>(10, [](std::uint64_t i) { return static_cast<int>(i); }))
+      .measure_latency("latency", [](int) { return std::int64_t{0}; })
+      .map("text", [](int x) { return std::to_string(x); })
+      .sink("out", sw::collect(out));
+  CHECK_THROWS_WITH(sw::run(g, checkpointed(dir)),
+                    Catch::Contains("node 'latency' (latency) keeps state that checkpoints "
+                                    "cannot save (this operator does not take part in checkpoints "
+                                    "yet)"));
+}
