@@ -244,3 +244,15 @@ TEST_CASE("an operator that does not take part in checkpoints is refused, by nod
                                     "cannot save (this operator does not take part in checkpoints "
                                     "yet)"));
 }
+
+TEST_CASE("an interval of 0 takes only the final checkpoint") {
+  sw::test::Watchdog watchdog("final checkpoint only", std::chrono::seconds(60));
+  sw::test::TempDir dir;
+  sw::RunOptions o = checkpointed(dir);
+  o.checkpoints.interval = std::chrono::milliseconds(0);
+  o.source_rate = 1'000'000;  // a run of about 0.2 s: a 0 interval must not mean "always"
+  sw::RunReport r;
+  CHECK(run_sums(o, 2, &r) == expected_sums());
+  CHECK(r.checkpoints.completed == 1);
+  CHECK(r.checkpoints.last_id == 1);
+}

@@ -44,8 +44,7 @@ CheckpointCoordinator::CheckpointCoordinator(const Graph& graph, const Built& bu
       run_(&run),
       fingerprint_(graph_shape_fingerprint(graph)),
       next_id_(first_id),
-      next_due_(options.interval.count() > 0 ? Clock::now() + options.interval
-                                             : Clock::time_point::max()) {
+      next_due_(next_after(Clock::now())) {
   for (auto& task : run.tasks) tasks_.push_back(TaskEntry{task.get(), 0, std::nullopt});
   writer_ = std::thread([this] { write_loop(); });
 }
@@ -62,6 +61,11 @@ void CheckpointCoordinator::stop() noexcept {
   }
   changed_.notify_all();
   if (writer_.joinable()) writer_.join();
+}
+
+Clock::time_point CheckpointCoordinator::next_after(Clock::time_point now) const {
+  // An interval of 0: no checkpoint while the graph runs, only the final one.
+  return options_.interval.count() > 0 ? now + options_.interval : Clock::time_point::max();
 }
 
 Clock::time_point CheckpointCoordinator::tick(Clock::time_point now) {
@@ -226,7 +230,7 @@ void CheckpointCoordinator::complete(InFlight c) {
     report_.last_bytes = 0;
     for (const StateFileEntry& f : manifest.files) report_.last_bytes += f.bytes;
     in_flight_.reset();
-    next_due_ = Clock::now() + options_.interval;
+    next_due_ = next_after(Clock::now());
   }
   notify_complete(c.id);
   store_->prune(options_.retained);
@@ -239,7 +243,7 @@ void CheckpointCoordinator::failed(const InFlight& c) {
   if (report_.errors.size() < kErrorsKept) report_.errors.push_back(why);
   last_error_ = why;
   in_flight_.reset();
-  next_due_ = Clock::now() + options_.interval;
+  next_due_ = next_after(Clock::now());
   if (!c.final && failures_in_a_row_ > options_.tolerable_failures) {
     run_->fail(std::make_exception_ptr(std::runtime_error(
         why + " (" + std::to_string(failures_in_a_row_) + " in a row; CheckpointOptions::" +

@@ -76,6 +76,7 @@ class CheckpointCoordinator {
     std::exception_ptr error;
   };
 
+  [[nodiscard]] Clock::time_point next_after(Clock::time_point now) const;
   void start_checkpoint(std::uint64_t id, Clock::time_point now, bool final);      // lock held
   void take_states(TaskEntry& task, const std::vector<InstanceSnapshot>& states);  // lock held
   void write_state(std::uint64_t id, StateFileEntry entry, Bytes payload);         // writer thread
