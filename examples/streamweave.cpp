@@ -170,10 +170,12 @@ void add_checkpoint_options(CLI::App& run, sw::CheckpointOptions& checkpoints,
   run.add_option("--checkpoints-kept", checkpoints.retained, "complete checkpoints kept on disk")
       ->capture_default_str()
       ->check(number_in(1, 1000));
-  run.add_option("--restore", restore, "start from this checkpoint instead of the latest")
-      ->check(number_in(1, 1e18));
+  CLI::Option* restore_option =
+      run.add_option("--restore", restore, "start from this checkpoint instead of the latest")
+          ->check(number_in(1, 1e18));
   run.add_flag("--fresh", checkpoints.fresh,
-               "start afresh, ignoring the checkpoints in --checkpoint-dir");
+               "start afresh, ignoring the checkpoints in --checkpoint-dir")
+      ->excludes(restore_option);
 }
 
 // One line on stderr, rewritten in place: events, rate, elapsed, share of time blocked.

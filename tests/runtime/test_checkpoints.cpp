@@ -256,3 +256,12 @@ TEST_CASE("an interval of 0 takes only the final checkpoint") {
   CHECK(r.checkpoints.completed == 1);
   CHECK(r.checkpoints.last_id == 1);
 }
+
+TEST_CASE("a checkpoint to restore that does not load, or with fresh, is an error") {
+  sw::test::TempDir dir;
+  sw::RunOptions o = checkpointed(dir);
+  o.checkpoints.restore_id = 5;
+  CHECK_THROWS_WITH(run_sums(o, 1), Catch::Contains("chk-00000005/_manifest"));
+  o.checkpoints.fresh = true;
+  CHECK_THROWS_WITH(run_sums(o, 1), Catch::Contains("restore_id and fresh exclude each other"));
+}

@@ -11,6 +11,9 @@
 namespace sw::runtime {
 
 RestorePoint choose_restore_point(const CheckpointStore& store, const CheckpointOptions& options) {
+  if (options.fresh && options.restore_id) {
+    throw GraphError("CheckpointOptions: restore_id and fresh exclude each other");
+  }
   RestorePoint point;
   const std::vector<std::uint64_t> ids = store.ids();
   point.next_id = ids.empty() ? 1 : ids.back() + 1;

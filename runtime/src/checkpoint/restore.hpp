@@ -21,7 +21,7 @@ struct RestorePoint {
 
 // The checkpoint `options` asks for in `store`: the latest that loads (skipping damaged
 // ones), the one of restore_id, or none (fresh, or nothing there). Throws CorruptFile or
-// std::system_error when restore_id's does not load.
+// std::system_error when restore_id's does not load; GraphError when both are set.
 [[nodiscard]] RestorePoint choose_restore_point(const CheckpointStore& store,
                                                 const CheckpointOptions& options);
 
