@@ -17,16 +17,6 @@ constexpr auto kInFlightPoll = std::chrono::milliseconds(20);
 // Errors of failed checkpoints the report keeps.
 constexpr std::size_t kErrorsKept = 3;
 
-std::string describe(std::exception_ptr error) {
-  try {
-    std::rethrow_exception(std::move(error));
-  } catch (const std::exception& e) {
-    return e.what();
-  } catch (...) {
-    return "unknown error";
-  }
-}
-
 double seconds(Clock::duration d) {
   return std::chrono::duration<double>(d).count();
 }
@@ -239,7 +229,8 @@ void CheckpointCoordinator::complete(InFlight c) {
 void CheckpointCoordinator::failed(const InFlight& c) {
   ++report_.failed;
   ++failures_in_a_row_;
-  const std::string why = "checkpoint " + std::to_string(c.id) + " failed: " + describe(c.error);
+  const std::string why =
+      "checkpoint " + std::to_string(c.id) + " failed: " + detail::describe(c.error);
   if (report_.errors.size() < kErrorsKept) report_.errors.push_back(why);
   last_error_ = why;
   in_flight_.reset();
