@@ -44,11 +44,13 @@ class RecordSource final : public SourceBase<Str> {
   RecordSource(const InstanceContext& ctx, const std::string& path, RecordFormat format,
                bool skip_first, RecordLimits limits)
       : SourceBase<Str>(ctx),
-        reader_(path, format, skip_first, ctx.instance, ctx.parallelism, limits) {}
+        reader_(path, format, skip_first, ctx.instance, ctx.parallelism, limits),
+        rewindable_(reader_.rewindable()) {}
 
-  // A file's position is the byte ranges left; a stream cannot be read again.
+  // A file's position is the byte ranges left; a stream cannot be read again. (Asked once,
+  // at build time: checkpointing() is asked again at every barrier.)
   [[nodiscard]] Checkpointing checkpointing() const noexcept override {
-    return reader_.rewindable() ? Checkpointing::saves_state : Checkpointing::unsupported;
+    return rewindable_ ? Checkpointing::saves_state : Checkpointing::unsupported;
   }
   void snapshot(StateWriter& state) override {
     this->guarded(position_, [&] {
@@ -81,6 +83,7 @@ class RecordSource final : public SourceBase<Str> {
 
  private:
   RecordReader reader_;
+  bool rewindable_;
   std::uint64_t position_ = 0;
 };
 
