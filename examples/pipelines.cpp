@@ -53,15 +53,21 @@ ResultPrinter build_bids(Graph& g, const PipelineConfig& config) {
   auto by_auction = euro.filter("sample", [](const Bid& b) { return b.auction % 123 != 0; })
                         .key_by([](const Bid& b) { return b.auction; });
   auto sum = [](std::int64_t acc, const Bid& b) { return acc + b.price; };
-  if (measured) {
-    by_auction
-        .measure_latency("latency", [](const Bid& b) { return static_cast<std::int64_t>(b.ts); })
-        .key_by([](const Bid& b) { return b.auction; })
-        .reduce("sum", sum, {.emit = Emit::at_end})
-        .sink("out", collect(*sums), {.parallelism = 1});
-  } else {
-    by_auction.reduce("sum", sum, {.emit = Emit::at_end})
-        .sink("out", collect(*sums), {.parallelism = 1});
+  auto per_auction =
+      measured ? by_auction
+                     .measure_latency("latency",
+                                      [](const Bid& b) { return static_cast<std::int64_t>(b.ts); })
+                     .key_by([](const Bid& b) { return b.auction; })
+                     .reduce("sum", sum, {.emit = Emit::at_end})
+               : by_auction.reduce("sum", sum, {.emit = Emit::at_end});
+  per_auction.sink("out", collect(*sums), {.parallelism = 1});
+  if (!config.output.empty()) {
+    per_auction
+        .map("format",
+             [](const KeyValue<std::uint64_t, std::int64_t>& kv) {
+               return fmt::format("{} {}", kv.key, kv.value);
+             })
+        .sink("lines", write_lines(config.output));
   }
   // `total` is captured to outlive the run: the count sink writes into it.
   return [sums, total](std::ostream& out, const RunReport& report) {
@@ -153,7 +159,11 @@ ResultPrinter nexmark_query(Graph& g, const PipelineConfig& config,
   auto sample = std::make_shared<Sample>();
   nexmark::QueryOptions options;
   options.generator.events = config.events;
-  if (config.rate > 0) options.generator.event_rate = static_cast<std::int64_t>(config.rate);
+  if (config.event_rate > 0) {
+    options.generator.event_rate = config.event_rate;
+  } else if (config.rate > 0) {
+    options.generator.event_rate = static_cast<std::int64_t>(config.rate);
+  }
   auto rows = query(g, options);
   rows.sink("out", for_each([sample](const Row& row) {
               std::lock_guard lock(sample->mutex);
@@ -186,7 +196,7 @@ const std::vector<Pipeline>& pipelines() {
     const auto& q = nexmark::queries();
     return std::vector<Pipeline>{
         {"bids", "pipeline P: bids -> price in euro -> filter -> sum per auction (keyed, parallel)",
-         build_bids},
+         build_bids, false, true},
         {"fanout", "one bid source shared by --consumers N consumers (zero-copy fan-out)",
          build_fanout},
         {"wordcount", "words of a text file (--input; default a generated sample) counted per word",

@@ -16,6 +16,9 @@ struct PipelineConfig {
   // pipeline then stamps its events and measures their latency; NEXMark also takes it as the
   // generator's event rate (Beam's; 10 000 when 0), so event time keeps pace with the clock.
   double rate = 0;
+  // NEXMark: the generator's events per second of event time, whatever the pace (0: --rate).
+  // A paced run with its own event time (a crash test) gives the same rows as an unpaced one.
+  std::int64_t event_rate = 0;
   // Pipelines that read a file (wordcount, logs): the file; empty: a generated sample.
   std::string input;
   // Where pipelines that write their results put them; empty: nowhere (printed only).

@@ -14,6 +14,7 @@
 #include <iostream>
 #include <map>
 #include <optional>
+#include <streamweave/operators/nexmark/generator.hpp>
 #include <streamweave/streamweave.hpp>
 #include <system_error>
 
@@ -212,6 +213,10 @@ int main(int argc, char** argv) {
                   "generator's event rate (default 10000)")
       ->capture_default_str()
       ->check(number_in(0, 1e9));
+  run->add_option("--event-rate", config.event_rate,
+                  "NEXMark: the generator's events per second of event time, apart from the pace "
+                  "(default: --rate, else 10000)")
+      ->check(number_in(1, static_cast<double>(sw::nexmark::kMaxEventRate)));
   run->add_option("--consumers", config.consumers, "fanout: consumers sharing the one source")
       ->capture_default_str()
       ->check(number_in(1, 1000));
@@ -223,8 +228,9 @@ int main(int argc, char** argv) {
                   "default: a generated sample")
       ->check(CLI::ExistingPath | CLI::IsMember({"-"}));
   run->add_option("--output", config.output,
-                  "where a pipeline writes its results (wordcount: 'count word' lines, logs: "
-                  "CSV, NEXMark: JSON lines; '-' for stdout, and then every report goes to "
+                  "where a pipeline writes its results (bids: 'auction sum' lines, wordcount: "
+                  "'count word' lines, "
+                  "logs: CSV, NEXMark: JSON lines; '-' for stdout, and then every report goes to "
                   "stderr); a file is written under a temporary name and renamed when the run "
                   "succeeds; a FIFO, device or /dev/fd/N is written directly");
   run->add_option("--max-line-bytes", config.max_line_bytes,

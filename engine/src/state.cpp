@@ -1,6 +1,7 @@
 #include "streamweave/engine/state.hpp"
 
 #include <algorithm>
+#include <optional>
 
 namespace sw {
 
@@ -144,6 +145,22 @@ void StateReader::group_overrun(const Table& table, const Group& group) {
   corrupt(*table.file, table.data_at + group.offset,
           "key group " + std::to_string(group.group) + ": " + std::to_string(group.entries) +
               " entries do not fill its " + std::to_string(group.bytes) + " bytes");
+}
+
+EventTime restored_event_time(const StateReader& state, std::size_t index) {
+  const auto read = [index](const Bytes& values) {
+    BinaryReader r(values);
+    EventTime time = kMinEventTime;
+    for (std::size_t k = 0; k <= index; ++k) r.read(time);
+    return time;
+  };
+  if (state.same_layout()) return read(state.values());
+  std::optional<EventTime> least;
+  for (const Bytes& values : state.all_values()) {
+    const EventTime time = read(values);
+    least = least ? std::min(*least, time) : time;
+  }
+  return least.value_or(kMinEventTime);
 }
 
 }  // namespace sw

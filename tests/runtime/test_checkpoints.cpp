@@ -7,9 +7,11 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <random>
 #include <set>
 
+#include "support/checkpoint_files.hpp"
 #include "support/temp_dir.hpp"
 #include "support/watchdog.hpp"
 
@@ -60,16 +62,6 @@ sw::RunOptions checkpointed(const sw::test::TempDir& dir) {
   return o;
 }
 
-// The complete checkpoints in `dir` (those with a manifest).
-std::size_t complete_checkpoints(const std::filesystem::path& dir) {
-  std::size_t n = 0;
-  std::error_code ignored;
-  for (const auto& e : std::filesystem::directory_iterator(dir, ignored)) {
-    n += std::filesystem::exists(e.path() / "_manifest", ignored) ? 1 : 0;
-  }
-  return n;
-}
-
 // Runs the graph paced and stops it once `want` checkpoints are complete, and not before `ms`
 // (a slow build — ThreadSanitizer — takes longer to get there): the output is lost.
 sw::RunReport interrupted_run(const sw::test::TempDir& dir, unsigned parallelism, int ms,
@@ -81,7 +73,8 @@ sw::RunReport interrupted_run(const sw::test::TempDir& dir, unsigned parallelism
   o.progress_interval = std::chrono::milliseconds(10);
   const std::filesystem::path checkpoints = dir.file("checkpoints");
   o.on_progress = [=](const sw::RunProgress& p) {
-    if (p.elapsed_seconds * 1e3 >= ms && complete_checkpoints(checkpoints) >= want) stop.cancel();
+    if (p.elapsed_seconds * 1e3 >= ms && sw::test::complete_checkpoints(checkpoints) >= want)
+      stop.cancel();
   };
   sw::RunReport r;
   (void)run_sums(o, parallelism, &r, combine);
@@ -215,19 +208,12 @@ void run_running_sums(const sw::RunOptions& options, const std::string& path, un
   *report = sw::run(g, options);
 }
 
-std::multiset<std::string> lines_of(const std::string& path) {
-  std::multiset<std::string> lines;
-  std::ifstream in(path);
-  for (std::string line; std::getline(in, line);) lines.insert(line);
-  return lines;
-}
-
 TEST_CASE("a file sink restored from a checkpoint writes each line exactly once") {
   sw::test::Watchdog watchdog("exactly-once file", std::chrono::seconds(60));
   sw::test::TempDir dir;
   sw::RunReport r;
   run_running_sums({.threads = 2}, dir.file("expected.txt"), 2, &r);
-  const std::multiset<std::string> expected = lines_of(dir.file("expected.txt"));
+  const std::multiset<std::string> expected = sw::test::lines_of(dir.file("expected.txt"));
   REQUIRE(expected.size() == kEvents / 4);
 
   sw::RunOptions o = checkpointed(dir);
@@ -242,24 +228,28 @@ TEST_CASE("a file sink restored from a checkpoint writes each line exactly once"
 
   run_running_sums(checkpointed(dir), dir.file("out.txt"), 3, &r);
   CHECK(r.checkpoints.restored_from != 0);
-  CHECK(lines_of(dir.file("out.txt")) == expected);
+  CHECK(sw::test::lines_of(dir.file("out.txt")) == expected);
   CHECK_FALSE(std::filesystem::exists(dir.file("out.txt.inprogress")));
   // Run again from the final checkpoint: the job had finished; nothing changes.
   run_running_sums(checkpointed(dir), dir.file("out.txt"), 1, &r);
   CHECK(r.events == 0);
-  CHECK(lines_of(dir.file("out.txt")) == expected);
+  CHECK(sw::test::lines_of(dir.file("out.txt")) == expected);
 }
 
 TEST_CASE("an operator that does not take part in checkpoints is refused, by node") {
+  // A producer's position is the user's object's: it cannot be snapshot.
+  struct Ten {
+    int left = 10;
+    std::optional<int> next() { return left > 0 ? std::optional<int>(left--) : std::nullopt; }
+  };
   sw::test::TempDir dir;
-  sw::Graph g{"windows"};
+  sw::Graph g{"producer"};
   std::vector<std::string> out;
-  g.source("n", sw::generate<int>(10, [](std::uint64_t i) { return static_cast<int>(i); }))
-      .measure_latency("latency", [](int) { return std::int64_t{0}; })
+  g.source("ten", sw::producer(Ten{}), {.parallelism = 1})
       .map("text", [](int x) { return std::to_string(x); })
       .sink("out", sw::collect(out));
   CHECK_THROWS_WITH(sw::run(g, checkpointed(dir)),
-                    Catch::Contains("node 'latency' (latency) keeps state that checkpoints "
+                    Catch::Contains("node 'ten' (producer) keeps state that checkpoints "
                                     "cannot save (this operator does not take part in checkpoints "
                                     "yet)"));
 }

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "streamweave/engine/event_time.hpp"
 #include "streamweave/engine/partitioning.hpp"
 #include "streamweave/serde/binary.hpp"
 #include "streamweave/serde/checked_file.hpp"
@@ -175,5 +176,10 @@ class StateReader {
   bool same_layout_ = false;
   std::size_t next_table_ = 0;
 };
+
+// The event time an instance wrote as its `index`-th value (its watermark, say): that of the
+// instance this one restores from or, when the layout changed, the lowest any saved instance
+// wrote (a lower watermark makes nothing late that was on time). kMinEventTime when none.
+[[nodiscard]] EventTime restored_event_time(const StateReader& state, std::size_t index = 0);
 
 }  // namespace sw

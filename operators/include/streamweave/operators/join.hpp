@@ -22,6 +22,7 @@
 #include "streamweave/engine/event_time.hpp"
 #include "streamweave/engine/instance.hpp"
 #include "streamweave/engine/keyed_state.hpp"
+#include "streamweave/engine/state.hpp"
 #include "streamweave/engine/stream.hpp"
 #include "streamweave/operators/flat_map.hpp"
 #include "streamweave/operators/map.hpp"
@@ -71,11 +72,49 @@ class JoinKernel final : public TransformBase<std::variant<A, B>, join_output_t<
     std::vector<Held<A>> left;
     std::vector<Held<B>> right;
   };
+  static constexpr bool kSaveable =
+      BinaryCodable<A> && BinaryCodable<B> && BinaryCodable<Key> && std::default_initializable<A> &&
+      std::default_initializable<B> && std::default_initializable<Key>;
 
  public:
-  // Its state does not go into checkpoints yet: a checkpointed run refuses the node.
   [[nodiscard]] Checkpointing checkpointing() const noexcept override {
-    return Checkpointing::unsupported;
+    return kSaveable ? Checkpointing::saves_state : Checkpointing::cannot_save;
+  }
+  // The watermark and the items held per key, in arrival order (the order they match in).
+  void snapshot(StateWriter& state) override {
+    if constexpr (kSaveable) {
+      state.value(watermark_);
+      state.keyed(
+          state_.map(), [](const auto& entry) { return hash_key(entry.first); },
+          [](BinaryWriter& w, const auto& entry) {
+            w.write(entry.first);
+            w.write(entry.second);
+          });
+    }
+  }
+  void restore(StateReader& state) override {
+    if constexpr (kSaveable) {
+      watermark_ = restored_event_time(state);
+      state.keyed([this](BinaryReader& r) {
+        Key key{};
+        r.read(key);
+        PerKey held;
+        r.read(held);
+        held_ += held.left.size() + held.right.size();
+        state_.add_bytes(static_cast<std::ptrdiff_t>(held.left.size() * sizeof(Held<A>) +
+                                                     held.right.size() * sizeof(Held<B>)));
+        const auto [it, inserted] = state_.map().try_emplace(std::move(key), std::move(held));
+        if (!inserted) {
+          throw StateError("node '" + *this->ctx_.node +
+                           "': a key's items were saved by two instances (the checkpoint is not "
+                           "of this graph's partitioning)");
+        }
+        for (const auto& h : it->second.left) add_timer(it->first, h.expires);
+        for (const auto& h : it->second.right) add_timer(it->first, h.expires);
+      });
+      state_.set_entries(held_);
+      state_.record_peak(this->metrics_);
+    }
   }
   JoinKernel(const InstanceContext& ctx, KeyFn key, F f, ExpireA expire_a, ExpireB expire_b)
       : Base(ctx),
@@ -94,6 +133,7 @@ class JoinKernel final : public TransformBase<std::variant<A, B>, join_output_t<
     this->read_each(*batch, [&](const In& x) { take(In(x)); });
   }
   void on_watermark(EventTime time) override {
+    if (time <= watermark_) return;  // after a restore, it comes up again from below
     watermark_ = time;
     while (!timers_.empty() && timers_.top().first <= watermark_) {
       const Key key = timers_.top().second;
@@ -141,6 +181,9 @@ class JoinKernel final : public TransformBase<std::variant<A, B>, join_output_t<
     ++held_;
     state_.set_entries(held_);
     state_.add_bytes(static_cast<std::ptrdiff_t>(sizeof(Held<T>)));
+    add_timer(key, expires);
+  }
+  void add_timer(const Key& key, EventTime expires) {
     if (expires != kMaxEventTime) timers_.emplace(expires, key);
   }
 

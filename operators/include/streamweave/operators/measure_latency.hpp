@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <utility>
+#include <vector>
 
 #include "streamweave/engine/instance.hpp"
 #include "streamweave/engine/latency.hpp"
@@ -16,9 +17,26 @@ namespace sw {
 template <class T, class F>
 class MeasureLatencyKernel final : public TransformBase<T, T> {
  public:
-  // Its latency histogram does not go into checkpoints yet: a checkpointed run refuses it.
+  // The histogram: a restored run reports the latencies of the whole job (rescaled, instance
+  // 0 takes every saved instance's).
   [[nodiscard]] Checkpointing checkpointing() const noexcept override {
-    return Checkpointing::unsupported;
+    return Checkpointing::saves_state;
+  }
+  void snapshot(StateWriter& state) override { state.value(this->metrics_.latency); }
+  void restore(StateReader& state) override {
+    std::vector<Bytes> saved;
+    if (state.same_layout()) {
+      saved.push_back(state.values());
+    } else if (this->ctx_.instance == 0) {
+      saved = state.all_values();
+    }
+    // Merged into, not read over: a saved histogram of another size cannot make record() run
+    // past the buckets.
+    for (const Bytes& values : saved) {
+      LatencyHistogram histogram;
+      BinaryReader(values).read(histogram);
+      this->metrics_.latency.merge(histogram);
+    }
   }
   MeasureLatencyKernel(const InstanceContext& ctx, F f)
       : TransformBase<T, T>(ctx), stamp_of_(std::move(f)) {}

@@ -12,6 +12,7 @@
 
 #include "streamweave/engine/event_time.hpp"
 #include "streamweave/engine/instance.hpp"
+#include "streamweave/engine/state.hpp"
 #include "streamweave/engine/stream.hpp"
 
 namespace sw {
@@ -27,6 +28,20 @@ class WatermarksKernel final : public TransformBase<T, T> {
         every_items_(std::max<std::size_t>(1, every_items)) {}
 
   void watermark(EventTime /*upstream*/) override {}
+
+  // The newest event time seen and the last watermark sent: a restored run goes on from them
+  // (rescaled: from the lowest any instance had, so that nothing on time becomes late).
+  [[nodiscard]] Checkpointing checkpointing() const noexcept override {
+    return Checkpointing::saves_state;
+  }
+  void snapshot(StateWriter& state) override {
+    state.value(newest_);
+    state.value(emitted_);
+  }
+  void restore(StateReader& state) override {
+    newest_ = restored_event_time(state, 0);
+    emitted_ = restored_event_time(state, 1);
+  }
 
   void on_batch(BatchPtr<T>&& batch) override {
     this->read_each(*batch, [&](const T& x) { see(x); });

@@ -17,6 +17,7 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <variant>
@@ -26,6 +27,7 @@
 #include "streamweave/engine/event_time.hpp"
 #include "streamweave/engine/instance.hpp"
 #include "streamweave/engine/keyed_state.hpp"
+#include "streamweave/engine/state.hpp"
 #include "streamweave/engine/stream.hpp"
 #include "streamweave/engine/window.hpp"
 
@@ -115,11 +117,70 @@ class WindowKernel final : public TransformBase<T, window_output_t<T, KeyFn, Tim
     std::vector<Window> windows;  // few per key: sorted by start
     std::uint64_t count = 0;      // count windows: items seen
   };
+  struct SavedTimer {
+    EventTime when;
+    std::uint64_t order;
+    const Key* key;
+  };
+  static constexpr bool kSaveable = BinaryCodable<Key> && BinaryCodable<Acc> &&
+                                    std::default_initializable<Key> &&
+                                    std::default_initializable<Acc>;
 
  public:
-  // Its state does not go into checkpoints yet: a checkpointed run refuses the node.
   [[nodiscard]] Checkpointing checkpointing() const noexcept override {
-    return Checkpointing::unsupported;
+    return kSaveable ? Checkpointing::saves_state : Checkpointing::cannot_save;
+  }
+  // The watermark, each key's windows, and the timers in the order they fire (so that a
+  // restored instance emits the windows of one end in the same order of keys).
+  void snapshot(StateWriter& state) override {
+    if constexpr (kSaveable) {
+      state.value(watermark_);
+      const auto key_hash = [](const auto& entry) { return hash_key(*entry.key); };
+      std::vector<SavedTimer> timers;
+      for (const auto& [when, keys] : timers_) {
+        for (const Key& key : keys) timers.push_back({when, timers.size(), &key});
+      }
+      state.keyed(
+          state_.map(), [](const auto& entry) { return hash_key(entry.first); },
+          [](BinaryWriter& w, const auto& entry) {
+            w.write(entry.first);
+            w.write(entry.second);
+          });
+      state.keyed(timers, key_hash, [](BinaryWriter& w, const SavedTimer& t) {
+        w.write(*t.key);
+        w.write(t.when);
+        w.write(t.order);
+      });
+    }
+  }
+  void restore(StateReader& state) override {
+    if constexpr (kSaveable) {
+      watermark_ = restored_event_time(state);
+      state.keyed([this](BinaryReader& r) {
+        Key key{};
+        r.read(key);
+        PerKey per_key;
+        r.read(per_key);
+        for (const Window& w : per_key.windows) window_came(w);
+        if (!state_.map().try_emplace(std::move(key), std::move(per_key)).second) {
+          throw StateError("node '" + *this->ctx_.node +
+                           "': a key's windows were saved by two instances (the checkpoint is "
+                           "not of this graph's partitioning)");
+        }
+      });
+      std::vector<std::tuple<EventTime, std::uint64_t, Key>> timers;
+      state.keyed([&](BinaryReader& r) {
+        auto& [when, order, key] = timers.emplace_back();
+        r.read(key);
+        r.read(when);
+        r.read(order);
+      });
+      std::sort(timers.begin(), timers.end(), [](const auto& a, const auto& b) {
+        return std::tie(std::get<0>(a), std::get<1>(a)) < std::tie(std::get<0>(b), std::get<1>(b));
+      });
+      for (auto& [when, order, key] : timers) timers_[when].push_back(std::move(key));
+      state_.record_peak(this->metrics_);
+    }
   }
   WindowKernel(const InstanceContext& ctx, KeyFn key, TimeFn time_of, G aggregate,
                WindowAssigner assigner, WindowOptions options)
@@ -159,6 +220,8 @@ class WindowKernel final : public TransformBase<T, window_output_t<T, KeyFn, Tim
   }
   void after_batch() override { late_stage_.flush(); }
   void on_watermark(EventTime time) override {
+    // After a restore, the watermark comes up again from below the one restored.
+    if (time <= watermark_) return;
     watermark_ = time;
     fire_due();
   }

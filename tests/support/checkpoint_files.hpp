@@ -1,0 +1,30 @@
+// What checkpointed runs leave on disk, as the checkpoint tests look at it.
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <string>
+
+namespace sw::test {
+
+// The complete checkpoints in `dir` (those with a manifest).
+inline std::size_t complete_checkpoints(const std::filesystem::path& dir) {
+  std::size_t n = 0;
+  std::error_code ignored;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ignored)) {
+    n += std::filesystem::exists(e.path() / "_manifest", ignored) ? 1 : 0;
+  }
+  return n;
+}
+
+// The lines of a text file, in no order.
+inline std::multiset<std::string> lines_of(const std::filesystem::path& path) {
+  std::multiset<std::string> lines;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) lines.insert(line);
+  return lines;
+}
+
+}  // namespace sw::test
