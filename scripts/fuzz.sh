@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (fuzz preset: clang-14, ASan + UBSan) and runs each one.
 #   --time SECONDS   how long each target runs (default 20)
-#   --target NAME    only this target: binary, checkpoint, frame, json or csv (repeatable)
+#   --target NAME    only this target: binary, checkpoint, frame, json, csv or wal (repeatable)
 #   --seeds          rewrite the committed seed corpus (tests/fuzz/corpus) first
 # Each run starts from the committed corpus; what it finds goes to build/fuzz/corpus/, and a
 # crashing input to build/fuzz/crash-*. Exits non-zero on the first target that fails.
@@ -20,7 +20,7 @@ while (($#)); do
     *) echo "fuzz.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
 done
-((${#targets[@]})) || targets=(binary checkpoint frame json csv)
+((${#targets[@]})) || targets=(binary checkpoint frame json csv wal)
 
 bash scripts/setup.sh
 cmake --preset fuzz >/dev/null

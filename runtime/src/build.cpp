@@ -1,5 +1,7 @@
 #include "build.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 #include "channel_exchange.hpp"
@@ -40,7 +42,14 @@ void make_tasks(const Graph& graph, const RunOptions& options, RunContext& run, 
                             &run,
                             &b.errors_skipped[id],
                             plan.nodes[id].batch_size,
-                            options.checkpoints.enabled()};
+                            options.checkpoints.enabled(),
+                            {},
+                            0};
+        if (ctx.checkpointed) {
+          ctx.log_dir =
+              (options.checkpoints.directory / "wal" / fmt::format("n{}-i{}", id, i)).string();
+          ctx.checkpoints_kept = options.checkpoints.retained;
+        }
         task->ops.push_back(graph.node(id).instantiate(ctx));
         instance_of[id][i] = task->ops.back().get();
       }

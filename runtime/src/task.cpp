@@ -179,16 +179,16 @@ void Task::hear_checkpoints() {
 
 void Task::checkpoint(std::uint64_t id, Clock::duration aligning) {
   barrier_sent_ = id;
-  std::vector<InstanceSnapshot> states = snapshots();
+  std::vector<InstanceSnapshot> states = snapshots(id);
   for (auto& collector : collectors) collector->barrier(id);
   checkpoints->acknowledge(id, *this, std::move(states), aligning);
 }
 
-std::vector<InstanceSnapshot> Task::snapshots() {
+std::vector<InstanceSnapshot> Task::snapshots(std::uint64_t id) {
   std::vector<InstanceSnapshot> states;
   for (std::size_t k = 0; k < ops.size(); ++k) {
     if (ops[k]->checkpointing() != Checkpointing::saves_state) continue;
-    StateWriter writer(run_->buffer_pool());
+    StateWriter writer(run_->buffer_pool(), id);
     ops[k]->snapshot(writer);
     const std::uint64_t entries = writer.entries();
     states.push_back(InstanceSnapshot{op_nodes[k], instance_, entries, writer.finish()});
@@ -199,7 +199,7 @@ std::vector<InstanceSnapshot> Task::snapshots() {
 void Task::report_finished() noexcept {
   if (run_->cancelled()) return;  // stopped, not finished: no final state
   try {
-    checkpoints->finished(*this, snapshots());
+    checkpoints->finished(*this, snapshots(0));
   } catch (...) {
     run_->fail(std::current_exception());
   }

@@ -141,7 +141,9 @@ class Task {
   void aligned();
   // Snapshots the instances, passes barrier `id` on, acknowledges it.
   void checkpoint(std::uint64_t id, Clock::duration aligning);
-  [[nodiscard]] std::vector<InstanceSnapshot> snapshots();
+  // The state of each instance that saves state, for checkpoint `id` (0: a finished task's
+  // final state).
+  [[nodiscard]] std::vector<InstanceSnapshot> snapshots(std::uint64_t id);
   void report_finished() noexcept;
   void flush_lingering(Clock::time_point now);
 

@@ -93,6 +93,8 @@ const char* to_string(FileKind kind) noexcept {
       return "operator state";
     case FileKind::manifest:
       return "checkpoint manifest";
+    case FileKind::wal_segment:
+      return "write-ahead log segment";
   }
   return "unknown";
 }

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <streamweave/serde/checked_file.hpp>
 #include <streamweave/serde/checkpoint_manifest.hpp>
+#include <streamweave/serde/write_ahead_log.hpp>
 #include <streamweave/serde/control.hpp>
 #include <streamweave/serde/frame.hpp>
 
@@ -40,7 +41,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::filesystem::path root = argv[1];
-  for (const char* target : {"binary", "checkpoint", "frame", "json"})
+  for (const char* target : {"binary", "checkpoint", "frame", "json", "wal"})
     std::filesystem::create_directories(root / target);
   for (int i = 0; i < 6; ++i) {
     fuzz::WireRecord w{
@@ -89,5 +90,18 @@ int main(int argc, char** argv) {
   write(root / "checkpoint" / "seed0", payload.as_string_view());
   const std::filesystem::path checked = root / "checkpoint" / "seed1";
   sw::write_checked_file(checked, sw::FileKind::manifest, payload.span());
+  // Write-ahead log segments: one with records and the zeros after them, one cut in a record.
+  const std::filesystem::path wal = root / "wal" / "log";
+  std::filesystem::remove_all(wal);
+  {
+    sw::WalWriter writer(wal, 4096);
+    for (int i = 0; i < 5; ++i) (void)writer.append(payload.span().first(10 + 30 * i));
+    writer.commit();
+  }
+  const std::filesystem::path segment = sw::wal_segments(wal).at(0);
+  std::filesystem::copy_file(segment, root / "wal" / "seed0");
+  std::filesystem::resize_file(segment, 200);
+  std::filesystem::copy_file(segment, root / "wal" / "seed1");
+  std::filesystem::remove_all(wal);
   return 0;
 }

@@ -75,6 +75,8 @@ class RecordReader::Source {
   // A mapped file's ranges left to read, and its size (RecordReader::left).
   [[nodiscard]] virtual std::vector<IndexRange> left() const { return {}; }
   [[nodiscard]] virtual std::uint64_t size() const { return 0; }
+  // A stream's position after the records read (RecordReader::stream_consumed).
+  [[nodiscard]] virtual StreamPosition consumed() { return {}; }
 
  protected:
   // A record of `size` bytes at `where`: true when it may go on; false when it is skipped.
@@ -194,19 +196,32 @@ class MappedSource final : public RecordReader::Source {
 // are searched for a record end: linear time whatever the record lengths.
 class StreamSource final : public RecordReader::Source {
  public:
+  // `start`: where in the whole stream the input begins (a restarted run's rest of it).
   StreamSource(int fd, bool owns_fd, std::string path, RecordFormat format, bool skip_first,
-               RecordLimits limits)
+               RecordLimits limits, StreamPosition start)
       : Source(limits),
         fd_(fd),
         owns_fd_(owns_fd),
         path_(std::make_shared<const std::string>(std::move(path))),
         format_(format),
-        skip_(skip_first) {}
+        skip_(skip_first && start.offset == 0),
+        line_(start.line),
+        offset_(start.offset),
+        consumed_(start) {}
   ~StreamSource() override {
     if (owns_fd_) ::close(fd_);
   }
   StreamSource(const StreamSource&) = delete;
   StreamSource& operator=(const StreamSource&) = delete;
+
+  [[nodiscard]] StreamPosition consumed() override {
+    // Lines counted from where the last call left off: linear in the stream, not per call.
+    const char* data = reinterpret_cast<const char*>(filled_.data());
+    consumed_.line += static_cast<std::uint64_t>(std::count(data + counted_, data + next_, '\n'));
+    consumed_.offset += next_ - counted_;
+    counted_ = next_;
+    return consumed_;
+  }
 
   bool read(BatchItems<Str>& out, std::size_t max) override {
     if (next_ < filled_.size()) return emit(out, max), true;
@@ -340,6 +355,8 @@ class StreamSource final : public RecordReader::Source {
     Bytes chunk = std::exchange(building_, std::move(rest)).freeze().slice(0, end);
     filled_ = with_stream_position(std::move(chunk), path_, line, offset);
     next_ = 0;
+    counted_ = 0;
+    consumed_ = {offset, line};
     scanned_ = drop_rest ? 0 : building_.size();
     boundary_ = 0;
     discarding_ = drop_rest;
@@ -377,10 +394,12 @@ class StreamSource final : public RecordReader::Source {
   std::size_t boundary_ = 0;  // the end of its last complete record (0: none yet)
   bool quoted_ = false;       // CSV: inside quotes at scanned_
   bool discarding_ = false;   // dropping the rest of a too-long record
-  std::uint64_t line_ = 1;    // the stream's line and byte offset at building_'s start
-  std::uint64_t offset_ = 0;
+  std::uint64_t line_;    // the stream's line and byte offset at building_'s start
+  std::uint64_t offset_;
   Bytes filled_;  // complete records, handed out from next_
   std::size_t next_ = 0;
+  StreamPosition consumed_;  // the stream's position at filled_'s byte counted_
+  std::size_t counted_ = 0;
 };
 
 // Instances other than 0 of a stream: nothing to read.
@@ -407,7 +426,8 @@ RecordReader::~RecordReader() = default;
 void RecordReader::open() {
   if (path_ == "-") {
     source_ = instance_ == 0 ? std::unique_ptr<Source>(std::make_unique<StreamSource>(
-                                   STDIN_FILENO, false, "<stdin>", format_, skip_first_, limits_))
+                                   STDIN_FILENO, false, "<stdin>", format_, skip_first_, limits_,
+                                   stream_start_))
                              : std::make_unique<EmptySource>();
     return;
   }
@@ -431,7 +451,8 @@ void RecordReader::open() {
   }
   const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) fail("open", path_, errno);
-  source_ = std::make_unique<StreamSource>(fd, true, path_, format_, skip_first_, limits_);
+  source_ = std::make_unique<StreamSource>(fd, true, path_, format_, skip_first_, limits_,
+                                           stream_start_);
 }
 
 bool RecordReader::read(BatchItems<Str>& out, std::size_t max) {
@@ -459,6 +480,15 @@ void RecordReader::resume(std::vector<IndexRange> ranges, std::uint64_t size) {
   if (source_) throw std::logic_error("RecordReader::resume after the first read");
   resume_at_ = std::move(ranges);
   resume_size_ = size;
+}
+
+StreamPosition RecordReader::stream_consumed() const {
+  return source_ ? source_->consumed() : stream_start_;
+}
+
+void RecordReader::stream_starts_at(StreamPosition at) {
+  if (source_) throw std::logic_error("RecordReader::stream_starts_at after the first read");
+  stream_start_ = at;
 }
 
 std::vector<std::string> RecordReader::take_skipped() {

@@ -4,11 +4,19 @@
 // batch size: the file it commits holds exactly the uninterrupted run's lines.
 #include <fmt/format.h>
 #include <catch2/catch.hpp>
+#include <streamweave/operators/io/stream_log.hpp>
 #include <streamweave/operators/nexmark/source.hpp>
 #include <streamweave/streamweave.hpp>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <fstream>
 #include <functional>
 #include <random>
+#include <thread>
 #include <span>
 #include <string>
 
@@ -239,4 +247,87 @@ TEST_CASE("a latency histogram restored holds every item of the job once") {
                                  [](const sw::NodeReport& n) { return n.name == "latency"; });
   REQUIRE(node != last.nodes.end());
   CHECK(node->latency.count() == kItems);
+}
+
+namespace {
+
+// Writes `text` from byte `from` into the FIFO at `path`, `chunk` bytes every `pause`; stops
+// when the reader goes away (EPIPE: SIGPIPE is ignored by the caller).
+void feed(const std::string& path, const std::string& text, std::size_t from, std::size_t chunk,
+          std::chrono::microseconds pause) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  for (std::size_t at = from; at < text.size();) {
+    const ssize_t n = ::write(fd, text.data() + at, std::min(chunk, text.size() - at));
+    if (n <= 0) break;
+    at += static_cast<std::size_t>(n);
+    std::this_thread::sleep_for(pause);
+  }
+  ::close(fd);
+}
+
+}  // namespace
+
+TEST_CASE("a stream goes through the write-ahead log: replayed, then read on from its end") {
+  sw::test::Watchdog watchdog("stream log", std::chrono::seconds(120));
+  ::signal(SIGPIPE, SIG_IGN);
+  std::mt19937 rng(std::random_device{}());
+  sw::test::TempDir dir;
+  std::string text;
+  std::multiset<std::string> expected;
+  for (std::uint64_t i = 0; i < 40'000; ++i) {
+    expected.insert(fmt::format("line {} {}", i, (i * 7919) % 1000));
+    text += fmt::format("line {} {}\n", i, (i * 7919) % 1000);
+  }
+  const std::string fifo = dir.file("input.fifo");
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  const auto build = [&](unsigned p) {
+    auto g = std::make_unique<sw::Graph>("stream");
+    g->source("lines", sw::read_lines(fifo))
+        .map("copy", [](sw::Str line) { return std::string(line.view()); }, {.parallelism = p})
+        .sink("out", sw::write_lines(dir.file("out.txt")));
+    return g;
+  };
+  sw::RunOptions o = checkpointed(dir, rng);
+  sw::CancelToken stop;
+  o.cancel = stop;
+  o.progress_interval = 5ms;
+  const std::filesystem::path checkpoints = dir.file("checkpoints");
+  o.on_progress = [=](const sw::RunProgress& p) {
+    if (p.events > 2000 && sw::test::complete_checkpoints(checkpoints) >= 2) stop.cancel();
+  };
+  std::thread slow([&] { feed(fifo, text, 0, 4096, 2ms); });
+  sw::RunReport first;
+  try {
+    first = sw::run(*build(1 + rng() % 3), o);
+  } catch (...) {
+    std::ifstream{fifo};  // the feeder may wait for a reader
+    slow.join();
+    throw;
+  }
+  slow.join();
+  REQUIRE(first.status == sw::RunReport::Status::cancelled);
+  REQUIRE(first.checkpoints.completed >= 2);
+
+  // What the log holds: the restarted run is given the stream from there.
+  const sw::detail::StreamPosition logged =
+      sw::detail::StreamLog::logged_stream_end(dir.file("checkpoints/wal/n0-i0"));
+  INFO("logged up to byte " << logged.offset << " of " << text.size());
+  CHECK(logged.offset > 0);
+  CHECK(logged.offset < text.size());
+  CHECK(text[logged.offset - 1] == '\n');
+  std::thread rest([&] { feed(fifo, text, logged.offset, 1 << 16, 0us); });
+  sw::RunReport second;
+  std::string error;
+  try {
+    second = sw::run(*build(1 + rng() % 3), checkpointed(dir, rng));
+  } catch (const std::exception& e) {
+    error = e.what();
+    std::ifstream{fifo};  // the feeder may wait for a reader
+  }
+  rest.join();
+  INFO(error);
+  REQUIRE(error.empty());
+  CHECK(second.checkpoints.restored_from == first.checkpoints.last_id);
+  CHECK(sw::test::lines_of(dir.file("out.txt")) == expected);
 }

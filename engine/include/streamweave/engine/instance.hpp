@@ -59,6 +59,11 @@ struct InstanceContext {
   // The run takes checkpoints: what a sink writes is committed when a checkpoint completes
   // (on_checkpoint_complete), not at end of stream.
   bool checkpointed = false;
+  // With checkpoints: a directory for the instance's write-ahead log, its own and the same in
+  // every run of the graph on that checkpoint directory (created by the log); and how many
+  // complete checkpoints are kept (what only older ones need may go).
+  std::string log_dir;
+  unsigned checkpoints_kept = 0;
 };
 
 // A pool of batches of T that lives as long as the run.

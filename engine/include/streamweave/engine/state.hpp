@@ -41,8 +41,12 @@ class StateError : public std::runtime_error {
 
 class StateWriter {
  public:
-  explicit StateWriter(BufferPool& pool = BufferPool::global())
-      : values_(pool), tables_(pool), scratch_(pool) {}
+  // For checkpoint `checkpoint` (0: the state a finished instance leaves for the final one).
+  explicit StateWriter(BufferPool& pool = BufferPool::global(), std::uint64_t checkpoint = 0)
+      : values_(pool), tables_(pool), scratch_(pool), checkpoint_(checkpoint) {}
+
+  // The checkpoint this state is for (0: the final checkpoint, whatever its id).
+  [[nodiscard]] std::uint64_t checkpoint() const noexcept { return checkpoint_; }
 
   // Appends a value to the instance's values.
   template <class T>
@@ -95,6 +99,7 @@ class StateWriter {
   BytesMut scratch_;
   std::uint64_t table_count_ = 0;
   std::uint64_t entries_ = 0;
+  std::uint64_t checkpoint_ = 0;
 };
 
 // One instance's state file as a restore reads it.

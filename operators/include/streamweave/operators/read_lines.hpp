@@ -17,6 +17,7 @@
 
 #include "streamweave/engine/instance.hpp"
 #include "streamweave/operators/io/record_reader.hpp"
+#include "streamweave/operators/io/stream_log.hpp"
 #include "streamweave/serde/str.hpp"
 
 namespace sw {
@@ -45,20 +46,34 @@ class RecordSource final : public SourceBase<Str> {
                bool skip_first, RecordLimits limits)
       : SourceBase<Str>(ctx),
         reader_(path, format, skip_first, ctx.instance, ctx.parallelism, limits),
-        rewindable_(reader_.rewindable()) {}
+        rewindable_(reader_.rewindable()) {
+    // A stream is read by instance 0: with checkpoints, through a write-ahead log.
+    if (!rewindable_ && ctx.instance == 0 && !ctx.log_dir.empty()) {
+      log_ = std::make_unique<StreamLog>(ctx.log_dir, ctx.checkpoints_kept);
+    }
+  }
 
-  // A file's position is the byte ranges left; a stream cannot be read again. (Asked once,
-  // at build time: checkpointing() is asked again at every barrier.)
+  // A file's position is the byte ranges left (rewindable_ is asked once, at build time:
+  // checkpointing() is asked at every barrier); a stream's, the position in its log.
   [[nodiscard]] Checkpointing checkpointing() const noexcept override {
-    return rewindable_ ? Checkpointing::saves_state : Checkpointing::unsupported;
+    return rewindable_ || log_ || this->ctx_.instance != 0 ? Checkpointing::saves_state
+                                                           : Checkpointing::unsupported;
   }
   void snapshot(StateWriter& state) override {
     this->guarded(position_, [&] {
-      state.value(reader_.file_size());
-      state.value(reader_.left());
+      if (rewindable_) {
+        state.value(reader_.file_size());
+        state.value(reader_.left());
+      } else if (log_) {
+        const auto [at, stream] = log_->snapshot(state.checkpoint());
+        state.value(at);
+        state.value(stream.offset);
+        state.value(stream.line);
+      }
     });
   }
   void restore(StateReader& state) override {
+    if (!rewindable_) return restore_stream(state);
     std::uint64_t size = 0;
     auto ranges = restored_ranges(state, this->ctx_.instance, this->ctx_.parallelism,
                                   [&size](BinaryReader& values) {
@@ -67,14 +82,23 @@ class RecordSource final : public SourceBase<Str> {
                                   });
     reader_.resume(std::move(ranges), size);
   }
+  void on_checkpoint_complete(std::uint64_t id) override {
+    if (log_) log_->completed(id);
+  }
 
  protected:
   bool on_produce(std::size_t max_items) override {
     BatchPtr<Str> batch = this->out_pool().acquire(max_items);
-    const bool more =
-        this->guarded(position_, [&] { return reader_.read(batch->items, max_items); });
-    for (std::string& skipped : reader_.take_skipped()) {
-      skip_error(this->ctx_, this->metrics_, position_, std::move(skipped));
+    bool more = true;
+    if (!log_ || !this->guarded(position_, [&] { return log_->replay(batch->items); })) {
+      more = this->guarded(position_, [&] { return reader_.read(batch->items, max_items); });
+      for (std::string& skipped : reader_.take_skipped()) {
+        skip_error(this->ctx_, this->metrics_, position_, std::move(skipped));
+      }
+      // In the log before it enters the graph.
+      if (log_ && !batch->items.empty()) {
+        this->guarded(position_, [&] { log_->append(batch->items, reader_.stream_consumed()); });
+      }
     }
     position_ += batch->size();
     if (!batch->items.empty()) this->emit_batch(std::move(batch));
@@ -82,8 +106,24 @@ class RecordSource final : public SourceBase<Str> {
   }
 
  private:
+  // The log position of instance 0 (the one that read the stream), in any parallelism.
+  void restore_stream(StateReader& state) {
+    if (!log_) return;
+    for (const Bytes& saved : state.all_values()) {
+      if (saved.empty()) continue;
+      BinaryReader values(saved);
+      const auto at = values.read<std::uint64_t>();
+      StreamPosition stream;
+      values.read(stream.offset);
+      values.read(stream.line);
+      log_->restore(at, stream);
+      reader_.stream_starts_at(log_->resume_at());
+    }
+  }
+
   RecordReader reader_;
   bool rewindable_;
+  std::unique_ptr<StreamLog> log_;
   std::uint64_t position_ = 0;
 };
 

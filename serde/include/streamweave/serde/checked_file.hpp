@@ -28,6 +28,7 @@ inline constexpr std::size_t kCheckedFileHeaderBytes = 24;
 enum class FileKind : std::uint16_t {
   operator_state = 1,  // one operator instance's state in a checkpoint
   manifest = 2,        // a checkpoint's list of files, written last
+  wal_segment = 3,     // a segment of a write-ahead log (write_ahead_log.hpp; its own header)
 };
 
 [[nodiscard]] const char* to_string(FileKind kind) noexcept;

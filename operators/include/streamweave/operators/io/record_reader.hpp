@@ -58,6 +58,12 @@ class RecordTooLong : public std::length_error {
 
 namespace sw::detail {
 
+// A place in a stream: bytes from its start, and the line there (1-based).
+struct StreamPosition {
+  std::uint64_t offset = 0;
+  std::uint64_t line = 1;
+};
+
 class RecordReader {
  public:
   // Opens nothing yet: the first read() does, so that a missing file fails while the graph
@@ -86,6 +92,13 @@ class RecordReader {
   // From now on, reads the records of `ranges` only (a restored position), in a file of
   // `size` bytes. Throws std::runtime_error when the file's size changed since.
   void resume(std::vector<IndexRange> ranges, std::uint64_t size);
+  // Streams: the position after the last record read — where a run restarted after a crash
+  // reads the stream on from, once its write-ahead log has replayed what was read before.
+  [[nodiscard]] StreamPosition stream_consumed() const;
+  // Streams: the input given is the stream from `at` on (a restarted run's), so errors name
+  // the stream's own lines and offsets and a header read before is not skipped again. Before
+  // the first read.
+  void stream_starts_at(StreamPosition at);
   // The records skipped for their length since the last call, each as "<file>:<line> (byte
   // <offset>): ..." (RecordLimits::skip_longer).
   [[nodiscard]] std::vector<std::string> take_skipped();
@@ -104,6 +117,7 @@ class RecordReader {
   RecordLimits limits_;
   std::unique_ptr<Source> source_;
   std::optional<std::vector<IndexRange>> resume_at_;  // applied when the file is opened
+  StreamPosition stream_start_;                       // likewise, for a stream
   std::uint64_t resume_size_ = 0;
 };
 
