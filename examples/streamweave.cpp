@@ -19,6 +19,7 @@
 #include <system_error>
 
 #include "bench_command.hpp"
+#include "checkpoints_command.hpp"
 #include "pipelines.hpp"
 #include "sample_file.hpp"
 #include "stop_signals.hpp"
@@ -298,6 +299,23 @@ int main(int argc, char** argv) {
   bench->add_flag("--quick", bench_settings.quick,
                   "small runs: to see that the suites work, not to measure (noisy figures)");
 
+  sw::examples::CheckpointsSettings checkpoints_settings;
+  CLI::App* checkpoints = app.add_subcommand(
+      "checkpoints", "what a checkpoint directory holds (docs/fault_tolerance.md)");
+  checkpoints->require_subcommand(1);
+  CLI::App* list_checkpoints = checkpoints->add_subcommand(
+      "list", "each checkpoint (complete, final, damaged: why), its size and duration; the "
+              "write-ahead logs and where a restarted run's stream input begins");
+  CLI::App* inspect_checkpoint = checkpoints->add_subcommand(
+      "inspect", "one checkpoint: its manifest and each operator instance's state (bytes, keyed "
+                 "entries, key groups), every file checked");
+  for (CLI::App* sub : {list_checkpoints, inspect_checkpoint}) {
+    sub->add_option("dir", checkpoints_settings.dir, "the --checkpoint-dir of the runs")
+        ->required();
+  }
+  inspect_checkpoint->add_option("--id", checkpoints_settings.id,
+                                 "the checkpoint (default: the newest complete one)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -307,6 +325,8 @@ int main(int argc, char** argv) {
   }
 
   if (app.got_subcommand("bench")) return sw::examples::run_bench(bench_settings);
+  if (list_checkpoints->parsed()) return sw::examples::list_checkpoints(checkpoints_settings);
+  if (inspect_checkpoint->parsed()) return sw::examples::inspect_checkpoint(checkpoints_settings);
   if (app.got_subcommand("list")) {
     for (const auto& p : sw::examples::pipelines())
       std::cout << fmt::format("{:<10} {}\n", p.name, p.description);

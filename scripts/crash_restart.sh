@@ -2,21 +2,25 @@
 # Kills a checkpointed `streamweave run` with SIGKILL at random moments and restarts it until
 # it finishes; its committed output must equal an uninterrupted run's, line for line (sorted:
 # the pipelines promise no order across keys). Nothing missing, nothing twice.
-#   crash_restart.sh [--cli PATH] [--kills N] [--pipeline NAME] [--parallelism-changes]
+#   crash_restart.sh [--cli PATH] [--kills N] [--pipeline NAME] [--parallelism-changes] [--stdin]
 #   --pipeline NAME        wordcount (default), logs, bids, or a NEXMark query (q0-q8)
+#   --stdin                wordcount, logs: the input comes through standard input (a pipe),
+#                          so through the write-ahead log; each restart is given the stream
+#                          from where `streamweave checkpoints list` says
 #   --kills N              kill points before the run may finish (default 20)
 #   --parallelism-changes  restart each time with another --threads (1 to 3)
 # Prints "ok crash_restart <pipeline>: N kills" or "FAIL crash_restart ...".
 set -uo pipefail
 cd "$(dirname "$0")/.."
-cli=build/release/examples/streamweave kills=20 pipeline=wordcount change=false
+cli=build/release/examples/streamweave kills=20 pipeline=wordcount change=false stdin=false
 while (($#)); do
   case "$1" in
     --cli) cli=$2; shift 2 ;;
     --kills) kills=$2; shift 2 ;;
     --pipeline) pipeline=$2; shift 2 ;;
     --parallelism-changes) change=true; shift ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    --stdin) stdin=true; shift ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) echo "crash_restart.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -58,6 +62,12 @@ PY
   q[0-9]) events=400000 input=(--events "$events" --event-rate 2000) ;;
   *) echo "crash_restart.sh: no crash test for pipeline '$pipeline'" >&2; exit 2 ;;
 esac
+file=${input[1]}
+feed() { if $stdin; then tail -c "+$(($1 + 1))" "$file"; fi; }  # the stream from byte $1
+if $stdin; then
+  [[ ${input[0]} == --input ]] || { echo "crash_restart.sh: --stdin is for wordcount, logs" >&2; exit 2; }
+  input=(--input -)
+fi
 run() {  # run THREADS OUTPUT [checkpoint options...]
   local threads=$1 out=$2
   shift 2
@@ -65,7 +75,7 @@ run() {  # run THREADS OUTPUT [checkpoint options...]
   exec "$cli" run "$pipeline" "${input[@]}" --output "$out" --threads "$threads" \
     --no-progress "$@"
 }
-(run 2 "$work/expected.txt") >"$work/log" 2>&1 || fail "the uninterrupted run failed"
+(run 2 "$work/expected.txt") < <(feed 0) >"$work/log" 2>&1 || fail "the uninterrupted run failed"
 sort "$work/expected.txt" >"$work/expected.sorted"
 (($(wc -l <"$work/expected.sorted") > 2)) || fail "the uninterrupted run wrote too little"
 
@@ -76,8 +86,13 @@ killed=0 threads=2 attempts=0
 while :; do
   ((attempts++ < kills + 50)) || fail "did not finish after $attempts runs"
   $change && threads=$((1 + RANDOM % 3))
+  from=0  # stdin: the stream from where the log says a restarted run reads it on
+  if $stdin && [[ -d $work/ck ]]; then
+    from=$("$cli" checkpoints list "$work/ck" | sed -n 's/.*reads the stream from byte \([0-9]*\).*/\1/p')
+    from=${from:-0}
+  fi
   run "$threads" "$work/out.txt" --rate "$rate" --checkpoint-dir "$work/ck" \
-    --checkpoint-interval 20ms >"$work/log" 2>&1 &
+    --checkpoint-interval 20ms < <(feed "$from") >"$work/log" 2>&1 &
   pid=$!
   if ((killed < kills)); then
     sleep "0.$(printf '%03d' $((50 + RANDOM % 350)))"
@@ -95,4 +110,8 @@ done
 sort "$work/out.txt" | cmp -s - "$work/expected.sorted" ||
   fail "output differs from the uninterrupted run after $killed kills: $(sort "$work/out.txt" |
     diff - "$work/expected.sorted" | head -5 | tr '\n' ' ')"
-echo "ok crash_restart $pipeline: $killed kills, $attempts runs"
+"$cli" checkpoints list "$work/ck" | grep -q "complete (final)" ||
+  fail "checkpoints list does not show the final checkpoint"
+"$cli" checkpoints inspect "$work/ck" | grep -q "^checkpoint [0-9]* (final)" ||
+  fail "checkpoints inspect does not show the final checkpoint"
+echo "ok crash_restart $pipeline$($stdin && echo ' (stdin)'): $killed kills, $attempts runs"

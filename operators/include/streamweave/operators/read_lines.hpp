@@ -2,7 +2,8 @@
 // mapping — no line is copied. Parallel (and distributed) instances split the file by byte
 // range: each line is read exactly once, by the instance whose range holds its first byte.
 // "-" reads standard input, and a pipe or FIFO is read as a stream (by instance 0; the
-// others end at once). A line excludes its '\n' and a '\r' before it.
+// others end at once). A line excludes its '\n' and a '\r' before it. With checkpoints, a
+// file's position is saved, and a stream goes through a write-ahead log (io/stream_log.hpp).
 // A missing or unreadable file fails the node (policy stop) with the path and the reason.
 // A line longer than RecordLimits::max_record_bytes (64 MiB by default) fails it too, or is
 // skipped, counted and named in the report (RecordLimits::skip_longer); a stream is read in
