@@ -85,7 +85,7 @@ WalSegmentView parse_wal_segment(std::span<const std::byte> file,
   std::size_t at = kWalHeaderBytes;
   while (file.size() - at >= kWalRecordHeaderBytes) {
     const auto length = get<std::uint32_t>(file.data() + at);
-    if (length == 0) break;  // the preallocated rest
+    if (length == 0) break;  // the rest of the segment, never written
     const std::size_t room = file.size() - at - kWalRecordHeaderBytes;
     const auto payload = file.subspan(at + kWalRecordHeaderBytes, std::min<std::size_t>(length, room));
     if (length > room || get<std::uint32_t>(file.data() + at + 4) !=
@@ -174,10 +174,10 @@ void WalWriter::start_segment(std::uint64_t min_bytes) {
   path_ = segment_path(dir_, first_);
   fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd_ < 0) throw_errno("creating", path_);
-  if (const int e = ::posix_fallocate(fd_, 0, static_cast<off_t>(capacity_)); e != 0) {
-    errno = e;
-    throw_errno("allocating", path_);
-  }
+  // Sized up front (sparse, reading as zeros) so that a commit does not change the file's
+  // size; posix_fallocate measured slower (its unwritten extents are converted at each
+  // fdatasync: 0.81 of a plain write against 1.0-1.07, bench/wal_rate --group 1).
+  if (::ftruncate(fd_, static_cast<off_t>(capacity_)) != 0) throw_errno("sizing", path_);
   std::array<std::byte, kWalHeaderBytes> header{};
   put(header.data(), kWalMagic);
   put(header.data() + 4, kWalVersion);

@@ -90,7 +90,7 @@ int main(int argc, char** argv) {
   write(root / "checkpoint" / "seed0", payload.as_string_view());
   const std::filesystem::path checked = root / "checkpoint" / "seed1";
   sw::write_checked_file(checked, sw::FileKind::manifest, payload.span());
-  // Write-ahead log segments: one with records and the zeros after them, one cut in a record.
+  // Write-ahead log segments: one with records and the zeros after them, one cut short.
   const std::filesystem::path wal = root / "wal" / "log";
   std::filesystem::remove_all(wal);
   {

@@ -11,8 +11,8 @@
 //   16 capacity u64 (the file's size)   24 CRC32C of bytes 0..24 u32   28 reserved u32
 //   32 records: length u32 (> 0)   CRC32C of the length's 4 bytes and the payload u32   payload
 //
-// A segment is preallocated (zeros) to its capacity, so that a commit does not change the
-// file's size; a length of 0 ends it. A record that does not fit starts the next segment (a
+// A segment is sized to its capacity when created (sparse: it reads as zeros), so that a
+// commit does not change the file's size; a length of 0 ends it. A record that does not fit starts the next segment (a
 // record larger than a segment gets a segment of its own size).
 //
 // After a crash, the last segment may end in a record that was being written: its length or
