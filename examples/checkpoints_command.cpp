@@ -36,7 +36,8 @@ std::vector<std::pair<std::uint64_t, fs::path>> checkpoint_dirs(const fs::path& 
 CheckpointManifest load(const fs::path& dir) {
   const fs::path path = dir / "_manifest";
   CheckpointManifest m = parse_manifest(read_checked_file(path, FileKind::manifest), path);
-  for (const StateFileEntry& f : m.files) (void)read_checked_file(dir / f.file, FileKind::operator_state);
+  for (const StateFileEntry& f : m.files)
+    (void)read_checked_file(dir / f.file, FileKind::operator_state);
   return m;
 }
 
@@ -63,8 +64,8 @@ void print_logs(const fs::path& dir, bool restorable) {
           restorable ? detail::StreamLog::logged_stream_end(e.path().string())
                      : detail::StreamPosition{};
       std::cout << fmt::format(
-          "log {}: {} segment(s); a restarted run reads the stream from byte {} (line {})\n",
-          name, wal_segments(e.path()).size(), end.offset, end.line);
+          "log {}: {} segment(s); a restarted run reads the stream from byte {} (line {})\n", name,
+          wal_segments(e.path()).size(), end.offset, end.line);
     } catch (const std::exception& error) {
       std::cout << fmt::format("log {}: damaged: {}\n", name, error.what());
     }
@@ -98,9 +99,10 @@ int list_checkpoints(const CheckpointsSettings& settings) {
     }
     try {
       const CheckpointManifest m = load(path);
-      std::cout << fmt::format("{:>8}  complete{}  graph {}  {} files, {}  took {:.1f} ms, aligned in {:.1f} ms\n",
-                               id, m.final ? " (final)" : "", m.graph, m.files.size(),
-                               size_text(state_bytes(m)), m.duration_us / 1e3, m.alignment_us / 1e3);
+      std::cout << fmt::format(
+          "{:>8}  complete{}  graph {}  {} files, {}  took {:.1f} ms, aligned in {:.1f} ms\n", id,
+          m.final ? " (final)" : "", m.graph, m.files.size(), size_text(state_bytes(m)),
+          m.duration_us / 1e3, m.alignment_us / 1e3);
     } catch (const std::exception& e) {
       std::cout << fmt::format("{:>8}  damaged: {}\n", id, e.what());
     }
@@ -139,8 +141,8 @@ int inspect_checkpoint(const CheckpointsSettings& settings) {
               ? fmt::format("{}-{}", f.key_groups.first, f.key_groups.end - 1)
               : std::string("-");
       std::cout << fmt::format("{:<24} {:<12} {:>9} {:>10} {:>10} {:>12}  {}\n", f.node, f.op,
-                               fmt::format("{}/{}", f.instance, f.parallelism), f.bytes,
-                               f.entries, groups, f.file);
+                               fmt::format("{}/{}", f.instance, f.parallelism), f.bytes, f.entries,
+                               groups, f.file);
     }
   } catch (const std::exception& e) {
     std::cerr << "streamweave checkpoints: " << e.what() << "\n";

@@ -304,11 +304,13 @@ int main(int argc, char** argv) {
       "checkpoints", "what a checkpoint directory holds (docs/fault_tolerance.md)");
   checkpoints->require_subcommand(1);
   CLI::App* list_checkpoints = checkpoints->add_subcommand(
-      "list", "each checkpoint (complete, final, damaged: why), its size and duration; the "
-              "write-ahead logs and where a restarted run's stream input begins");
+      "list",
+      "each checkpoint (complete, final, damaged: why), its size and duration; the "
+      "write-ahead logs and where a restarted run's stream input begins");
   CLI::App* inspect_checkpoint = checkpoints->add_subcommand(
-      "inspect", "one checkpoint: its manifest and each operator instance's state (bytes, keyed "
-                 "entries, key groups), every file checked");
+      "inspect",
+      "one checkpoint: its manifest and each operator instance's state (bytes, keyed "
+      "entries, key groups), every file checked");
   for (CLI::App* sub : {list_checkpoints, inspect_checkpoint}) {
     sub->add_option("dir", checkpoints_settings.dir, "the --checkpoint-dir of the runs")
         ->required();

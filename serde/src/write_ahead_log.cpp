@@ -60,8 +60,8 @@ void write_all(int fd, std::span<const std::byte> bytes, std::uint64_t offset,
 
 }  // namespace
 
-WalSegmentView parse_wal_segment(std::span<const std::byte> file,
-                                 const std::filesystem::path& path, bool last) {
+WalSegmentView parse_wal_segment(std::span<const std::byte> file, const std::filesystem::path& path,
+                                 bool last) {
   const auto fail = [&](std::size_t at, const std::string& message) {
     throw CorruptFile(path, FileKind::wal_segment, at, message);
   };
@@ -87,9 +87,10 @@ WalSegmentView parse_wal_segment(std::span<const std::byte> file,
     const auto length = get<std::uint32_t>(file.data() + at);
     if (length == 0) break;  // the rest of the segment, never written
     const std::size_t room = file.size() - at - kWalRecordHeaderBytes;
-    const auto payload = file.subspan(at + kWalRecordHeaderBytes, std::min<std::size_t>(length, room));
-    if (length > room || get<std::uint32_t>(file.data() + at + 4) !=
-                             record_crc(length, std::span(&payload, 1))) {
+    const auto payload =
+        file.subspan(at + kWalRecordHeaderBytes, std::min<std::size_t>(length, room));
+    if (length > room ||
+        get<std::uint32_t>(file.data() + at + 4) != record_crc(length, std::span(&payload, 1))) {
       if (!last) {
         fail(at, length > room ? fmt::format("a record of {} bytes runs past the end", length)
                                : std::string("record checksum mismatch"));
@@ -126,7 +127,8 @@ WalWriter::WalWriter(std::filesystem::path dir, std::uint64_t segment_bytes)
   std::uint64_t expected = 0;
   for (std::size_t k = 0; k < segments.size(); ++k) {
     const Bytes file = map_file(segments[k].string());
-    const WalSegmentView view = parse_wal_segment(file.span(), segments[k], k + 1 == segments.size());
+    const WalSegmentView view =
+        parse_wal_segment(file.span(), segments[k], k + 1 == segments.size());
     if (k > 0 && view.first != expected) {
       throw CorruptFile(segments[k], FileKind::wal_segment, 8,
                         fmt::format("starts at position {}, the segment before ends at {}",
@@ -159,7 +161,9 @@ void WalWriter::open_last(const std::filesystem::path& segment, std::uint64_t fi
   }
 }
 
-WalWriter::~WalWriter() { close_segment(); }
+WalWriter::~WalWriter() {
+  close_segment();
+}
 
 void WalWriter::close_segment() noexcept {
   if (fd_ >= 0) ::close(fd_);
@@ -212,9 +216,10 @@ std::uint64_t WalWriter::append(std::span<const std::span<const std::byte>> piec
   std::size_t done = 0;
   std::size_t first_part = 0;
   while (first_part < parts.size()) {
-    const ssize_t n = ::pwritev(fd_, parts.data() + first_part,
-                                static_cast<int>(std::min<std::size_t>(parts.size() - first_part, IOV_MAX)),
-                                static_cast<off_t>(offset_ + done));
+    const ssize_t n =
+        ::pwritev(fd_, parts.data() + first_part,
+                  static_cast<int>(std::min<std::size_t>(parts.size() - first_part, IOV_MAX)),
+                  static_cast<off_t>(offset_ + done));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) throw_errno("writing", path_);
     done += static_cast<std::size_t>(n);
@@ -271,9 +276,9 @@ WalReader::WalReader(const std::filesystem::path& dir, std::uint64_t from,
   }
   if (!open_next_segment()) {
     if (from == 0) return;
-    throw std::runtime_error(fmt::format(
-        "write-ahead log {}: no segments, but records from position {} are needed", dir.string(),
-        from));
+    throw std::runtime_error(
+        fmt::format("write-ahead log {}: no segments, but records from position {} are needed",
+                    dir.string(), from));
   }
   while (record_ < view_.records.size()) {
     const std::uint64_t at =
@@ -281,10 +286,10 @@ WalReader::WalReader(const std::filesystem::path& dir, std::uint64_t from,
     if (at >= from) break;
     ++record_;
   }
-  const std::uint64_t at = record_ < view_.records.size()
-                               ? view_.first + (view_.records[record_].first -
-                                                kWalRecordHeaderBytes - kWalHeaderBytes)
-                               : view_.first + (view_.end - kWalHeaderBytes);
+  const std::uint64_t at =
+      record_ < view_.records.size()
+          ? view_.first + (view_.records[record_].first - kWalRecordHeaderBytes - kWalHeaderBytes)
+          : view_.first + (view_.end - kWalHeaderBytes);
   if (at != from) {
     throw CorruptFile(segments_[next_segment_ - 1], FileKind::wal_segment, 0,
                       fmt::format("no record at position {} (the log holds {} to {})", from,

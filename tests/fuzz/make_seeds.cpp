@@ -5,9 +5,9 @@
 #include <fstream>
 #include <streamweave/serde/checked_file.hpp>
 #include <streamweave/serde/checkpoint_manifest.hpp>
-#include <streamweave/serde/write_ahead_log.hpp>
 #include <streamweave/serde/control.hpp>
 #include <streamweave/serde/frame.hpp>
+#include <streamweave/serde/write_ahead_log.hpp>
 
 #include "fuzz_types.hpp"
 

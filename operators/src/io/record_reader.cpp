@@ -394,7 +394,7 @@ class StreamSource final : public RecordReader::Source {
   std::size_t boundary_ = 0;  // the end of its last complete record (0: none yet)
   bool quoted_ = false;       // CSV: inside quotes at scanned_
   bool discarding_ = false;   // dropping the rest of a too-long record
-  std::uint64_t line_;    // the stream's line and byte offset at building_'s start
+  std::uint64_t line_;        // the stream's line and byte offset at building_'s start
   std::uint64_t offset_;
   Bytes filled_;  // complete records, handed out from next_
   std::size_t next_ = 0;
@@ -425,10 +425,11 @@ RecordReader::~RecordReader() = default;
 
 void RecordReader::open() {
   if (path_ == "-") {
-    source_ = instance_ == 0 ? std::unique_ptr<Source>(std::make_unique<StreamSource>(
-                                   STDIN_FILENO, false, "<stdin>", format_, skip_first_, limits_,
-                                   stream_start_))
-                             : std::make_unique<EmptySource>();
+    source_ =
+        instance_ == 0
+            ? std::unique_ptr<Source>(std::make_unique<StreamSource>(
+                  STDIN_FILENO, false, "<stdin>", format_, skip_first_, limits_, stream_start_))
+            : std::make_unique<EmptySource>();
     return;
   }
   struct stat st {};
@@ -451,8 +452,8 @@ void RecordReader::open() {
   }
   const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) fail("open", path_, errno);
-  source_ = std::make_unique<StreamSource>(fd, true, path_, format_, skip_first_, limits_,
-                                           stream_start_);
+  source_ =
+      std::make_unique<StreamSource>(fd, true, path_, format_, skip_first_, limits_, stream_start_);
 }
 
 bool RecordReader::read(BatchItems<Str>& out, std::size_t max) {

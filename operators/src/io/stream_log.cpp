@@ -67,8 +67,8 @@ bool StreamLog::replay(BatchItems<Str>& out) {
     for (std::size_t k = 0; k < n; ++k) r.read(out.emplace_back());
     if (r.remaining() != 0) r.fail<StreamLogRecord>("bytes left over after the batch");
   } catch (const DecodeError& e) {
-    throw std::runtime_error(fmt::format("write-ahead log {}: the record at position {}: {}",
-                                         dir_, at, e.what()));
+    throw std::runtime_error(
+        fmt::format("write-ahead log {}: the record at position {}: {}", dir_, at, e.what()));
   }
   position_ = replay_->position();
   return true;

@@ -16,9 +16,9 @@
 #include <fstream>
 #include <functional>
 #include <random>
-#include <thread>
 #include <span>
 #include <string>
+#include <thread>
 
 #include "support/checkpoint_files.hpp"
 #include "support/temp_dir.hpp"

@@ -12,8 +12,8 @@
 //   32 records: length u32 (> 0)   CRC32C of the length's 4 bytes and the payload u32   payload
 //
 // A segment is sized to its capacity when created (sparse: it reads as zeros), so that a
-// commit does not change the file's size; a length of 0 ends it. A record that does not fit starts the next segment (a
-// record larger than a segment gets a segment of its own size).
+// commit does not change the file's size; a length of 0 ends it. A record that does not fit
+// starts the next segment (a record larger than a segment gets a segment of its own size).
 //
 // After a crash, the last segment may end in a record that was being written: its length or
 // checksum is wrong. Opening the log for appending cuts the log there (zeroing the rest of the
@@ -97,13 +97,13 @@ class WalWriter {
   std::filesystem::path dir_;
   std::uint64_t segment_bytes_;
   int fd_ = -1;
-  std::filesystem::path path_;      // of the segment being appended to
-  std::uint64_t first_ = 0;         // its first position
-  std::uint64_t capacity_ = 0;      // its size
-  std::size_t offset_ = 0;          // where its next record goes
+  std::filesystem::path path_;  // of the segment being appended to
+  std::uint64_t first_ = 0;     // its first position
+  std::uint64_t capacity_ = 0;  // its size
+  std::size_t offset_ = 0;      // where its next record goes
   std::uint64_t end_ = 0;
   std::uint64_t torn_bytes_ = 0;
-  bool dirty_ = false;              // appended since the last commit
+  bool dirty_ = false;  // appended since the last commit
 };
 
 class WalReader {

@@ -66,8 +66,8 @@ class StreamLog {
   std::unique_ptr<WalWriter> writer_;
   std::optional<WalReader> replay_;
   std::optional<std::uint64_t> restored_;
-  std::uint64_t position_ = 0;  // after the last batch that entered the graph
-  StreamPosition stream_;       // the stream there
+  std::uint64_t position_ = 0;                    // after the last batch that entered the graph
+  StreamPosition stream_;                         // the stream there
   std::map<std::uint64_t, std::uint64_t> taken_;  // checkpoint -> position it saved
   std::deque<std::uint64_t> completed_;           // positions of this run's complete ones
   BytesMut scratch_;
