@@ -10,6 +10,7 @@
 
 #include "streamweave/serde/checksum.hpp"
 #include "streamweave/serde/mapped_file.hpp"
+#include "system_error.hpp"
 
 namespace sw {
 
@@ -17,9 +18,7 @@ namespace {
 
 constexpr std::size_t kHeaderChecked = 20;  // the header CRC covers the bytes before it
 
-[[noreturn]] void throw_errno(const std::string& what, const std::filesystem::path& path) {
-  throw std::system_error(errno, std::generic_category(), what + " " + path.string());
-}
+using detail::throw_errno;
 
 template <class T>
 void put(std::array<std::byte, kCheckedFileHeaderBytes>& header, std::size_t at, T value) {

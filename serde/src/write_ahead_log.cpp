@@ -15,6 +15,7 @@
 #include "streamweave/serde/checked_file.hpp"
 #include "streamweave/serde/checksum.hpp"
 #include "streamweave/serde/mapped_file.hpp"
+#include "system_error.hpp"
 
 namespace sw {
 
@@ -22,9 +23,7 @@ namespace {
 
 constexpr std::size_t kHeaderChecked = 24;  // the header CRC covers the bytes before it
 
-[[noreturn]] void throw_errno(const std::string& what, const std::filesystem::path& path) {
-  throw std::system_error(errno, std::generic_category(), what + " " + path.string());
-}
+using detail::throw_errno;
 
 template <class T>
 T get(const std::byte* at) {

@@ -79,6 +79,17 @@ class StateWriter {
     end_table(extents);
   }
 
+  // Writes a keyed table of a map's (key, value) entries, each filed under its key's group.
+  template <class Map>
+  void keyed_map(const Map& map) {
+    keyed(
+        map, [](const auto& entry) { return hash_key(entry.first); },
+        [](BinaryWriter& w, const auto& entry) {
+          w.write(entry.first);
+          w.write(entry.second);
+        });
+  }
+
   // The state file's payload; the writer is left empty.
   [[nodiscard]] Bytes finish();
   // Keyed entries written so far.

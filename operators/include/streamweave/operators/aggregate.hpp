@@ -110,12 +110,7 @@ class AggregateKernel final : public TransformBase<T, KeyValue<key_result_t<KeyF
   }
   void snapshot(StateWriter& state) override {
     if constexpr (kSaveable) {
-      state.keyed(
-          state_, [](const auto& entry) { return hash_key(entry.first); },
-          [](BinaryWriter& w, const auto& entry) {
-            w.write(entry.first);
-            w.write(entry.second);
-          });
+      state.keyed_map(state_);
     }
   }
   void restore(StateReader& state) override {

@@ -84,12 +84,7 @@ class JoinKernel final : public TransformBase<std::variant<A, B>, join_output_t<
   void snapshot(StateWriter& state) override {
     if constexpr (kSaveable) {
       state.value(watermark_);
-      state.keyed(
-          state_.map(), [](const auto& entry) { return hash_key(entry.first); },
-          [](BinaryWriter& w, const auto& entry) {
-            w.write(entry.first);
-            w.write(entry.second);
-          });
+      state.keyed_map(state_.map());
     }
   }
   void restore(StateReader& state) override {

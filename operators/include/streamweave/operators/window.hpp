@@ -140,12 +140,7 @@ class WindowKernel final : public TransformBase<T, window_output_t<T, KeyFn, Tim
       for (const auto& [when, keys] : timers_) {
         for (const Key& key : keys) timers.push_back({when, timers.size(), &key});
       }
-      state.keyed(
-          state_.map(), [](const auto& entry) { return hash_key(entry.first); },
-          [](BinaryWriter& w, const auto& entry) {
-            w.write(entry.first);
-            w.write(entry.second);
-          });
+      state.keyed_map(state_.map());
       state.keyed(timers, key_hash, [](BinaryWriter& w, const SavedTimer& t) {
         w.write(*t.key);
         w.write(t.when);
