@@ -147,6 +147,12 @@ void StateReader::group_overrun(const Table& table, const Group& group) {
               " entries do not fill its " + std::to_string(group.bytes) + " bytes");
 }
 
+void StateReader::duplicate_key(const std::string& node) {
+  throw StateError("node '" + node +
+                   "': a key was saved by two instances (the checkpoint is not of this graph's "
+                   "partitioning)");
+}
+
 EventTime restored_event_time(const StateReader& state, std::size_t index) {
   const auto read = [index](const Bytes& values) {
     BinaryReader r(values);

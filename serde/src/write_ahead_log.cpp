@@ -134,18 +134,21 @@ WalWriter::WalWriter(std::filesystem::path dir, std::uint64_t segment_bytes)
                                     view.first, expected));
     }
     expected = view.first + (view.end - kWalHeaderBytes);
-    if (k + 1 == segments.size()) open_last(segments[k], view.first);
+    if (!view.records.empty()) {
+      const auto [offset, length] = view.records.back();
+      last_record_ = Bytes::copy_of(file.span().subspan(offset, length));
+    }
+    if (k + 1 == segments.size()) open_last(segments[k], file, view);
   }
   end_ = expected;
 }
 
-void WalWriter::open_last(const std::filesystem::path& segment, std::uint64_t first) {
-  const Bytes file = map_file(segment.string());
-  const WalSegmentView view = parse_wal_segment(file.span(), segment, true);
+void WalWriter::open_last(const std::filesystem::path& segment, const Bytes& file,
+                          const WalSegmentView& view) {
   fd_ = ::open(segment.c_str(), O_WRONLY | O_CLOEXEC);
   if (fd_ < 0) throw_errno("opening", segment);
   path_ = segment;
-  first_ = first;
+  first_ = view.first;
   capacity_ = file.size();
   offset_ = view.end;
   if (view.torn) {
@@ -207,7 +210,8 @@ std::uint64_t WalWriter::append(std::span<const std::span<const std::byte>> piec
   put(header.data(), size);
   put(header.data() + 4, record_crc(size, pieces));
   // One write for the header and the pieces (pwritev): a torn write is still caught by the CRC.
-  std::vector<iovec> parts;
+  std::vector<iovec>& parts = parts_;
+  parts.clear();
   parts.push_back({header.data(), header.size()});
   for (const auto& piece : pieces) {
     if (!piece.empty()) parts.push_back({const_cast<std::byte*>(piece.data()), piece.size()});

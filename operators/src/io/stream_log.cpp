@@ -19,6 +19,15 @@ constexpr std::size_t kSpliceBytes = 256;
 // What a log record holds.
 struct StreamLogRecord {};
 
+// The stream position a log record saved, after its batch.
+StreamPosition stream_after(const Bytes& record) {
+  BinaryReader r(record);
+  StreamPosition after;
+  after.offset = r.read_fixed<std::uint64_t>();
+  after.line = r.read_fixed<std::uint64_t>();
+  return after;
+}
+
 }  // namespace
 
 StreamLog::StreamLog(std::string dir, unsigned kept)
@@ -45,7 +54,9 @@ void StreamLog::open() {
 
 StreamPosition StreamLog::resume_at() {
   open();
-  const StreamPosition logged = logged_stream_end(dir_);
+  if (!restored_) return stream_;  // a fresh log: the stream from its start
+  const Bytes& last = writer_->last_record_at_open();
+  const StreamPosition logged = last.empty() ? StreamPosition{} : stream_after(last);
   // A log whose batches were all before the checkpoint (and removed since): the checkpoint's.
   return logged.offset >= stream_.offset ? logged : stream_;
 }
@@ -60,9 +71,8 @@ bool StreamLog::replay(BatchItems<Str>& out) {
     return false;
   }
   try {
-    BinaryReader r(*record);
-    stream_.offset = r.read_fixed<std::uint64_t>();
-    stream_.line = r.read_fixed<std::uint64_t>();
+    stream_ = stream_after(*record);
+    BinaryReader r(record->slice(16, record->size()));
     const std::size_t n = r.read_length<StreamLogRecord>(1);
     for (std::size_t k = 0; k < n; ++k) r.read(out.emplace_back());
     if (r.remaining() != 0) r.fail<StreamLogRecord>("bytes left over after the batch");
@@ -83,7 +93,8 @@ void StreamLog::append(const BatchItems<Str>& items, StreamPosition after) {
   w.write_fixed(after.line);
   w.write_varint(items.size());
   for (const Str& s : items) w.write(s);
-  std::vector<std::span<const std::byte>> pieces;
+  std::vector<std::span<const std::byte>>& pieces = pieces_;
+  pieces.clear();
   const std::span<const std::byte> own(scratch_.data(), scratch_.size());
   std::size_t at = 0;
   for (const Splice& splice : splices_) {
@@ -128,11 +139,7 @@ StreamPosition StreamLog::logged_stream_end(const std::string& dir) {
     const WalSegmentView view = parse_wal_segment(file.span(), *s, s == segments.rbegin());
     if (view.records.empty()) continue;
     const auto [offset, length] = view.records.back();
-    BinaryReader r(file.slice(offset, offset + length));
-    StreamPosition end;
-    end.offset = r.read_fixed<std::uint64_t>();
-    end.line = r.read_fixed<std::uint64_t>();
-    return end;
+    return stream_after(file.slice(offset, offset + length));
   }
   return {};
 }

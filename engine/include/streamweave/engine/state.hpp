@@ -11,8 +11,10 @@
 // A writer or reader belongs to the instance's task for one snapshot or restore.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -162,6 +164,28 @@ class StateReader {
     }
   }
 
+  // Reads a table StateWriter::keyed_map wrote into `map`, calling restored(entry) for each
+  // entry inserted. A key saved by two instances (a restore into another parallelism of state
+  // that was not partitioned by key) is combined by merge(held_value, saved_value) when
+  // `merge` is given, else is a StateError naming `node`.
+  template <class Map, class Restored, class Merge = std::nullptr_t>
+  void keyed_map(Map& map, const std::string& node, Restored&& restored, Merge&& merge = nullptr) {
+    keyed([&](BinaryReader& r) {
+      typename Map::key_type key{};
+      r.read(key);
+      typename Map::mapped_type value{};
+      r.read(value);
+      const auto [it, inserted] = map.try_emplace(std::move(key), std::move(value));
+      if (inserted) {
+        restored(*it);
+      } else if constexpr (std::is_null_pointer_v<std::remove_cvref_t<Merge>>) {
+        duplicate_key(node);
+      } else {
+        merge(it->second, std::move(value));
+      }
+    });
+  }
+
  private:
   struct Group {
     std::uint32_t group = 0;
@@ -182,6 +206,7 @@ class StateReader {
   static Parsed parse(const SavedState& saved);
   std::vector<Table> next_tables();
   [[noreturn]] static void group_overrun(const Table& table, const Group& group);
+  [[noreturn]] static void duplicate_key(const std::string& node);
   // Throws CorruptFile for `payload_offset` of `file`'s payload.
   [[noreturn]] static void corrupt(const SavedState& file, std::size_t payload_offset,
                                    const std::string& reason);

@@ -115,21 +115,14 @@ class AggregateKernel final : public TransformBase<T, KeyValue<key_result_t<KeyF
   }
   void restore(StateReader& state) override {
     if constexpr (kSaveable) {
-      state.keyed([this](BinaryReader& r) {
-        Key key{};
-        r.read(key);
-        Acc acc{};
-        r.read(acc);
-        auto [it, inserted] = state_.try_emplace(std::move(key), std::move(acc));
-        if (inserted) return;
-        if constexpr (std::is_same_v<Merge, detail::NoMerge>) {
-          throw StateError("node '" + *this->ctx_.node +
-                           "': a key's state was saved by two instances (the checkpoint is not "
-                           "of this graph's partitioning)");
-        } else {
-          detail::merge_into(merge_, it->second, acc);
-        }
-      });
+      const auto restored = [](const auto&) {};
+      if constexpr (std::is_same_v<Merge, detail::NoMerge>) {
+        state.keyed_map(state_, *this->ctx_.node, restored);
+      } else {
+        state.keyed_map(state_, *this->ctx_.node, restored, [this](Acc& held, Acc&& saved) {
+          detail::merge_into(merge_, held, saved);
+        });
+      }
     }
   }
 

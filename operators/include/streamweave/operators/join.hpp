@@ -90,22 +90,13 @@ class JoinKernel final : public TransformBase<std::variant<A, B>, join_output_t<
   void restore(StateReader& state) override {
     if constexpr (kSaveable) {
       watermark_ = restored_event_time(state);
-      state.keyed([this](BinaryReader& r) {
-        Key key{};
-        r.read(key);
-        PerKey held;
-        r.read(held);
+      state.keyed_map(state_.map(), *this->ctx_.node, [this](const auto& entry) {
+        const PerKey& held = entry.second;
         held_ += held.left.size() + held.right.size();
         state_.add_bytes(static_cast<std::ptrdiff_t>(held.left.size() * sizeof(Held<A>) +
                                                      held.right.size() * sizeof(Held<B>)));
-        const auto [it, inserted] = state_.map().try_emplace(std::move(key), std::move(held));
-        if (!inserted) {
-          throw StateError("node '" + *this->ctx_.node +
-                           "': a key's items were saved by two instances (the checkpoint is not "
-                           "of this graph's partitioning)");
-        }
-        for (const auto& h : it->second.left) add_timer(it->first, h.expires);
-        for (const auto& h : it->second.right) add_timer(it->first, h.expires);
+        for (const auto& h : held.left) add_timer(entry.first, h.expires);
+        for (const auto& h : held.right) add_timer(entry.first, h.expires);
       });
       state_.set_entries(held_);
       state_.record_peak(this->metrics_);

@@ -151,17 +151,8 @@ class WindowKernel final : public TransformBase<T, window_output_t<T, KeyFn, Tim
   void restore(StateReader& state) override {
     if constexpr (kSaveable) {
       watermark_ = restored_event_time(state);
-      state.keyed([this](BinaryReader& r) {
-        Key key{};
-        r.read(key);
-        PerKey per_key;
-        r.read(per_key);
-        for (const Window& w : per_key.windows) window_came(w);
-        if (!state_.map().try_emplace(std::move(key), std::move(per_key)).second) {
-          throw StateError("node '" + *this->ctx_.node +
-                           "': a key's windows were saved by two instances (the checkpoint is "
-                           "not of this graph's partitioning)");
-        }
+      state.keyed_map(state_.map(), *this->ctx_.node, [this](const auto& entry) {
+        for (const Window& w : entry.second.windows) window_came(w);
       });
       std::vector<std::tuple<EventTime, std::uint64_t, Key>> timers;
       state.keyed([&](BinaryReader& r) {

@@ -31,6 +31,8 @@
 #include <string>
 #include <vector>
 
+#include <sys/uio.h>
+
 #include "streamweave/serde/bytes.hpp"
 
 namespace sw {
@@ -83,6 +85,8 @@ class WalWriter {
   [[nodiscard]] std::uint64_t end() const noexcept { return end_; }
   // Bytes cut off as a torn record when the log was opened (0 after a clean stop).
   [[nodiscard]] std::uint64_t torn_bytes() const noexcept { return torn_bytes_; }
+  // A copy of the log's last intact record when it was opened (empty when it held none).
+  [[nodiscard]] const Bytes& last_record_at_open() const noexcept { return last_record_; }
   // Removes the segments whose records all lie before `position` (never the one being
   // appended to).
   void truncate_before(std::uint64_t position);
@@ -90,7 +94,8 @@ class WalWriter {
   void clear();
 
  private:
-  void open_last(const std::filesystem::path& segment, std::uint64_t first);
+  void open_last(const std::filesystem::path& segment, const Bytes& file,
+                 const WalSegmentView& view);
   void start_segment(std::uint64_t min_bytes);
   void close_segment() noexcept;
 
@@ -104,6 +109,8 @@ class WalWriter {
   std::uint64_t end_ = 0;
   std::uint64_t torn_bytes_ = 0;
   bool dirty_ = false;  // appended since the last commit
+  Bytes last_record_;
+  std::vector<iovec> parts_;  // append's writes, kept to spare an allocation per record
 };
 
 class WalReader {

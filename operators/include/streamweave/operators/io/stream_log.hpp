@@ -72,6 +72,7 @@ class StreamLog {
   std::deque<std::uint64_t> completed_;           // positions of this run's complete ones
   BytesMut scratch_;
   std::vector<Splice> splices_;
+  std::vector<std::span<const std::byte>> pieces_;  // of the record being appended
 };
 
 }  // namespace sw::detail
