@@ -160,7 +160,8 @@ CLI::Validator duration_into(std::chrono::milliseconds& into) {
 
 // Adds `run`'s checkpoint options into `checkpoints`.
 void add_checkpoint_options(CLI::App& run, sw::CheckpointOptions& checkpoints,
-                            std::string& directory, std::string& interval, std::uint64_t& restore) {
+                            std::string& directory, std::string& interval, std::string& timeout,
+                            std::uint64_t& restore) {
   run.add_option("--checkpoint-dir", directory,
                  "take checkpoints into this directory, and start from the latest complete one "
                  "there (docs/fault_tolerance.md); output files are then committed exactly once");
@@ -178,6 +179,13 @@ void add_checkpoint_options(CLI::App& run, sw::CheckpointOptions& checkpoints,
   run.add_flag("--fresh", checkpoints.fresh,
                "start afresh, ignoring the checkpoints in --checkpoint-dir")
       ->excludes(restore_option);
+  run.add_flag("--savepoint-on-exit", checkpoints.savepoint_on_stop,
+               "when stopped by SIGINT or SIGTERM, take a checkpoint (savepoint) and commit the "
+               "output up to it before exiting; a restart goes on from there");
+  run.add_option("--checkpoint-timeout", timeout,
+                 "a checkpoint not complete after this long fails (the run goes on)")
+      ->check(duration_into(checkpoints.timeout))
+      ->default_str("10m");
 }
 
 // One line on stderr, rewritten in place: events, rate, elapsed, share of time blocked.
@@ -252,9 +260,10 @@ int main(int argc, char** argv) {
   run->add_option("--metrics-json", metrics_json, "also write the run report as JSON to this file");
   std::string checkpoint_dir;
   std::string checkpoint_interval;
+  std::string checkpoint_timeout;
   std::uint64_t restore_id = 0;
   add_checkpoint_options(*run, options.checkpoints, checkpoint_dir, checkpoint_interval,
-                         restore_id);
+                         checkpoint_timeout, restore_id);
   const std::map<std::string, sw::Mode> modes{{"inprocess", sw::Mode::in_process},
                                               {"distributed", sw::Mode::distributed}};
   const std::string mode_help =
@@ -381,8 +390,8 @@ int main(int argc, char** argv) {
         return 2;
       }
     }
-    for (const char* needs_dir :
-         {"--checkpoint-interval", "--checkpoints-kept", "--restore", "--fresh"}) {
+    for (const char* needs_dir : {"--checkpoint-interval", "--checkpoints-kept", "--restore",
+                                  "--fresh", "--savepoint-on-exit", "--checkpoint-timeout"}) {
       if (run->count(needs_dir) != 0 && checkpoint_dir.empty()) {
         std::cerr << "streamweave: " << needs_dir << " needs --checkpoint-dir\n";
         return 2;
@@ -431,11 +440,20 @@ int main(int argc, char** argv) {
       }
     }
     if (signals->received() != 0) {
-      std::cerr << "streamweave: stopped by " << signals->name() << " after " << report.events
-                << " events; the results above are partial"
-                << (config.output.empty() || config.output == "-" ? ""
-                                                                  : " and no output was written")
-                << '\n';
+      if (report.checkpoints.savepoint != 0) {
+        std::cerr << "streamweave: stopped by " << signals->name() << " at savepoint "
+                  << report.checkpoints.savepoint << " in " << checkpoint_dir
+                  << ": the output up to it is committed; run again with --checkpoint-dir "
+                  << checkpoint_dir << " to go on from there\n";
+      } else {
+        std::cerr << "streamweave: stopped by " << signals->name() << " after " << report.events
+                  << " events; the results above are partial"
+                  << (config.output.empty() || config.output == "-" ? ""
+                      : !checkpoint_dir.empty()
+                          ? " and the output holds what the last checkpoint committed"
+                          : " and no output was written")
+                  << '\n';
+      }
       return signals->exit_code();
     }
     return 0;

@@ -3,16 +3,20 @@
 # it finishes; its committed output must equal an uninterrupted run's, line for line (sorted:
 # the pipelines promise no order across keys). Nothing missing, nothing twice.
 #   crash_restart.sh [--cli PATH] [--kills N] [--pipeline NAME] [--parallelism-changes] [--stdin]
+#                    [--savepoint]
 #   --pipeline NAME        wordcount (default), logs, bids, or a NEXMark query (q0-q8)
 #   --stdin                wordcount, logs: the input comes through standard input (a pipe),
 #                          so through the write-ahead log; each restart is given the stream
 #                          from where `streamweave checkpoints list` says
 #   --kills N              kill points before the run may finish (default 20)
 #   --parallelism-changes  restart each time with another --threads (1 to 3)
+#   --savepoint            stop each run with SIGINT instead, under --savepoint-on-exit: each
+#                          must stop at a savepoint, and the next go on from it
 # Prints "ok crash_restart <pipeline>: N kills" or "FAIL crash_restart ...".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 cli=build/release/examples/streamweave kills=20 pipeline=wordcount change=false stdin=false
+signal=KILL savepoint=()
 while (($#)); do
   case "$1" in
     --cli) cli=$2; shift 2 ;;
@@ -20,7 +24,8 @@ while (($#)); do
     --pipeline) pipeline=$2; shift 2 ;;
     --parallelism-changes) change=true; shift ;;
     --stdin) stdin=true; shift ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    --savepoint) signal=INT savepoint=(--savepoint-on-exit); shift ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "crash_restart.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -92,13 +97,28 @@ while :; do
     from=${from:-0}
   fi
   run "$threads" "$work/out.txt" --rate "$rate" --checkpoint-dir "$work/ck" \
-    --checkpoint-interval 20ms < <(feed "$from") >"$work/log" 2>&1 &
+    --checkpoint-interval 20ms "${savepoint[@]}" < <(feed "$from") >"$work/log" 2>&1 &
   pid=$!
   if ((killed < kills)); then
+    if ((${#savepoint[@]})); then
+      # Not before the tool handles SIGINT (it blocks it for its signal thread), else SIGINT
+      # kills it as it kills any process: a sanitizer build takes a while to get there.
+      for _ in $(seq 300); do
+        blocked=$(sed -n 's/^SigBlk:[[:space:]]*//p' "/proc/$pid/status" 2>/dev/null)
+        [[ -n $blocked ]] && (((16#$blocked & 2) != 0)) && break
+        sleep 0.01
+      done
+    fi
     sleep "0.$(printf '%03d' $((50 + RANDOM % 350)))"
-    if kill -KILL "$pid" 2>/dev/null; then
+    if kill "-$signal" "$pid" 2>/dev/null; then
       wait "$pid" 2>/dev/null
+      status=$?
       killed=$((killed + 1))
+      # Stopped by SIGINT with --savepoint-on-exit: at a savepoint (unless it had just ended).
+      if ((${#savepoint[@]} && status != 0)) && ! grep -q "at savepoint [0-9]*" "$work/log"; then
+        fail "run $attempts stopped by SIGINT (exit $status) without a savepoint: $(tail -3 "$work/log")"
+      fi
+      ((status == 0)) && break
       continue
     fi
   fi
@@ -114,4 +134,4 @@ sort "$work/out.txt" | cmp -s - "$work/expected.sorted" ||
   fail "checkpoints list does not show the final checkpoint"
 "$cli" checkpoints inspect "$work/ck" | grep -q "^checkpoint [0-9]* (final)" ||
   fail "checkpoints inspect does not show the final checkpoint"
-echo "ok crash_restart $pipeline$($stdin && echo ' (stdin)'): $killed kills, $attempts runs"
+echo "ok crash_restart $pipeline$($stdin && echo ' (stdin)')$( ((${#savepoint[@]})) && echo ' (savepoints)'): $killed ${signal} signals, $attempts runs"

@@ -152,6 +152,7 @@ std::string checkpoint_lines(const CheckpointReport& c) {
   if (c.completed == 0 && c.failed == 0 && c.restored_from == 0) return out;
   out += fmt::format("checkpoints {} completed, {} failed", c.completed, c.failed);
   if (c.restored_from != 0) out += fmt::format(" | restored from {}", c.restored_from);
+  if (c.savepoint != 0) out += fmt::format(" | savepoint {} at the stop", c.savepoint);
   if (c.last_id != 0) {
     out += fmt::format(" | last {}: {:.1f} ms, {} bytes, aligned in {:.1f} ms", c.last_id,
                        c.last_duration_seconds * 1e3, c.last_bytes, c.last_alignment_seconds * 1e3);

@@ -146,12 +146,14 @@ bool RunContext::wait(const RunOptions& options, Clock::time_point started) {
   std::optional<Clock::time_point> deadline;
   if (options.deadline) deadline = started + *options.deadline;
   bool stopped_early = false;
+  bool stop_asked = false;  // waiting for before_stop_ to let the run stop
 
   std::unique_lock lock(mutex_);
   while (done_ < tasks.size()) {
     Clock::time_point wake = timers_.empty() ? Clock::time_point::max() : timers_.top().when;
-    if (deadline && *deadline < wake) wake = *deadline;
-    if (options.cancel && !stopped_early) wake = std::min(wake, Clock::now() + kTokenPoll);
+    if (deadline && *deadline < wake && !stop_asked) wake = *deadline;
+    if ((options.cancel || stop_asked) && !stopped_early)
+      wake = std::min(wake, Clock::now() + kTokenPoll);
     wake = std::min({wake, next_sample, progress.next(), next_tick});
     if (wake == Clock::time_point::max()) {
       changed_.wait(lock);
@@ -180,8 +182,12 @@ bool RunContext::wait(const RunOptions& options, Clock::time_point started) {
       });
       continue;  // timers and stop conditions are checked on the next round, at once
     }
-    const bool stop = !stopped_early && ((deadline && now >= *deadline) ||
-                                         (options.cancel && options.cancel->cancelled()));
+    bool stop = !stopped_early &&
+                ((deadline && now >= *deadline) || (options.cancel && options.cancel->cancelled()));
+    if (stop && before_stop_ && !cancelled()) {
+      stop_asked = true;
+      unlocked(lock, [&] { stop = before_stop_(now); });
+    }
     stopped_early = fire_timers(lock, now, stop) || stopped_early;
   }
   lock.unlock();

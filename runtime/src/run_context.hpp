@@ -66,6 +66,12 @@ class RunContext final : public PoolProvider {
   void set_ticker(std::function<Clock::time_point(Clock::time_point)> tick) {
     ticker_ = std::move(tick);
   }
+  // When the deadline or the cancel token stops the run, wait() calls `ready(now)` (no lock
+  // held) until it returns true, and only then cancels the tasks (a savepoint first). Main
+  // thread, before wait().
+  void set_before_stop(std::function<bool(Clock::time_point)> ready) {
+    before_stop_ = std::move(ready);
+  }
 
   // The calling thread waits until every task is done, firing timers and watching the
   // deadline and cancel token meanwhile. Returns true if the run was cancelled.
@@ -132,6 +138,7 @@ class RunContext final : public PoolProvider {
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
   std::vector<Task*> due_;  // wait's, between rounds
   std::function<Clock::time_point(Clock::time_point)> ticker_;
+  std::function<bool(Clock::time_point)> before_stop_;
 };
 
 }  // namespace sw::runtime

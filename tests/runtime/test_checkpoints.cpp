@@ -4,12 +4,18 @@
 #include <catch2/catch.hpp>
 #include <streamweave/streamweave.hpp>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <optional>
 #include <random>
 #include <set>
+#include <thread>
+
+#include <sched.h>
+#include <sys/mount.h>
 
 #include "support/checkpoint_files.hpp"
 #include "support/temp_dir.hpp"
@@ -273,4 +279,119 @@ TEST_CASE("a checkpoint to restore that does not load, or with fresh, is an erro
   CHECK_THROWS_WITH(run_sums(o, 1), Catch::Contains("chk-00000005/_manifest"));
   o.checkpoints.fresh = true;
   CHECK_THROWS_WITH(run_sums(o, 1), Catch::Contains("restore_id and fresh exclude each other"));
+}
+
+TEST_CASE("a run stopped with savepoint_on_stop takes a savepoint that a restart goes on from") {
+  sw::test::Watchdog watchdog("savepoint on stop", std::chrono::seconds(60));
+  sw::test::TempDir dir;
+  sw::RunOptions o = checkpointed(dir);
+  o.checkpoints.interval = std::chrono::milliseconds(0);  // no periodic ones: only the savepoint
+  o.source_rate = 200'000;                                // about 1 s of input
+  o.deadline = std::chrono::milliseconds(200);
+  o.checkpoints.savepoint_on_stop = true;
+  sw::RunReport first;
+  (void)run_sums(o, 2, &first);
+  CHECK(first.status == sw::RunReport::Status::cancelled);
+  CHECK(first.checkpoints.completed == 1);
+  CHECK(first.checkpoints.savepoint == 1);
+  CHECK(first.checkpoints.failed == 0);
+  CHECK_THAT(first.summary(), Catch::Contains("savepoint 1 at the stop"));
+
+  sw::RunReport second;
+  CHECK(run_sums(checkpointed(dir), 3, &second) == expected_sums());
+  CHECK(second.checkpoints.restored_from == 1);
+  CHECK(second.events + first.events >= kEvents);  // what came before the savepoint is not read
+  CHECK(second.events < kEvents);
+
+  // Without it, the stopped run leaves no checkpoint to go on from.
+  sw::test::TempDir other;
+  o = checkpointed(other);
+  o.checkpoints.interval = std::chrono::milliseconds(0);
+  o.source_rate = 200'000;
+  o.deadline = std::chrono::milliseconds(200);
+  (void)run_sums(o, 2, &first);
+  CHECK(first.checkpoints.completed == 0);
+  CHECK(first.checkpoints.savepoint == 0);
+}
+
+TEST_CASE("a checkpoint that does not complete in time fails, and the run goes on") {
+  sw::test::Watchdog watchdog("checkpoint timeout", std::chrono::seconds(60));
+  sw::test::TempDir dir;
+  sw::RunOptions o = checkpointed(dir);
+  o.checkpoints.timeout = std::chrono::milliseconds(50);
+  o.checkpoints.tolerable_failures = 1000;
+  sw::Graph g{"slow"};
+  std::vector<std::uint64_t> out;
+  // One item holds its task for 400 ms: the barrier behind it waits, the checkpoint times out.
+  g.source("numbers", sw::generate<std::uint64_t>(20'000, [](std::uint64_t i) { return i; }))
+      .map("slow",
+           [](std::uint64_t x) {
+             if (x == 5'000) std::this_thread::sleep_for(std::chrono::milliseconds(400));
+             return x;
+           })
+      .sink("out", sw::collect(out));
+  o.source_rate = 100'000;
+  const sw::RunReport r = sw::run(g, o);
+  CHECK(r.status == sw::RunReport::Status::completed);
+  CHECK(out.size() == 20'000);
+  CHECK(r.checkpoints.failed >= 1);
+  REQUIRE_FALSE(r.checkpoints.errors.empty());
+  CHECK_THAT(r.checkpoints.errors[0],
+             Catch::Contains("not complete after 50 ms (CheckpointOptions::timeout)"));
+  CHECK(r.checkpoints.completed >= 1);  // the final one at least
+}
+
+TEST_CASE("checkpoints on a full disk fail cleanly, the run goes on, and later ones complete") {
+  sw::test::Watchdog watchdog("disk full", std::chrono::seconds(60));
+  sw::test::TempDir dir;
+  const std::filesystem::path checkpoints = dir.file("checkpoints");
+  std::filesystem::create_directory(checkpoints);
+  // A small tmpfs for the checkpoints, in a mount namespace of this test process's own.
+  if (::unshare(CLONE_NEWNS) != 0 ||
+      ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+      ::mount("tmpfs", checkpoints.c_str(), "tmpfs", 0, "size=512k") != 0) {
+    WARN("skipped: mounting a tmpfs needs root (CAP_SYS_ADMIN): " << std::strerror(errno));
+    return;
+  }
+  struct Unmount {
+    std::filesystem::path at;
+    ~Unmount() { ::umount2(at.c_str(), MNT_DETACH); }
+  } unmount{checkpoints};
+
+  sw::RunOptions o = checkpointed(dir);
+  o.checkpoints.tolerable_failures = 1000;
+  o.source_rate = 400'000;  // about 0.5 s
+  o.progress_interval = std::chrono::milliseconds(5);
+  // Once a checkpoint completed, fill the disk; 150 ms later, make room again.
+  const std::filesystem::path filler = checkpoints / "filler";
+  int phase = 0;
+  std::chrono::steady_clock::time_point filled;
+  o.on_progress = [&](const sw::RunProgress&) {
+    if (phase == 0 && sw::test::complete_checkpoints(checkpoints) >= 1) {
+      std::ofstream out(filler, std::ios::binary);
+      const std::string block(4096, 'x');
+      while (out.write(block.data(), block.size())) {
+      }
+      filled = std::chrono::steady_clock::now();
+      phase = 1;
+    } else if (phase == 1 &&
+               std::chrono::steady_clock::now() - filled > std::chrono::milliseconds(150)) {
+      std::filesystem::remove(filler);
+      phase = 2;
+    }
+  };
+  sw::RunReport r;
+  CHECK(run_sums(o, 2, &r) == expected_sums());
+  CHECK(phase == 2);
+  CHECK(r.status == sw::RunReport::Status::completed);
+  CHECK(r.checkpoints.failed >= 1);
+  REQUIRE_FALSE(r.checkpoints.errors.empty());
+  CHECK_THAT(r.checkpoints.errors[0], Catch::Contains("No space left on device"));
+  CHECK(r.checkpoints.completed >= 2);  // one before the disk filled, the final one after
+  // What completed is intact: a run from the final checkpoint has nothing left to do.
+  sw::RunReport again;
+  o = checkpointed(dir);
+  (void)run_sums(o, 1, &again);
+  CHECK(again.checkpoints.restored_from == r.checkpoints.last_id);
+  CHECK(again.events == 0);
 }

@@ -60,10 +60,40 @@ Clock::time_point CheckpointCoordinator::next_after(Clock::time_point now) const
 
 Clock::time_point CheckpointCoordinator::tick(Clock::time_point now) {
   std::lock_guard lock(mutex_);
-  if (in_flight_) return now + kInFlightPoll;
+  if (in_flight_) {
+    time_out(now);
+    return now + kInFlightPoll;
+  }
+  if (savepoint_) return now + kInFlightPoll;  // the run is stopping: no more checkpoints
   if (now < next_due_) return next_due_;
   start_checkpoint(next_id_++, now, false);
   return now + kInFlightPoll;
+}
+
+void CheckpointCoordinator::time_out(Clock::time_point now) {
+  InFlight& c = *in_flight_;
+  if (c.final || c.completing || now - c.started < options_.timeout) return;
+  std::size_t waiting = 0;
+  for (const TaskEntry& t : tasks_) waiting += t.acknowledged != c.id ? 1 : 0;
+  c.error = std::make_exception_ptr(std::runtime_error(fmt::format(
+      "not complete after {} ms (CheckpointOptions::timeout): {} of {} tasks have not passed "
+      "its barrier, {} state files are being written",
+      options_.timeout.count(), waiting, tasks_.size(), c.writes_pending)));
+  failed(c);
+}
+
+bool CheckpointCoordinator::savepoint(Clock::time_point now) {
+  std::lock_guard lock(mutex_);
+  if (!savepoint_) {
+    if (!in_flight_) start_checkpoint(next_id_++, now, false);
+    savepoint_ = in_flight_->id;
+    return false;
+  }
+  if (in_flight_ && in_flight_->id == *savepoint_) {
+    time_out(now);
+    return false;
+  }
+  return true;  // complete (report_.savepoint) or failed (report_.errors)
 }
 
 void CheckpointCoordinator::start_checkpoint(std::uint64_t id, Clock::time_point now, bool final) {
@@ -147,6 +177,10 @@ void CheckpointCoordinator::finished(Task& task, std::vector<InstanceSnapshot> s
 }
 
 void CheckpointCoordinator::write_state(std::uint64_t id, StateFileEntry entry, Bytes payload) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!in_flight_ || in_flight_->id != id) return;  // it failed: spare the disk
+  }
   std::exception_ptr error;
   try {
     store_->write_state(id, entry, payload);
@@ -170,6 +204,7 @@ void CheckpointCoordinator::settle_if_done() {
     return;
   }
   ++c.writes_pending;  // the manifest: nothing else settles it meanwhile
+  c.completing = true;
   post([this, id = c.id] {
     InFlight done;
     {
@@ -215,6 +250,7 @@ void CheckpointCoordinator::complete(InFlight c) {
     failures_in_a_row_ = 0;
     ++report_.completed;
     report_.last_id = c.id;
+    if (savepoint_ == c.id) report_.savepoint = c.id;
     report_.last_duration_seconds = seconds(Clock::now() - c.started);
     report_.last_alignment_seconds = seconds(c.longest_alignment);
     report_.last_bytes = 0;
@@ -233,9 +269,12 @@ void CheckpointCoordinator::failed(const InFlight& c) {
       "checkpoint " + std::to_string(c.id) + " failed: " + detail::describe(c.error);
   if (report_.errors.size() < kErrorsKept) report_.errors.push_back(why);
   last_error_ = why;
+  // Its files go, after any write of it still queued (one writer thread, in order).
+  post([this, id = c.id] { store_->discard(id); });
+  const bool final = c.final;  // `c` may be *in_flight_, reset next
   in_flight_.reset();
   next_due_ = next_after(Clock::now());
-  if (!c.final && failures_in_a_row_ > options_.tolerable_failures) {
+  if (!final && failures_in_a_row_ > options_.tolerable_failures) {
     run_->fail(std::make_exception_ptr(std::runtime_error(
         why + " (" + std::to_string(failures_in_a_row_) + " in a row; CheckpointOptions::" +
         "tolerable_failures is " + std::to_string(options_.tolerable_failures) + ")")));

@@ -39,6 +39,10 @@ class CheckpointCoordinator {
   // Starts a checkpoint when one is due. Returns when to call again. The thread that waits
   // for the run (RunContext::wait).
   Clock::time_point tick(Clock::time_point now);
+  // The run is to stop (CheckpointOptions::savepoint_on_stop): the first call starts a
+  // savepoint (or takes the checkpoint in flight as one); returns true once it completed or
+  // failed, so that the run may stop. The thread that waits for the run.
+  bool savepoint(Clock::time_point now);
   // Task `task` passed barrier `id`: `states` are its instances' snapshots; it waited
   // `aligning` for the barrier on all its inputs. The task's thread.
   void acknowledge(std::uint64_t id, Task& task, std::vector<InstanceSnapshot> states,
@@ -71,12 +75,14 @@ class CheckpointCoordinator {
     std::int64_t started_unix_ms = 0;
     std::size_t acknowledged = 0;
     std::size_t writes_pending = 0;
+    bool completing = false;  // its manifest is being written
     Clock::duration longest_alignment{0};
     std::vector<StateFileEntry> files;
     std::exception_ptr error;
   };
 
   [[nodiscard]] Clock::time_point next_after(Clock::time_point now) const;
+  void time_out(Clock::time_point now);  // lock held: fails the checkpoint in flight if late
   void start_checkpoint(std::uint64_t id, Clock::time_point now, bool final);      // lock held
   void take_states(TaskEntry& task, const std::vector<InstanceSnapshot>& states);  // lock held
   void write_state(std::uint64_t id, StateFileEntry entry, Bytes payload);         // writer thread
@@ -102,6 +108,7 @@ class CheckpointCoordinator {
   Clock::time_point next_due_;
   std::optional<InFlight> in_flight_;
   unsigned failures_in_a_row_ = 0;
+  std::optional<std::uint64_t> savepoint_;  // the checkpoint a stop waits for
   CheckpointReport report_;
   std::string last_error_;
   std::deque<std::function<void()>> jobs_;

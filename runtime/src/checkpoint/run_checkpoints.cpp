@@ -22,6 +22,9 @@ RunCheckpoints::RunCheckpoints(const Graph& graph, const Built& built, RunContex
       return Clock::time_point::max();
     }
   });
+  if (options.savepoint_on_stop) {
+    run.set_before_stop([this](Clock::time_point now) { return coordinator_->savepoint(now); });
+  }
 }
 
 CheckpointReport RunCheckpoints::final_report() {

@@ -4,6 +4,12 @@
 #include <charconv>
 #include <system_error>
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
 #include "streamweave/serde/checked_file.hpp"
 
 namespace sw::runtime {
@@ -12,6 +18,7 @@ namespace {
 
 constexpr std::string_view kPrefix = "chk-";
 constexpr const char* kManifest = "_manifest";
+constexpr const char* kLock = ".lock";
 
 std::optional<std::uint64_t> id_of(const std::string& name) {
   if (!name.starts_with(kPrefix)) return std::nullopt;
@@ -35,6 +42,34 @@ CheckpointStore::CheckpointStore(std::filesystem::path root) : root_(std::move(r
   std::error_code error;
   std::filesystem::create_directories(root_, error);
   if (error) throw std::system_error(error, "creating checkpoint directory " + root_.string());
+  const std::filesystem::path lock = root_ / kLock;
+  lock_fd_ = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd_ < 0)
+    throw std::system_error(errno, std::generic_category(), "opening " + lock.string());
+  if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    const int why = errno;
+    std::string holder(32, '\0');
+    const ssize_t n = ::pread(lock_fd_, holder.data(), holder.size(), 0);
+    holder.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+    while (!holder.empty() && (holder.back() == '\n' || holder.back() == '\0')) holder.pop_back();
+    ::close(lock_fd_);
+    if (why != EWOULDBLOCK)
+      throw std::system_error(why, std::generic_category(), "locking " + lock.string());
+    throw std::runtime_error(fmt::format(
+        "checkpoint directory {} is in use by another run{}: one run per directory (wait for "
+        "it to end, or give this run another --checkpoint-dir)",
+        root_.string(), holder.empty() ? "" : " (process " + holder + ")"));
+  }
+  // Who holds it, for the error above (a stale pid of a dead run is overwritten). Failing to
+  // write it costs only that message its pid.
+  const std::string pid = std::to_string(::getpid()) + "\n";
+  [[maybe_unused]] const bool noted =
+      ::ftruncate(lock_fd_, 0) == 0 &&
+      ::pwrite(lock_fd_, pid.data(), pid.size(), 0) == static_cast<ssize_t>(pid.size());
+}
+
+CheckpointStore::~CheckpointStore() {
+  if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the flock
 }
 
 std::filesystem::path CheckpointStore::dir_of(std::uint64_t id) const {
@@ -108,6 +143,11 @@ void CheckpointStore::complete(const CheckpointManifest& manifest) {
   write_checked_file(dir / kManifest, FileKind::manifest, encode_manifest(manifest).span());
   sync_directory(dir);
   sync_directory(root_);
+}
+
+void CheckpointStore::discard(std::uint64_t id) noexcept {
+  std::error_code error;
+  std::filesystem::remove_all(dir_of(id), error);
 }
 
 void CheckpointStore::prune(unsigned retained) {

@@ -2,6 +2,7 @@
 //
 //   chk-00000042/n3-i1.state    one checked file per stateful operator instance
 //   chk-00000042/_manifest      written last (fsynced, renamed into place, directory fsynced)
+//   .lock                       flock()ed by the run that uses the directory, with its pid
 //
 // A directory without a valid manifest, or whose manifest lists a file that is missing or
 // fails its checks, is not a complete checkpoint. Calls on one store from one thread at a time.
@@ -28,8 +29,14 @@ struct LoadedCheckpoint {
 
 class CheckpointStore {
  public:
-  // Creates `root` if needed. Throws std::system_error naming it.
+  // Creates `root` if needed and locks it for this run: two runs writing checkpoints into
+  // one directory would remove each other's. Throws std::system_error naming it, or
+  // std::runtime_error naming the process that holds the lock. The lock goes with the store
+  // (or with the process, however it ends).
   explicit CheckpointStore(std::filesystem::path root);
+  ~CheckpointStore();
+  CheckpointStore(const CheckpointStore&) = delete;
+  CheckpointStore& operator=(const CheckpointStore&) = delete;
 
   [[nodiscard]] const std::filesystem::path& root() const noexcept { return root_; }
   [[nodiscard]] std::filesystem::path dir_of(std::uint64_t id) const;
@@ -48,12 +55,16 @@ class CheckpointStore {
   void write_state(std::uint64_t id, StateFileEntry& entry, const Bytes& payload);
   // Completes the checkpoint: its manifest, written last; then the directories are fsynced.
   void complete(const CheckpointManifest& manifest);
+  // Removes what a failed checkpoint `id` wrote, so that it takes no room from the next.
+  // Errors are ignored.
+  void discard(std::uint64_t id) noexcept;
   // Removes every checkpoint older than the newest `retained` complete ones, and incomplete
   // ones older than the newest complete one. Errors are ignored (a later prune retries).
   void prune(unsigned retained);
 
  private:
   std::filesystem::path root_;
+  int lock_fd_ = -1;
 };
 
 // "chk-00000042".

@@ -4,6 +4,8 @@
 
 #include <fstream>
 
+#include <unistd.h>
+
 #include "../../../runtime/src/checkpoint/store.hpp"
 #include "streamweave/serde/checked_file.hpp"
 #include "support/temp_dir.hpp"
@@ -89,4 +91,32 @@ TEST_CASE("pruning keeps the newest complete checkpoints and what may still comp
   CHECK(store.ids() == std::vector<std::uint64_t>{4, 5, 6});
   store.prune(0);  // at least one is kept
   CHECK(store.ids() == std::vector<std::uint64_t>{5, 6});
+}
+
+TEST_CASE("one checkpoint directory serves one run at a time") {
+  sw::test::TempDir dir;
+  {
+    sw::runtime::CheckpointStore first(dir.file("ck"));
+    CHECK_THROWS_WITH(
+        sw::runtime::CheckpointStore(dir.file("ck")),
+        Catch::Contains("checkpoint directory " + dir.file("ck") +
+                        " is in use by another run (process " + std::to_string(::getpid()) + ")"));
+  }
+  // The lock goes with the store that held it (and with a process that dies).
+  sw::runtime::CheckpointStore again(dir.file("ck"));
+  CHECK(again.ids().empty());
+}
+
+TEST_CASE("a failed checkpoint's files are discarded") {
+  sw::test::TempDir dir;
+  sw::runtime::CheckpointStore store(dir.file("ck"));
+  write_checkpoint(store, 1, "one");
+  store.begin(2);
+  sw::StateFileEntry entry;
+  entry.file.append("n1-i0.state");
+  store.write_state(2, entry, sw::Bytes::copy_of(std::string_view("partial")));
+  store.discard(2);
+  CHECK_FALSE(std::filesystem::exists(store.dir_of(2)));
+  CHECK(store.ids() == std::vector<std::uint64_t>{1});
+  store.discard(9);  // nothing there: no error
 }

@@ -21,6 +21,14 @@ struct CheckpointOptions {
   // Checkpoints that may fail in a row (a full disk, no permission) before the run fails;
   // a failed one is reported and the run goes on meanwhile.
   unsigned tolerable_failures = 3;
+  // A checkpoint not complete this long after it started fails (it counts towards
+  // tolerable_failures; the run goes on and the next one starts an interval later).
+  std::chrono::milliseconds timeout{std::chrono::minutes(10)};
+  // When the run is stopped (RunOptions::cancel or deadline), first take a checkpoint — a
+  // savepoint — and stop once it completes (or fails), so that a restored run goes on from
+  // the moment of the stop. Without it, a stopped run's restart goes back to the last
+  // periodic checkpoint.
+  bool savepoint_on_stop = false;
   // Where a run starts: the latest complete checkpoint in `directory` when there is one
   // (a damaged one is skipped for the one before it); the given one (restore_id, which must
   // be complete); or afresh, ignoring what is there (fresh).

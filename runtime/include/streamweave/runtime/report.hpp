@@ -25,6 +25,9 @@ struct CheckpointReport {
   double last_duration_seconds = 0;
   double last_alignment_seconds = 0;  // its longest wait for barriers
   std::uint64_t last_bytes = 0;       // of its state files
+  // The savepoint taken when the run was stopped (CheckpointOptions::savepoint_on_stop); 0:
+  // none (the run was not stopped, or the savepoint failed: see errors).
+  std::uint64_t savepoint = 0;
 };
 
 struct RunReport {
