@@ -72,7 +72,8 @@ bool StreamLog::replay(BatchItems<Str>& out) {
   }
   try {
     stream_ = stream_after(*record);
-    BinaryReader r(record->slice(16, record->size()));
+    const Bytes batch = record->slice(16, record->size());  // the reader keeps a reference
+    BinaryReader r(batch);
     const std::size_t n = r.read_length<StreamLogRecord>(1);
     for (std::size_t k = 0; k < n; ++k) r.read(out.emplace_back());
     if (r.remaining() != 0) r.fail<StreamLogRecord>("bytes left over after the batch");
