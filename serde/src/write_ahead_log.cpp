@@ -124,6 +124,7 @@ WalWriter::WalWriter(std::filesystem::path dir, std::uint64_t segment_bytes)
   std::filesystem::create_directories(dir_);
   const std::vector<std::filesystem::path> segments = wal_segments(dir_);
   std::uint64_t expected = 0;
+  Bytes last_record;  // a slice of the newest segment that holds one (it keeps that mapped)
   for (std::size_t k = 0; k < segments.size(); ++k) {
     const Bytes file = map_file(segments[k].string());
     const WalSegmentView view =
@@ -136,11 +137,12 @@ WalWriter::WalWriter(std::filesystem::path dir, std::uint64_t segment_bytes)
     expected = view.first + (view.end - kWalHeaderBytes);
     if (!view.records.empty()) {
       const auto [offset, length] = view.records.back();
-      last_record_ = Bytes::copy_of(file.span().subspan(offset, length));
+      last_record = file.slice(offset, offset + length);
     }
     if (k + 1 == segments.size()) open_last(segments[k], file, view);
   }
   end_ = expected;
+  if (!last_record.empty()) last_record_ = Bytes::copy_of(last_record.span());  // once
 }
 
 void WalWriter::open_last(const std::filesystem::path& segment, const Bytes& file,

@@ -19,6 +19,9 @@ constexpr std::size_t kSpliceBytes = 256;
 // What a log record holds.
 struct StreamLogRecord {};
 
+// A log record starts with the stream position after its batch: offset and line, u64 each.
+constexpr std::size_t kPositionBytes = 16;
+
 // The stream position a log record saved, after its batch.
 StreamPosition stream_after(const Bytes& record) {
   BinaryReader r(record);
@@ -72,7 +75,8 @@ bool StreamLog::replay(BatchItems<Str>& out) {
   }
   try {
     stream_ = stream_after(*record);
-    const Bytes batch = record->slice(16, record->size());  // the reader keeps a reference
+    const Bytes batch =
+        record->slice(kPositionBytes, record->size());  // the reader keeps a reference
     BinaryReader r(batch);
     const std::size_t n = r.read_length<StreamLogRecord>(1);
     for (std::size_t k = 0; k < n; ++k) r.read(out.emplace_back());
