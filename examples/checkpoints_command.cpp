@@ -47,10 +47,16 @@ std::string size_text(std::uint64_t bytes) {
   return fmt::format("{} B", bytes);
 }
 
-std::uint64_t state_bytes(const CheckpointManifest& m) {
+std::uint64_t state_bytes(const CheckpointManifest& m, StateFileKind kind) {
   std::uint64_t bytes = 0;
-  for (const StateFileEntry& f : m.files) bytes += f.bytes;
+  for (const StateFileEntry& f : m.files) bytes += f.kind == kind ? f.bytes : 0;
   return bytes;
+}
+
+// ", unaligned: 3.2 KiB in flight" for a checkpoint that some instance passed unaligned.
+std::string in_flight_text(const CheckpointManifest& m) {
+  if (!m.unaligned) return {};
+  return ", unaligned: " + size_text(state_bytes(m, StateFileKind::in_flight)) + " in flight";
 }
 
 // The write-ahead logs of the stream sources. `restorable`: a complete checkpoint loads, so a
@@ -63,9 +69,12 @@ void print_logs(const fs::path& dir, bool restorable) {
       const detail::StreamPosition end =
           restorable ? detail::StreamLog::logged_stream_end(e.path().string())
                      : detail::StreamPosition{};
+      const std::uint64_t torn = detail::StreamLog::torn_bytes_at_end(e.path().string());
       std::cout << fmt::format(
-          "log {}: {} segment(s); a restarted run reads the stream from byte {} (line {})\n", name,
-          wal_segments(e.path()).size(), end.offset, end.line);
+          "log {}: {} segment(s); a restarted run reads the stream from byte {} (line {}){}\n",
+          name, wal_segments(e.path()).size(), end.offset, end.line,
+          torn == 0 ? std::string()
+                    : fmt::format("; a torn record of {} bytes at its end is cut off then", torn));
     } catch (const std::exception& error) {
       std::cout << fmt::format("log {}: damaged: {}\n", name, error.what());
     }
@@ -100,9 +109,10 @@ int list_checkpoints(const CheckpointsSettings& settings) {
     try {
       const CheckpointManifest m = load(path);
       std::cout << fmt::format(
-          "{:>8}  complete{}  graph {}  {} files, {}  took {:.1f} ms, aligned in {:.1f} ms\n", id,
-          m.final ? " (final)" : "", m.graph, m.files.size(), size_text(state_bytes(m)),
-          m.duration_us / 1e3, m.alignment_us / 1e3);
+          "{:>8}  complete{}  graph {}  {} files, {}  took {:.1f} ms, aligned in {:.1f} ms{}\n", id,
+          m.final ? " (final)" : "", m.graph, m.files.size(),
+          size_text(state_bytes(m, StateFileKind::operator_state)), m.duration_us / 1e3,
+          m.alignment_us / 1e3, in_flight_text(m));
     } catch (const std::exception& e) {
       std::cout << fmt::format("{:>8}  damaged: {}\n", id, e.what());
     }
@@ -129,10 +139,14 @@ int inspect_checkpoint(const CheckpointsSettings& settings) {
     const CheckpointManifest m = load(*chosen);
     std::cout << fmt::format(
         "checkpoint {}{} of graph '{}' (fingerprint {:016x}), {} key groups, {} rank(s)\n"
-        "started at {} ms since the epoch, took {:.1f} ms, aligned in {:.1f} ms, {} in {} files\n",
+        "started at {} ms since the epoch, took {:.1f} ms, aligned in {:.1f} ms, {} in {} "
+        "files{}\n",
         m.id, m.final ? " (final)" : "", m.graph, m.graph_fingerprint, m.key_groups, m.ranks,
-        m.started_unix_ms, m.duration_us / 1e3, m.alignment_us / 1e3, size_text(state_bytes(m)),
-        m.files.size());
+        m.started_unix_ms, m.duration_us / 1e3, m.alignment_us / 1e3,
+        size_text(state_bytes(m, StateFileKind::operator_state)), m.files.size(),
+        in_flight_text(m));
+    // An in-flight file's entries are the items of its batches.
+    static const std::string kInFlight = "(in flight)";
     std::cout << fmt::format("{:<24} {:<12} {:>9} {:>10} {:>10} {:>12}  {}\n", "node", "operator",
                              "instance", "bytes", "entries", "key groups", "file");
     for (const StateFileEntry& f : m.files) {
@@ -140,7 +154,8 @@ int inspect_checkpoint(const CheckpointsSettings& settings) {
           f.key_groups.end > f.key_groups.first
               ? fmt::format("{}-{}", f.key_groups.first, f.key_groups.end - 1)
               : std::string("-");
-      std::cout << fmt::format("{:<24} {:<12} {:>9} {:>10} {:>10} {:>12}  {}\n", f.node, f.op,
+      const std::string& what = f.kind == StateFileKind::in_flight ? kInFlight : f.op;
+      std::cout << fmt::format("{:<24} {:<12} {:>9} {:>10} {:>10} {:>12}  {}\n", f.node, what,
                                fmt::format("{}/{}", f.instance, f.parallelism), f.bytes, f.entries,
                                groups, f.file);
     }

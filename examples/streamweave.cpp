@@ -158,6 +158,24 @@ CLI::Validator duration_into(std::chrono::milliseconds& into) {
       "DURATION");
 }
 
+// An alignment timeout: a duration, or "never" (checkpoints stay aligned).
+CLI::Validator alignment_timeout_into(std::optional<std::chrono::milliseconds>& into) {
+  return CLI::Validator(
+      [&into](std::string& text) -> std::string {
+        if (text == "never") {
+          into.reset();
+          return {};
+        }
+        std::chrono::milliseconds value{};
+        std::string copy = text;
+        std::string error = duration_into(value)(copy);
+        if (!error.empty()) return text + " is not a duration such as 0, 100ms or 1s, nor never";
+        into = value;
+        return {};
+      },
+      "DURATION|never");
+}
+
 // Adds `run`'s checkpoint options into `checkpoints`.
 void add_checkpoint_options(CLI::App& run, sw::CheckpointOptions& checkpoints,
                             std::string& directory, std::string& interval, std::string& timeout,
@@ -186,6 +204,12 @@ void add_checkpoint_options(CLI::App& run, sw::CheckpointOptions& checkpoints,
                  "a checkpoint not complete after this long fails (the run goes on)")
       ->check(duration_into(checkpoints.timeout))
       ->default_str("10m");
+  run.add_option_function<std::string>(
+         "--alignment-timeout", [](const std::string&) {},
+         "a task with several inputs that waits this long to align a checkpoint's barriers "
+         "passes it unaligned, saving the batches in flight (0: at once; never: always aligned)")
+      ->check(alignment_timeout_into(checkpoints.alignment_timeout))
+      ->default_str("1s");
 }
 
 // One line on stderr, rewritten in place: events, rate, elapsed, share of time blocked.
@@ -390,8 +414,9 @@ int main(int argc, char** argv) {
         return 2;
       }
     }
-    for (const char* needs_dir : {"--checkpoint-interval", "--checkpoints-kept", "--restore",
-                                  "--fresh", "--savepoint-on-exit", "--checkpoint-timeout"}) {
+    for (const char* needs_dir :
+         {"--checkpoint-interval", "--checkpoints-kept", "--restore", "--fresh",
+          "--savepoint-on-exit", "--checkpoint-timeout", "--alignment-timeout"}) {
       if (run->count(needs_dir) != 0 && checkpoint_dir.empty()) {
         std::cerr << "streamweave: " << needs_dir << " needs --checkpoint-dir\n";
         return 2;

@@ -3,7 +3,7 @@
 # it finishes; its committed output must equal an uninterrupted run's, line for line (sorted:
 # the pipelines promise no order across keys). Nothing missing, nothing twice.
 #   crash_restart.sh [--cli PATH] [--kills N] [--pipeline NAME] [--parallelism-changes] [--stdin]
-#                    [--savepoint]
+#                    [--savepoint] [--unaligned]
 #   --pipeline NAME        wordcount (default), logs, bids, or a NEXMark query (q0-q8)
 #   --stdin                wordcount, logs: the input comes through standard input (a pipe),
 #                          so through the write-ahead log; each restart is given the stream
@@ -12,11 +12,14 @@
 #   --parallelism-changes  restart each time with another --threads (1 to 3)
 #   --savepoint            stop each run with SIGINT instead, under --savepoint-on-exit: each
 #                          must stop at a savepoint, and the next go on from it
+#   --unaligned            --alignment-timeout 0: checkpoints pass tasks with several inputs
+#                          unaligned, saving the batches in flight, which restarts replay
+#                          (the same --threads each time: such a checkpoint does not rescale)
 # Prints "ok crash_restart <pipeline>: N kills" or "FAIL crash_restart ...".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 cli=build/release/examples/streamweave kills=20 pipeline=wordcount change=false stdin=false
-signal=KILL savepoint=()
+signal=KILL savepoint=() unaligned=() unaligned_seen=0 in_flight_seen=0
 while (($#)); do
   case "$1" in
     --cli) cli=$2; shift 2 ;;
@@ -25,7 +28,8 @@ while (($#)); do
     --parallelism-changes) change=true; shift ;;
     --stdin) stdin=true; shift ;;
     --savepoint) signal=INT savepoint=(--savepoint-on-exit); shift ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    --unaligned) unaligned=(--alignment-timeout 0); shift ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "crash_restart.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -90,14 +94,15 @@ rate=$((events * 10 / (kills * 4 + 1) + 1))
 killed=0 threads=2 attempts=0
 while :; do
   ((attempts++ < kills + 50)) || fail "did not finish after $attempts runs"
-  $change && threads=$((1 + RANDOM % 3))
+  $change && ((${#unaligned[@]} == 0)) && threads=$((1 + RANDOM % 3))
   from=0  # stdin: the stream from where the log says a restarted run reads it on
   if $stdin && [[ -d $work/ck ]]; then
     from=$("$cli" checkpoints list "$work/ck" | sed -n 's/.*reads the stream from byte \([0-9]*\).*/\1/p')
     from=${from:-0}
   fi
   run "$threads" "$work/out.txt" --rate "$rate" --checkpoint-dir "$work/ck" \
-    --checkpoint-interval 20ms "${savepoint[@]}" < <(feed "$from") >"$work/log" 2>&1 &
+    --checkpoint-interval 20ms "${savepoint[@]}" "${unaligned[@]}" < <(feed "$from") \
+    >"$work/log" 2>&1 &
   pid=$!
   if ((killed < kills)); then
     if ((${#savepoint[@]})); then
@@ -114,6 +119,13 @@ while :; do
       wait "$pid" 2>/dev/null
       status=$?
       killed=$((killed + 1))
+      # What the next run restores from: count the kills that left an unaligned checkpoint,
+      # and those that left one with batches in flight (to replay).
+      if ((${#unaligned[@]})); then
+        listed=$("$cli" checkpoints list "$work/ck")
+        grep -q "unaligned:" <<<"$listed" && unaligned_seen=$((unaligned_seen + 1))
+        grep -q "unaligned: [1-9]" <<<"$listed" && in_flight_seen=$((in_flight_seen + 1))
+      fi
       # Stopped by SIGINT with --savepoint-on-exit: at a savepoint (unless it had just ended).
       if ((${#savepoint[@]} && status != 0)) && ! grep -q "at savepoint [0-9]*" "$work/log"; then
         fail "run $attempts stopped by SIGINT (exit $status) without a savepoint: $(tail -3 "$work/log")"
@@ -126,6 +138,8 @@ while :; do
   break
 done
 [[ -e $work/out.txt.inprogress ]] && fail "the in-progress file is still there"
+((${#unaligned[@]} == 0 || killed == 0 || unaligned_seen > 0)) ||
+  fail "--unaligned: no kill left an unaligned checkpoint behind"
 ((killed == 0)) || grep -q "restored from" "$work/log" || fail "the last run did not restore"
 sort "$work/out.txt" | cmp -s - "$work/expected.sorted" ||
   fail "output differs from the uninterrupted run after $killed kills: $(sort "$work/out.txt" |
@@ -134,4 +148,4 @@ sort "$work/out.txt" | cmp -s - "$work/expected.sorted" ||
   fail "checkpoints list does not show the final checkpoint"
 "$cli" checkpoints inspect "$work/ck" | grep -q "^checkpoint [0-9]* (final)" ||
   fail "checkpoints inspect does not show the final checkpoint"
-echo "ok crash_restart $pipeline$($stdin && echo ' (stdin)')$( ((${#savepoint[@]})) && echo ' (savepoints)'): $killed ${signal} signals, $attempts runs"
+echo "ok crash_restart $pipeline$($stdin && echo ' (stdin)')$( ((${#savepoint[@]})) && echo ' (savepoints)')$( ((${#unaligned[@]})) && echo " (unaligned: $unaligned_seen kills left one, $in_flight_seen with batches in flight)"): $killed ${signal} signals, $attempts runs"

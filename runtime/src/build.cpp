@@ -88,10 +88,24 @@ void assign_slots(const Graph& graph, Built& b) {
     b.slot_base[e] = slots_of_chain[chain];
     slots_of_chain[chain] += producers;
   }
+  std::vector<std::vector<InputSlot>> inputs_of_chain(plan.chains.size());
+  for (std::size_t e = 0; e < graph.edges().size(); ++e) {
+    if (plan.edges[e].fused) continue;
+    const EdgeSpec& edge = graph.edges()[e];
+    std::vector<InputSlot>& inputs = inputs_of_chain[plan.nodes[edge.to].chain];
+    inputs.resize(slots_of_chain[plan.nodes[edge.to].chain]);
+    const BatchCodec* codec = graph.node(edge.from).port(edge.port).codec();
+    const std::uint32_t producers =
+        plan.edges[e].partitioning == Partitioning::forward ? 1 : plan.nodes[edge.from].parallelism;
+    for (std::uint32_t p = 0; p < producers; ++p) {
+      inputs[b.slot_base[e] + p] = InputSlot{static_cast<std::uint32_t>(e), p, codec};
+    }
+  }
   for (std::size_t c = 0; c < plan.chains.size(); ++c) {
     for (Task* consumer : b.tasks_of[c]) {
       if (consumer == nullptr) continue;
       consumer->set_input_slots(slots_of_chain[c]);
+      consumer->input_slots = inputs_of_chain[c];
     }
   }
 }

@@ -150,12 +150,17 @@ std::string checkpoint_lines(const CheckpointReport& c) {
   std::string out;
   for (const std::string& skipped : c.skipped) out += "checkpoint skipped: " + skipped + "\n";
   if (c.completed == 0 && c.failed == 0 && c.restored_from == 0) return out;
-  out += fmt::format("checkpoints {} completed, {} failed", c.completed, c.failed);
+  out += fmt::format("checkpoints {} completed", c.completed);
+  if (c.unaligned != 0) out += fmt::format(" ({} unaligned)", c.unaligned);
+  out += fmt::format(", {} failed", c.failed);
   if (c.restored_from != 0) out += fmt::format(" | restored from {}", c.restored_from);
   if (c.savepoint != 0) out += fmt::format(" | savepoint {} at the stop", c.savepoint);
   if (c.last_id != 0) {
     out += fmt::format(" | last {}: {:.1f} ms, {} bytes, aligned in {:.1f} ms", c.last_id,
                        c.last_duration_seconds * 1e3, c.last_bytes, c.last_alignment_seconds * 1e3);
+    if (c.last_in_flight_bytes != 0) {
+      out += fmt::format(", {} bytes in flight", c.last_in_flight_bytes);
+    }
   }
   out += "\n";
   for (const std::string& error : c.errors) out += "  " + error + "\n";

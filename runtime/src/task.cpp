@@ -134,6 +134,9 @@ void Task::take(Event& event) {
   }
   saw(event.slot);
   if (BatchRef* batch = std::get_if<BatchRef>(&event.signal)) {
+    if (capture_.pending(event.slot)) {
+      capture_.record(**batch, input_slots[event.slot], instance_, run_->buffer_pool());
+    }
     ++head_metrics->batches_in;
     head_input->push_batch(std::move(*batch));
   } else if (const Watermark* mark = std::get_if<Watermark>(&event.signal)) {
@@ -146,11 +149,56 @@ void Task::take(Event& event) {
 }
 
 void Task::take_barrier(std::uint32_t slot, std::uint64_t id) {
-  if (slot_watermarks_.size() == 1) {
+  if (capture_.active() && capture_.id() == id) {
+    if (capture_.arrived(slot)) unaligned_done();
+  } else if (slot_watermarks_.size() == 1) {
     checkpoint(id, Clock::duration::zero());
   } else if (alignment_.arrive(slot, id)) {
     aligned();
+  } else if (alignment_timeout) {
+    if (*alignment_timeout == Clock::duration::zero()) {
+      give_up_alignment();
+    } else {
+      run_->wake_at(*this, alignment_.started() + *alignment_timeout);
+    }
   }
+}
+
+void Task::give_up_alignment() {
+  const std::uint64_t id = *alignment_.aligning();
+  if (capture_.active()) {  // an older one (it failed) still waits for a barrier: align this one
+    stays_aligned_ = id;
+    return;
+  }
+  std::vector<bool> pending(input_slots.size(), false);
+  for (std::uint32_t s = 0; s < pending.size(); ++s) {
+    if (!alignment_.waits_for(s)) continue;
+    if (input_slots[s].codec == nullptr) {  // its batches cannot be saved: wait for it
+      stays_aligned_ = id;
+      return;
+    }
+    pending[s] = true;
+  }
+  // A savepoint stays aligned: it must restore with any parallelism.
+  if (!checkpoints->may_go_unaligned(id)) {
+    stays_aligned_ = id;
+    return;
+  }
+  Clock::duration waited{};
+  alignment_.finish(replay_, waited);  // what it held came after the barrier: taken as usual
+  barrier_sent_ = id;
+  std::vector<InstanceSnapshot> states = snapshots(id);
+  for (auto& collector : collectors) collector->barrier(id);
+  capture_.start(id, std::move(pending), std::move(states), waited, run_->buffer_pool());
+}
+
+void Task::unaligned_done() {
+  const std::uint64_t id = capture_.id();
+  const std::exception_ptr error = capture_.error();
+  Clock::duration waited{};
+  std::vector<InstanceSnapshot> states = capture_.finish(op_nodes.front(), instance_, waited);
+  if (error) states.clear();  // the checkpoint fails; the run goes on
+  checkpoints->acknowledge(id, *this, std::move(states), waited, error);
 }
 
 void Task::hold(Event& event) {
@@ -171,6 +219,10 @@ void Task::hear_checkpoints() {
   if (done > completed_heard_) {
     completed_heard_ = done;
     for (auto& op : ops) op->on_checkpoint_complete(done);
+  }
+  if (alignment_timeout && alignment_.aligning() && *alignment_.aligning() != stays_aligned_ &&
+      Clock::now() - alignment_.started() >= *alignment_timeout) {
+    give_up_alignment();
   }
   if (source == nullptr) return;
   const std::uint64_t wanted = barrier_requested_.load(std::memory_order_acquire);
@@ -224,6 +276,7 @@ void Task::end_of(std::uint32_t slot) {
     finished_ = true;
     return;
   }
+  if (capture_.pending(slot) && capture_.arrived(slot)) unaligned_done();
   if (alignment_.ended(slot)) aligned();  // an ended input sends no barrier
   advance(slot, kMaxEventTime);           // an ended input no longer holds the others back
 }

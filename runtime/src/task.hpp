@@ -12,6 +12,7 @@
 
 #include "channel.hpp"
 #include "checkpoint/barrier_alignment.hpp"
+#include "checkpoint/in_flight_capture.hpp"
 #include "checkpoint/snapshot.hpp"
 #include "streamweave/engine/instance.hpp"
 #include "streamweave/engine/output.hpp"
@@ -89,6 +90,9 @@ class Task {
   double max_rate = 0;            // a source's items per second (RunOptions::source_rate); 0: any
   std::size_t budget = 16;
   CheckpointCoordinator* checkpoints = nullptr;  // set when the run takes checkpoints
+  // CheckpointOptions::alignment_timeout, when checkpoints may pass this task unaligned.
+  std::optional<Clock::duration> alignment_timeout;
+  std::vector<InputSlot> input_slots;  // where each input slot comes from
 
   // The task hears `n` producers (input slots), each ending once. Build time.
   void set_input_slots(std::size_t n);
@@ -111,6 +115,9 @@ class Task {
     barrier_requested_.store(id, std::memory_order_release);
     wake();
   }
+  // A restored task takes `event` before anything its inputs send (an unaligned checkpoint's
+  // in-flight batch), after those given before. Before the run starts.
+  void replay_first(Event event) { replay_.push_back(std::move(event)); }
   // Checkpoint `id` completed: the task's instances hear it at its next step. The coordinator.
   void checkpoint_completed(std::uint64_t id) noexcept {
     completed_.store(id, std::memory_order_release);
@@ -134,11 +141,16 @@ class Task {
   void update_watermark();
   void end_of(std::uint32_t slot);
   void saw(std::uint32_t slot);
-  // Checkpoints: completions and a source's barrier request, heard at each step.
+  // Checkpoints: completions, a source's barrier request, and an alignment that has waited
+  // alignment_timeout, heard at each step.
   void hear_checkpoints();
   void take_barrier(std::uint32_t slot, std::uint64_t id);
   void hold(Event& event);
   void aligned();
+  // The alignment in progress has waited alignment_timeout: the checkpoint passes unaligned
+  // when every slot it waits for can save its batches and the coordinator lets it.
+  void give_up_alignment();
+  void unaligned_done();
   // Snapshots the instances, passes barrier `id` on, acknowledges it.
   void checkpoint(std::uint64_t id, Clock::duration aligning);
   // The state of each instance that saves state, for checkpoint `id` (0: a finished task's
@@ -170,6 +182,8 @@ class Task {
   std::atomic<std::uint64_t> completed_{0};
   std::uint64_t completed_heard_ = 0;
   BarrierAlignment alignment_;
+  std::uint64_t stays_aligned_ = 0;  // the checkpoint give_up_alignment() kept aligned
+  InFlightCapture capture_;
   std::deque<Event> replay_;  // held while aligning; taken before the receivers
   // How many items the source may produce now under max_rate (batch_size when unlimited);
   // 0 after setting a timer for when it may go on.

@@ -94,6 +94,8 @@ const char* to_string(FileKind kind) noexcept {
       return "checkpoint manifest";
     case FileKind::wal_segment:
       return "write-ahead log segment";
+    case FileKind::in_flight:
+      return "in-flight batches";
   }
   return "unknown";
 }

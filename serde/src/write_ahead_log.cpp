@@ -101,6 +101,11 @@ WalSegmentView parse_wal_segment(std::span<const std::byte> file, const std::fil
     at += kWalRecordHeaderBytes + length;
   }
   view.end = at;
+  if (view.torn) {
+    std::size_t dirty = file.size();
+    while (dirty > view.end && file[dirty - 1] == std::byte{0}) --dirty;
+    view.torn_bytes = dirty - view.end;
+  }
   return view;
 }
 
@@ -156,9 +161,7 @@ void WalWriter::open_last(const std::filesystem::path& segment, const Bytes& fil
   if (view.torn) {
     // Zeros over the torn record and whatever followed it, so that no old bytes after a new
     // record can read as one.
-    std::size_t dirty = file.size();
-    while (dirty > view.end && file.data()[dirty - 1] == std::byte{0}) --dirty;
-    torn_bytes_ = dirty - view.end;
+    torn_bytes_ = view.torn_bytes;
     const std::vector<std::byte> zeros(torn_bytes_);
     write_all(fd_, zeros, view.end, path_);
     if (::fdatasync(fd_) != 0) throw_errno("fdatasync of", path_);

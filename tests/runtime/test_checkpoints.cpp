@@ -18,6 +18,7 @@
 #include <sys/mount.h>
 
 #include "support/checkpoint_files.hpp"
+#include "support/key_sums.hpp"
 #include "support/temp_dir.hpp"
 #include "support/watchdog.hpp"
 
@@ -26,7 +27,7 @@ namespace {
 constexpr std::uint64_t kEvents = 200'000;
 constexpr std::uint64_t kKeys = 97;
 
-using Sums = std::map<std::uint64_t, std::uint64_t>;
+using Sums = sw::test::KeySums;
 
 // numbers -> key_by(x % 97) -> sum per key, emitted at end -> out: by a reduce, or by a
 // combine (whose local half keeps a partial sum of every key in every instance).
@@ -48,15 +49,11 @@ Sums run_sums(const sw::RunOptions& options, unsigned parallelism, sw::RunReport
   }
   const sw::RunReport r = sw::run(g, options);
   if (report != nullptr) *report = r;
-  Sums sums;
-  for (const auto& kv : out) CHECK(sums.emplace(kv.key, kv.value).second);
-  return sums;
+  return sw::test::sums_of(out);
 }
 
 Sums expected_sums() {
-  Sums sums;
-  for (std::uint64_t i = 0; i < kEvents; ++i) sums[i % kKeys] += i;
-  return sums;
+  return sw::test::sums_by_modulo(kEvents, kKeys);
 }
 
 sw::RunOptions checkpointed(const sw::test::TempDir& dir) {

@@ -21,6 +21,8 @@ sw::CheckpointManifest sample() {
   m.files.push_back({"count", "reduce", 1, 2, 1, "count-1.state", 3000, 0xdeadbeef, 120,
                      sw::KeyGroupRange{2048, 4096}});
   m.files.push_back({"read", "read_lines", 0, 1, 0, "read-0.state", 16, 7, 0, {}});
+  m.files.push_back(
+      {"join", "join", 0, 2, 1, "join-0.inflight", 900, 8, 40, {}, sw::StateFileKind::in_flight});
   return m;
 }
 

@@ -6,7 +6,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <random>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -100,6 +102,14 @@ TEST_CASE("a torn record at the end is cut off, and the log goes on after it") {
   // The last record half-written: its checksum does not match.
   flip_byte(sw::wal_segments(log).back(), sw::kWalHeaderBytes + last + 10);
   CHECK(read_all(log).size() == 9);
+  {
+    std::ifstream in(sw::wal_segments(log).back(), std::ios::binary);
+    const std::string file{std::istreambuf_iterator<char>(in), {}};
+    const sw::WalSegmentView view = sw::parse_wal_segment(
+        std::as_bytes(std::span(file.data(), file.size())), sw::wal_segments(log).back(), true);
+    CHECK(view.torn);
+    CHECK(view.torn_bytes == 8 + record(9).size());  // what `checkpoints list` reports
+  }
   {
     sw::WalWriter writer(log);
     CHECK(writer.torn_bytes() == 8 + record(9).size());

@@ -149,4 +149,11 @@ StreamPosition StreamLog::logged_stream_end(const std::string& dir) {
   return {};
 }
 
+std::uint64_t StreamLog::torn_bytes_at_end(const std::string& dir) {
+  const std::vector<std::filesystem::path> segments = wal_segments(dir);
+  if (segments.empty()) return 0;
+  const Bytes file = map_file(segments.back().string());
+  return parse_wal_segment(file.span(), segments.back(), true).torn_bytes;
+}
+
 }  // namespace sw::detail

@@ -44,9 +44,18 @@ class BarrierAlignment {
   }
   void hold(Event&& event) { held_.push_back(std::move(event)); }
 
-  // After arrive() or ended() returned true: the checkpoint aligned, how long it took, and
-  // the events held meanwhile, put in front of `into` in the order they came (what is still in
-  // `into` was taken after them); ready for the next.
+  // The checkpoint being aligned, and since when.
+  [[nodiscard]] std::optional<std::uint64_t> aligning() const noexcept { return aligning_; }
+  [[nodiscard]] Clock::time_point started() const noexcept { return started_; }
+  // Whether `slot` has yet to send the barrier being aligned (it has not, and has not ended).
+  [[nodiscard]] bool waits_for(std::uint32_t slot) const noexcept {
+    return aligning_.has_value() && !arrived_[slot] && !ended_[slot];
+  }
+
+  // After arrive() or ended() returned true, or to give the alignment up (an unaligned
+  // checkpoint): the checkpoint, how long it aligned, and the events held meanwhile, put in
+  // front of `into` in the order they came (what is still in `into` was taken after them);
+  // ready for the next.
   std::uint64_t finish(std::deque<Event>& into, Clock::duration& aligning) {
     const std::uint64_t id = *aligning_;
     aligning = Clock::now() - started_;

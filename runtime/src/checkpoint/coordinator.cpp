@@ -85,6 +85,10 @@ void CheckpointCoordinator::time_out(Clock::time_point now) {
 bool CheckpointCoordinator::savepoint(Clock::time_point now) {
   std::lock_guard lock(mutex_);
   if (!savepoint_) {
+    if (in_flight_ && in_flight_->unaligned) {  // a savepoint is aligned: the next one
+      time_out(now);
+      return false;
+    }
     if (!in_flight_) start_checkpoint(next_id_++, now, false);
     savepoint_ = in_flight_->id;
     return false;
@@ -141,9 +145,11 @@ void CheckpointCoordinator::take_states(TaskEntry& task,
     entry.instance = s.instance;
     entry.parallelism = node.parallelism;
     entry.rank = built_->placement.rank;
-    entry.file = fmt::format("n{}-i{}.state", s.node, s.instance);
+    entry.file = fmt::format("n{}-i{}.{}", s.node, s.instance,
+                             s.kind == StateFileKind::in_flight ? "inflight" : "state");
+    entry.kind = s.kind;
     entry.entries = s.entries;
-    if (s.entries != 0) {
+    if (s.entries != 0 && s.kind == StateFileKind::operator_state) {
       const auto [first, end] = key_groups_of(s.instance, node.parallelism);
       entry.key_groups = {first, end};
     }
@@ -156,14 +162,22 @@ void CheckpointCoordinator::take_states(TaskEntry& task,
 
 void CheckpointCoordinator::acknowledge(std::uint64_t id, Task& task,
                                         std::vector<InstanceSnapshot> states,
-                                        Clock::duration aligning) {
+                                        Clock::duration aligning, std::exception_ptr error) {
   std::lock_guard lock(mutex_);
   if (!in_flight_ || in_flight_->id != id) return;  // one that failed meanwhile
   TaskEntry& entry = tasks_.at(task.index);
   if (entry.acknowledged == id) return;
   in_flight_->longest_alignment = std::max(in_flight_->longest_alignment, aligning);
+  if (error && !in_flight_->error) in_flight_->error = error;
   take_states(entry, states);
   settle_if_done();
+}
+
+bool CheckpointCoordinator::may_go_unaligned(std::uint64_t id) {
+  std::lock_guard lock(mutex_);
+  if (!in_flight_ || in_flight_->id != id || savepoint_ == id) return false;
+  in_flight_->unaligned = true;
+  return true;
 }
 
 void CheckpointCoordinator::finished(Task& task, std::vector<InstanceSnapshot> states) {
@@ -229,6 +243,7 @@ CheckpointManifest CheckpointCoordinator::manifest_of(const InFlight& c) const {
       std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - c.started).count());
   m.alignment_us = static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::microseconds>(c.longest_alignment).count());
+  m.unaligned = c.unaligned;
   m.files = c.files;
   std::sort(m.files.begin(), m.files.end(),
             [](const StateFileEntry& a, const StateFileEntry& b) { return a.file < b.file; });
@@ -254,7 +269,12 @@ void CheckpointCoordinator::complete(InFlight c) {
     report_.last_duration_seconds = seconds(Clock::now() - c.started);
     report_.last_alignment_seconds = seconds(c.longest_alignment);
     report_.last_bytes = 0;
-    for (const StateFileEntry& f : manifest.files) report_.last_bytes += f.bytes;
+    report_.last_in_flight_bytes = 0;
+    for (const StateFileEntry& f : manifest.files) {
+      (f.kind == StateFileKind::in_flight ? report_.last_in_flight_bytes : report_.last_bytes) +=
+          f.bytes;
+    }
+    if (c.unaligned) ++report_.unaligned;
     in_flight_.reset();
     next_due_ = next_after(Clock::now());
   }

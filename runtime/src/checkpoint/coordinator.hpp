@@ -44,9 +44,14 @@ class CheckpointCoordinator {
   // failed, so that the run may stop. The thread that waits for the run.
   bool savepoint(Clock::time_point now);
   // Task `task` passed barrier `id`: `states` are its instances' snapshots; it waited
-  // `aligning` for the barrier on all its inputs. The task's thread.
+  // `aligning` for the barrier on all its inputs; `error`, when set, fails the checkpoint (its
+  // in-flight input could not be saved). The task's thread.
   void acknowledge(std::uint64_t id, Task& task, std::vector<InstanceSnapshot> states,
-                   Clock::duration aligning);
+                   Clock::duration aligning, std::exception_ptr error = nullptr);
+  // Task `task` waited CheckpointOptions::alignment_timeout to align checkpoint `id`: whether
+  // it may pass it unaligned (not when it is the savepoint, which stays aligned, nor one that
+  // is no longer in flight). The task's thread.
+  [[nodiscard]] bool may_go_unaligned(std::uint64_t id);
   // Task `task` finished: `states` is what its instances hold now, for every checkpoint it
   // did not acknowledge. The task's thread, its last call into the coordinator.
   void finished(Task& task, std::vector<InstanceSnapshot> states);
@@ -76,6 +81,7 @@ class CheckpointCoordinator {
     std::size_t acknowledged = 0;
     std::size_t writes_pending = 0;
     bool completing = false;  // its manifest is being written
+    bool unaligned = false;   // some task passed it unaligned
     Clock::duration longest_alignment{0};
     std::vector<StateFileEntry> files;
     std::exception_ptr error;

@@ -34,4 +34,11 @@ void check_checkpointable(const Graph& graph, const RunContext& run);
 void restore_instances(const Graph& graph, const Built& built, RunContext& run,
                        const LoadedCheckpoint& checkpoint);
 
+// Every local task whose inputs had batches in flight when `checkpoint` passed it unaligned
+// takes them back, before anything else. Throws GraphError when such a task's node has another
+// parallelism now (in-flight batches are not re-partitioned: restore those from an aligned
+// checkpoint, such as a savepoint); CorruptFile for frames that do not decode.
+void restore_in_flight(const Graph& graph, const Built& built, RunContext& run,
+                       const LoadedCheckpoint& checkpoint);
+
 }  // namespace sw::runtime

@@ -10,10 +10,14 @@ RunCheckpoints::RunCheckpoints(const Graph& graph, const Built& built, RunContex
   restored_.skipped = std::move(point.skipped);
   if (point.checkpoint) {
     restore_instances(graph, built, run, *point.checkpoint);
+    restore_in_flight(graph, built, run, *point.checkpoint);
     restored_.restored_from = point.checkpoint->manifest.id;
   }
   coordinator_.emplace(graph, built, options, store_, point.next_id, run);
-  for (auto& task : run.tasks) task->checkpoints = &*coordinator_;
+  for (auto& task : run.tasks) {
+    task->checkpoints = &*coordinator_;
+    task->alignment_timeout = options.alignment_timeout;
+  }
   run.set_ticker([this, &run](Clock::time_point now) {
     try {
       return coordinator_->tick(now);

@@ -1,18 +1,21 @@
-// Internal: one operator instance's state, as its task snapshotted it for a checkpoint.
+// Internal: one operator instance's state, as its task snapshotted it for a checkpoint; or
+// the batches its task's inputs had in flight (an unaligned checkpoint).
 #pragma once
 
 #include <cstdint>
 
 #include "streamweave/engine/node.hpp"
 #include "streamweave/serde/bytes.hpp"
+#include "streamweave/serde/checkpoint_manifest.hpp"
 
 namespace sw::runtime {
 
 struct InstanceSnapshot {
   NodeId node = 0;
   unsigned instance = 0;
-  std::uint64_t entries = 0;  // keyed entries in it
-  Bytes payload;              // StateWriter::finish()
+  std::uint64_t entries = 0;  // keyed entries in it; items in flight
+  Bytes payload;              // StateWriter::finish(), or frames
+  StateFileKind kind = StateFileKind::operator_state;
 };
 
 }  // namespace sw::runtime

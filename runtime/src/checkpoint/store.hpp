@@ -1,6 +1,8 @@
 // Internal: checkpoints on disk. Under the root directory, one directory per checkpoint:
 //
 //   chk-00000042/n3-i1.state    one checked file per stateful operator instance
+//   chk-00000042/n3-i1.inflight its inputs' batches in flight, when the checkpoint passed it
+//                               unaligned
 //   chk-00000042/_manifest      written last (fsynced, renamed into place, directory fsynced)
 //   .lock                       flock()ed by the run that uses the directory, with its pid
 //

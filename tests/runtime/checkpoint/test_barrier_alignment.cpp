@@ -28,6 +28,10 @@ TEST_CASE("a barrier aligns once every open slot has sent it") {
   e = mark(0, 2);
   a.hold(std::move(e));
   CHECK_FALSE(a.ended(2));  // ended: no barrier will come from it
+  CHECK(a.aligning() == 5);
+  CHECK_FALSE(a.waits_for(0));  // arrived
+  CHECK(a.waits_for(1));
+  CHECK_FALSE(a.waits_for(2));  // ended
   CHECK(a.arrive(1, 5));
   std::deque<sw::runtime::Event> replay{mark(1, 9)};  // taken after the held ones
   sw::Clock::duration waited{};

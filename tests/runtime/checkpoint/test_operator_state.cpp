@@ -316,6 +316,8 @@ TEST_CASE("a stream goes through the write-ahead log: replayed, then read on fro
   CHECK(logged.offset > 0);
   CHECK(logged.offset < text.size());
   CHECK(text[logged.offset - 1] == '\n');
+  // A cancelled run stops between appends: no torn record.
+  CHECK(sw::detail::StreamLog::torn_bytes_at_end(dir.file("checkpoints/wal/n0-i0")) == 0);
   std::thread rest([&] { feed(fifo, text, logged.offset, 1 << 16, 0us); });
   sw::RunReport second;
   std::string error;

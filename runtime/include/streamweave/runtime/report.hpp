@@ -25,6 +25,10 @@ struct CheckpointReport {
   double last_duration_seconds = 0;
   double last_alignment_seconds = 0;  // its longest wait for barriers
   std::uint64_t last_bytes = 0;       // of its state files
+  // Checkpoints that some task passed unaligned (CheckpointOptions::alignment_timeout), and
+  // the bytes of in-flight input the last complete one saved.
+  std::uint64_t unaligned = 0;
+  std::uint64_t last_in_flight_bytes = 0;
   // The savepoint taken when the run was stopped (CheckpointOptions::savepoint_on_stop); 0:
   // none (the run was not stopped, or the savepoint failed: see errors).
   std::uint64_t savepoint = 0;

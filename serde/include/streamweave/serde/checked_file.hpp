@@ -29,6 +29,7 @@ enum class FileKind : std::uint16_t {
   operator_state = 1,  // one operator instance's state in a checkpoint
   manifest = 2,        // a checkpoint's list of files, written last
   wal_segment = 3,     // a segment of a write-ahead log (write_ahead_log.hpp; its own header)
+  in_flight = 4,       // batches an instance's inputs held when an unaligned checkpoint passed
 };
 
 [[nodiscard]] const char* to_string(FileKind kind) noexcept;

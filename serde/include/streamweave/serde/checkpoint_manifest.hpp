@@ -21,6 +21,11 @@ struct KeyGroupRange {
   friend bool operator==(const KeyGroupRange&, const KeyGroupRange&) = default;
 };
 
+// What a checkpoint's file holds: an operator instance's state (StateWriter's payload), or
+// the batches its inputs had in flight when an unaligned checkpoint passed it (frames,
+// serde/frame.hpp, in the order they came), which a restored instance takes first.
+enum class StateFileKind : std::uint8_t { operator_state = 0, in_flight = 1 };
+
 // One operator instance's state file, named relative to the checkpoint's directory.
 struct StateFileEntry {
   std::string node;  // the node's name, unique in its graph
@@ -31,8 +36,9 @@ struct StateFileEntry {
   std::string file;
   std::uint64_t bytes = 0;    // of the payload
   std::uint32_t crc32c = 0;   // of the payload, as in the file's header
-  std::uint64_t entries = 0;  // keyed entries (0 when not keyed)
+  std::uint64_t entries = 0;  // keyed entries (0 when not keyed); in-flight batches' items
   KeyGroupRange key_groups;
+  StateFileKind kind = StateFileKind::operator_state;
   friend bool operator==(const StateFileEntry&, const StateFileEntry&) = default;
 };
 
@@ -47,6 +53,7 @@ struct CheckpointManifest {
   std::int64_t started_unix_ms = 0;  // when the barriers were injected
   std::uint64_t duration_us = 0;     // from then until the manifest was written
   std::uint64_t alignment_us = 0;    // the longest an instance waited to align its barriers
+  bool unaligned = false;            // some instance passed it unaligned (alignment timeout)
   std::vector<StateFileEntry> files;
   friend bool operator==(const CheckpointManifest&, const CheckpointManifest&) = default;
 };

@@ -51,6 +51,7 @@ struct WalSegmentView {
   std::vector<std::pair<std::size_t, std::uint32_t>> records;
   std::size_t end = kWalHeaderBytes;  // the file offset after its last intact record
   bool torn = false;                  // a damaged record follows them (not a 0 length)
+  std::size_t torn_bytes = 0;         // from `end` to the last non-zero byte, when torn
 };
 
 // Parses a segment file (its bytes, `path` for errors). `last`: the log's last segment, where a

@@ -57,6 +57,10 @@ class StreamLog {
   // The stream position after the last batch logged in `dir` ({0, 1} when none): where a
   // restarted run's input must begin. Throws CorruptFile as WalReader does.
   [[nodiscard]] static StreamPosition logged_stream_end(const std::string& dir);
+  // The bytes of a torn record at the end of the log in `dir` (a crash in the middle of an
+  // append), which the next run that opens the log cuts off; 0 when it ends cleanly. Throws
+  // CorruptFile as WalReader does.
+  [[nodiscard]] static std::uint64_t torn_bytes_at_end(const std::string& dir);
 
  private:
   void open();
