@@ -109,10 +109,11 @@ int list_checkpoints(const CheckpointsSettings& settings) {
     try {
       const CheckpointManifest m = load(path);
       std::cout << fmt::format(
-          "{:>8}  complete{}  graph {}  {} files, {}  took {:.1f} ms, aligned in {:.1f} ms{}\n", id,
-          m.final ? " (final)" : "", m.graph, m.files.size(),
+          "{:>8}  complete{}  graph {}  {} files, {}  took {:.1f} ms, aligned in {:.1f} ms, "
+          "snapshot in {:.1f} ms{}\n",
+          id, m.final ? " (final)" : "", m.graph, m.files.size(),
           size_text(state_bytes(m, StateFileKind::operator_state)), m.duration_us / 1e3,
-          m.alignment_us / 1e3, in_flight_text(m));
+          m.alignment_us / 1e3, m.snapshot_us / 1e3, in_flight_text(m));
     } catch (const std::exception& e) {
       std::cout << fmt::format("{:>8}  damaged: {}\n", id, e.what());
     }
@@ -139,10 +140,10 @@ int inspect_checkpoint(const CheckpointsSettings& settings) {
     const CheckpointManifest m = load(*chosen);
     std::cout << fmt::format(
         "checkpoint {}{} of graph '{}' (fingerprint {:016x}), {} key groups, {} rank(s)\n"
-        "started at {} ms since the epoch, took {:.1f} ms, aligned in {:.1f} ms, {} in {} "
-        "files{}\n",
+        "started at {} ms since the epoch, took {:.1f} ms, aligned in {:.1f} ms, snapshot in "
+        "{:.1f} ms, {} in {} files{}\n",
         m.id, m.final ? " (final)" : "", m.graph, m.graph_fingerprint, m.key_groups, m.ranks,
-        m.started_unix_ms, m.duration_us / 1e3, m.alignment_us / 1e3,
+        m.started_unix_ms, m.duration_us / 1e3, m.alignment_us / 1e3, m.snapshot_us / 1e3,
         size_text(state_bytes(m, StateFileKind::operator_state)), m.files.size(),
         in_flight_text(m));
     // An in-flight file's entries are the items of its batches.

@@ -128,6 +128,18 @@ std::vector<Bytes> StateReader::all_values() const {
   return values;
 }
 
+std::uint64_t StateReader::next_keyed_entries() const noexcept {
+  std::uint64_t entries = 0;
+  for (const Parsed& parsed : parsed_) {
+    if (next_table_ >= parsed.tables.size()) continue;
+    for (const Group& g : parsed.tables[next_table_].groups) {
+      if (same_layout_ || (g.group >= owned_.first && g.group < owned_.second))
+        entries += g.entries;
+    }
+  }
+  return entries;
+}
+
 std::vector<StateReader::Table> StateReader::next_tables() {
   std::vector<Table> tables;
   for (std::size_t k = 0; k < parsed_.size(); ++k) {

@@ -240,10 +240,12 @@ std::vector<InstanceSnapshot> Task::snapshots(std::uint64_t id) {
   std::vector<InstanceSnapshot> states;
   for (std::size_t k = 0; k < ops.size(); ++k) {
     if (ops[k]->checkpointing() != Checkpointing::saves_state) continue;
+    const Clock::time_point start = Clock::now();
     StateWriter writer(run_->buffer_pool(), id);
     ops[k]->snapshot(writer);
     const std::uint64_t entries = writer.entries();
-    states.push_back(InstanceSnapshot{op_nodes[k], instance_, entries, writer.finish()});
+    states.push_back(InstanceSnapshot{op_nodes[k], instance_, entries, writer.finish(),
+                                      StateFileKind::operator_state, Clock::now() - start});
   }
   return states;
 }

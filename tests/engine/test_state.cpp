@@ -104,6 +104,7 @@ TEST_CASE("a keyed map restored from instances that held the same key merges or 
   }
   {
     sw::StateReader r(files, 0, 1);
+    CHECK(r.next_keyed_entries() == 4);  // what the map is sized for: both instances' entries
     Table merged;
     std::size_t restored = 0;
     r.keyed_map(
@@ -111,6 +112,7 @@ TEST_CASE("a keyed map restored from instances that held the same key merges or 
         [](std::int64_t& held, std::int64_t&& saved) { held += saved; });
     CHECK(merged == Table{{"a", 21}, {"only0", 1}, {"only1", 1}});
     CHECK(restored == 3);
+    CHECK(r.next_keyed_entries() == 0);  // no table left
   }
   sw::StateReader r(files, 0, 1);
   Table refused;

@@ -18,6 +18,8 @@ sw::CheckpointManifest sample() {
   m.started_unix_ms = 1'796'000'000'000;
   m.duration_us = 1500;
   m.alignment_us = 20;
+  m.snapshot_us = 300;
+  m.unaligned = true;
   m.files.push_back({"count", "reduce", 1, 2, 1, "count-1.state", 3000, 0xdeadbeef, 120,
                      sw::KeyGroupRange{2048, 4096}});
   m.files.push_back({"read", "read_lines", 0, 1, 0, "read-0.state", 16, 7, 0, {}});

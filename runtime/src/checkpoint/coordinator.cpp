@@ -138,6 +138,7 @@ void CheckpointCoordinator::take_states(TaskEntry& task,
   task.acknowledged = c.id;
   ++c.acknowledged;
   for (const InstanceSnapshot& s : states) {
+    c.longest_snapshot = std::max(c.longest_snapshot, s.took);
     const PlanNode& node = built_->plan.nodes[s.node];
     StateFileEntry entry;
     entry.node = graph_->node(s.node).name();
@@ -243,6 +244,8 @@ CheckpointManifest CheckpointCoordinator::manifest_of(const InFlight& c) const {
       std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - c.started).count());
   m.alignment_us = static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::microseconds>(c.longest_alignment).count());
+  m.snapshot_us = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(c.longest_snapshot).count());
   m.unaligned = c.unaligned;
   m.files = c.files;
   std::sort(m.files.begin(), m.files.end(),

@@ -83,6 +83,7 @@ class CheckpointCoordinator {
     bool completing = false;  // its manifest is being written
     bool unaligned = false;   // some task passed it unaligned
     Clock::duration longest_alignment{0};
+    Clock::duration longest_snapshot{0};
     std::vector<StateFileEntry> files;
     std::exception_ptr error;
   };

@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "streamweave/engine/node.hpp"
+#include "streamweave/engine/options.hpp"
 #include "streamweave/serde/bytes.hpp"
 #include "streamweave/serde/checkpoint_manifest.hpp"
 
@@ -16,6 +17,7 @@ struct InstanceSnapshot {
   std::uint64_t entries = 0;  // keyed entries in it; items in flight
   Bytes payload;              // StateWriter::finish(), or frames
   StateFileKind kind = StateFileKind::operator_state;
+  Clock::duration took{0};  // to copy the state (encode it): the instance's pause
 };
 
 }  // namespace sw::runtime

@@ -141,6 +141,9 @@ class StateReader {
   // The values of every saved instance, in instance order.
   [[nodiscard]] std::vector<Bytes> all_values() const;
 
+  // The entries the next keyed table holds for this instance (what keyed() will read).
+  [[nodiscard]] std::uint64_t next_keyed_entries() const noexcept;
+
   // Reads the next keyed table: calls read(BinaryReader&) once per entry this instance
   // restores — all it wrote in the same layout, else those whose key group it now owns, from
   // every saved file. Throws CorruptFile when an entry does not decode
@@ -170,6 +173,10 @@ class StateReader {
   // `merge` is given, else is a StateError naming `node`.
   template <class Map, class Restored, class Merge = std::nullptr_t>
   void keyed_map(Map& map, const std::string& node, Restored&& restored, Merge&& merge = nullptr) {
+    // Sized once: growing a hash map of millions of keys rehashes it again and again.
+    if constexpr (requires(Map & m) { m.reserve(std::size_t{}); }) {
+      map.reserve(map.size() + static_cast<std::size_t>(next_keyed_entries()));
+    }
     keyed([&](BinaryReader& r) {
       typename Map::key_type key{};
       r.read(key);

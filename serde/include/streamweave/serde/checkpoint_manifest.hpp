@@ -53,6 +53,7 @@ struct CheckpointManifest {
   std::int64_t started_unix_ms = 0;  // when the barriers were injected
   std::uint64_t duration_us = 0;     // from then until the manifest was written
   std::uint64_t alignment_us = 0;    // the longest an instance waited to align its barriers
+  std::uint64_t snapshot_us = 0;     // the longest an instance took to copy its state
   bool unaligned = false;            // some instance passed it unaligned (alignment timeout)
   std::vector<StateFileEntry> files;
   friend bool operator==(const CheckpointManifest&, const CheckpointManifest&) = default;
