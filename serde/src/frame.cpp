@@ -138,7 +138,8 @@ FrameHeader read_frame_header(const Bytes& bytes, const FrameLimits& limits) {
                         kFrameVersion));
   }
   h.flags = load<std::uint16_t>(raw + 6);
-  if ((h.flags & ~(kFrameWatermark | kFramePayloadUnchecked)) != 0) {
+  if ((h.flags & ~(kFrameWatermark | kFrameBarrier | kFramePayloadUnchecked)) != 0 ||
+      (h.flags & (kFrameWatermark | kFrameBarrier)) == (kFrameWatermark | kFrameBarrier)) {
     fail(6, fmt::format("{}: unknown flags {:#06x}", where(h), h.flags));
   }
   if (h.payload_bytes != size - kFrameHeaderBytes) {
@@ -173,28 +174,50 @@ Frame parse_frame(const Bytes& bytes, const FrameLimits& limits) {
   return check_frame(bytes, read_frame_header(bytes, limits));
 }
 
-Bytes make_watermark_frame(FrameHeader header, std::int64_t time, BufferPool& pool) {
-  BytesMut frame(kFrameHeaderBytes + sizeof(time), pool);
+namespace {
+
+// A frame of no items whose payload is one 8-byte value: a watermark or a barrier.
+Bytes make_signal_frame(FrameHeader header, std::uint16_t flags, std::uint64_t value,
+                        BufferPool& pool) {
+  BytesMut frame(kFrameHeaderBytes + sizeof(value), pool);
   (void)frame.extend(kFrameHeaderBytes);
-  std::byte payload[sizeof(time)];
-  store(payload, static_cast<std::uint64_t>(time));
+  std::byte payload[sizeof(value)];
+  store(payload, value);
   frame.append(payload, sizeof(payload));
-  header.flags = kFrameWatermark;
+  header.flags = flags;
   header.items = 0;
   header.fingerprint = 0;
   detail::seal_frame(frame, header);
   return frame.freeze();
 }
 
-std::int64_t frame_watermark(const Frame& frame) {
+std::uint64_t signal_value(const Frame& frame, std::uint16_t flag, const char* kind) {
   const FrameHeader& h = frame.header;
-  if ((h.flags & kFrameWatermark) == 0) fail(6, fmt::format("{}: not a watermark frame", where(h)));
-  if (h.items != 0 || frame.payload.size() != sizeof(std::int64_t)) {
-    fail(20, fmt::format("{}: a watermark frame holds no items and 8 payload bytes (it says {} "
+  if ((h.flags & flag) == 0) fail(6, fmt::format("{}: not a {} frame", where(h), kind));
+  if (h.items != 0 || frame.payload.size() != sizeof(std::uint64_t)) {
+    fail(20, fmt::format("{}: a {} frame holds no items and 8 payload bytes (it says {} "
                          "items, {} bytes)",
-                         where(h), h.items, frame.payload.size()));
+                         where(h), kind, h.items, frame.payload.size()));
   }
-  return static_cast<std::int64_t>(load<std::uint64_t>(frame.payload.data()));
+  return load<std::uint64_t>(frame.payload.data());
+}
+
+}  // namespace
+
+Bytes make_watermark_frame(FrameHeader header, std::int64_t time, BufferPool& pool) {
+  return make_signal_frame(header, kFrameWatermark, static_cast<std::uint64_t>(time), pool);
+}
+
+std::int64_t frame_watermark(const Frame& frame) {
+  return static_cast<std::int64_t>(signal_value(frame, kFrameWatermark, "watermark"));
+}
+
+Bytes make_barrier_frame(FrameHeader header, std::uint64_t checkpoint, BufferPool& pool) {
+  return make_signal_frame(header, kFrameBarrier, checkpoint, pool);
+}
+
+std::uint64_t frame_barrier(const Frame& frame) {
+  return signal_value(frame, kFrameBarrier, "barrier");
 }
 
 }  // namespace sw

@@ -1,4 +1,4 @@
-// libFuzzer target: frame parsing, typed frame decoding, watermark frames and control
+// libFuzzer target: frame parsing, typed frame decoding, watermark and barrier frames, control
 // messages (end-of-stream, credits, abort), of arbitrary bytes.
 #include <cstdint>
 #include <streamweave/serde/control.hpp>
@@ -15,6 +15,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const sw::Frame frame = sw::parse_frame(input, limits);
     if ((frame.header.flags & sw::kFrameWatermark) != 0) {
       (void)sw::frame_watermark(frame);
+    } else if ((frame.header.flags & sw::kFrameBarrier) != 0) {
+      (void)sw::frame_barrier(frame);
     } else {
       std::vector<fuzz::Record> records;
       sw::decode_frame(frame, records);

@@ -64,6 +64,7 @@ int main(int argc, char** argv) {
   watermark.sequence = 7;
   write(root / "frame" / "seed6",
         sw::make_watermark_frame(watermark, 1436918400000).as_string_view());
+  write(root / "frame" / "seed11", sw::make_barrier_frame(watermark, 42).as_string_view());
   // A frame whose payload the sender left out of the checksum: the decoder meets payload
   // bytes that no checksum vetted.
   std::vector<fuzz::Record> batch;
@@ -86,6 +87,10 @@ int main(int argc, char** argv) {
   manifest.graph = "wordcount";
   manifest.key_groups = 4096;
   manifest.files.push_back({"count", "reduce", 1, 2, 0, "count-1.state", 300, 7, 12, {2048, 4096}});
+  manifest.files.push_back(
+      {"join", "join", 0, 2, 0, "join-0.inflight", 96, 9, 3, {}, sw::StateFileKind::in_flight});
+  manifest.unaligned = true;
+  manifest.snapshot_us = 250;
   const sw::Bytes payload = sw::encode_manifest(manifest);
   write(root / "checkpoint" / "seed0", payload.as_string_view());
   const std::filesystem::path checked = root / "checkpoint" / "seed1";

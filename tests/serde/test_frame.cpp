@@ -4,6 +4,25 @@
 #include <string>
 #include <vector>
 
+TEST_CASE("a barrier frame carries its checkpoint and is neither items nor a watermark") {
+  sw::FrameHeader header;
+  header.edge = 4;
+  header.source_instance = 2;
+  header.target_instance = 1;
+  header.sequence = 12;
+  const sw::Bytes bytes = sw::make_barrier_frame(header, 0x1234'5678'9abcULL);
+  const sw::Frame frame = sw::parse_frame(bytes);
+  CHECK(frame.header.flags == sw::kFrameBarrier);
+  CHECK(frame.header.sequence == 12);
+  CHECK(frame.header.edge == 4);
+  CHECK(sw::frame_barrier(frame) == 0x1234'5678'9abcULL);
+  CHECK_THROWS_WITH(sw::frame_watermark(frame), Catch::Contains("not a watermark frame"));
+  CHECK_THROWS_WITH(sw::frame_barrier(sw::parse_frame(sw::make_watermark_frame(header, 5))),
+                    Catch::Contains("not a barrier frame"));
+  std::vector<int> items;
+  CHECK_THROWS_AS(sw::decode_frame(frame, items), sw::FrameError);
+}
+
 namespace frames {
 struct Bid {
   std::uint64_t auction = 0;
@@ -122,7 +141,9 @@ TEST_CASE("Every header field is checked, naming edge, field and offset", "[serd
   REQUIRE(offset_of(with(4, std::byte{9})) == 4);
   REQUIRE_THROWS_WITH(sw::parse_frame(with(4, std::byte{9})),
                       Catch::Contains("frame 100 of edge 3 (instance 1 -> 2): version 9"));
-  REQUIRE(offset_of(with(6, std::byte{4})) == 6);   // an unknown flag (1 watermark, 2 unchecked)
+  REQUIRE(offset_of(with(6, std::byte{8})) == 6);   // an unknown flag (1 watermark, 2 unchecked,
+                                                    // 4 barrier)
+  REQUIRE(offset_of(with(6, std::byte{5})) == 6);   // a watermark and a barrier at once
   REQUIRE(offset_of(with(6, std::byte{2})) == 36);  // a known flag the sender did not set
   REQUIRE(offset_of(with(32, std::byte{0xff})) == 32);  // payload length
   // Fields covered only by the checksum: edge, instances, count, sequence, fingerprint.

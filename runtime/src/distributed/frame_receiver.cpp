@@ -80,6 +80,8 @@ Event Inbox::take(const Bytes& wire, const std::optional<FrameHeader>& header, i
   try {
     if ((h.flags & kFrameWatermark) != 0) {
       event.signal = Watermark{frame_watermark(frame)};
+    } else if ((h.flags & kFrameBarrier) != 0) {
+      event.signal = Barrier{frame_barrier(frame)};
     } else {
       event.signal = codec_->decode(frame, *pool_);
     }

@@ -78,19 +78,21 @@ void FrameSender::deliver(std::size_t target, SplicedFrame frame) {
                                     to.route, instance_});
 }
 
-void FrameSender::send_watermark(std::size_t target, EventTime time) {
+FrameHeader FrameSender::next_header(std::size_t target) {
   FrameHeader header;
   header.edge = edge_;
   header.source_instance = instance_;
   header.target_instance = static_cast<std::uint32_t>(target);
   header.sequence = sequence_[target]++;
-  deliver(target, SplicedFrame{make_watermark_frame(header, time, *buffers_), {}});
+  return header;
 }
 
-void FrameSender::send_barrier(std::size_t /*target*/, std::uint64_t checkpoint) {
-  throw std::logic_error("checkpoint " + std::to_string(checkpoint) +
-                         ": barriers do not cross ranks yet (run() refuses checkpoints in "
-                         "distributed mode)");
+void FrameSender::send_watermark(std::size_t target, EventTime time) {
+  deliver(target, SplicedFrame{make_watermark_frame(next_header(target), time, *buffers_), {}});
+}
+
+void FrameSender::send_barrier(std::size_t target, std::uint64_t checkpoint) {
+  deliver(target, SplicedFrame{make_barrier_frame(next_header(target), checkpoint, *buffers_), {}});
 }
 
 void FrameSender::send_end(std::size_t target) {

@@ -59,8 +59,8 @@ class FrameSender final : public BatchSender {
   void send(std::size_t target, BatchRef batch) override;
   void send_end(std::size_t target) override;
   void send_watermark(std::size_t target, EventTime time) override;
-  // Checkpoints do not run in distributed mode yet: run() refuses them before anything is
-  // built, so this is never called; throws std::logic_error.
+  // A barrier frame, in sequence with the item frames (run() still refuses checkpoints in
+  // distributed mode: the ranks' coordination is next).
   void send_barrier(std::size_t target, std::uint64_t checkpoint) override;
   [[nodiscard]] std::uint32_t edge() const noexcept { return edge_; }
 
@@ -72,6 +72,8 @@ class FrameSender final : public BatchSender {
 
  private:
   void deliver(std::size_t target, SplicedFrame frame);
+  // The header of the next frame to `target`: this edge and producer, the next sequence number.
+  FrameHeader next_header(std::size_t target);
 
   const BatchCodec* codec_;
   std::uint32_t edge_;

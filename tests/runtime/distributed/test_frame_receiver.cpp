@@ -104,6 +104,25 @@ TEST_CASE("an inbox passes on watermark frames in sequence with the item frames"
                     Catch::Contains("out of sequence"));
 }
 
+TEST_CASE("an inbox passes on barrier frames in sequence with the item frames") {
+  Fixture f;
+  (void)f.take(Fixture::frame(3, 0, 1, 0, {1}));
+  sw::FrameHeader header;
+  header.edge = 3;
+  header.source_instance = 0;
+  header.target_instance = 1;
+  header.sequence = 1;
+  const sw::runtime::Event barrier =
+      f.inbox.take(sw::make_barrier_frame(header, 42), std::nullopt, 0);
+  REQUIRE(std::holds_alternative<sw::runtime::Barrier>(barrier.signal));
+  CHECK(std::get<sw::runtime::Barrier>(barrier.signal).id == 42);
+  CHECK(barrier.slot == 5);
+  CHECK(f.take(Fixture::frame(3, 0, 1, 2, {2})) == std::vector<int>{2});
+  header.sequence = 9;
+  CHECK_THROWS_WITH(f.inbox.take(sw::make_barrier_frame(header, 43), std::nullopt, 0),
+                    Catch::Contains("out of sequence"));
+}
+
 namespace {
 
 // Takes the tasks a wake schedules, without running them.

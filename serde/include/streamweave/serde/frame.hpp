@@ -10,6 +10,7 @@
 //
 // Flags: 0 for a frame of items; kFrameWatermark for a watermark frame (no items, an 8-byte
 // event time as payload, fingerprint 0), which travels in sequence with the item frames;
+// kFrameBarrier for a checkpoint barrier frame (the same, with the checkpoint id);
 // kFramePayloadUnchecked when the sender left the payload out of the checksum (the header,
 // this flag included, is always covered).
 //
@@ -41,6 +42,9 @@ inline constexpr std::uint16_t kFrameWatermark = 1;
 // the checksum covers the header only, and a payload corrupted in transit goes undetected
 // unless it no longer decodes.
 inline constexpr std::uint16_t kFramePayloadUnchecked = 2;
+// A checkpoint barrier frame: no items, the 8-byte checkpoint id as payload, fingerprint 0;
+// like a watermark, it travels in sequence with the item frames of its producer.
+inline constexpr std::uint16_t kFrameBarrier = 4;
 
 struct FrameHeader {
   std::uint16_t version = kFrameVersion;
@@ -131,6 +135,11 @@ struct SplicedFrame {
 // The event time of a parsed watermark frame. Throws FrameError when it is not one, or
 // when its payload is not exactly the 8-byte time.
 [[nodiscard]] std::int64_t frame_watermark(const Frame& frame);
+// A barrier frame of checkpoint `checkpoint`, and the checkpoint of a parsed one (FrameError
+// when it is not one, or its payload is not exactly the 8-byte id); as for watermarks.
+[[nodiscard]] Bytes make_barrier_frame(FrameHeader header, std::uint64_t checkpoint,
+                                       BufferPool& pool = BufferPool::global());
+[[nodiscard]] std::uint64_t frame_barrier(const Frame& frame);
 
 namespace detail {
 // Writes `header` (with the checksum computed over it and, unless its flags have
