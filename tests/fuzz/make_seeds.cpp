@@ -104,9 +104,11 @@ int main(int argc, char** argv) {
     writer.commit();
   }
   const std::filesystem::path segment = sw::wal_segments(wal).at(0);
-  std::filesystem::copy_file(segment, root / "wal" / "seed0");
+  std::filesystem::copy_file(segment, root / "wal" / "seed0",
+                             std::filesystem::copy_options::overwrite_existing);
   std::filesystem::resize_file(segment, 200);
-  std::filesystem::copy_file(segment, root / "wal" / "seed1");
+  std::filesystem::copy_file(segment, root / "wal" / "seed1",
+                             std::filesystem::copy_options::overwrite_existing);
   std::filesystem::remove_all(wal);
   return 0;
 }
