@@ -24,13 +24,14 @@ struct CheckpointOptions {
   // A checkpoint not complete this long after it started fails (it counts towards
   // tolerable_failures; the run goes on and the next one starts an interval later).
   std::chrono::milliseconds timeout{std::chrono::minutes(10)};
-  // Aligned by default, unaligned under backpressure: a task with several inputs that has
-  // waited this long for a checkpoint's barrier on all of them snapshots at once, passes the
-  // barrier on, and saves the batches that reach it before the barrier on the others (its
-  // in-flight input) with the checkpoint. 0: unaligned at once; nullopt: always aligned.
-  // Savepoints stay aligned. A checkpoint that saved in-flight input restores only with the
-  // same parallelism of those tasks; items without a binary codec keep their task aligned.
-  std::optional<std::chrono::milliseconds> alignment_timeout{std::chrono::seconds(1)};
+  // Unaligned under backpressure, when set: a task with several inputs that has waited this
+  // long for a checkpoint's barrier on all of them snapshots at once, passes the barrier on,
+  // and saves the batches that reach it before the barrier on the others (its in-flight
+  // input) with the checkpoint. 0: unaligned at once; nullopt (the default for now): always
+  // aligned — see docs/fault_tolerance.md for the open bug. Savepoints stay aligned. A
+  // checkpoint that saved in-flight input restores only with the same parallelism of those
+  // tasks; items without a binary codec keep their task aligned.
+  std::optional<std::chrono::milliseconds> alignment_timeout{};
   // When the run is stopped (RunOptions::cancel or deadline), first take a checkpoint — a
   // savepoint — and stop once it completes (or fails), so that a restored run goes on from
   // the moment of the stop. Without it, a stopped run's restart goes back to the last
