@@ -25,7 +25,7 @@
 #include <vector>
 
 #include "nexmark/queries.hpp"
-#include "pipeline_p.hpp"
+#include "pipeline_p_graph.hpp"
 
 namespace fs = std::filesystem;
 namespace nx = sw::nexmark;
@@ -47,17 +47,8 @@ struct Options {
 using Build = std::function<void(sw::Graph&)>;
 
 void pipeline_p(sw::Graph& g, std::uint64_t events) {
-  using sw::bench::Event;
-  g.source("events",
-           sw::generate<Event>(events, [](std::uint64_t i) { return sw::bench::make_event(i); }))
-      .map("to-euro",
-           [](Event e) {
-             sw::bench::to_euro(e);
-             return e;
-           })
-      .filter("sample", [](const Event& e) { return sw::bench::keep(e); })
-      .key_by([](const Event& e) { return e.auction; })
-      .reduce("sum", [](std::int64_t acc, const Event& e) { return acc + e.price; },
+  sw::bench::keyed_events(g, events)
+      .reduce("sum", [](std::int64_t acc, const sw::bench::Event& e) { return acc + e.price; },
               {.emit = sw::Emit::at_end})
       .sink("out", sw::discard());
 }

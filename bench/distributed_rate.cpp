@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "mpi_pingpong.hpp"
-#include "pipeline_p.hpp"
+#include "pipeline_p_graph.hpp"
 
 using sw::bench::Event;
 
@@ -67,15 +67,7 @@ void pipeline_p(const Options& o) {
   for (unsigned round = 0; round < o.repeat; ++round) {
     sw::Graph g{"pipeline-p"};
     std::vector<sw::KeyValue<std::uint64_t, std::int64_t>> sums;
-    g.source("events", sw::generate<Event>(
-                           o.events, [](std::uint64_t i) { return sw::bench::make_event(i); }))
-        .map("to-euro",
-             [](Event e) {
-               sw::bench::to_euro(e);
-               return e;
-             })
-        .filter("sample", [](const Event& e) { return sw::bench::keep(e); })
-        .key_by([](const Event& e) { return e.auction; })
+    sw::bench::keyed_events(g, o.events)
         .combine(
             "sum", std::int64_t{0}, [](std::int64_t acc, const Event& e) { return acc + e.price; },
             [](std::int64_t a, std::int64_t b) { return a + b; })

@@ -23,6 +23,7 @@
 #include "alloc_counter.hpp"
 #include "baselines.hpp"
 #include "pipeline_p.hpp"
+#include "pipeline_p_graph.hpp"
 
 using sw::bench::Event;
 using sw::bench::FastSums;
@@ -42,19 +43,10 @@ struct Options {
   std::string only;  // one contender, run once (for valgrind or perf)
 };
 
-// Pipeline P up to the key: events -> to-euro -> sample -> key_by(auction).
+// Pipeline P up to the key, every node at `parallelism`.
 auto keyed_events(sw::Graph& g, std::uint64_t n, unsigned parallelism) {
   g.default_parallelism(parallelism);
-  return g
-      .source("events",
-              sw::generate<Event>(n, [](std::uint64_t i) { return sw::bench::make_event(i); }))
-      .map("to-euro",
-           [](Event e) {
-             sw::bench::to_euro(e);
-             return e;
-           })
-      .filter("sample", [](const Event& e) { return sw::bench::keep(e); })
-      .key_by([](const Event& e) { return e.auction; });
+  return sw::bench::keyed_events(g, n);
 }
 
 Sums collected_sums(const std::vector<sw::KeyValue<std::uint64_t, std::int64_t>>& out) {

@@ -186,10 +186,7 @@ void Task::give_up_alignment() {
   }
   Clock::duration waited{};
   alignment_.finish(replay_, waited);  // what it held came after the barrier: taken as usual
-  barrier_sent_ = id;
-  std::vector<InstanceSnapshot> states = snapshots(id);
-  for (auto& collector : collectors) collector->barrier(id);
-  capture_.start(id, std::move(pending), std::move(states), waited, run_->buffer_pool());
+  capture_.start(id, std::move(pending), pass_barrier(id), waited, run_->buffer_pool());
 }
 
 void Task::unaligned_done() {
@@ -229,10 +226,15 @@ void Task::hear_checkpoints() {
   if (wanted > barrier_sent_) checkpoint(wanted, Clock::duration::zero());
 }
 
-void Task::checkpoint(std::uint64_t id, Clock::duration aligning) {
+std::vector<InstanceSnapshot> Task::pass_barrier(std::uint64_t id) {
   barrier_sent_ = id;
   std::vector<InstanceSnapshot> states = snapshots(id);
   for (auto& collector : collectors) collector->barrier(id);
+  return states;
+}
+
+void Task::checkpoint(std::uint64_t id, Clock::duration aligning) {
+  std::vector<InstanceSnapshot> states = pass_barrier(id);
   checkpoints->acknowledge(id, *this, std::move(states), aligning);
 }
 

@@ -151,6 +151,8 @@ class Task {
   // when every slot it waits for can save its batches and the coordinator lets it.
   void give_up_alignment();
   void unaligned_done();
+  // Snapshots the instances and passes barrier `id` on; returns the snapshots.
+  std::vector<InstanceSnapshot> pass_barrier(std::uint64_t id);
   // Snapshots the instances, passes barrier `id` on, acknowledges it.
   void checkpoint(std::uint64_t id, Clock::duration aligning);
   // The state of each instance that saves state, for checkpoint `id` (0: a finished task's
