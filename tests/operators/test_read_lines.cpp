@@ -151,17 +151,6 @@ TEST_CASE("read_lines: a file truncated while it is read fails the run, naming i
 
 namespace {
 
-// Writes `chunks` to the FIFO at `path` from a thread, flushing each (a pipe's pace).
-std::thread feed(const std::string& path, std::vector<std::string> chunks) {
-  return std::thread([path, chunks = std::move(chunks)] {
-    std::ofstream out(path, std::ios::binary);
-    for (const std::string& c : chunks) {
-      out << c;
-      out.flush();
-    }
-  });
-}
-
 struct ReadResult {
   std::vector<std::string> lines;
   sw::RunReport report;
@@ -188,7 +177,7 @@ TEST_CASE("read_lines: a 40 MB line through a pipe arrives whole (linear, not qu
   std::vector<std::string> chunks{"first\n"};
   for (std::size_t sent = 0; sent < kLong; sent += 4096) chunks.emplace_back(4096, 'L');
   chunks.emplace_back("\nlast\n");
-  std::thread writer = feed(path, std::move(chunks));
+  std::thread writer = sw::test::feed(path, std::move(chunks));
   const ReadResult r = read_limited(path, {});
   writer.join();
   REQUIRE(r.lines.size() == 3);
@@ -207,7 +196,7 @@ TEST_CASE("read_lines: a line over max_record_bytes fails the run, naming where 
   REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
   for (const std::string& path : {file, fifo}) {
     std::thread writer;
-    if (path == fifo) writer = feed(fifo, {text});
+    if (path == fifo) writer = sw::test::feed(fifo, {text});
     try {
       (void)read_limited(path, {.max_record_bytes = 1000});
       FAIL("a 5000-byte line passed a 1000-byte limit");
@@ -227,7 +216,7 @@ TEST_CASE("read_lines: skipped too-long lines are counted and named, the rest re
   REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
   for (const std::string& path : {file, fifo}) {
     std::thread writer;
-    if (path == fifo) writer = feed(fifo, {text.substr(0, 3000), text.substr(3000)});
+    if (path == fifo) writer = sw::test::feed(fifo, {text.substr(0, 3000), text.substr(3000)});
     const ReadResult r = read_limited(path, {.max_record_bytes = 1000, .skip_longer = true});
     if (writer.joinable()) writer.join();
     CHECK(sw::test::sorted(r.lines) == std::vector<std::string>{"a", "bb"});
@@ -268,7 +257,8 @@ TEST_CASE("read_lines: lines of a pipe know their stream, line and byte offset")
   sw::test::TempDir dir;
   const std::string fifo = dir.file("fifo");
   REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
-  std::thread writer = feed(fifo, {"one\ntw", "o\n\nfour\n", std::string(300000, 'p') + "\nsix"});
+  std::thread writer =
+      sw::test::feed(fifo, {"one\ntw", "o\n\nfour\n", std::string(300000, 'p') + "\nsix"});
   sw::Graph g{"positions"};
   std::vector<sw::Str> lines;
   g.source("lines", sw::read_lines(fifo)).sink("out", sw::collect(lines), {.parallelism = 1});

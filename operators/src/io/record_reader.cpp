@@ -77,6 +77,9 @@ class RecordReader::Source {
   [[nodiscard]] virtual std::uint64_t size() const { return 0; }
   // A stream's position after the records read (RecordReader::stream_consumed).
   [[nodiscard]] virtual StreamPosition consumed() { return {}; }
+  // The stream's position before its unterminated last record, once read
+  // (RecordReader::stream_before_unterminated).
+  [[nodiscard]] virtual std::optional<StreamPosition> before_unterminated() { return {}; }
 
  protected:
   // A record of `size` bytes at `where`: true when it may go on; false when it is skipped.
@@ -221,6 +224,12 @@ class StreamSource final : public RecordReader::Source {
     consumed_.offset += next_ - counted_;
     counted_ = next_;
     return consumed_;
+  }
+  [[nodiscard]] std::optional<StreamPosition> before_unterminated() override {
+    if (!unterminated_at_ || next_ < filled_.size()) return std::nullopt;
+    StreamPosition at = consumed();  // the record holds no line separator
+    at.offset -= filled_.size() - *unterminated_at_;
+    return at;
   }
 
   bool read(BatchItems<Str>& out, std::size_t max) override {
@@ -370,6 +379,7 @@ class StreamSource final : public RecordReader::Source {
       const std::size_t begin = next_;
       const std::size_t end = record_end(data, begin, size, format_, complete);
       next_ = complete ? end + 1 : end;
+      if (!complete) unterminated_at_ = begin;  // only the stream's end is cut short
       if (skip_) {
         skip_ = false;
         continue;
@@ -398,7 +408,8 @@ class StreamSource final : public RecordReader::Source {
   std::uint64_t offset_;
   Bytes filled_;  // complete records, handed out from next_
   std::size_t next_ = 0;
-  StreamPosition consumed_;  // the stream's position at filled_'s byte counted_
+  std::optional<std::size_t> unterminated_at_;  // in filled_: the last record, cut short
+  StreamPosition consumed_;                     // the stream's position at filled_'s byte counted_
   std::size_t counted_ = 0;
 };
 
@@ -485,6 +496,10 @@ void RecordReader::resume(std::vector<IndexRange> ranges, std::uint64_t size) {
 
 StreamPosition RecordReader::stream_consumed() const {
   return source_ ? source_->consumed() : stream_start_;
+}
+
+std::optional<StreamPosition> RecordReader::stream_before_unterminated() const {
+  return source_ ? source_->before_unterminated() : std::nullopt;
 }
 
 void RecordReader::stream_starts_at(StreamPosition at) {

@@ -89,7 +89,7 @@ bool StreamLog::replay(BatchItems<Str>& out) {
   return true;
 }
 
-void StreamLog::append(const BatchItems<Str>& items, StreamPosition after) {
+void StreamLog::append(std::span<const Str> items, StreamPosition after) {
   open();
   scratch_.clear();
   splices_.clear();

@@ -97,9 +97,7 @@ class RecordSource final : public SourceBase<Str> {
         skip_error(this->ctx_, this->metrics_, position_, std::move(skipped));
       }
       // In the log before it enters the graph.
-      if (log_ && !batch->items.empty()) {
-        this->guarded(position_, [&] { log_->append(batch->items, reader_.stream_consumed()); });
-      }
+      if (log_ && !batch->items.empty()) this->guarded(position_, [&] { log(batch->items); });
     }
     position_ += batch->size();
     if (!batch->items.empty()) this->emit_batch(std::move(batch));
@@ -107,6 +105,21 @@ class RecordSource final : public SourceBase<Str> {
   }
 
  private:
+  // Logs what was read, but a last record cut short by the stream's end: a pipe whose writer
+  // died (mpirun closes rank 0's stdin as it ends a job that lost a rank) ends mid-line, and
+  // a restart replaying that piece would then read the rest of the line as a line of its
+  // own. Left out, the restart is given the stream from before it and reads the line whole.
+  // (Had a checkpoint completed after it entered the graph — the stream really ended there —
+  // a restart from that checkpoint given the stream from before it would read it twice.)
+  void log(const BatchItems<Str>& items) {
+    std::span<const Str> logged(items.data(), items.size());
+    if (const std::optional<StreamPosition> before = reader_.stream_before_unterminated()) {
+      if (logged.size() > 1) log_->append(logged.first(logged.size() - 1), *before);
+      return;
+    }
+    log_->append(logged, reader_.stream_consumed());
+  }
+
   // The log position of instance 0 (the one that read the stream), in any parallelism.
   void restore_stream(StateReader& state) {
     if (!log_) return;

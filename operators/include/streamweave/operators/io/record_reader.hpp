@@ -95,6 +95,9 @@ class RecordReader {
   // Streams: the position after the last record read — where a run restarted after a crash
   // reads the stream on from, once its write-ahead log has replayed what was read before.
   [[nodiscard]] StreamPosition stream_consumed() const;
+  // Streams: when the last record read is the stream's end cut short (no separator after
+  // it), the position before it; else nullopt.
+  [[nodiscard]] std::optional<StreamPosition> stream_before_unterminated() const;
   // Streams: the input given is the stream from `at` on (a restarted run's), so errors name
   // the stream's own lines and offsets and a header read before is not skipped again. Before
   // the first read.

@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 
 #include "streamweave/engine/batch.hpp"
@@ -46,7 +47,7 @@ class StreamLog {
   // over (then read the stream). Throws CorruptFile naming the segment and byte.
   bool replay(BatchItems<Str>& out);
   // Logs a batch just read, the stream at `after` behind it; durable when it returns.
-  void append(const BatchItems<Str>& items, StreamPosition after);
+  void append(std::span<const Str> items, StreamPosition after);
 
   // What a checkpoint saves: the position after the last batch that entered the graph, and
   // the stream's position there. Remembered for `checkpoint` (StateWriter::checkpoint()).
