@@ -182,7 +182,8 @@ void add_checkpoint_options(CLI::App& run, sw::CheckpointOptions& checkpoints,
                             std::uint64_t& restore) {
   run.add_option("--checkpoint-dir", directory,
                  "take checkpoints into this directory, and start from the latest complete one "
-                 "there (docs/fault_tolerance.md); output files are then committed exactly once");
+                 "there (docs/fault_tolerance.md); output files are then committed exactly once. "
+                 "With --mode distributed, a directory every rank sees");
   run.add_option("--checkpoint-interval", interval,
                  "time from the end of one checkpoint to the start of the next (0: only the "
                  "final one)")

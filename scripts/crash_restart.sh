@@ -3,7 +3,7 @@
 # it finishes; its committed output must equal an uninterrupted run's, line for line (sorted:
 # the pipelines promise no order across keys). Nothing missing, nothing twice.
 #   crash_restart.sh [--cli PATH] [--kills N] [--pipeline NAME] [--parallelism-changes] [--stdin]
-#                    [--savepoint] [--unaligned]
+#                    [--savepoint] [--unaligned] [--ranks N [--rank-changes]]
 #   --pipeline NAME        wordcount (default), logs, bids, or a NEXMark query (q0-q8)
 #   --stdin                wordcount, logs: the input comes through standard input (a pipe),
 #                          so through the write-ahead log; each restart is given the stream
@@ -15,11 +15,16 @@
 #   --unaligned            --alignment-timeout 0: checkpoints pass tasks with several inputs
 #                          unaligned, saving the batches in flight, which restarts replay
 #                          (the same --threads each time: such a checkpoint does not rescale)
+#   --ranks N              distributed: each run is `mpirun -np N ... --mode distributed`
+#                          (one thread a rank), and each kill is a SIGKILL of one rank, picked
+#                          at random, which ends the job; the uninterrupted run is in process
+#   --rank-changes         with --ranks: restart each time on 1 to N ranks
 # Prints "ok crash_restart <pipeline>: N kills" or "FAIL crash_restart ...".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 cli=build/release/examples/streamweave kills=20 pipeline=wordcount change=false stdin=false
-signal=KILL savepoint=() unaligned=() unaligned_seen=0 in_flight_seen=0
+signal=KILL savepoint=() unaligned=() unaligned_seen=0 in_flight_seen=0 ranks=0
+rank_change=false mpirun=${MPIRUN:-mpirun}
 while (($#)); do
   case "$1" in
     --cli) cli=$2; shift 2 ;;
@@ -29,7 +34,9 @@ while (($#)); do
     --stdin) stdin=true; shift ;;
     --savepoint) signal=INT savepoint=(--savepoint-on-exit); shift ;;
     --unaligned) unaligned=(--alignment-timeout 0); shift ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    --ranks) ranks=$2; shift 2 ;;
+    --rank-changes) rank_change=true; shift ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "crash_restart.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -77,14 +84,35 @@ if $stdin; then
   [[ ${input[0]} == --input ]] || { echo "crash_restart.sh: --stdin is for wordcount, logs" >&2; exit 2; }
   input=(--input -)
 fi
-run() {  # run THREADS OUTPUT [checkpoint options...]
+run() {  # run THREADS OUTPUT [checkpoint options...]; on $np ranks when $np > 0
   local threads=$1 out=$2
   shift 2
-  # exec: the job killed below is streamweave itself, not a shell around it.
+  # exec: the job killed below is streamweave itself (or mpirun), not a shell around it.
+  if ((np > 0)); then
+    exec "$mpirun" -np "$np" "$cli" run "$pipeline" "${input[@]}" --output "$out" --threads 1 \
+      --no-progress --mode distributed "$@"
+  fi
   exec "$cli" run "$pipeline" "${input[@]}" --output "$out" --threads "$threads" \
     --no-progress "$@"
 }
+# The process to kill: streamweave itself, or one rank of the job mpirun started, picked at
+# random once the job runs (rank 0 has locked the checkpoint directory: MPI is up and the
+# graph built); mpirun then ends the others.
+victim() {
+  ((np > 0)) || { echo "$1"; return; }
+  local children=()
+  for _ in $(seq 1000); do
+    # By name: mpirun's children include the shell that feeds its stdin.
+    mapfile -t children < <(pgrep -P "$1" -x "$(basename "$cli" | cut -c1-15)")
+    ((${#children[@]} >= np)) && grep -qxF -f <(printf '%s\n' "${children[@]}") \
+      "$work/ck/.lock" 2>/dev/null && break
+    sleep 0.01
+  done
+  ((${#children[@]})) && echo "${children[RANDOM % ${#children[@]}]}"
+}
+np=0
 (run 2 "$work/expected.txt") < <(feed 0) >"$work/log" 2>&1 || fail "the uninterrupted run failed"
+np=$ranks
 sort "$work/expected.txt" >"$work/expected.sorted"
 (($(wc -l <"$work/expected.sorted") > 2)) || fail "the uninterrupted run wrote too little"
 
@@ -95,6 +123,7 @@ killed=0 threads=2 attempts=0
 while :; do
   ((attempts++ < kills + 50)) || fail "did not finish after $attempts runs"
   $change && ((${#unaligned[@]} == 0)) && threads=$((1 + RANDOM % 3))
+  $rank_change && np=$((1 + RANDOM % ranks))
   from=0  # stdin: the stream from where the log says a restarted run reads it on
   if $stdin && [[ -d $work/ck ]]; then
     from=$("$cli" checkpoints list "$work/ck" | sed -n 's/.*reads the stream from byte \([0-9]*\).*/\1/p')
@@ -114,8 +143,9 @@ while :; do
         sleep 0.01
       done
     fi
+    target=$(victim "$pid")
     sleep "0.$(printf '%03d' $((50 + RANDOM % 350)))"
-    if kill "-$signal" "$pid" 2>/dev/null; then
+    if [[ -n $target ]] && kill "-$signal" "$target" 2>/dev/null; then
       wait "$pid" 2>/dev/null
       status=$?
       killed=$((killed + 1))
@@ -148,4 +178,4 @@ sort "$work/out.txt" | cmp -s - "$work/expected.sorted" ||
   fail "checkpoints list does not show the final checkpoint"
 "$cli" checkpoints inspect "$work/ck" | grep -q "^checkpoint [0-9]* (final)" ||
   fail "checkpoints inspect does not show the final checkpoint"
-echo "ok crash_restart $pipeline$($stdin && echo ' (stdin)')$( ((${#savepoint[@]})) && echo ' (savepoints)')$( ((${#unaligned[@]})) && echo " (unaligned: $unaligned_seen kills left one, $in_flight_seen with batches in flight)"): $killed ${signal} signals, $attempts runs"
+echo "ok crash_restart $pipeline$( ((ranks)) && echo " (mpirun -np $($rank_change && echo 1-)$ranks)")$($stdin && echo ' (stdin)')$( ((${#savepoint[@]})) && echo ' (savepoints)')$( ((${#unaligned[@]})) && echo " (unaligned: $unaligned_seen kills left one, $in_flight_seen with batches in flight)"): $killed ${signal} signals, $attempts runs"

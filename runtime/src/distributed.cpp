@@ -1,9 +1,11 @@
 #include "streamweave/runtime/distributed.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <thread>
 
 #include "build.hpp"
+#include "checkpoint/run_checkpoints.hpp"
 #include "distributed/mpi_world.hpp"
 #include "distributed/placement.hpp"
 #include "distributed/session.hpp"
@@ -39,6 +41,71 @@ std::string local_error_text(const std::exception_ptr& error) {
   } catch (...) {
     return detail::describe(std::current_exception());
   }
+}
+
+// A rank's checkpoints: its part in agreeing where the run starts (even after its build
+// failed: the others wait for rank 0), its coordinator hooked to the session, and its errors
+// made the run's, so that the peers hear of them. Main thread.
+class RankCheckpoints {
+ public:
+  RankCheckpoints(const Graph& graph, const Built& built, RunContext& run,
+                  const CheckpointOptions& options, Session& session)
+      : graph_(&graph), built_(&built), run_(&run), options_(&options), session_(&session) {}
+  ~RankCheckpoints() { session_->listen_for_checkpoints(nullptr); }
+  RankCheckpoints(const RankCheckpoints&) = delete;
+  RankCheckpoints& operator=(const RankCheckpoints&) = delete;
+
+  // Collective. Whether the run may start: its build went well, and so did its restore.
+  bool start(bool built_ok) {
+    CheckpointPeers* peers = session_->checkpoint_peers();
+    if (!built_ok) {
+      if (peers != nullptr) (void)peers->agree(RestoreChoice{true, 0, 1});
+      return false;
+    }
+    try {
+      checkpoints_.emplace(*graph_, *built_, *run_, *options_, peers);
+    } catch (...) {
+      run_->fail(std::current_exception());
+      return false;
+    }
+    session_->listen_for_checkpoints(&checkpoints_->listener());
+    return true;
+  }
+  void finish_run() {
+    try {
+      if (checkpoints_) checkpoints_->finish_run();
+    } catch (...) {
+      run_->fail(std::current_exception());
+    }
+  }
+  [[nodiscard]] CheckpointReport final_report() {
+    return checkpoints_ ? checkpoints_->final_report() : CheckpointReport{};
+  }
+
+ private:
+  const Graph* graph_;
+  const Built* built_;
+  RunContext* run_;
+  const CheckpointOptions* options_;
+  Session* session_;
+  std::optional<RunCheckpoints> checkpoints_;
+};
+
+// The run's error, if any: this rank's own first (a node's error naming this rank), then the
+// first peer's, then one a peer told this rank about.
+void throw_first_error(RunContext& run, bool local_error, const std::vector<RankReport>& ranks,
+                       unsigned rank) {
+  if (local_error) {
+    try {
+      std::rethrow_exception(run.error());
+    } catch (const NodeError& e) {
+      throw NodeError(e.node(), e.instance(), e.position(), e.message(), static_cast<int>(rank));
+    }
+  }
+  for (const RankReport& r : ranks) {
+    if (!r.error.empty()) throw RemoteFailure(r.rank, r.error);
+  }
+  if (std::exception_ptr error = run.error()) std::rethrow_exception(error);
 }
 
 // Every rank's report lists every node and exchange edge, in the same order.
@@ -100,6 +167,12 @@ RunReport run_distributed(const Graph& graph, const RunOptions& options) {
     run.fail(std::current_exception());
     built_ok = false;
   }
+  // After the session: goes first, while the session still takes the peers' messages.
+  std::optional<runtime::RankCheckpoints> checkpoints;
+  if (resolved.checkpoints.enabled()) {
+    built_ok =
+        checkpoints.emplace(graph, built, run, resolved.checkpoints, session).start(built_ok);
+  }
   session.start();
   const Clock::time_point started = Clock::now();
   bool cancelled = !built_ok;
@@ -108,9 +181,13 @@ RunReport run_distributed(const Graph& graph, const RunOptions& options) {
     // Cancelled here (deadline, token) or by a peer's cancellation.
     cancelled = run.wait(resolved, started) || run.cancelled();
   }
+  if (checkpoints && !cancelled) checkpoints->finish_run();
+  cancelled = cancelled || run.cancelled();
   const double wall = std::chrono::duration<double>(Clock::now() - started).count();
 
   RunReport mine = runtime::local_report(graph, built, run, cancelled, wall);
+  // Before the session ends: a coordinator sends nothing once the ranks stopped sending.
+  if (checkpoints) mine.checkpoints = checkpoints->final_report();
   const std::string local_error = runtime::local_error_text(run.error());
   RankReport rank{info.rank, info.host,           built.threads, mine.tasks, mine.events,
                   wall,      mine.peak_rss_bytes, mine.nodes,    {},         local_error,
@@ -119,18 +196,7 @@ RunReport run_distributed(const Graph& graph, const RunOptions& options) {
   mine.edges = rank.edges;
   std::vector<RankReport> ranks = session.finish(rank);
 
-  if (!local_error.empty()) {
-    try {
-      std::rethrow_exception(run.error());
-    } catch (const NodeError& e) {
-      throw NodeError(e.node(), e.instance(), e.position(), e.message(),
-                      static_cast<int>(info.rank));
-    }
-  }
-  for (const RankReport& r : ranks) {
-    if (!r.error.empty()) throw RemoteFailure(r.rank, r.error);
-  }
-  if (std::exception_ptr error = run.error()) std::rethrow_exception(error);
+  runtime::throw_first_error(run, !local_error.empty(), ranks, info.rank);
   return runtime::merge(std::move(mine), std::move(ranks));
 }
 

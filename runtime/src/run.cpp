@@ -4,7 +4,6 @@
 
 #include "build.hpp"
 #include "distributed/placement.hpp"
-#include "streamweave/engine/errors.hpp"
 #include "streamweave/engine/plan.hpp"
 #include "streamweave/runtime/distributed.hpp"
 #include "streamweave/runtime/in_process.hpp"
@@ -12,14 +11,7 @@
 namespace sw {
 
 RunReport run(const Graph& graph, const RunOptions& options) {
-  if (options.mode == Mode::distributed) {
-    if (options.checkpoints.enabled()) {
-      throw GraphError("graph '" + graph.name() +
-                       "': checkpoints do not run in distributed mode yet; run it in process, "
-                       "or without RunOptions::checkpoints");
-    }
-    return run_distributed(graph, options);
-  }
+  if (options.mode == Mode::distributed) return run_distributed(graph, options);
   return run_in_process(graph, options);
 }
 

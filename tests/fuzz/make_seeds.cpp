@@ -81,6 +81,18 @@ int main(int argc, char** argv) {
         sw::encode_control(sw::CreditMessage{{{0, 2}, {5, 16}}}).as_string_view());
   write(root / "frame" / "seed10",
         sw::encode_control(sw::AbortMessage{"node 'm' failed"}).as_string_view());
+  write(root / "frame" / "seed12",
+        sw::encode_control(
+            sw::CheckpointAckMessage{
+                7,
+                {{"count", "reduce", 1, 2, 1, "n3-i1.state", 300, 7, 12, {2048, 4096}}},
+                90,
+                40,
+                false,
+                ""})
+            .as_string_view());
+  write(root / "frame" / "seed13",
+        sw::encode_control(sw::CheckpointStartMessage{8, true, false}).as_string_view());
   // A manifest, bare and as the checked file it is written in.
   sw::CheckpointManifest manifest;
   manifest.id = 3;

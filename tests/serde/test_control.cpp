@@ -24,6 +24,20 @@ TEST_CASE("every kind of control message round-trips") {
       sw::CreditMessage{},
       sw::AbortMessage{},
       sw::AbortMessage{"node 'parse' (map) failed on item 12: bad digit"},
+      sw::CheckpointStartMessage{42, false, true},
+      sw::CheckpointStartMessage{43, true, false},
+      sw::CheckpointAckMessage{
+          42,
+          {{"count", "reduce", 1, 2, 1, "n3-i1.state", 300, 7, 12, {2048, 4096}},
+           {"join", "join", 3, 4, 1, "n5-i3.inflight", 96, 9, 3, {}, sw::StateFileKind::in_flight}},
+          1200,
+          350,
+          true,
+          ""},
+      sw::CheckpointAckMessage{44, {}, 0, 0, false, "writing n3-i1.state: No space left on device"},
+      sw::CheckpointDoneMessage{42, true},
+      sw::CheckpointDoneMessage{44, false},
+      sw::TasksFinishedMessage{},
   };
   for (const sw::ControlMessage& m : messages) {
     const sw::Bytes wire = sw::encode_control(m);
@@ -47,8 +61,8 @@ TEST_CASE("a bad control message names what is wrong and where") {
   CHECK_THROWS_WITH(sw::parse_control(from(bad)),
                     Catch::Contains("at byte 4: version 9 (this build reads version 1)"));
   bad = good;
-  bad[6] = 7;
-  CHECK_THROWS_WITH(sw::parse_control(from(bad)), Catch::Contains("at byte 6: unknown kind 7"));
+  bad[6] = 9;
+  CHECK_THROWS_WITH(sw::parse_control(from(bad)), Catch::Contains("at byte 6: unknown kind 9"));
   CHECK_THROWS_WITH(sw::parse_control(from(good + "x")),
                     Catch::Contains("1 bytes left over after the message"));
   CHECK_THROWS_WITH(sw::parse_control(from(good.substr(0, 3))),

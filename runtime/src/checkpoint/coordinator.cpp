@@ -7,6 +7,7 @@
 
 #include "../graph_fingerprint.hpp"
 #include "streamweave/engine/errors.hpp"
+#include "streamweave/runtime/distributed_errors.hpp"
 
 namespace sw::runtime {
 
@@ -21,17 +22,23 @@ double seconds(Clock::duration d) {
   return std::chrono::duration<double>(d).count();
 }
 
+std::uint64_t micros(Clock::duration d) {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(d).count());
+}
+
 }  // namespace
 
 CheckpointCoordinator::CheckpointCoordinator(const Graph& graph, const Built& built,
                                              const CheckpointOptions& options,
                                              CheckpointStore& store, std::uint64_t first_id,
-                                             RunContext& run)
+                                             RunContext& run, CheckpointPeers* peers)
     : graph_(&graph),
       built_(&built),
       options_(options),
       store_(&store),
       run_(&run),
+      peers_(peers),
       fingerprint_(graph_shape_fingerprint(graph)),
       next_id_(first_id),
       next_due_(next_after(Clock::now())) {
@@ -59,6 +66,7 @@ Clock::time_point CheckpointCoordinator::next_after(Clock::time_point now) const
 }
 
 Clock::time_point CheckpointCoordinator::tick(Clock::time_point now) {
+  if (!leads()) return Clock::time_point::max();  // rank 0 starts them, and times them out
   std::lock_guard lock(mutex_);
   if (in_flight_) {
     time_out(now);
@@ -75,15 +83,23 @@ void CheckpointCoordinator::time_out(Clock::time_point now) {
   if (c.final || c.completing || now - c.started < options_.timeout) return;
   std::size_t waiting = 0;
   for (const TaskEntry& t : tasks_) waiting += t.acknowledged != c.id ? 1 : 0;
+  const std::string ranks = peers_ == nullptr
+                                ? ""
+                                : fmt::format(", {} of {} other ranks have not acknowledged it",
+                                              c.ranks_pending, other_ranks());
   c.error = std::make_exception_ptr(std::runtime_error(fmt::format(
       "not complete after {} ms (CheckpointOptions::timeout): {} of {} tasks have not passed "
-      "its barrier, {} state files are being written",
-      options_.timeout.count(), waiting, tasks_.size(), c.writes_pending)));
+      "its barrier, {} state files are being written{}",
+      options_.timeout.count(), waiting, tasks_.size(), c.writes_pending, ranks)));
   failed(c);
 }
 
 bool CheckpointCoordinator::savepoint(Clock::time_point now) {
   std::lock_guard lock(mutex_);
+  if (!leads()) {
+    if (!savepoint_asked_) savepoint_asked_ = now;
+    return savepoint_heard_ || now - *savepoint_asked_ >= options_.timeout;
+  }
   if (!savepoint_) {
     if (in_flight_ && in_flight_->unaligned) {  // a savepoint is aligned: the next one
       time_out(now);
@@ -91,6 +107,7 @@ bool CheckpointCoordinator::savepoint(Clock::time_point now) {
     }
     if (!in_flight_) start_checkpoint(next_id_++, now, false);
     savepoint_ = in_flight_->id;
+    in_flight_->savepoint = true;
     return false;
   }
   if (in_flight_ && in_flight_->id == *savepoint_) {
@@ -108,28 +125,57 @@ void CheckpointCoordinator::start_checkpoint(std::uint64_t id, Clock::time_point
   c.started_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();
-  ++c.writes_pending;  // the directory, first in the writer's queue
-  post([this, id] {
-    std::exception_ptr error;
-    try {
-      store_->begin(id);
-    } catch (...) {
-      error = std::current_exception();
-    }
-    std::lock_guard lock(mutex_);
-    if (!in_flight_ || in_flight_->id != id) return;
-    if (error && !in_flight_->error) in_flight_->error = error;
-    --in_flight_->writes_pending;
-    settle_if_done();
-  });
+  c.ranks_pending = other_ranks();
+  c.rank_acknowledged.assign(c.ranks_pending + 1, false);
+  if (leads()) {
+    // The directory first, in the writer's queue; then the barriers, so that no rank writes
+    // a file of it before the directory is there.
+    ++c.writes_pending;
+    post([this, id] {
+      std::exception_ptr error;
+      try {
+        store_->begin(id);
+      } catch (...) {
+        error = std::current_exception();
+      }
+      began(id, error);
+    });
+  } else {
+    inject();
+  }
   for (TaskEntry& t : tasks_) {
-    if (t.final_states) {
-      take_states(t, *t.final_states);
-    } else if (t.task->source != nullptr) {
-      t.task->request_barrier(id);
-    }
+    if (t.final_states) take_states(t, *t.final_states);
   }
   settle_if_done();
+}
+
+void CheckpointCoordinator::began(std::uint64_t id, std::exception_ptr error) {
+  std::lock_guard lock(mutex_);
+  if (!in_flight_ || in_flight_->id != id) return;
+  InFlight& c = *in_flight_;
+  --c.writes_pending;
+  if (error) {  // no barrier went out: nothing else would settle it
+    if (!c.error) c.error = error;
+    failed(c);
+    return;
+  }
+  inject();
+  settle_if_done();
+}
+
+void CheckpointCoordinator::inject() {
+  InFlight& c = *in_flight_;
+  if (c.injected) return;
+  c.injected = true;
+  for (TaskEntry& t : tasks_) {
+    if (!t.final_states && t.task->source != nullptr) t.task->request_barrier(c.id);
+  }
+  if (leads()) broadcast(CheckpointStartMessage{c.id, c.final, c.savepoint});
+}
+
+void CheckpointCoordinator::broadcast(const ControlMessage& message) {
+  if (peers_ == nullptr) return;
+  for (unsigned rank = 1; rank < peers_->ranks(); ++rank) peers_->send(rank, message);
 }
 
 void CheckpointCoordinator::take_states(TaskEntry& task,
@@ -165,6 +211,7 @@ void CheckpointCoordinator::acknowledge(std::uint64_t id, Task& task,
                                         std::vector<InstanceSnapshot> states,
                                         Clock::duration aligning, std::exception_ptr error) {
   std::lock_guard lock(mutex_);
+  if (!leads()) join(id, false, false);
   if (!in_flight_ || in_flight_->id != id) return;  // one that failed meanwhile
   TaskEntry& entry = tasks_.at(task.index);
   if (entry.acknowledged == id) return;
@@ -176,7 +223,7 @@ void CheckpointCoordinator::acknowledge(std::uint64_t id, Task& task,
 
 bool CheckpointCoordinator::may_go_unaligned(std::uint64_t id) {
   std::lock_guard lock(mutex_);
-  if (!in_flight_ || in_flight_->id != id || savepoint_ == id) return false;
+  if (!in_flight_ || in_flight_->id != id || in_flight_->savepoint) return false;
   in_flight_->unaligned = true;
   return true;
 }
@@ -214,6 +261,11 @@ void CheckpointCoordinator::write_state(std::uint64_t id, StateFileEntry entry, 
 void CheckpointCoordinator::settle_if_done() {
   InFlight& c = *in_flight_;
   if (c.acknowledged < tasks_.size() || c.writes_pending != 0) return;
+  if (!leads()) {
+    acknowledge_to_leader();
+    return;
+  }
+  if (c.ranks_pending != 0) return;
   if (c.error) {
     failed(c);
     return;
@@ -242,10 +294,9 @@ CheckpointManifest CheckpointCoordinator::manifest_of(const InFlight& c) const {
   m.started_unix_ms = c.started_unix_ms;
   m.duration_us = static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - c.started).count());
-  m.alignment_us = static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::microseconds>(c.longest_alignment).count());
-  m.snapshot_us = static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::microseconds>(c.longest_snapshot).count());
+  m.alignment_us = micros(c.longest_alignment);
+  m.snapshot_us = micros(c.longest_snapshot);
+  m.savepoint = c.savepoint;
   m.unaligned = c.unaligned;
   m.files = c.files;
   std::sort(m.files.begin(), m.files.end(),
@@ -280,6 +331,7 @@ void CheckpointCoordinator::complete(InFlight c) {
     if (c.unaligned) ++report_.unaligned;
     in_flight_.reset();
     next_due_ = next_after(Clock::now());
+    broadcast(CheckpointDoneMessage{c.id, true});
   }
   notify_complete(c.id);
   store_->prune(options_.retained);
@@ -295,6 +347,7 @@ void CheckpointCoordinator::failed(const InFlight& c) {
   // Its files go, after any write of it still queued (one writer thread, in order).
   post([this, id = c.id] { store_->discard(id); });
   const bool final = c.final;  // `c` may be *in_flight_, reset next
+  broadcast(CheckpointDoneMessage{c.id, false});
   in_flight_.reset();
   next_due_ = next_after(Clock::now());
   if (!final && failures_in_a_row_ > options_.tolerable_failures) {
@@ -326,14 +379,114 @@ void CheckpointCoordinator::notify_complete(std::uint64_t id) {
   }
 }
 
+template <class Predicate>
+bool CheckpointCoordinator::wait_unless_stopped(std::unique_lock<std::mutex>& lock,
+                                                Predicate done) {
+  // A run that fails meanwhile (a peer lost) does not notify this condition: look now and then.
+  constexpr auto kLook = std::chrono::milliseconds(50);
+  while (!done()) {
+    if (run_->cancelled()) return false;
+    changed_.wait_for(lock, kLook);
+  }
+  return true;
+}
+
 void CheckpointCoordinator::finish_run() {
   std::unique_lock lock(mutex_);
   auto idle = [this] { return !in_flight_ && jobs_.empty() && jobs_running_ == 0; };
-  changed_.wait(lock, idle);  // the checkpoint in flight settles: every task has finished
+  if (!leads()) {
+    peers_->send(0, TasksFinishedMessage{});
+    // Then rank 0's final checkpoint, which this rank acknowledges with its final states, and
+    // the commits its completion asks of this rank's instances.
+    if (!wait_unless_stopped(lock, [&] { return final_ != FinalOutcome::pending && idle(); }))
+      return;
+    if (final_ == FinalOutcome::failed) throw RemoteFailure(0, "its final checkpoint failed");
+    return;
+  }
+  // The checkpoint in flight settles once every task has finished, on every rank.
+  if (!wait_unless_stopped(lock, [&] { return idle() && ranks_finished_ == other_ranks(); }))
+    return;
   const std::uint64_t failed_before = report_.failed;
   start_checkpoint(next_id_++, Clock::now(), true);
-  changed_.wait(lock, idle);
+  if (!wait_unless_stopped(lock, idle)) return;
   if (report_.failed != failed_before) throw std::runtime_error(last_error_);
+}
+
+void CheckpointCoordinator::on_checkpoint_message(unsigned from, const ControlMessage& message) {
+  std::lock_guard lock(mutex_);
+  if (const auto* start = std::get_if<CheckpointStartMessage>(&message)) {
+    if (!leads()) join(start->id, start->final, start->savepoint);
+  } else if (const auto* ack = std::get_if<CheckpointAckMessage>(&message)) {
+    if (leads()) take_acknowledgement(from, *ack);
+  } else if (const auto* done = std::get_if<CheckpointDoneMessage>(&message)) {
+    if (!leads()) settled(*done);
+  } else if (std::holds_alternative<TasksFinishedMessage>(message)) {
+    ++ranks_finished_;
+    changed_.notify_all();
+  }
+}
+
+void CheckpointCoordinator::join(std::uint64_t id, bool final, bool savepoint) {
+  if (id <= settled_up_to_ || (in_flight_ && in_flight_->id > id)) return;  // an old one
+  if (!in_flight_ || in_flight_->id != id) {
+    // One still in flight here was given up by rank 0 (its outcome is on the way).
+    start_checkpoint(id, Clock::now(), final);
+  }
+  in_flight_->final = in_flight_->final || final;
+  in_flight_->savepoint = in_flight_->savepoint || savepoint;
+}
+
+void CheckpointCoordinator::acknowledge_to_leader() {
+  InFlight& c = *in_flight_;
+  if (c.completing) return;
+  c.completing = true;
+  CheckpointAckMessage ack{c.id,
+                           c.files,
+                           micros(c.longest_alignment),
+                           micros(c.longest_snapshot),
+                           c.unaligned,
+                           c.error ? detail::describe(c.error) : std::string()};
+  if (c.error) ack.files.clear();
+  peers_->send(0, std::move(ack));
+}
+
+void CheckpointCoordinator::take_acknowledgement(unsigned from, const CheckpointAckMessage& ack) {
+  if (!in_flight_ || in_flight_->id != ack.id || from == 0 || from > other_ranks()) return;
+  InFlight& c = *in_flight_;
+  if (c.rank_acknowledged[from]) return;
+  c.rank_acknowledged[from] = true;
+  --c.ranks_pending;
+  c.longest_alignment =
+      std::max<Clock::duration>(c.longest_alignment, std::chrono::microseconds(ack.alignment_us));
+  c.longest_snapshot =
+      std::max<Clock::duration>(c.longest_snapshot, std::chrono::microseconds(ack.snapshot_us));
+  c.unaligned = c.unaligned || ack.unaligned;
+  if (!ack.error.empty() && !c.error) {
+    c.error =
+        std::make_exception_ptr(std::runtime_error(fmt::format("rank {}: {}", from, ack.error)));
+  }
+  c.files.insert(c.files.end(), ack.files.begin(), ack.files.end());
+  settle_if_done();
+}
+
+void CheckpointCoordinator::settled(const CheckpointDoneMessage& done) {
+  settled_up_to_ = std::max(settled_up_to_, done.id);
+  if (!in_flight_ || in_flight_->id != done.id) return;
+  const InFlight c = std::move(*in_flight_);
+  in_flight_.reset();
+  if (c.savepoint) savepoint_heard_ = true;
+  if (c.final) final_ = done.completed ? FinalOutcome::completed : FinalOutcome::failed;
+  if (done.completed) {
+    ++report_.completed;
+    report_.last_id = c.id;
+    if (c.savepoint) report_.savepoint = c.id;
+    if (c.unaligned) ++report_.unaligned;
+    // Commits, off the communication thread.
+    post([this, id = c.id] { notify_complete(id); });
+  } else {
+    ++report_.failed;
+  }
+  changed_.notify_all();
 }
 
 CheckpointReport CheckpointCoordinator::report() const {

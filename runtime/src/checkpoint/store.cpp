@@ -42,10 +42,12 @@ std::string checkpoint_dir_name(std::uint64_t id) {
   return std::string(kPrefix) + digits;
 }
 
-CheckpointStore::CheckpointStore(std::filesystem::path root) : root_(std::move(root)) {
+CheckpointStore::CheckpointStore(std::filesystem::path root, Lock lock_it)
+    : root_(std::move(root)) {
   std::error_code error;
   std::filesystem::create_directories(root_, error);
   if (error) throw std::system_error(error, "creating checkpoint directory " + root_.string());
+  if (lock_it == Lock::no) return;
   const std::filesystem::path lock = root_ / kLock;
   lock_fd_ = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (lock_fd_ < 0)

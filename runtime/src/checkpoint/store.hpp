@@ -31,11 +31,15 @@ struct LoadedCheckpoint {
 
 class CheckpointStore {
  public:
+  // Whether the store locks its directory: a run does, and so does rank 0 of a distributed
+  // run; the other ranks write into the directory rank 0 locked.
+  enum class Lock : bool { no, yes };
+
   // Creates `root` if needed and locks it for this run: two runs writing checkpoints into
   // one directory would remove each other's. Throws std::system_error naming it, or
   // std::runtime_error naming the process that holds the lock. The lock goes with the store
   // (or with the process, however it ends).
-  explicit CheckpointStore(std::filesystem::path root);
+  explicit CheckpointStore(std::filesystem::path root, Lock lock = Lock::yes);
   ~CheckpointStore();
   CheckpointStore(const CheckpointStore&) = delete;
   CheckpointStore& operator=(const CheckpointStore&) = delete;

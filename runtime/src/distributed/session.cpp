@@ -154,8 +154,23 @@ bool Session::pump_messages() {
     progress = true;
     transport_->send(std::move(out));
   }
+  progress = send_checkpoint_messages() || progress;
   progress = credits_->send(*transport_) || progress;
   return transport_->poll(*this) || progress;
+}
+
+bool Session::send_checkpoint_messages() {
+  bool sent = false;
+  std::pair<unsigned, ControlMessage> control;
+  while (control_out_.try_dequeue(control)) {
+    sent = true;
+    // Once the sends are closed the peers count on no more: what a coordinator still says
+    // then is about a run that is over.
+    if (!termination_->sends_closed()) {
+      transport_->send_control(static_cast<int>(control.first), control.second);
+    }
+  }
+  return sent;
 }
 
 void Session::wake_comm() noexcept {
@@ -186,6 +201,12 @@ void Session::on_control(int peer, const Bytes& bytes) {
     } catch (...) {
       fail(std::current_exception());
     }
+  } else if (!std::holds_alternative<EndOfStreamMessage>(control)) {
+    std::lock_guard lock(listener_mutex_);
+    if (checkpoint_listener_ == nullptr) {
+      return reject(peer, "(control)", "a checkpoint message, but this rank takes no checkpoints");
+    }
+    checkpoint_listener_->on_checkpoint_message(static_cast<unsigned>(peer), control);
   } else {
     reject(peer, "(control)", "end-of-stream on the control channel, not after its frames");
   }
@@ -243,6 +264,9 @@ void Session::serve_run() {
   Clock::time_point last_progress = Clock::now();
   for (;;) {
     const bool finishing = finish_requested_.load(std::memory_order_acquire);
+    // What the coordinator said before the run stopped goes before the abort (a savepoint's
+    // completion, which the peers wait for).
+    if (run_->cancelled()) (void)send_checkpoint_messages();
     termination_->send_abort_if_failed();
     heartbeats_->pump(Clock::now());
     bool progress = pump_messages();
@@ -255,10 +279,27 @@ void Session::serve_run() {
       continue;
     }
     pacing_->back_off(++idle, Clock::now() - last_progress, transport_->busy(), [&] {
-      return outgoing_.size_approx() == 0 && !credits_->waiting() && ready_.size_approx() == 0 &&
+      return outgoing_.size_approx() == 0 && control_out_.size_approx() == 0 &&
+             !credits_->waiting() && ready_.size_approx() == 0 &&
              finish_requested_.load(std::memory_order_acquire) == finishing;
     });
   }
+}
+
+void Session::listen_for_checkpoints(CheckpointListener* listener) {
+  std::lock_guard lock(listener_mutex_);
+  checkpoint_listener_ = listener;
+}
+
+RestoreChoice Session::agree(RestoreChoice choice) {
+  std::array<std::uint64_t, 3> values{choice.failed ? 1u : 0u, choice.restore_id, choice.next_id};
+  world_->submit([&] { MPI_Bcast(values.data(), 3, MPI_UINT64_T, 0, control_); }).get();
+  return RestoreChoice{values[0] != 0, values[1], values[2]};
+}
+
+void Session::send(unsigned to, ControlMessage message) {
+  if (!control_out_.enqueue({to, std::move(message)})) throw std::bad_alloc();
+  wake_comm();
 }
 
 std::vector<RankReport> Session::finish(const RankReport& mine) {

@@ -1,7 +1,7 @@
 // Internal: one distributed run on this rank. The session owns the run's parts — the route
 // table, the frame exchange (build time), the MPI transport, the credit ledger, the
-// termination protocol and the report gathering — and the communication thread's loop that
-// drives them until every rank is done.
+// termination protocol, the report gathering, the checkpoint coordinators' messages — and the
+// communication thread's loop that drives them until every rank is done.
 #pragma once
 
 #include <mpi.h>
@@ -9,9 +9,12 @@
 #include <atomic>
 #include <future>
 #include <memory>
+#include <mutex>
+#include <utility>
 #include <vector>
 
 #include "../build.hpp"
+#include "../checkpoint/peers.hpp"
 #include "comm_pacing.hpp"
 #include "credits.hpp"
 #include "frame_exchange.hpp"
@@ -24,7 +27,8 @@
 
 namespace sw::runtime {
 
-class Session final : public CreditReturn,
+class Session final : public CheckpointPeers,
+                      public CreditReturn,
                       public FramePost,
                       public TaskRunner,
                       public TransportListener {
@@ -53,6 +57,20 @@ class Session final : public CreditReturn,
     return outgoing_;
   }
 
+  // The ranks' checkpoint coordinators talk through this session; null when the run has one
+  // rank (its coordinator needs no peers).
+  [[nodiscard]] CheckpointPeers* checkpoint_peers() noexcept {
+    return mpi() && ranks_ > 1 ? this : nullptr;
+  }
+  // Where the checkpoint protocol's messages go (null: refused); the coordinator calls it with
+  // null before it goes away. Main thread.
+  void listen_for_checkpoints(CheckpointListener* listener);
+  // CheckpointPeers.
+  [[nodiscard]] unsigned rank() const noexcept override { return rank_; }
+  [[nodiscard]] unsigned ranks() const noexcept override { return ranks_; }
+  [[nodiscard]] RestoreChoice agree(RestoreChoice choice) override;
+  void send(unsigned to, ControlMessage message) override;
+
   // This rank's tasks are done (or never started): tells the peers about a local failure,
   // waits until every rank is done and no message is left in flight, and returns every
   // rank's report, by rank. Main thread.
@@ -73,6 +91,7 @@ class Session final : public CreditReturn,
   void wake_comm() noexcept;
   // One round of the transport's work; true if anything moved.
   bool pump_messages();
+  bool send_checkpoint_messages();  // what the checkpoint coordinator posted
   bool run_ready_tasks();
   // After return_credit or post: moves MPI on when a task on the communication thread made
   // the call (progress_from_task), else wakes that thread.
@@ -92,6 +111,10 @@ class Session final : public CreditReturn,
   std::unique_ptr<FrameExchange> exchange_;
 
   moodycamel::ConcurrentQueue<Outgoing> outgoing_;
+  // Control messages of the checkpoint protocol, to send on the communication thread.
+  moodycamel::ConcurrentQueue<std::pair<unsigned, ControlMessage>> control_out_;
+  std::mutex listener_mutex_;
+  CheckpointListener* checkpoint_listener_ = nullptr;
   moodycamel::ConcurrentQueue<Task*> ready_;  // tasks for the communication thread to run
 
   // MPI runs only; the communication thread's, between start() and the end of finish().

@@ -27,6 +27,8 @@ class Termination {
   // Once `finishing` (every local task done): closes this rank's sends and starts the
   // exchange of message counts. True when it did so now.
   bool close_sends(bool finishing);
+  // Whether this rank sends nothing more (the peers know how many messages to expect).
+  [[nodiscard]] bool sends_closed() const noexcept { return sends_closed_; }
   // Whether the sends are closed and every message the peers sent arrived.
   [[nodiscard]] bool everything_arrived();
 

@@ -1,6 +1,7 @@
 // Control messages: what ranks tell each other besides frames of items — a producer's
-// end-of-stream on an exchange route, credits given back, an abort. Small values in the
-// binary codec behind a 6-byte header:
+// end-of-stream on an exchange route, credits given back, an abort, and the checkpoint
+// protocol (rank 0 starts and settles each checkpoint; every rank acknowledges its part). Small
+// values in the binary codec behind a 6-byte header:
 //
 //   0 magic "SWC1" u32   4 version u16   6 the message: a variant (index, then its fields)
 //
@@ -17,6 +18,7 @@
 
 #include "streamweave/serde/binary.hpp"
 #include "streamweave/serde/bytes.hpp"
+#include "streamweave/serde/checkpoint_manifest.hpp"
 
 namespace sw {
 
@@ -49,7 +51,43 @@ struct AbortMessage {
   friend bool operator==(const AbortMessage&, const AbortMessage&) = default;
 };
 
-using ControlMessage = std::variant<EndOfStreamMessage, CreditMessage, AbortMessage>;
+// Rank 0 started checkpoint `id` (its directory exists): inject its barriers at your
+// sources. `final`: every rank's tasks have finished; `savepoint`: it must stay aligned.
+struct CheckpointStartMessage {
+  std::uint64_t id = 0;
+  bool final = false;
+  bool savepoint = false;
+  friend bool operator==(const CheckpointStartMessage&, const CheckpointStartMessage&) = default;
+};
+
+// The sender's part of checkpoint `id` is on disk: its state files, or `error` (not empty)
+// when it could not take or write them.
+struct CheckpointAckMessage {
+  std::uint64_t id = 0;
+  std::vector<StateFileEntry> files;
+  std::uint64_t alignment_us = 0;  // the longest one of its tasks waited to align
+  std::uint64_t snapshot_us = 0;   // the longest one of its instances took to copy its state
+  bool unaligned = false;          // some task of it passed the barrier unaligned
+  std::string error;
+  friend bool operator==(const CheckpointAckMessage&, const CheckpointAckMessage&) = default;
+};
+
+// Rank 0 settled checkpoint `id`: `completed` (its manifest is written: commit), or failed.
+struct CheckpointDoneMessage {
+  std::uint64_t id = 0;
+  bool completed = false;
+  friend bool operator==(const CheckpointDoneMessage&, const CheckpointDoneMessage&) = default;
+};
+
+// Every task of the sender finished without error: rank 0 may take the final checkpoint once
+// every rank said so.
+struct TasksFinishedMessage {
+  friend bool operator==(const TasksFinishedMessage&, const TasksFinishedMessage&) = default;
+};
+
+using ControlMessage =
+    std::variant<EndOfStreamMessage, CreditMessage, AbortMessage, CheckpointStartMessage,
+                 CheckpointAckMessage, CheckpointDoneMessage, TasksFinishedMessage>;
 
 // The message with its header, in a buffer from `pool`.
 [[nodiscard]] Bytes encode_control(const ControlMessage& message,
