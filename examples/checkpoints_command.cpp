@@ -37,7 +37,7 @@ CheckpointManifest load(const fs::path& dir) {
   const fs::path path = dir / "_manifest";
   CheckpointManifest m = parse_manifest(read_checked_file(path, FileKind::manifest), path);
   for (const StateFileEntry& f : m.files)
-    (void)read_checked_file(dir / f.file, FileKind::operator_state);
+    (void)read_checked_file(dir / f.file, checked_file_kind(f));
   return m;
 }
 

@@ -20,10 +20,6 @@ constexpr std::string_view kPrefix = "chk-";
 constexpr const char* kManifest = "_manifest";
 constexpr const char* kLock = ".lock";
 
-FileKind file_kind_of(const StateFileEntry& file) noexcept {
-  return file.kind == StateFileKind::in_flight ? FileKind::in_flight : FileKind::operator_state;
-}
-
 std::optional<std::uint64_t> id_of(const std::string& name) {
   if (!name.starts_with(kPrefix)) return std::nullopt;
   std::uint64_t id = 0;
@@ -103,9 +99,9 @@ LoadedCheckpoint CheckpointStore::load(std::uint64_t id) const {
   }
   for (const StateFileEntry& file : loaded.manifest.files) {
     const std::filesystem::path path = dir / file.file;
-    Bytes payload = read_checked_file(path, file_kind_of(file));
+    Bytes payload = read_checked_file(path, checked_file_kind(file));
     if (payload.size() != file.bytes) {
-      throw CorruptFile(path, file_kind_of(file), kCheckedFileHeaderBytes,
+      throw CorruptFile(path, checked_file_kind(file), kCheckedFileHeaderBytes,
                         std::to_string(payload.size()) + " bytes; the manifest says " +
                             std::to_string(file.bytes));
     }
@@ -136,7 +132,8 @@ void CheckpointStore::begin(std::uint64_t id) {
 }
 
 void CheckpointStore::write_state(std::uint64_t id, StateFileEntry& entry, const Bytes& payload) {
-  entry.crc32c = write_checked_file(dir_of(id) / entry.file, file_kind_of(entry), payload.span());
+  entry.crc32c =
+      write_checked_file(dir_of(id) / entry.file, checked_file_kind(entry), payload.span());
   entry.bytes = payload.size();
 }
 

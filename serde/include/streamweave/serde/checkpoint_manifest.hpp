@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "streamweave/serde/bytes.hpp"
+#include "streamweave/serde/checked_file.hpp"
 
 namespace sw {
 
@@ -58,6 +59,11 @@ struct CheckpointManifest {
   std::vector<StateFileEntry> files;
   friend bool operator==(const CheckpointManifest&, const CheckpointManifest&) = default;
 };
+
+// The kind `file`'s header names (read_checked_file checks it).
+[[nodiscard]] inline FileKind checked_file_kind(const StateFileEntry& file) noexcept {
+  return file.kind == StateFileKind::in_flight ? FileKind::in_flight : FileKind::operator_state;
+}
 
 // The manifest's payload for write_checked_file.
 [[nodiscard]] Bytes encode_manifest(const CheckpointManifest& manifest);
