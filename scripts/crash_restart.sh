@@ -96,10 +96,18 @@ run() {  # run THREADS OUTPUT [checkpoint options...]; on $np ranks when $np > 0
     --no-progress "$@"
 }
 # The process to kill: streamweave itself, or one rank of the job mpirun started, picked at
-# random once the job runs (rank 0 has locked the checkpoint directory: MPI is up and the
-# graph built); mpirun then ends the others.
+# random; once the run has begun (it, or rank 0, has locked the checkpoint directory: MPI is
+# up and the graph built), so that the kill point is measured from there — a sanitizer build
+# takes a second or more to get there. mpirun then ends the other ranks.
 victim() {
-  ((np > 0)) || { echo "$1"; return; }
+  if ((np == 0)); then
+    for _ in $(seq 1000); do
+      grep -qxF "$1" "$work/ck/.lock" 2>/dev/null && break
+      sleep 0.01
+    done
+    echo "$1"
+    return
+  fi
   local children=()
   for _ in $(seq 1000); do
     # By name: mpirun's children include the shell that feeds its stdin.
