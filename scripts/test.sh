@@ -19,20 +19,31 @@ for arg in "$@"; do
   esac
 done
 
-bash scripts/setup.sh
 # What OpenMPI needs for the distributed tests (mpirun -np 1/2/3) as root in a container on a
 # small machine: run as root, more ranks than cores, shared memory only.
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_btl=self,vader
 export OMPI_MCA_btl_vader_single_copy_mechanism=none
+# Each phase says how long it took: CI has a time budget, and this is where it goes.
+phase() {
+  local name="$1" start=$SECONDS
+  shift
+  echo "=== $name"
+  "$@"
+  echo "=== $name: $((SECONDS - start)) s"
+}
+# -DSTREAMWEAVE_BUILD_TESTS=ON also in a build dir configured without; streamweave_check: the
+# suites, not the benchmarks.
+build() {
+  cmake --preset "$1" -DSTREAMWEAVE_BUILD_TESTS=ON >/dev/null
+  cmake --build --preset "$1" --target streamweave_check
+}
+phase "setup" bash scripts/setup.sh
 for preset in "${presets[@]}"; do
-  echo "=== $preset: configure and build"
-  cmake --preset "$preset" -DSTREAMWEAVE_BUILD_TESTS=ON >/dev/null  # also in a build dir configured without
-  cmake --build --preset "$preset" --target streamweave_check  # the suites, not the benchmarks
-  echo "=== $preset: tests"
-  ctest --preset "$preset"
+  phase "$preset: configure and build" build "$preset"
+  phase "$preset: tests" ctest --preset "$preset"
 done
 if $fuzz; then
-  echo "=== fuzz: every decoder for 20 s"
-  bash scripts/fuzz.sh --time 20
+  phase "fuzz: every decoder for 20 s" bash scripts/fuzz.sh --time 20
 fi
+echo "=== all done in $SECONDS s"
