@@ -17,7 +17,13 @@ std::vector<std::uint32_t> StateWriter::by_group(const std::vector<std::uint32_t
   return order;
 }
 
+namespace {
+constexpr std::size_t kVarintMax = 10;  // bytes of the longest u64 varint
+}  // namespace
+
 void StateWriter::end_table(const std::vector<GroupExtent>& extents) {
+  // Sized once: a state of many MiB would otherwise be copied again at every doubling.
+  tables_.reserve(tables_.size() + scratch_.size() + (1 + 3 * extents.size() + 1) * kVarintMax);
   BinaryWriter w(tables_);
   w.write_varint(scratch_.size());
   w.write_bytes(scratch_.data(), scratch_.size());
@@ -33,7 +39,7 @@ void StateWriter::end_table(const std::vector<GroupExtent>& extents) {
 }
 
 Bytes StateWriter::finish() {
-  BytesMut out;
+  BytesMut out(sizeof(kStateFormat) + 2 * kVarintMax + values_.size() + tables_.size(), *pool_);
   BinaryWriter w(out);
   w.write_fixed(kStateFormat);
   w.write_varint(values_.size());

@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <ranges>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -44,8 +45,16 @@ class StateError : public std::runtime_error {
 class StateWriter {
  public:
   // For checkpoint `checkpoint` (0: the state a finished instance leaves for the final one).
-  explicit StateWriter(BufferPool& pool = BufferPool::global(), std::uint64_t checkpoint = 0)
-      : values_(pool), tables_(pool), scratch_(pool), checkpoint_(checkpoint) {}
+  // `expected_bytes`: about what the state will take (the previous snapshot's size), so that
+  // a large state is encoded into buffers sized once rather than grown by copying.
+  explicit StateWriter(BufferPool& pool = BufferPool::global(), std::uint64_t checkpoint = 0,
+                       std::size_t expected_bytes = 0)
+      : values_(pool), tables_(pool), scratch_(pool), pool_(&pool), checkpoint_(checkpoint) {
+    if (expected_bytes != 0) {
+      scratch_.reserve(expected_bytes);
+      tables_.reserve(expected_bytes);
+    }
+  }
 
   // The checkpoint this state is for (0: the final checkpoint, whatever its id).
   [[nodiscard]] std::uint64_t checkpoint() const noexcept { return checkpoint_; }
@@ -64,6 +73,10 @@ class StateWriter {
     using Element = std::remove_cvref_t<decltype(*std::begin(entries))>;
     std::vector<const Element*> items;
     std::vector<std::uint32_t> groups;
+    if constexpr (std::ranges::sized_range<Range>) {
+      items.reserve(std::ranges::size(entries));
+      groups.reserve(std::ranges::size(entries));
+    }
     for (const auto& e : entries) {
       items.push_back(&e);
       groups.push_back(key_group(key_hash(e)));
@@ -110,6 +123,7 @@ class StateWriter {
   BytesMut values_;
   BytesMut tables_;
   BytesMut scratch_;
+  BufferPool* pool_;
   std::uint64_t table_count_ = 0;
   std::uint64_t entries_ = 0;
   std::uint64_t checkpoint_ = 0;
