@@ -292,8 +292,7 @@ CheckpointManifest CheckpointCoordinator::manifest_of(const InFlight& c) const {
   m.ranks = built_->placement.ranks;
   m.final = c.final;
   m.started_unix_ms = c.started_unix_ms;
-  m.duration_us = static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - c.started).count());
+  m.duration_us = micros(Clock::now() - c.started);
   m.alignment_us = micros(c.longest_alignment);
   m.snapshot_us = micros(c.longest_snapshot);
   m.savepoint = c.savepoint;
@@ -317,9 +316,7 @@ void CheckpointCoordinator::complete(InFlight c) {
   {
     std::lock_guard lock(mutex_);
     failures_in_a_row_ = 0;
-    ++report_.completed;
-    report_.last_id = c.id;
-    if (savepoint_ == c.id) report_.savepoint = c.id;
+    count_completed(c);
     report_.last_duration_seconds = seconds(Clock::now() - c.started);
     report_.last_alignment_seconds = seconds(c.longest_alignment);
     report_.last_bytes = 0;
@@ -328,13 +325,19 @@ void CheckpointCoordinator::complete(InFlight c) {
       (f.kind == StateFileKind::in_flight ? report_.last_in_flight_bytes : report_.last_bytes) +=
           f.bytes;
     }
-    if (c.unaligned) ++report_.unaligned;
     in_flight_.reset();
     next_due_ = next_after(Clock::now());
     broadcast(CheckpointDoneMessage{c.id, true});
   }
   notify_complete(c.id);
   store_->prune(options_.retained);
+}
+
+void CheckpointCoordinator::count_completed(const InFlight& c) {
+  ++report_.completed;
+  report_.last_id = c.id;
+  if (c.savepoint) report_.savepoint = c.id;
+  if (c.unaligned) ++report_.unaligned;
 }
 
 void CheckpointCoordinator::failed(const InFlight& c) {
@@ -477,10 +480,7 @@ void CheckpointCoordinator::settled(const CheckpointDoneMessage& done) {
   if (c.savepoint) savepoint_heard_ = true;
   if (c.final) final_ = done.completed ? FinalOutcome::completed : FinalOutcome::failed;
   if (done.completed) {
-    ++report_.completed;
-    report_.last_id = c.id;
-    if (c.savepoint) report_.savepoint = c.id;
-    if (c.unaligned) ++report_.unaligned;
+    count_completed(c);
     // Commits, off the communication thread.
     post([this, id = c.id] { notify_complete(id); });
   } else {
