@@ -311,6 +311,27 @@ TEST_CASE("a run stopped with savepoint_on_stop takes a savepoint that a restart
   CHECK(first.checkpoints.savepoint == 0);
 }
 
+TEST_CASE("a stop while periodic checkpoints complete still ends at a savepoint") {
+  // Checkpoints back to back: the stop often lands while one's manifest is being written, too
+  // late to mark it a savepoint; the run must then take the next one, not stop without.
+  sw::test::Watchdog watchdog("savepoint among checkpoints", std::chrono::seconds(120));
+  std::mt19937 random(std::random_device{}());
+  for (int attempt = 0; attempt < 30; ++attempt) {
+    sw::test::TempDir dir;
+    sw::RunOptions o = checkpointed(dir);
+    o.checkpoints.interval = std::chrono::milliseconds(1);
+    o.checkpoints.savepoint_on_stop = true;
+    o.source_rate = 200'000;
+    o.deadline = std::chrono::milliseconds(std::uniform_int_distribution<int>(30, 120)(random));
+    sw::RunReport r;
+    (void)run_sums(o, 2, &r);
+    INFO("attempt " << attempt << ": " << r.summary());
+    REQUIRE(r.checkpoints.savepoint != 0);
+    CHECK(r.checkpoints.savepoint == r.checkpoints.last_id);
+    CHECK(sw::test::read_manifest(dir.file("checkpoints"), r.checkpoints.savepoint).savepoint);
+  }
+}
+
 TEST_CASE("a checkpoint that does not complete in time fails, and the run goes on") {
   sw::test::Watchdog watchdog("checkpoint timeout", std::chrono::seconds(60));
   sw::test::TempDir dir;

@@ -3,8 +3,6 @@
 // rank acknowledged it, and a run stopped midway goes on from it to the uninterrupted output.
 // Rank counts that differ between the run and its restart: scripts/crash_restart.sh --ranks.
 #include <catch2/catch.hpp>
-#include <streamweave/serde/checked_file.hpp>
-#include <streamweave/serde/checkpoint_manifest.hpp>
 #include <streamweave/streamweave.hpp>
 
 #include <cstdlib>
@@ -91,10 +89,7 @@ std::uint64_t latest_complete(const std::filesystem::path& root) {
 }
 
 sw::CheckpointManifest manifest_of(const SharedDir& dir, std::uint64_t id) {
-  const std::filesystem::path path =
-      dir.path() / "checkpoints" /
-      ("chk-" + std::string(8 - std::to_string(id).size(), '0') + std::to_string(id)) / "_manifest";
-  return sw::parse_manifest(sw::read_checked_file(path, sw::FileKind::manifest), path);
+  return sw::test::read_manifest(dir.path() / "checkpoints", id);
 }
 
 }  // namespace

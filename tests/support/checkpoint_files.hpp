@@ -1,7 +1,12 @@
 // What checkpointed runs leave on disk, as the checkpoint tests look at it.
 #pragma once
 
+#include <streamweave/serde/checked_file.hpp>
+#include <streamweave/serde/checkpoint_manifest.hpp>
+
+#include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -25,6 +30,15 @@ inline std::multiset<std::string> lines_of(const std::filesystem::path& path) {
   std::ifstream in(path);
   for (std::string line; std::getline(in, line);) lines.insert(line);
   return lines;
+}
+
+// The manifest of checkpoint `id` in `dir` (throws what the store would for a damaged one).
+inline CheckpointManifest read_manifest(const std::filesystem::path& dir, std::uint64_t id) {
+  const std::string number = std::to_string(id);
+  const std::filesystem::path path =
+      dir / ("chk-" + std::string(8 - std::min<std::size_t>(8, number.size()), '0') + number) /
+      "_manifest";
+  return parse_manifest(read_checked_file(path, FileKind::manifest), path);
 }
 
 }  // namespace sw::test

@@ -105,6 +105,8 @@ bool CheckpointCoordinator::savepoint(Clock::time_point now) {
       time_out(now);
       return false;
     }
+    // Its manifest is being written from a copy: too late to mark it; the next one is.
+    if (in_flight_ && in_flight_->completing) return false;
     if (!in_flight_) start_checkpoint(next_id_++, now, false);
     savepoint_ = in_flight_->id;
     in_flight_->savepoint = true;
