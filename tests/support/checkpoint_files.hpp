@@ -4,13 +4,14 @@
 #include <streamweave/serde/checked_file.hpp>
 #include <streamweave/serde/checkpoint_manifest.hpp>
 
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <string>
+
+#include "../../runtime/src/checkpoint/store.hpp"
 
 namespace sw::test {
 
@@ -34,10 +35,7 @@ inline std::multiset<std::string> lines_of(const std::filesystem::path& path) {
 
 // The manifest of checkpoint `id` in `dir` (throws what the store would for a damaged one).
 inline CheckpointManifest read_manifest(const std::filesystem::path& dir, std::uint64_t id) {
-  const std::string number = std::to_string(id);
-  const std::filesystem::path path =
-      dir / ("chk-" + std::string(8 - std::min<std::size_t>(8, number.size()), '0') + number) /
-      "_manifest";
+  const std::filesystem::path path = dir / runtime::checkpoint_dir_name(id) / "_manifest";
   return parse_manifest(read_checked_file(path, FileKind::manifest), path);
 }
 
