@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <streamweave/operators/index_ranges.hpp>
 
+#include <algorithm>
 #include <limits>
 #include <set>
 
@@ -66,4 +67,37 @@ TEST_CASE("index ranges restored with another parallelism emit each index left o
       CHECK(*all.rbegin() == 999);
     }
   }
+}
+
+TEST_CASE("index ranges rescaled again and again are read in ascending order by every instance") {
+  // 3 -> 2 -> 3 -> 1 instances: the old instances' ranges interleave (instance 0 of 2 holds the
+  // first and the last third), so dealing them out in the old instances' order would hand the
+  // last instance a later range before an earlier one, and its watermark would make the earlier
+  // one late.
+  std::vector<sw::SavedState> saved;
+  unsigned before = 3;
+  std::vector<sw::detail::IndexRanges> instances;
+  for (unsigned i = 0; i < before; ++i) instances.emplace_back(3000, i, before);
+  std::set<std::uint64_t> emitted;
+  for (const unsigned after : {2u, 3u, 1u}) {
+    saved.clear();
+    for (unsigned i = 0; i < before; ++i) {
+      const auto [begin, end] = instances[i].take(50);
+      for (std::uint64_t x = begin; x < end; ++x) CHECK(emitted.insert(x).second);
+      sw::StateWriter w;
+      instances[i].snapshot(w);
+      saved.push_back({i, before, w.finish(), "s"});
+    }
+    instances.clear();
+    for (unsigned i = 0; i < after; ++i) {
+      instances.emplace_back(3000, i, after);
+      sw::StateReader state(saved, i, after);
+      instances.back().restore(state, i, after);
+    }
+    before = after;
+  }
+  const std::vector<std::uint64_t> rest = drain(instances[0], 64);
+  CHECK(std::is_sorted(rest.begin(), rest.end()));
+  for (const std::uint64_t x : rest) CHECK(emitted.insert(x).second);
+  CHECK(emitted.size() == 3000);
 }

@@ -5,6 +5,7 @@
 // source's task only.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <utility>
 #include <vector>
@@ -26,8 +27,11 @@ inline std::pair<std::uint64_t, std::uint64_t> split_range(std::uint64_t count, 
 using IndexRange = std::pair<std::uint64_t, std::uint64_t>;  // [begin, end)
 
 // The ranges a restored instance goes on with: in the same layout, those it saved; else the
-// ranges every old instance had left, dealt out among the new instances in turn, so that each
-// goes to exactly one. `read(BinaryReader&)` reads one instance's saved ranges from its values.
+// ranges every old instance had left, in ascending order, dealt out among the new instances in
+// turn, so that each goes to exactly one. An instance reads its ranges in ascending order
+// because event time follows the index in most inputs (a log file, a generator): read out of
+// order, its watermark would pass items it has yet to read, and they would be late.
+// `read(BinaryReader&)` reads one instance's saved ranges from its values.
 template <class Read>
 std::vector<IndexRange> restored_ranges(StateReader& state, unsigned instance, unsigned parallelism,
                                         Read&& read) {
@@ -35,14 +39,14 @@ std::vector<IndexRange> restored_ranges(StateReader& state, unsigned instance, u
     BinaryReader values(state.values());
     return read(values);
   }
-  std::vector<IndexRange> mine;
-  std::size_t dealt = 0;
+  std::vector<IndexRange> all;
   for (const Bytes& saved : state.all_values()) {
     BinaryReader values(saved);
-    for (const IndexRange& range : read(values)) {
-      if (dealt++ % parallelism == instance) mine.push_back(range);
-    }
+    for (const IndexRange& range : read(values)) all.push_back(range);
   }
+  std::sort(all.begin(), all.end());
+  std::vector<IndexRange> mine;
+  for (std::size_t i = instance; i < all.size(); i += parallelism) mine.push_back(all[i]);
   return mine;
 }
 
