@@ -210,7 +210,7 @@ void add_checkpoint_options(CLI::App& run, sw::CheckpointOptions& checkpoints,
          "a task with several inputs that waits this long to align a checkpoint's barriers "
          "passes it unaligned, saving the batches in flight (0: at once; never: always aligned)")
       ->check(alignment_timeout_into(checkpoints.alignment_timeout))
-      ->default_str("never");
+      ->default_str("1s");
 }
 
 // One line on stderr, rewritten in place: events, rate, elapsed, share of time blocked.

@@ -27,11 +27,10 @@ struct CheckpointOptions {
   // Unaligned under backpressure, when set: a task with several inputs that has waited this
   // long for a checkpoint's barrier on all of them snapshots at once, passes the barrier on,
   // and saves the batches that reach it before the barrier on the others (its in-flight
-  // input) with the checkpoint. 0: unaligned at once; nullopt (the default for now): always
-  // aligned — see docs/fault_tolerance.md for the open bug. Savepoints stay aligned. A
-  // checkpoint that saved in-flight input restores only with the same parallelism of those
-  // tasks; items without a binary codec keep their task aligned.
-  std::optional<std::chrono::milliseconds> alignment_timeout{};
+  // input) with the checkpoint. 0: unaligned at once; nullopt: always aligned. Savepoints
+  // stay aligned. A checkpoint that saved in-flight input restores only with the same
+  // parallelism of those tasks; items without a binary codec keep their task aligned.
+  std::optional<std::chrono::milliseconds> alignment_timeout{std::chrono::seconds(1)};
   // When the run is stopped (RunOptions::cancel or deadline), first take a checkpoint — a
   // savepoint — and stop once it completes (or fails), so that a restored run goes on from
   // the moment of the stop. Without it, a stopped run's restart goes back to the last
