@@ -131,17 +131,20 @@ rate=$((events * 10 / (kills * 4 + 1) + 1))
 killed=0 threads=2 attempts=0
 while :; do
   ((attempts++ < kills + 50)) || fail "did not finish after $attempts runs"
+  # What the restart restores, as `checkpoints list` tells a user (empty before the first run).
+  listed=""
+  [[ -d $work/ck ]] && listed=$("$cli" checkpoints list "$work/ck")
   # Another layout, unless the checkpoint restored saved batches in flight (under the default
   # 1 s alignment timeout a slow run may leave one): such a checkpoint restores only with the
   # same parallelism, as a user would be told.
-  if ((${#unaligned[@]} == 0)) && ! { [[ -d $work/ck ]] &&
-    "$cli" checkpoints list "$work/ck" | grep " complete" | tail -1 | grep -q "unaligned: [1-9]"; }; then
+  if ((${#unaligned[@]} == 0)) && ! grep " complete" <<<"$listed" | tail -1 |
+    grep -q "unaligned: [1-9]"; then
     $change && threads=$((1 + RANDOM % 3))
     $rank_change && np=$((1 + RANDOM % ranks))
   fi
   from=0  # stdin: the stream from where the log says a restarted run reads it on
-  if $stdin && [[ -d $work/ck ]]; then
-    from=$("$cli" checkpoints list "$work/ck" | sed -n 's/.*reads the stream from byte \([0-9]*\).*/\1/p')
+  if $stdin; then
+    from=$(sed -n 's/.*reads the stream from byte \([0-9]*\).*/\1/p' <<<"$listed")
     from=${from:-0}
   fi
   run "$threads" "$work/out.txt" --rate "$rate" --checkpoint-dir "$work/ck" \
