@@ -1,20 +1,25 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds and runs the whole test suite (release preset).
-#   --asan   also build and run the suite under AddressSanitizer + UBSan (always in CI=true)
+#   --asan   also build and run the suite under AddressSanitizer + UBSan
 #   --tsan   also build and run the suite under ThreadSanitizer
+#   --ci     what CI runs (the default when CI=true): the whole suite under asan, and of the
+#            release build only the tests that need it (label release_only: the benchmark
+#            check and the installed package), to keep within CI's time budget
 #   --no-fuzz   skip the short libFuzzer runs (scripts/fuzz.sh, 20 s per target)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 presets=(release)
 fuzz=true
-[[ "${CI:-}" == "true" ]] && presets+=(asan)
+ci=false
+[[ "${CI:-}" == "true" ]] && ci=true
 for arg in "$@"; do
   case "$arg" in
     --asan) [[ " ${presets[*]} " == *" asan "* ]] || presets+=(asan) ;;
     --tsan) presets+=(tsan) ;;
+    --ci) ci=true ;;
     --no-fuzz) fuzz=false ;;
-    -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
     *) echo "test.sh: unknown option $arg (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -32,14 +37,23 @@ phase() {
   "$@"
   echo "=== $name: $((SECONDS - start)) s"
 }
-# -DSTREAMWEAVE_BUILD_TESTS=ON also in a build dir configured without; streamweave_check: the
-# suites, not the benchmarks.
+# -DSTREAMWEAVE_BUILD_TESTS=ON also in a build dir configured without; streamweave_check (the
+# default target): the suites, not the benchmarks.
 build() {
   cmake --preset "$1" -DSTREAMWEAVE_BUILD_TESTS=ON >/dev/null
-  cmake --build --preset "$1" --target streamweave_check
+  cmake --build --preset "$1" --target "${2:-streamweave_check}"
 }
 phase "setup" bash scripts/setup.sh
+if $ci; then
+  # Every test runs once, under asan; the release build adds what asan cannot run.
+  [[ " ${presets[*]} " == *" asan "* ]] || presets+=(asan)
+  presets=("${presets[@]/release/}")
+  phase "release: configure and build (tool, benchmark check)" \
+    build release streamweave_check_release_only
+  phase "release: tests labelled release_only" ctest --preset release -L release_only
+fi
 for preset in "${presets[@]}"; do
+  [[ -n "$preset" ]] || continue
   phase "$preset: configure and build" build "$preset"
   phase "$preset: tests" ctest --preset "$preset"
 done
