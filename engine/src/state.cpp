@@ -21,13 +21,22 @@ namespace {
 constexpr std::size_t kVarintMax = 10;  // bytes of the longest u64 varint
 }  // namespace
 
+void StateWriter::next_chunk() {
+  table_data_.push_back(chunk_.freeze());
+  chunk_.reserve(kChunkBytes);
+}
+
 void StateWriter::end_table(const std::vector<GroupExtent>& extents) {
-  // Sized once: a state of many MiB would otherwise be copied again at every doubling.
-  tables_.reserve(tables_.size() + scratch_.size() + (1 + 3 * extents.size() + 1) * kVarintMax);
-  BinaryWriter w(tables_);
-  w.write_varint(scratch_.size());
-  w.write_bytes(scratch_.data(), scratch_.size());
-  scratch_.clear();
+  if (chunk_.size() != 0) table_data_.push_back(chunk_.freeze());
+  std::uint64_t data_bytes = 0;
+  for (const Bytes& chunk : table_data_) data_bytes += chunk.size();
+  BytesMut length(kVarintMax, *pool_);
+  BinaryWriter(length).write_varint(data_bytes);
+  tables_.push_back(length.freeze());
+  for (Bytes& chunk : table_data_) tables_.push_back(std::move(chunk));
+  table_data_.clear();
+  BytesMut groups((1 + 3 * extents.size()) * kVarintMax, *pool_);
+  BinaryWriter w(groups);
   w.write_varint(extents.size());
   for (const GroupExtent& e : extents) {
     w.write_varint(e.group);
@@ -35,21 +44,37 @@ void StateWriter::end_table(const std::vector<GroupExtent>& extents) {
     w.write_varint(e.bytes);
     entries_ += e.entries;
   }
+  tables_.push_back(groups.freeze());
   ++table_count_;
 }
 
-Bytes StateWriter::finish() {
-  BytesMut out(sizeof(kStateFormat) + 2 * kVarintMax + values_.size() + tables_.size(), *pool_);
-  BinaryWriter w(out);
-  w.write_fixed(kStateFormat);
-  w.write_varint(values_.size());
-  w.write_bytes(values_.data(), values_.size());
-  w.write_varint(table_count_);
-  w.write_bytes(tables_.data(), tables_.size());
-  values_.clear();
+std::vector<Bytes> StateWriter::finish_pieces() {
+  BytesMut head(sizeof(kStateFormat) + kVarintMax, *pool_);
+  BinaryWriter h(head);
+  h.write_fixed(kStateFormat);
+  h.write_varint(values_.size());
+  BytesMut count(kVarintMax, *pool_);
+  BinaryWriter(count).write_varint(table_count_);
+  std::vector<Bytes> pieces;
+  pieces.reserve(3 + tables_.size());
+  pieces.push_back(head.freeze());
+  if (values_.size() != 0) pieces.push_back(values_.freeze());
+  pieces.push_back(count.freeze());
+  for (Bytes& piece : tables_) {
+    if (!piece.empty()) pieces.push_back(std::move(piece));
+  }
   tables_.clear();
   table_count_ = 0;
   entries_ = 0;
+  return pieces;
+}
+
+Bytes StateWriter::finish() {
+  const std::vector<Bytes> pieces = finish_pieces();
+  std::size_t bytes = 0;
+  for (const Bytes& piece : pieces) bytes += piece.size();
+  BytesMut out(bytes, *pool_);
+  for (const Bytes& piece : pieces) out.append(piece.data(), piece.size());
   return out.freeze();
 }
 

@@ -240,17 +240,13 @@ void Task::checkpoint(std::uint64_t id, Clock::duration aligning) {
 
 std::vector<InstanceSnapshot> Task::snapshots(std::uint64_t id) {
   std::vector<InstanceSnapshot> states;
-  last_snapshot_bytes_.resize(ops.size(), 0);
   for (std::size_t k = 0; k < ops.size(); ++k) {
     if (ops[k]->checkpointing() != Checkpointing::saves_state) continue;
     const Clock::time_point start = Clock::now();
-    // A little more than last time: state grows between checkpoints.
-    StateWriter writer(run_->buffer_pool(), id, last_snapshot_bytes_[k] / 8 * 9);
+    StateWriter writer(run_->buffer_pool(), id);
     ops[k]->snapshot(writer);
     const std::uint64_t entries = writer.entries();
-    Bytes payload = writer.finish();
-    last_snapshot_bytes_[k] = payload.size();
-    states.push_back(InstanceSnapshot{op_nodes[k], instance_, entries, std::move(payload),
+    states.push_back(InstanceSnapshot{op_nodes[k], instance_, entries, writer.finish_pieces(),
                                       StateFileKind::operator_state, Clock::now() - start});
   }
   return states;

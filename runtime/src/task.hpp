@@ -186,8 +186,7 @@ class Task {
   BarrierAlignment alignment_;
   std::uint64_t stays_aligned_ = 0;  // the checkpoint give_up_alignment() kept aligned
   InFlightCapture capture_;
-  std::deque<Event> replay_;                      // held while aligning; taken before the receivers
-  std::vector<std::size_t> last_snapshot_bytes_;  // per op: the next snapshot's size hint
+  std::deque<Event> replay_;  // held while aligning; taken before the receivers
   // How many items the source may produce now under max_rate (batch_size when unlimited);
   // 0 after setting a timer for when it may go on.
   std::size_t rate_allowance(Clock::time_point now);

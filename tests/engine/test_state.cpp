@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 #include <streamweave/engine/state.hpp>
 
+#include <algorithm>
 #include <map>
 #include <random>
 #include <string>
@@ -51,6 +52,30 @@ Table sample(std::size_t keys) {
 }
 
 }  // namespace
+
+TEST_CASE("a table of many MiB is written in pieces that read back as one payload") {
+  // Chunks of about 1 MiB: this table takes several, between a small table and a value.
+  Table big;
+  for (std::size_t k = 0; k < 200'000; ++k)
+    big["key" + std::to_string(k)] = static_cast<std::int64_t>(k) * 3;
+  sw::StateWriter w;
+  w.value(std::uint64_t{7});
+  write_table(w, Table{{"a", 1}});
+  write_table(w, big);
+  const std::vector<sw::Bytes> pieces = w.finish_pieces();
+  CHECK(w.entries() == 0);  // left empty
+  std::string joined;
+  for (const sw::Bytes& piece : pieces) joined += piece.as_string_view();
+  CHECK(joined.size() > 3'000'000);
+  CHECK(pieces.size() >= 8);  // head, value, count, (length, data, groups) x 2, more chunks
+  std::size_t largest = 0;
+  for (const sw::Bytes& piece : pieces) largest = std::max(largest, piece.size());
+  CHECK(largest <= std::size_t{1} << 20);
+  sw::StateReader r({{0, 1, sw::Bytes::copy_of(std::string_view(joined)), "big.state"}}, 0, 1);
+  CHECK(sw::BinaryReader(r.values()).read<std::uint64_t>() == 7);
+  CHECK(read_table(r) == Table{{"a", 1}});
+  CHECK(read_table(r) == big);
+}
 
 TEST_CASE("state values and keyed tables round-trip in the same layout") {
   sw::StateWriter w;

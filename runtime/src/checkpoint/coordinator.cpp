@@ -240,7 +240,8 @@ void CheckpointCoordinator::finished(Task& task, std::vector<InstanceSnapshot> s
   }
 }
 
-void CheckpointCoordinator::write_state(std::uint64_t id, StateFileEntry entry, Bytes payload) {
+void CheckpointCoordinator::write_state(std::uint64_t id, StateFileEntry entry,
+                                        std::vector<Bytes> payload) {
   {
     std::lock_guard lock(mutex_);
     if (!in_flight_ || in_flight_->id != id) return;  // it failed: spare the disk

@@ -130,8 +130,9 @@ class CheckpointCoordinator final : public CheckpointListener {
   template <class Predicate>
   bool wait_unless_stopped(std::unique_lock<std::mutex>& lock, Predicate done);
   void take_states(TaskEntry& task, const std::vector<InstanceSnapshot>& states);  // lock held
-  void write_state(std::uint64_t id, StateFileEntry entry, Bytes payload);         // writer thread
-  void count_completed(const InFlight& c);  // lock held: the report's share of a completion
+  void write_state(std::uint64_t id, StateFileEntry entry,
+                   std::vector<Bytes> payload);  // writer thread
+  void count_completed(const InFlight& c);       // lock held: the report's share of a completion
   void settle_if_done();  // lock held: completes or fails the checkpoint in flight when it can
   void complete(InFlight checkpoint);       // writer thread
   void failed(const InFlight& checkpoint);  // lock held

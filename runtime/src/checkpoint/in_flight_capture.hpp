@@ -74,7 +74,7 @@ class InFlightCapture {
     std::vector<InstanceSnapshot> states = std::move(states_);
     if (frames_->size() != 0) {
       states.push_back(
-          InstanceSnapshot{head, instance, items_, frames_->freeze(), StateFileKind::in_flight});
+          InstanceSnapshot{head, instance, items_, {frames_->freeze()}, StateFileKind::in_flight});
     }
     aligning = aligning_;
     id_.reset();

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "streamweave/engine/node.hpp"
 #include "streamweave/engine/options.hpp"
@@ -14,8 +15,8 @@ namespace sw::runtime {
 struct InstanceSnapshot {
   NodeId node = 0;
   unsigned instance = 0;
-  std::uint64_t entries = 0;  // keyed entries in it; items in flight
-  Bytes payload;              // StateWriter::finish(), or frames
+  std::uint64_t entries = 0;   // keyed entries in it; items in flight
+  std::vector<Bytes> payload;  // StateWriter::finish_pieces(), or frames: the file's pieces
   StateFileKind kind = StateFileKind::operator_state;
   Clock::duration took{0};  // to copy the state (encode it): the instance's pause
 };

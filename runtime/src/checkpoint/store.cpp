@@ -131,10 +131,16 @@ void CheckpointStore::begin(std::uint64_t id) {
   if (error) throw std::system_error(error, "creating " + dir.string());
 }
 
-void CheckpointStore::write_state(std::uint64_t id, StateFileEntry& entry, const Bytes& payload) {
-  entry.crc32c =
-      write_checked_file(dir_of(id) / entry.file, checked_file_kind(entry), payload.span());
-  entry.bytes = payload.size();
+void CheckpointStore::write_state(std::uint64_t id, StateFileEntry& entry,
+                                  const std::vector<Bytes>& payload) {
+  std::vector<std::span<const std::byte>> pieces;
+  pieces.reserve(payload.size());
+  entry.bytes = 0;
+  for (const Bytes& piece : payload) {
+    pieces.push_back(piece.span());
+    entry.bytes += piece.size();
+  }
+  entry.crc32c = write_checked_file(dir_of(id) / entry.file, checked_file_kind(entry), pieces);
 }
 
 void CheckpointStore::complete(const CheckpointManifest& manifest) {

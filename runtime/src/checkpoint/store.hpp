@@ -57,8 +57,9 @@ class CheckpointStore {
 
   // Starts checkpoint `id`: an empty directory (what an earlier attempt left is removed).
   void begin(std::uint64_t id);
-  // Writes one state file of checkpoint `id`; `entry` names it and gets its size and CRC.
-  void write_state(std::uint64_t id, StateFileEntry& entry, const Bytes& payload);
+  // Writes one state file of checkpoint `id` (the payload: its pieces, in order); `entry`
+  // names it and gets its size and CRC.
+  void write_state(std::uint64_t id, StateFileEntry& entry, const std::vector<Bytes>& payload);
   // Completes the checkpoint: its manifest, written last; then the directories are fsynced.
   void complete(const CheckpointManifest& manifest);
   // Removes what a failed checkpoint `id` wrote, so that it takes no room from the next.

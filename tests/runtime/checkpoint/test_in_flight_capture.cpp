@@ -105,7 +105,7 @@ TEST_CASE("a capture keeps the batches of pending slots as frames until every ba
   sw::runtime::InFlightCapture capture;
   CHECK_FALSE(capture.active());
   std::vector<sw::runtime::InstanceSnapshot> states;
-  states.push_back(sw::runtime::InstanceSnapshot{4, 1, 2, sw::Bytes::copy_of("state")});
+  states.push_back(sw::runtime::InstanceSnapshot{4, 1, 2, {sw::Bytes::copy_of("state")}});
   capture.start(7, {false, true, true}, std::move(states), std::chrono::milliseconds(3), buffers);
   REQUIRE(capture.active());
   CHECK(capture.id() == 7);
@@ -131,15 +131,17 @@ TEST_CASE("a capture keeps the batches of pending slots as frames until every ba
   CHECK(frames.node == 4);
   CHECK(frames.instance == 1);
   CHECK(frames.entries == 300);
+  REQUIRE(frames.payload.size() == 1);
+  const sw::Bytes& bytes = frames.payload[0];
   // Frames one after another, each with its edge and producer, decoding to the items in order.
   std::vector<std::uint64_t> items;
   std::size_t at = 0;
   std::uint32_t producer = 0;
-  while (at < frames.payload.size()) {
+  while (at < bytes.size()) {
     std::uint32_t payload_bytes = 0;
-    std::memcpy(&payload_bytes, frames.payload.data() + at + 32, 4);
+    std::memcpy(&payload_bytes, bytes.data() + at + 32, 4);
     const std::size_t size = sw::kFrameHeaderBytes + payload_bytes;
-    const sw::Frame frame = sw::parse_frame(frames.payload.slice(at, at + size));
+    const sw::Frame frame = sw::parse_frame(bytes.slice(at, at + size));
     CHECK(frame.header.edge == 5);
     CHECK(frame.header.source_instance == producer++);
     CHECK(frame.header.target_instance == 1);

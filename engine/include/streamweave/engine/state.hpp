@@ -45,16 +45,8 @@ class StateError : public std::runtime_error {
 class StateWriter {
  public:
   // For checkpoint `checkpoint` (0: the state a finished instance leaves for the final one).
-  // `expected_bytes`: about what the state will take (the previous snapshot's size), so that
-  // a large state is encoded into buffers sized once rather than grown by copying.
-  explicit StateWriter(BufferPool& pool = BufferPool::global(), std::uint64_t checkpoint = 0,
-                       std::size_t expected_bytes = 0)
-      : values_(pool), tables_(pool), scratch_(pool), pool_(&pool), checkpoint_(checkpoint) {
-    if (expected_bytes != 0) {
-      scratch_.reserve(expected_bytes);
-      tables_.reserve(expected_bytes);
-    }
-  }
+  explicit StateWriter(BufferPool& pool = BufferPool::global(), std::uint64_t checkpoint = 0)
+      : values_(pool), chunk_(pool), pool_(&pool), checkpoint_(checkpoint) {}
 
   // The checkpoint this state is for (0: the final checkpoint, whatever its id).
   [[nodiscard]] std::uint64_t checkpoint() const noexcept { return checkpoint_; }
@@ -82,14 +74,15 @@ class StateWriter {
       groups.push_back(key_group(key_hash(e)));
     }
     const std::vector<std::uint32_t> order = by_group(groups);
-    BinaryWriter data(scratch_);
+    BinaryWriter data(chunk_);
     std::vector<GroupExtent> extents;
     for (const std::uint32_t k : order) {
-      const std::size_t before = scratch_.size();
+      if (chunk_.size() >= kChunkFullBytes) next_chunk();
+      const std::size_t before = chunk_.size();
       write(data, *items[k]);
       if (extents.empty() || extents.back().group != groups[k]) extents.push_back({groups[k]});
       ++extents.back().entries;
-      extents.back().bytes += scratch_.size() - before;
+      extents.back().bytes += chunk_.size() - before;
     }
     end_table(extents);
   }
@@ -105,7 +98,10 @@ class StateWriter {
         });
   }
 
-  // The state file's payload; the writer is left empty.
+  // The state file's payload in pieces, to be written one after another: the encoded tables
+  // are not copied again into one buffer. The writer is left empty.
+  [[nodiscard]] std::vector<Bytes> finish_pieces();
+  // The same payload in one buffer (a copy of the pieces): for restoring in memory.
   [[nodiscard]] Bytes finish();
   // Keyed entries written so far.
   [[nodiscard]] std::uint64_t entries() const noexcept { return entries_; }
@@ -118,11 +114,18 @@ class StateWriter {
   };
   // The positions of `groups` in the order of their group (a stable counting sort).
   static std::vector<std::uint32_t> by_group(const std::vector<std::uint32_t>& groups);
+  // A table's entries go into pooled chunks of about this size, never into one buffer that
+  // grows by copying (a window state of tens of MiB would be copied at every doubling, and
+  // land in fresh pages each time: buffers above the pool's largest class are not kept).
+  static constexpr std::size_t kChunkBytes = std::size_t{1} << 20;
+  static constexpr std::size_t kChunkFullBytes = kChunkBytes - kChunkBytes / 8;
+  void next_chunk();
   void end_table(const std::vector<GroupExtent>& extents);
 
   BytesMut values_;
-  BytesMut tables_;
-  BytesMut scratch_;
+  BytesMut chunk_;                 // the table being written: its latest chunk
+  std::vector<Bytes> table_data_;  // its chunks before that
+  std::vector<Bytes> tables_;      // the tables ended, as payload pieces in order
   BufferPool* pool_;
   std::uint64_t table_count_ = 0;
   std::uint64_t entries_ = 0;
