@@ -9,17 +9,16 @@
 #                          so through the write-ahead log; each restart is given the stream
 #                          from where `streamweave checkpoints list` says
 #   --kills N              kill points before the run may finish (default 20)
-#   --parallelism-changes  restart each time with another --threads (1 to 3), unless the
-#                          checkpoint restored saved batches in flight
+#   --parallelism-changes  restart each time with another --threads (1 to 3)
 #   --savepoint            stop each run with SIGINT instead, under --savepoint-on-exit: each
 #                          must stop at a savepoint, and the next go on from it
 #   --unaligned            --alignment-timeout 0: checkpoints pass tasks with several inputs
 #                          unaligned, saving the batches in flight, which restarts replay
-#                          (the same --threads each time: such a checkpoint does not rescale)
+#                          (with --parallelism-changes: split among the new instances)
 #   --ranks N              distributed: each run is `mpirun -np N ... --mode distributed`
 #                          (one thread a rank), and each kill is a SIGKILL of one rank, picked
 #                          at random, which ends the job; the uninterrupted run is in process
-#   --rank-changes         with --ranks: restart each time on 1 to N ranks (the same caveat)
+#   --rank-changes         with --ranks: restart each time on 1 to N ranks
 # Prints "ok crash_restart <pipeline>: N kills" or "FAIL crash_restart ...".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -37,7 +36,7 @@ while (($#)); do
     --unaligned) unaligned=(--alignment-timeout 0); shift ;;
     --ranks) ranks=$2; shift 2 ;;
     --rank-changes) rank_change=true; shift ;;
-    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) echo "crash_restart.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -134,14 +133,8 @@ while :; do
   # What the restart restores, as `checkpoints list` tells a user (empty before the first run).
   listed=""
   [[ -d $work/ck ]] && listed=$("$cli" checkpoints list "$work/ck")
-  # Another layout, unless the checkpoint restored saved batches in flight (under the default
-  # 1 s alignment timeout a slow run may leave one): such a checkpoint restores only with the
-  # same parallelism, as a user would be told.
-  if ((${#unaligned[@]} == 0)) && ! grep " complete" <<<"$listed" | tail -1 |
-    grep -q "unaligned: [1-9]"; then
-    $change && threads=$((1 + RANDOM % 3))
-    $rank_change && np=$((1 + RANDOM % ranks))
-  fi
+  $change && threads=$((1 + RANDOM % 3))
+  $rank_change && np=$((1 + RANDOM % ranks))
   from=0  # stdin: the stream from where the log says a restarted run reads it on
   if $stdin; then
     from=$(sed -n 's/.*reads the stream from byte \([0-9]*\).*/\1/p' <<<"$listed")

@@ -123,8 +123,9 @@ bool Task::pull(Event& event) {
 }
 
 bool Task::input_waiting() const noexcept {
-  return !replay_.empty() || std::any_of(receivers_.begin(), receivers_.end(),
-                                         [](const Receiver* r) { return !r->empty(); });
+  return !replay_.empty() || !replay_into_.empty() ||
+         std::any_of(receivers_.begin(), receivers_.end(),
+                     [](const Receiver* r) { return !r->empty(); });
 }
 
 void Task::take(Event& event) {
@@ -335,6 +336,11 @@ void Task::step() {
     return;
   }
   if (checkpoints != nullptr) hear_checkpoints();  // a barrier needs no room downstream
+  if (!replay_into_.empty()) {
+    // Before its producer (the head) makes anything: these came before its barrier.
+    for (auto& [op, batch] : std::exchange(replay_into_, {}))
+      ops[op]->input()->push_batch(std::move(batch));
+  }
   const Clock::time_point start = Clock::now();
   if (idle_check_at_ && start >= *idle_check_at_) {
     idle_check_at_.reset();

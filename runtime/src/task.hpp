@@ -8,6 +8,7 @@
 #include <deque>
 #include <memory>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "channel.hpp"
@@ -118,6 +119,11 @@ class Task {
   // A restored task takes `event` before anything its inputs send (an unaligned checkpoint's
   // in-flight batch), after those given before. Before the run starts.
   void replay_first(Event event) { replay_.push_back(std::move(event)); }
+  // Restore: a batch saved in flight into ops[op], a node fused behind the head since the
+  // checkpoint; pushed at the first step, before anything else. Before the run starts.
+  void replay_into(std::size_t op, BatchRef batch) {
+    replay_into_.emplace_back(op, std::move(batch));
+  }
   // Checkpoint `id` completed: the task's instances hear it at its next step. The coordinator.
   void checkpoint_completed(std::uint64_t id) noexcept {
     completed_.store(id, std::memory_order_release);
@@ -187,6 +193,7 @@ class Task {
   std::uint64_t stays_aligned_ = 0;  // the checkpoint give_up_alignment() kept aligned
   InFlightCapture capture_;
   std::deque<Event> replay_;  // held while aligning; taken before the receivers
+  std::vector<std::pair<std::size_t, BatchRef>> replay_into_;  // see replay_into()
   // How many items the source may produce now under max_rate (batch_size when unlimited);
   // 0 after setting a timer for when it may go on.
   std::size_t rate_allowance(Clock::time_point now);

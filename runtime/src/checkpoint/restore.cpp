@@ -97,10 +97,12 @@ NodeId node_named(const Graph& graph, const std::string& name, const std::filesy
   throw CorruptFile(path, FileKind::in_flight, 0, "names node '" + name + "', not in the graph");
 }
 
-// The frames of one in-flight file, in order, into `task`'s input.
-void replay_frames(const Graph& graph, const Built& built, RunContext& run, Task& task,
-                   const Bytes& frames, const std::filesystem::path& path) {
-  std::map<std::uint32_t, BatchPoolBase*> pools;  // per edge; the task owns them
+// Each frame of one in-flight file, in order, decoded: fn(edge, producer instance, batch).
+// Every frame's edge must lead into `node`, the file's.
+template <class Fn>
+void for_each_frame(const Graph& graph, RunContext& run, NodeId node, const Bytes& frames,
+                    const std::filesystem::path& path, Fn fn) {
+  std::map<std::uint32_t, BatchPoolBase*> pools;  // per edge; the run owns them
   std::size_t at = 0;
   auto corrupt = [&](std::size_t offset, const std::string& message) {
     return CorruptFile(path, FileKind::in_flight, kCheckedFileHeaderBytes + at + offset, message);
@@ -115,20 +117,15 @@ void replay_frames(const Graph& graph, const Built& built, RunContext& run, Task
       const Frame frame = parse_frame(frames.slice(at, at + size));
       const std::uint32_t e = frame.header.edge;
       const auto& edges = graph.edges();
-      if (e >= edges.size() || built.plan.edges[e].fused ||
-          built.plan.nodes[edges[e].to].chain != task.chain()) {
-        throw corrupt(8, fmt::format("edge {} does not lead into node '{}'", e,
-                                     graph.node(task.op_nodes.front()).name()));
+      if (e >= edges.size() || edges[e].to != node) {
+        throw corrupt(
+            8, fmt::format("edge {} does not lead into node '{}'", e, graph.node(node).name()));
       }
       const PortSpec& port = graph.node(edges[e].from).port(edges[e].port);
       if (port.codec() == nullptr) throw corrupt(8, fmt::format("edge {} has no codec", e));
       BatchPoolBase*& pool = pools[e];
       if (pool == nullptr) pool = &run.adopt(port.make_pool(run.buffer_pool()));
-      const bool forward = built.plan.edges[e].partitioning == Partitioning::forward;
-      const std::uint32_t producers = forward ? 1 : built.plan.nodes[edges[e].from].parallelism;
-      const std::uint32_t slot =
-          built.slot_base[e] + std::min(frame.header.source_instance, producers - 1);
-      task.replay_first(Event{port.codec()->decode(frame, *pool), slot});
+      fn(e, frame.header.source_instance, port.codec()->decode(frame, *pool));
     } catch (const CorruptFile&) {
       throw;
     } catch (const DecodeError& error) {
@@ -136,6 +133,82 @@ void replay_frames(const Graph& graph, const Built& built, RunContext& run, Task
     }
     at += size;
   }
+}
+
+// The consumer's input slot of producer instance `source` on edge `e`.
+std::uint32_t slot_of(const Graph& graph, const Built& built, std::uint32_t e,
+                      std::uint32_t source) {
+  const bool forward = built.plan.edges[e].partitioning == Partitioning::forward;
+  const std::uint32_t producers = forward ? 1 : built.plan.nodes[graph.edges()[e].from].parallelism;
+  return built.slot_base[e] + std::min(source, producers - 1);
+}
+
+// Keeps what a collector sends, per consumer instance: how a batch of a hash edge is split
+// by key for another parallelism, with the code that routes it at run time.
+class SplitSender final : public BatchSender {
+ public:
+  explicit SplitSender(std::size_t targets) : batches_(targets) {}
+  [[nodiscard]] std::size_t targets() const noexcept override { return batches_.size(); }
+  void send(std::size_t target, BatchRef batch) override {
+    batches_[target].push_back(std::move(batch));
+  }
+  void send_end(std::size_t /*target*/) override {}
+  void send_watermark(std::size_t /*target*/, EventTime /*time*/) override {}
+  void send_barrier(std::size_t /*target*/, std::uint64_t /*checkpoint*/) override {}
+  std::vector<std::vector<BatchRef>>& batches() noexcept { return batches_; }
+
+ private:
+  std::vector<std::vector<BatchRef>> batches_;
+};
+
+// Where a saved batch of `node` goes in instance `instance`'s task: the task's input when the
+// node heads its chain, otherwise straight into the node's operator (the layout fused it
+// behind its producer since the checkpoint). Nothing for another rank's instance.
+void deliver(const Graph& graph, const Built& built, NodeId node, unsigned instance,
+             std::uint32_t edge, std::uint32_t source, BatchRef batch) {
+  if (!built.local(instance)) return;
+  Task& task = *built.tasks_of[built.plan.nodes[node].chain][instance];
+  const auto op = std::find(task.op_nodes.begin(), task.op_nodes.end(), node);
+  if (op == task.op_nodes.begin()) {
+    task.replay_first(Event{std::move(batch), slot_of(graph, built, edge, source)});
+  } else {
+    task.replay_into(static_cast<std::size_t>(op - task.op_nodes.begin()), std::move(batch));
+  }
+}
+
+// The batches of one in-flight file of a node whose parallelism changed, to the instances
+// that own them now: on a hash edge by key (the key groups the instance restored), on any
+// other the saved instance's index modulo the parallelism (those consumers hold no keyed
+// state of that input). Each rank takes what goes to its own instances.
+void replay_rescaled(const Graph& graph, const Built& built, RunContext& run, NodeId node,
+                     const StateFileEntry& entry, const Bytes& frames,
+                     const std::filesystem::path& path) {
+  const unsigned parallelism = built.plan.nodes[node].parallelism;
+  const unsigned kept = entry.instance % parallelism;
+  std::map<std::uint32_t, BatchPoolBase*> pools;  // per hash edge: the split batches'
+  InstanceMetrics uncounted;  // the batches were counted when they were first sent
+  for_each_frame(
+      graph, run, node, frames, path, [&](std::uint32_t e, std::uint32_t source, BatchRef batch) {
+        const EdgeSpec& edge = graph.edges()[e];
+        if (built.plan.edges[e].partitioning != Partitioning::hash) {
+          deliver(graph, built, node, kept, e, source, std::move(batch));
+          return;
+        }
+        const PortSpec& port = graph.node(edge.from).port(edge.port);
+        SplitSender split(parallelism);
+        BatchPoolBase*& pool = pools[e];
+        if (pool == nullptr) pool = &run.adopt(port.make_pool(run.buffer_pool()));
+        const std::unique_ptr<CollectorBase> collector = port.make_collector(
+            *pool, CollectorConfig{std::max<std::size_t>(batch->size(), 1), 0, &uncounted},
+            {EdgeBinding{Partitioning::hash, &split, edge.router.get()}});
+        collector->input().push_batch(std::move(batch));
+        collector->flush();
+        for (unsigned k = 0; k < parallelism; ++k) {
+          for (BatchRef& part : split.batches()[k]) {
+            deliver(graph, built, node, k, e, source, std::move(part));
+          }
+        }
+      });
 }
 
 }  // namespace
@@ -149,26 +222,30 @@ void restore_in_flight(const Graph& graph, const Built& built, RunContext& run,
     const std::filesystem::path path = checkpoint.dir / entry.file;
     const NodeId node = node_named(graph, entry.node, path);
     const PlanNode& planned = built.plan.nodes[node];
-    if (planned.parallelism != entry.parallelism) {
-      throw GraphError(fmt::format(
-          "graph '{}': checkpoint {} passed node '{}' unaligned: it saved batches in flight to "
-          "its {} instances, which are not re-partitioned; restore it with parallelism {} "
-          "there (not {}), or restore an aligned checkpoint (a savepoint, "
-          "CheckpointOptions::savepoint_on_stop)",
-          graph.name(), checkpoint.manifest.id, entry.node, entry.parallelism, entry.parallelism,
-          planned.parallelism));
-    }
-    if (entry.instance >= planned.parallelism) {
+    if (entry.instance >= entry.parallelism) {
       throw CorruptFile(path, FileKind::in_flight, 0,
-                        fmt::format("instance {} of {}", entry.instance, planned.parallelism));
+                        fmt::format("instance {} of {}", entry.instance, entry.parallelism));
     }
-    if (!built.local(entry.instance)) continue;
-    Task* task = built.tasks_of[planned.chain][entry.instance];
-    if (task == nullptr || task->op_nodes.front() != node) {
-      throw CorruptFile(path, FileKind::in_flight, 0,
-                        "node '" + entry.node + "' takes no input of its own");
+    if (planned.parallelism == entry.parallelism) {
+      for_each_frame(graph, run, node, checkpoint.payloads[f], path,
+                     [&](std::uint32_t e, std::uint32_t source, BatchRef batch) {
+                       deliver(graph, built, node, entry.instance, e, source, std::move(batch));
+                     });
+      continue;
     }
-    replay_frames(graph, built, run, *task, checkpoint.payloads[f], path);
+    for (std::size_t e = 0; e < graph.edges().size(); ++e) {
+      if (graph.edges()[e].to == node &&
+          built.plan.edges[e].partitioning == Partitioning::broadcast) {
+        throw GraphError(fmt::format(
+            "graph '{}': checkpoint {} passed node '{}' unaligned: it saved batches in flight "
+            "on a broadcast input, which are not re-partitioned; restore it with parallelism {} "
+            "there (not {}), or restore an aligned checkpoint (a savepoint, "
+            "CheckpointOptions::savepoint_on_stop)",
+            graph.name(), checkpoint.manifest.id, entry.node, entry.parallelism,
+            planned.parallelism));
+      }
+    }
+    replay_rescaled(graph, built, run, node, entry, checkpoint.payloads[f], path);
   }
 }
 

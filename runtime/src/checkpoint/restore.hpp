@@ -35,9 +35,10 @@ void restore_instances(const Graph& graph, const Built& built, RunContext& run,
                        const LoadedCheckpoint& checkpoint);
 
 // Every local task whose inputs had batches in flight when `checkpoint` passed it unaligned
-// takes them back, before anything else. Throws GraphError when such a task's node has another
-// parallelism now (in-flight batches are not re-partitioned: restore those from an aligned
-// checkpoint, such as a savepoint); CorruptFile for frames that do not decode.
+// takes them back, before anything else. Where the node's parallelism changed, the batches go
+// to the instances that own their items now (by key on a hash edge). Throws GraphError when
+// such a node's batches came on a broadcast edge and its parallelism changed; CorruptFile for
+// frames that do not decode.
 void restore_in_flight(const Graph& graph, const Built& built, RunContext& run,
                        const LoadedCheckpoint& checkpoint);
 

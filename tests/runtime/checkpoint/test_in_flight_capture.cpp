@@ -1,7 +1,7 @@
 // Unaligned checkpoints: a task whose inputs' barriers come far apart snapshots without
 // waiting and saves the batches in flight; a run restored from such a checkpoint gives exactly
-// the output of a run never stopped. Savepoints stay aligned; an unaligned checkpoint refuses
-// another parallelism of the task that saved batches, by name.
+// the output of a run never stopped, with the same parallelism or another (the saved batches
+// go to the instances that own their keys now). Savepoints stay aligned.
 #include <catch2/catch.hpp>
 #include <streamweave/streamweave.hpp>
 
@@ -29,8 +29,10 @@ using Sums = sw::test::KeySums;
 // merge hears that source's barriers long after the other's (about 32 k items/s per instance
 // get through the drag): it aligns them, or (with an
 // alignment timeout) passes the checkpoint unaligned and saves what the slow input sends
-// before its barrier.
-Sums run_sums(const sw::RunOptions& options, unsigned parallelism, sw::RunReport* report) {
+// before its barrier. `keyed_merge`: the merge's inputs are partitioned by key (its saved
+// batches are split by key when the parallelism changes), else forward or rebalanced.
+Sums run_sums(const sw::RunOptions& options, unsigned parallelism, sw::RunReport* report,
+              bool keyed_merge = false) {
   sw::Graph g{"merged sums"};
   std::vector<sw::KeyValue<std::uint64_t, std::uint64_t>> out;
   const sw::NodeOptions node{.parallelism = parallelism};
@@ -49,8 +51,10 @@ Sums run_sums(const sw::RunOptions& options, unsigned parallelism, sw::RunReport
       "odds", sw::generate<std::uint64_t>(kEvents, [](std::uint64_t i) { return 2 * i + 1; }),
       node);
   auto add = [](std::uint64_t acc, std::uint64_t x) { return acc + x; };
-  slow.merge_as("merge", node, fast)
-      .key_by([](std::uint64_t x) { return x % kKeys; })
+  auto key = [](std::uint64_t x) { return x % kKeys; };
+  (keyed_merge ? slow.partitioned_by(key).merge_as("merge", node, fast.partitioned_by(key))
+               : slow.merge_as("merge", node, fast))
+      .key_by(key)
       .reduce("sum", add, {.emit = sw::Emit::at_end, .node = node})
       .sink("out", sw::collect(out));
   const sw::RunReport r = sw::run(g, options);
@@ -158,7 +162,8 @@ TEST_CASE("a run restored from an unaligned checkpoint replays its in-flight bat
   sw::test::Watchdog watchdog("unaligned restart", std::chrono::seconds(90));
   std::mt19937 rng(std::random_device{}());
   int restored_unaligned = 0;
-  for (int round = 0; round < 6 && restored_unaligned < 2; ++round) {
+  int rescaled_unaligned = 0;
+  for (int round = 0; round < 8 && restored_unaligned < 4; ++round) {
     sw::test::TempDir dir;
     const unsigned parallelism = 1 + rng() % 3;
     const std::size_t batch = 16 + rng() % 256;
@@ -173,7 +178,7 @@ TEST_CASE("a run restored from an unaligned checkpoint replays its in-flight bat
       if (latest_is_unaligned(checkpoints)) stop.cancel();
     };
     sw::RunReport first;
-    (void)run_sums(o, parallelism, &first);
+    (void)run_sums(o, parallelism, &first, round % 2 == 1);
     REQUIRE(first.status == sw::RunReport::Status::cancelled);
     CHECK(first.checkpoints.failed == 0);
     REQUIRE(first.checkpoints.completed >= 1);
@@ -182,22 +187,22 @@ TEST_CASE("a run restored from an unaligned checkpoint replays its in-flight bat
     CHECK_THAT(first.summary(), Catch::Contains(" unaligned), 0 failed"));
     CHECK((first.checkpoints.last_in_flight_bytes != 0) == unaligned);
 
-    if (unaligned) {
-      // The in-flight batches belong to their instance of the merge or the drag (each with an
-      // input per producer instance): another parallelism is refused.
-      sw::RunOptions other = checkpointed(dir, batch);
-      CHECK_THROWS_WITH(
-          run_sums(other, parallelism + 1, nullptr),
-          Catch::Contains("unaligned: it saved batches in flight") &&
-              Catch::Contains("restore it with parallelism " + std::to_string(parallelism)));
-    }
+    // Restored with the same parallelism or another: the in-flight batches of an instance of
+    // the merge go to the instance that owns their items now.
+    // Another parallelism, but every third round.
+    const unsigned restored = 1 + (parallelism + static_cast<unsigned>(round)) % 3;
+    const bool keyed = round % 2 == 1;
+    INFO("restored with parallelism " << restored << (keyed ? ", keyed merge" : ""));
     sw::RunReport second;
-    CHECK(run_sums(checkpointed(dir, 16 + rng() % 256), parallelism, &second) == expected_sums());
+    CHECK(run_sums(checkpointed(dir, 16 + rng() % 256), restored, &second, keyed) ==
+          expected_sums());
     CHECK(second.checkpoints.restored_from == first.checkpoints.last_id);
     CHECK(second.events < 2 * kEvents);
     restored_unaligned += unaligned ? 1 : 0;
+    rescaled_unaligned += unaligned && restored != parallelism ? 1 : 0;
   }
   CHECK(restored_unaligned >= 1);
+  CHECK(rescaled_unaligned >= 1);
 }
 
 TEST_CASE("checkpoints stay aligned without an alignment timeout, and savepoints always") {
