@@ -329,18 +329,23 @@ void Task::update_watermark() {
   }
 }
 
+void Task::before_inputs() {
+  if (checkpoints != nullptr) hear_checkpoints();  // a barrier needs no room downstream
+  // Restored batches into an operator behind the head, before the head (their producer now)
+  // makes anything: they came before its barrier.
+  if (replay_into_.empty()) return;
+  for (auto& [op, batch] : std::exchange(replay_into_, {})) {
+    ops[op]->input()->push_batch(std::move(batch));
+  }
+}
+
 void Task::step() {
   more_work_ = false;
   if (run_->cancelled()) {
     finished_ = true;
     return;
   }
-  if (checkpoints != nullptr) hear_checkpoints();  // a barrier needs no room downstream
-  if (!replay_into_.empty()) {
-    // Before its producer (the head) makes anything: these came before its barrier.
-    for (auto& [op, batch] : std::exchange(replay_into_, {}))
-      ops[op]->input()->push_batch(std::move(batch));
-  }
+  before_inputs();
   const Clock::time_point start = Clock::now();
   if (idle_check_at_ && start >= *idle_check_at_) {
     idle_check_at_.reset();

@@ -194,6 +194,7 @@ class Task {
   InFlightCapture capture_;
   std::deque<Event> replay_;  // held while aligning; taken before the receivers
   std::vector<std::pair<std::size_t, BatchRef>> replay_into_;  // see replay_into()
+  void before_inputs();  // step's first duties: checkpoint barriers, replay_into()'s batches
   // How many items the source may produce now under max_rate (batch_size when unlimited);
   // 0 after setting a timer for when it may go on.
   std::size_t rate_allowance(Clock::time_point now);
