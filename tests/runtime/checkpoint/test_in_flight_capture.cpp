@@ -29,10 +29,11 @@ using Sums = sw::test::KeySums;
 // merge hears that source's barriers long after the other's (about 32 k items/s per instance
 // get through the drag): it aligns them, or (with an
 // alignment timeout) passes the checkpoint unaligned and saves what the slow input sends
-// before its barrier. `keyed_merge`: the merge's inputs are partitioned by key (its saved
-// batches are split by key when the parallelism changes), else forward or rebalanced.
+// before its barrier. `inputs`: how the merge's inputs are partitioned (by key, its saved
+// batches are split by key when the parallelism changes).
+enum class MergeInputs { as_is, by_key, slow_broadcast };
 Sums run_sums(const sw::RunOptions& options, unsigned parallelism, sw::RunReport* report,
-              bool keyed_merge = false) {
+              MergeInputs inputs = MergeInputs::as_is) {
   sw::Graph g{"merged sums"};
   std::vector<sw::KeyValue<std::uint64_t, std::uint64_t>> out;
   const sw::NodeOptions node{.parallelism = parallelism};
@@ -52,9 +53,12 @@ Sums run_sums(const sw::RunOptions& options, unsigned parallelism, sw::RunReport
       node);
   auto add = [](std::uint64_t acc, std::uint64_t x) { return acc + x; };
   auto key = [](std::uint64_t x) { return x % kKeys; };
-  (keyed_merge ? slow.partitioned_by(key).merge_as("merge", node, fast.partitioned_by(key))
-               : slow.merge_as("merge", node, fast))
-      .key_by(key)
+  auto merged = inputs == MergeInputs::by_key
+                    ? slow.partitioned_by(key).merge_as("merge", node, fast.partitioned_by(key))
+                : inputs == MergeInputs::slow_broadcast
+                    ? slow.broadcast().merge_as("merge", node, fast)
+                    : slow.merge_as("merge", node, fast);
+  merged.key_by(key)
       .reduce("sum", add, {.emit = sw::Emit::at_end, .node = node})
       .sink("out", sw::collect(out));
   const sw::RunReport r = sw::run(g, options);
@@ -178,7 +182,8 @@ TEST_CASE("a run restored from an unaligned checkpoint replays its in-flight bat
       if (latest_is_unaligned(checkpoints)) stop.cancel();
     };
     sw::RunReport first;
-    (void)run_sums(o, parallelism, &first, round % 2 == 1);
+    const MergeInputs inputs = round % 2 == 1 ? MergeInputs::by_key : MergeInputs::as_is;
+    (void)run_sums(o, parallelism, &first, inputs);
     REQUIRE(first.status == sw::RunReport::Status::cancelled);
     CHECK(first.checkpoints.failed == 0);
     REQUIRE(first.checkpoints.completed >= 1);
@@ -191,10 +196,10 @@ TEST_CASE("a run restored from an unaligned checkpoint replays its in-flight bat
     // the merge go to the instance that owns their items now.
     // Another parallelism, but every third round.
     const unsigned restored = 1 + (parallelism + static_cast<unsigned>(round)) % 3;
-    const bool keyed = round % 2 == 1;
-    INFO("restored with parallelism " << restored << (keyed ? ", keyed merge" : ""));
+    INFO("restored with parallelism " << restored
+                                      << (inputs == MergeInputs::by_key ? ", keyed merge" : ""));
     sw::RunReport second;
-    CHECK(run_sums(checkpointed(dir, 16 + rng() % 256), restored, &second, keyed) ==
+    CHECK(run_sums(checkpointed(dir, 16 + rng() % 256), restored, &second, inputs) ==
           expected_sums());
     CHECK(second.checkpoints.restored_from == first.checkpoints.last_id);
     CHECK(second.events < 2 * kEvents);
@@ -203,6 +208,34 @@ TEST_CASE("a run restored from an unaligned checkpoint replays its in-flight bat
   }
   CHECK(restored_unaligned >= 1);
   CHECK(rescaled_unaligned >= 1);
+}
+
+TEST_CASE("batches saved in flight on a broadcast input refuse another parallelism by name") {
+  sw::test::Watchdog watchdog("unaligned broadcast", std::chrono::seconds(90));
+  bool refused = false;
+  for (int round = 0; round < 6 && !refused; ++round) {
+    sw::test::TempDir dir;
+    const std::filesystem::path checkpoints = dir.file("checkpoints");
+    sw::RunOptions o = checkpointed(dir, 64);
+    o.source_rate = 100'000;
+    sw::CancelToken stop;
+    o.cancel = stop;
+    o.progress_interval = std::chrono::milliseconds(5);
+    o.on_progress = [=](const sw::RunProgress&) {
+      if (latest_is_unaligned(checkpoints)) stop.cancel();
+    };
+    sw::RunReport first;
+    (void)run_sums(o, 2, &first, MergeInputs::slow_broadcast);
+    if (in_flight_bytes(checkpoints, first.checkpoints.last_id) == 0) continue;
+    // Each instance of the merge saved its own part of the broadcast stream: no other number
+    // of instances can be given exactly those items.
+    CHECK_THROWS_WITH(run_sums(checkpointed(dir, 64), 3, nullptr, MergeInputs::slow_broadcast),
+                      Catch::Contains("node 'merge' unaligned") &&
+                          Catch::Contains("on a broadcast input") &&
+                          Catch::Contains("restore it with parallelism 2"));
+    refused = true;
+  }
+  CHECK(refused);
 }
 
 TEST_CASE("checkpoints stay aligned without an alignment timeout, and savepoints always") {
