@@ -130,14 +130,11 @@ rate=$((events * 10 / (kills * 4 + 1) + 1))
 killed=0 threads=2 attempts=0
 while :; do
   ((attempts++ < kills + 50)) || fail "did not finish after $attempts runs"
-  # What the restart restores, as `checkpoints list` tells a user (empty before the first run).
-  listed=""
-  [[ -d $work/ck ]] && listed=$("$cli" checkpoints list "$work/ck")
   $change && threads=$((1 + RANDOM % 3))
   $rank_change && np=$((1 + RANDOM % ranks))
   from=0  # stdin: the stream from where the log says a restarted run reads it on
-  if $stdin; then
-    from=$(sed -n 's/.*reads the stream from byte \([0-9]*\).*/\1/p' <<<"$listed")
+  if $stdin && [[ -d $work/ck ]]; then
+    from=$("$cli" checkpoints list "$work/ck" | sed -n 's/.*reads the stream from byte \([0-9]*\).*/\1/p')
     from=${from:-0}
   fi
   run "$threads" "$work/out.txt" --rate "$rate" --checkpoint-dir "$work/ck" \

@@ -10,13 +10,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 presets=(release)
+add_preset() { [[ " ${presets[*]} " == *" $1 "* ]] || presets+=("$1"); }
 fuzz=true
 ci=false
 [[ "${CI:-}" == "true" ]] && ci=true
 for arg in "$@"; do
   case "$arg" in
-    --asan) [[ " ${presets[*]} " == *" asan "* ]] || presets+=(asan) ;;
-    --tsan) presets+=(tsan) ;;
+    --asan) add_preset asan ;;
+    --tsan) add_preset tsan ;;
     --ci) ci=true ;;
     --no-fuzz) fuzz=false ;;
     -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
@@ -44,16 +45,15 @@ build() {
   cmake --build --preset "$1" --target "${2:-streamweave_check}"
 }
 phase "setup" bash scripts/setup.sh
-if $ci; then
-  # Every test runs once, under asan; the release build adds what asan cannot run.
-  [[ " ${presets[*]} " == *" asan "* ]] || presets+=(asan)
-  presets=("${presets[@]/release/}")
-  phase "release: configure and build (tool, benchmark check)" \
-    build release streamweave_check_release_only
-  phase "release: tests labelled release_only" ctest --preset release -L release_only
-fi
+# CI: every test runs once, under asan; the release build adds what asan cannot run.
+$ci && add_preset asan
 for preset in "${presets[@]}"; do
-  [[ -n "$preset" ]] || continue
+  if $ci && [[ $preset == release ]]; then
+    phase "release: configure and build (tool, benchmark check)" \
+      build release streamweave_check_release_only
+    phase "release: tests labelled release_only" ctest --preset release -L release_only
+    continue
+  fi
   phase "$preset: configure and build" build "$preset"
   phase "$preset: tests" ctest --preset "$preset"
 done

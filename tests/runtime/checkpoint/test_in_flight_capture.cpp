@@ -104,6 +104,20 @@ bool latest_is_unaligned(const std::filesystem::path& dir) {
   return latest != 0 && in_flight_bytes(dir, latest) != 0;
 }
 
+// checkpointed(), paced, and cancelled as soon as the newest complete checkpoint saved batches
+// in flight: the run a restart must replay them into.
+sw::RunOptions stopped_once_unaligned(const sw::test::TempDir& dir, std::size_t batch) {
+  sw::RunOptions o = checkpointed(dir, batch);
+  o.source_rate = 100'000;
+  sw::CancelToken stop;
+  o.cancel = stop;
+  o.progress_interval = std::chrono::milliseconds(5);
+  o.on_progress = [stop, checkpoints = dir.file("checkpoints")](const sw::RunProgress&) {
+    if (latest_is_unaligned(checkpoints)) stop.cancel();
+  };
+  return o;
+}
+
 }  // namespace
 
 TEST_CASE("a capture keeps the batches of pending slots as frames until every barrier came") {
@@ -173,14 +187,7 @@ TEST_CASE("a run restored from an unaligned checkpoint replays its in-flight bat
     const std::size_t batch = 16 + rng() % 256;
     INFO("parallelism " << parallelism << ", batch " << batch);
     const std::filesystem::path checkpoints = dir.file("checkpoints");
-    sw::RunOptions o = checkpointed(dir, batch);
-    o.source_rate = 100'000;
-    sw::CancelToken stop;
-    o.cancel = stop;
-    o.progress_interval = std::chrono::milliseconds(5);
-    o.on_progress = [=](const sw::RunProgress&) {
-      if (latest_is_unaligned(checkpoints)) stop.cancel();
-    };
+    const sw::RunOptions o = stopped_once_unaligned(dir, batch);
     sw::RunReport first;
     const MergeInputs inputs = round % 2 == 1 ? MergeInputs::by_key : MergeInputs::as_is;
     (void)run_sums(o, parallelism, &first, inputs);
@@ -192,9 +199,8 @@ TEST_CASE("a run restored from an unaligned checkpoint replays its in-flight bat
     CHECK_THAT(first.summary(), Catch::Contains(" unaligned), 0 failed"));
     CHECK((first.checkpoints.last_in_flight_bytes != 0) == unaligned);
 
-    // Restored with the same parallelism or another: the in-flight batches of an instance of
-    // the merge go to the instance that owns their items now.
-    // Another parallelism, but every third round.
+    // Restored with another parallelism (the same every third round): the in-flight batches
+    // of an instance of the merge go to the instance that owns their items now.
     const unsigned restored = 1 + (parallelism + static_cast<unsigned>(round)) % 3;
     INFO("restored with parallelism " << restored
                                       << (inputs == MergeInputs::by_key ? ", keyed merge" : ""));
@@ -215,18 +221,9 @@ TEST_CASE("batches saved in flight on a broadcast input refuse another paralleli
   bool refused = false;
   for (int round = 0; round < 6 && !refused; ++round) {
     sw::test::TempDir dir;
-    const std::filesystem::path checkpoints = dir.file("checkpoints");
-    sw::RunOptions o = checkpointed(dir, 64);
-    o.source_rate = 100'000;
-    sw::CancelToken stop;
-    o.cancel = stop;
-    o.progress_interval = std::chrono::milliseconds(5);
-    o.on_progress = [=](const sw::RunProgress&) {
-      if (latest_is_unaligned(checkpoints)) stop.cancel();
-    };
     sw::RunReport first;
-    (void)run_sums(o, 2, &first, MergeInputs::slow_broadcast);
-    if (in_flight_bytes(checkpoints, first.checkpoints.last_id) == 0) continue;
+    (void)run_sums(stopped_once_unaligned(dir, 64), 2, &first, MergeInputs::slow_broadcast);
+    if (in_flight_bytes(dir.file("checkpoints"), first.checkpoints.last_id) == 0) continue;
     // Each instance of the merge saved its own part of the broadcast stream: no other number
     // of instances can be given exactly those items.
     CHECK_THROWS_WITH(run_sums(checkpointed(dir, 64), 3, nullptr, MergeInputs::slow_broadcast),
