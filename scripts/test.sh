@@ -5,7 +5,7 @@
 #   --ci     what CI runs (the default when CI=true): the whole suite under asan, and of the
 #            release build only the tests that need it (label release_only: the benchmark
 #            check and the installed package), to keep within CI's time budget
-#   --no-fuzz   skip the short libFuzzer runs (scripts/fuzz.sh, 20 s per target)
+#   --no-fuzz   skip the short libFuzzer runs (scripts/fuzz.sh, 20 s per target; 10 s in CI)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -58,6 +58,8 @@ for preset in "${presets[@]}"; do
   phase "$preset: tests" ctest --preset "$preset"
 done
 if $fuzz; then
-  phase "fuzz: every decoder for 20 s" bash scripts/fuzz.sh --time 20
+  fuzz_seconds=20
+  $ci && fuzz_seconds=10  # a smoke run from the seed corpus; long runs: scripts/fuzz.sh --time N
+  phase "fuzz: every decoder for $fuzz_seconds s" bash scripts/fuzz.sh --time "$fuzz_seconds"
 fi
 echo "=== all done in $SECONDS s"

@@ -46,21 +46,42 @@ std::filesystem::path segment_path(const std::filesystem::path& dir, std::uint64
   return dir / fmt::format("{:016x}.wal", first);
 }
 
-void write_all(int fd, std::span<const std::byte> bytes, std::uint64_t offset,
-               const std::filesystem::path& path) {
-  while (!bytes.empty()) {
-    const ssize_t n = ::pwrite(fd, bytes.data(), bytes.size(), static_cast<off_t>(offset));
+// Writes `parts` (consumed) at `offset`, in as few calls as the kernel takes.
+void write_parts(int fd, std::vector<iovec>& parts, std::uint64_t offset,
+                 const std::filesystem::path& path) {
+  std::size_t done = 0;
+  std::size_t first_part = 0;
+  while (first_part < parts.size()) {
+    const ssize_t n =
+        ::pwritev(fd, parts.data() + first_part,
+                  static_cast<int>(std::min<std::size_t>(parts.size() - first_part, IOV_MAX)),
+                  static_cast<off_t>(offset + done));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) throw_errno("writing", path);
-    bytes = bytes.subspan(static_cast<std::size_t>(n));
-    offset += static_cast<std::uint64_t>(n);
+    done += static_cast<std::size_t>(n);
+    for (auto left = static_cast<std::size_t>(n); left > 0 && first_part < parts.size();) {
+      iovec& part = parts[first_part];
+      const std::size_t used = std::min(left, part.iov_len);
+      part.iov_base = static_cast<std::byte*>(part.iov_base) + used;
+      part.iov_len -= used;
+      left -= used;
+      if (part.iov_len == 0) ++first_part;
+    }
   }
+}
+
+void write_all(int fd, std::span<const std::byte> bytes, std::uint64_t offset,
+               const std::filesystem::path& path) {
+  std::vector<iovec> parts{{const_cast<std::byte*>(bytes.data()), bytes.size()}};
+  write_parts(fd, parts, offset, path);
 }
 
 }  // namespace
 
-WalSegmentView parse_wal_segment(std::span<const std::byte> file, const std::filesystem::path& path,
-                                 bool last) {
+namespace {
+
+// Checks a segment's header (throws CorruptFile); returns its version.
+std::uint16_t check_header(std::span<const std::byte> file, const std::filesystem::path& path) {
   const auto fail = [&](std::size_t at, const std::string& message) {
     throw CorruptFile(path, FileKind::wal_segment, at, message);
   };
@@ -73,32 +94,47 @@ WalSegmentView parse_wal_segment(std::span<const std::byte> file, const std::fil
   if (get<std::uint32_t>(h + kHeaderChecked) != crc32c(file.first(kHeaderChecked))) {
     fail(kHeaderChecked, "header checksum mismatch");
   }
-  if (const auto v = get<std::uint16_t>(h + 4); v != kWalVersion) {
-    fail(4, fmt::format("version {}, this build reads {}", v, kWalVersion));
+  const auto version = get<std::uint16_t>(h + 4);
+  if (version != 1 && version != kWalVersion) {
+    fail(4, fmt::format("version {}, this build reads 1 to {}", version, kWalVersion));
   }
-  WalSegmentView view;
-  view.first = get<std::uint64_t>(h + 8);
   if (const auto capacity = get<std::uint64_t>(h + 16); capacity != file.size()) {
     fail(16, fmt::format("{} bytes, the header says {}", file.size(), capacity));
   }
+  return version;
+}
+
+}  // namespace
+
+WalSegmentView parse_wal_segment(std::span<const std::byte> file, const std::filesystem::path& path,
+                                 bool last) {
+  const std::uint16_t version = check_header(file, path);
+  WalSegmentView view;
+  view.first = get<std::uint64_t>(file.data() + 8);
   std::size_t at = kWalHeaderBytes;
   while (file.size() - at >= kWalRecordHeaderBytes) {
     const auto length = get<std::uint32_t>(file.data() + at);
     if (length == 0) break;  // the rest of the segment, never written
+    const bool padding = version >= 2 && (length & kWalPaddingFlag) != 0;
+    const std::uint32_t size = padding ? length & ~kWalPaddingFlag : length;
     const std::size_t room = file.size() - at - kWalRecordHeaderBytes;
     const auto payload =
-        file.subspan(at + kWalRecordHeaderBytes, std::min<std::size_t>(length, room));
-    if (length > room ||
-        get<std::uint32_t>(file.data() + at + 4) != record_crc(length, std::span(&payload, 1))) {
+        file.subspan(at + kWalRecordHeaderBytes, std::min<std::size_t>(size, room));
+    const auto checked = padding ? std::span<const std::span<const std::byte>>{}
+                                 : std::span(&payload, 1);  // padding: its length only
+    if (size > room || get<std::uint32_t>(file.data() + at + 4) != record_crc(length, checked)) {
       if (!last) {
-        fail(at, length > room ? fmt::format("a record of {} bytes runs past the end", length)
-                               : std::string("record checksum mismatch"));
+        throw CorruptFile(
+            path, FileKind::wal_segment, at,
+            size > room ? fmt::format("{} of {} bytes runs past the end",
+                                      padding ? "padding" : "a record", size)
+                        : fmt::format("{} checksum mismatch", padding ? "padding" : "record"));
       }
       view.torn = true;
       break;
     }
-    view.records.emplace_back(at + kWalRecordHeaderBytes, length);
-    at += kWalRecordHeaderBytes + length;
+    if (!padding) view.records.emplace_back(at + kWalRecordHeaderBytes, size);
+    at += kWalRecordHeaderBytes + size;
   }
   view.end = at;
   if (view.torn) {
@@ -158,6 +194,7 @@ void WalWriter::open_last(const std::filesystem::path& segment, const Bytes& fil
   first_ = view.first;
   capacity_ = file.size();
   offset_ = view.end;
+  committed_ = offset_;
   if (view.torn) {
     // Zeros over the torn record and whatever followed it, so that no old bytes after a new
     // record can read as one.
@@ -169,6 +206,11 @@ void WalWriter::open_last(const std::filesystem::path& segment, const Bytes& fil
 }
 
 WalWriter::~WalWriter() {
+  try {
+    flush_stage(true);  // appended, not committed: written as they would have been unstaged
+  } catch (const std::system_error&) {
+    // Never committed, so never promised; the next open cuts whatever part of them is torn.
+  }
   close_segment();
 }
 
@@ -197,6 +239,7 @@ void WalWriter::start_segment(std::uint64_t min_bytes) {
   put(header.data() + kHeaderChecked, crc32c(std::span(header).first(kHeaderChecked)));
   write_all(fd_, header, 0, path_);
   offset_ = kWalHeaderBytes;
+  committed_ = offset_;
   if (::fdatasync(fd_) != 0) throw_errno("fdatasync of", path_);
   sync_directory(dir_);  // the new segment's name survives a crash
 }
@@ -214,43 +257,77 @@ std::uint64_t WalWriter::append(std::span<const std::span<const std::byte>> piec
   std::array<std::byte, kWalRecordHeaderBytes> header{};
   put(header.data(), size);
   put(header.data() + 4, record_crc(size, pieces));
-  // One write for the header and the pieces (pwritev): a torn write is still caught by the CRC.
-  std::vector<iovec>& parts = parts_;
-  parts.clear();
-  parts.push_back({header.data(), header.size()});
-  for (const auto& piece : pieces) {
-    if (!piece.empty()) parts.push_back({const_cast<std::byte*>(piece.data()), piece.size()});
-  }
-  std::size_t done = 0;
-  std::size_t first_part = 0;
-  while (first_part < parts.size()) {
-    const ssize_t n =
-        ::pwritev(fd_, parts.data() + first_part,
-                  static_cast<int>(std::min<std::size_t>(parts.size() - first_part, IOV_MAX)),
-                  static_cast<off_t>(offset_ + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw_errno("writing", path_);
-    done += static_cast<std::size_t>(n);
-    for (auto left = static_cast<std::size_t>(n); left > 0 && first_part < parts.size();) {
-      iovec& part = parts[first_part];
-      const std::size_t used = std::min(left, part.iov_len);
-      part.iov_base = static_cast<std::byte*>(part.iov_base) + used;
-      part.iov_len -= used;
-      left -= used;
-      if (part.iov_len == 0) ++first_part;
-    }
-  }
+  pieces_.clear();
+  pieces_.emplace_back(header);
+  pieces_.insert(pieces_.end(), pieces.begin(), pieces.end());
+  put_bytes(pieces_, needed);
   const std::uint64_t position = end_;
-  offset_ += needed;
   end_ += needed;
-  dirty_ = true;
+  ++appended_;
   return position;
 }
 
+void WalWriter::put_bytes(std::span<const std::span<const std::byte>> pieces, std::size_t bytes) {
+  if (!staging_ || bytes > kWalStageBytes / 2) {
+    flush_stage(true);
+    // One write for a record's header and its pieces: a torn write is still caught by the CRC.
+    parts_.clear();
+    for (const auto& piece : pieces) {
+      if (!piece.empty()) parts_.push_back({const_cast<std::byte*>(piece.data()), piece.size()});
+    }
+    write_parts(fd_, parts_, offset_, path_);
+  } else {
+    if (!stage_) stage_ = std::make_unique_for_overwrite<std::byte[]>(kWalStageBytes);
+    if (staged_ + bytes > kWalStageBytes) flush_stage(false);
+    for (const auto& piece : pieces) {
+      std::memcpy(stage_.get() + staged_, piece.data(), piece.size());
+      staged_ += piece.size();
+    }
+  }
+  offset_ += bytes;
+}
+
+void WalWriter::flush_stage(bool all) {
+  if (staged_ == 0) return;
+  const std::size_t start = offset_ - staged_;  // the file offset of the stage's first byte
+  const std::size_t aligned_end = offset_ / kWalAlignBytes * kWalAlignBytes;
+  // Short of a commit, only up to a boundary: the rest is written with what follows it.
+  const std::size_t upto = all || aligned_end <= start ? staged_ : aligned_end - start;
+  parts_.clear();
+  parts_.push_back({stage_.get(), upto});
+  write_parts(fd_, parts_, start, path_);
+  std::memmove(stage_.get(), stage_.get() + upto, staged_ - upto);
+  staged_ -= upto;
+}
+
 void WalWriter::commit() {
-  if (!dirty_ || fd_ < 0) return;
+  if (offset_ == committed_ || fd_ < 0) return;
+  if (offset_ - committed_ >= kWalPadAfterBytes) pad_to_boundary();
+  flush_stage(true);
   if (::fdatasync(fd_) != 0) throw_errno("fdatasync of", path_);
-  dirty_ = false;
+  committed_ = offset_;
+  // Copying records into one write pays only when a commit covers several (measured:
+  // bench/wal_rate); a record committed alone is written from where it is.
+  staging_ = appended_ > 1;
+  appended_ = 0;
+}
+
+void WalWriter::pad_to_boundary() {
+  std::size_t boundary = (offset_ + kWalAlignBytes - 1) / kWalAlignBytes * kWalAlignBytes;
+  if (boundary - offset_ < kWalRecordHeaderBytes && boundary != offset_) {
+    boundary += kWalAlignBytes;
+  }
+  if (boundary == offset_ || boundary > capacity_) return;
+  const std::size_t bytes = boundary - offset_;
+  const auto length = static_cast<std::uint32_t>(bytes - kWalRecordHeaderBytes);
+  std::array<std::byte, kWalRecordHeaderBytes> header{};
+  put(header.data(), length | kWalPaddingFlag);
+  put(header.data() + 4, record_crc(length | kWalPaddingFlag, {}));
+  // The padding's bytes are written (zeros) so that the commit's range ends on the boundary too.
+  static const std::vector<std::byte> zeros(kWalAlignBytes);
+  const std::array<std::span<const std::byte>, 2> pieces{header, std::span(zeros).first(length)};
+  put_bytes(pieces, bytes);
+  end_ += bytes;
 }
 
 void WalWriter::truncate_before(std::uint64_t position) {
@@ -288,21 +365,23 @@ WalReader::WalReader(const std::filesystem::path& dir, std::uint64_t from,
         fmt::format("write-ahead log {}: no segments, but records from position {} are needed",
                     dir.string(), from));
   }
-  while (record_ < view_.records.size()) {
-    const std::uint64_t at =
-        view_.first + (view_.records[record_].first - kWalRecordHeaderBytes - kWalHeaderBytes);
-    if (at >= from) break;
-    ++record_;
-  }
-  const std::uint64_t at =
-      record_ < view_.records.size()
-          ? view_.first + (view_.records[record_].first - kWalRecordHeaderBytes - kWalHeaderBytes)
-          : view_.first + (view_.end - kWalHeaderBytes);
-  if (at != from) {
+  while (record_ < view_.records.size() && position_of(record_) < from) ++record_;
+  // `from` may also be where padding after the record before starts (end() before a commit).
+  const std::uint64_t after_previous =
+      record_ == 0 ? view_.first
+                   : view_.first + (view_.records[record_ - 1].first +
+                                    view_.records[record_ - 1].second - kWalHeaderBytes);
+  if (position_of(record_) != from && after_previous != from) {
     throw CorruptFile(segments_[next_segment_ - 1], FileKind::wal_segment, 0,
                       fmt::format("no record at position {} (the log holds {} to {})", from,
                                   view_.first, view_.first + (view_.end - kWalHeaderBytes)));
   }
+}
+
+std::uint64_t WalReader::position_of(std::size_t k) const noexcept {
+  const std::size_t offset =
+      k < view_.records.size() ? view_.records[k].first - kWalRecordHeaderBytes : view_.end;
+  return view_.first + (offset - kWalHeaderBytes);
 }
 
 bool WalReader::open_next_segment() {
@@ -330,7 +409,7 @@ std::optional<Bytes> WalReader::next() {
   }
   if (to_ && position_ >= *to_) return std::nullopt;
   const auto [offset, length] = view_.records[record_++];
-  position_ += kWalRecordHeaderBytes + length;
+  position_ = position_of(record_);
   return file_.slice(offset, offset + length);
 }
 

@@ -1,10 +1,13 @@
 // Writes the seed corpus of the fuzz targets: valid encodings of varied records (run by
 // scripts/fuzz.sh --seeds; the output is committed under tests/fuzz/corpus/).
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <streamweave/serde/checked_file.hpp>
 #include <streamweave/serde/checkpoint_manifest.hpp>
+#include <streamweave/serde/checksum.hpp>
 #include <streamweave/serde/control.hpp>
 #include <streamweave/serde/frame.hpp>
 #include <streamweave/serde/write_ahead_log.hpp>
@@ -15,6 +18,11 @@ namespace {
 void write(const std::filesystem::path& path, std::string_view bytes) {
   std::ofstream(path, std::ios::binary)
       .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+std::string read(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
 }
 
 fuzz::Record record(int i) {
@@ -121,6 +129,19 @@ int main(int argc, char** argv) {
   std::filesystem::resize_file(segment, 200);
   std::filesystem::copy_file(segment, root / "wal" / "seed1",
                              std::filesystem::copy_options::overwrite_existing);
+  // One with padding between records, as a commit of many bytes leaves (made small by hand).
+  {
+    std::string file = read(root / "wal" / "seed0");
+    const std::size_t first_record = sw::kWalHeaderBytes + sw::kWalRecordHeaderBytes + 10;
+    std::string padding(sw::kWalRecordHeaderBytes + 24, '\0');
+    const std::uint32_t length = 24 | sw::kWalPaddingFlag;
+    std::memcpy(padding.data(), &length, 4);
+    const std::uint32_t crc = sw::crc32c(std::as_bytes(std::span(padding.data(), 4)));
+    std::memcpy(padding.data() + 4, &crc, 4);
+    file.insert(first_record, padding);
+    file.resize(4096);
+    write(root / "wal" / "seed2", file);
+  }
   std::filesystem::remove_all(wal);
   return 0;
 }

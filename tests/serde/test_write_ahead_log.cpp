@@ -2,8 +2,10 @@
 // record at the end is cut off, damage anywhere else names the segment and the byte.
 #include <catch2/catch.hpp>
 #include <streamweave/serde/checked_file.hpp>
+#include <streamweave/serde/checksum.hpp>
 #include <streamweave/serde/write_ahead_log.hpp>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -38,6 +40,49 @@ void flip_byte(const std::filesystem::path& file, std::size_t at) {
   const char c = static_cast<char>(f.get());
   f.seekp(static_cast<std::streamoff>(at));
   f.put(static_cast<char>(c ^ 0x20));
+}
+
+template <class T>
+void put(std::string& out, T value) {
+  out.append(reinterpret_cast<const char*>(&value), sizeof value);
+}
+
+// A record as the writer lays it out.
+std::string record_bytes(const std::string& payload) {
+  std::string header;
+  put(header, static_cast<std::uint32_t>(payload.size()));
+  put(header, sw::crc32c(bytes_of(payload), sw::crc32c(bytes_of(header))));
+  return header + payload;
+}
+
+// Padding as the writer lays it out: `length` bytes of zeros after its header, of which
+// `written` are there.
+std::string padding_bytes(std::uint32_t length, std::size_t written) {
+  std::string header;
+  put(header, length | sw::kWalPaddingFlag);
+  put(header, sw::crc32c(bytes_of(header)));
+  return header + std::string(written, '\0');
+}
+
+// A 4 KiB segment file of `version` starting at position 0 that holds `body`.
+std::string segment_file(std::uint16_t version, const std::string& body) {
+  std::string file;
+  put(file, sw::kWalMagic);
+  put(file, version);
+  put(file, std::uint16_t{0});
+  put(file, std::uint64_t{0});
+  put(file, std::uint64_t{4096});
+  put(file, sw::crc32c(bytes_of(file)));
+  put(file, std::uint32_t{0});
+  file += body;
+  file.resize(4096, '\0');
+  return file;
+}
+
+std::vector<std::string> payloads(const sw::WalSegmentView& view, const std::string& file) {
+  std::vector<std::string> out;
+  for (const auto& [offset, length] : view.records) out.push_back(file.substr(offset, length));
+  return out;
 }
 
 }  // namespace
@@ -191,4 +236,89 @@ TEST_CASE("parse_wal_segment of random damage never reads past the segment") {
       CHECK_THAT(e.what(), Catch::StartsWith("x: write-ahead log segment file at byte"));
     }
   }
+}
+
+TEST_CASE("a commit of many bytes pads the log to a 64 KiB boundary and readers skip it") {
+  sw::test::TempDir dir;
+  const auto log = dir.file("wal");
+  std::vector<std::string> written;
+  std::vector<std::uint64_t> positions;
+  std::uint64_t before_commit = 0;
+  std::uint64_t after_commit = 0;
+  {
+    sw::WalWriter writer(log);
+    for (std::size_t i = 0; i < 3; ++i) {
+      written.push_back(std::string(100'000, static_cast<char>('a' + i)));
+      positions.push_back(writer.append(bytes_of(written.back())));
+    }
+    before_commit = writer.end();
+    CHECK(before_commit == 3 * (8 + 100'000));
+    writer.commit();
+    after_commit = writer.end();
+    // The segment starts at position 0: a position's file offset is 32 more.
+    CHECK((after_commit + sw::kWalHeaderBytes) % sw::kWalAlignBytes == 0);
+    CHECK(after_commit - before_commit >= 8);
+    CHECK(after_commit - before_commit < sw::kWalAlignBytes + 8);
+    // A small commit is not padded.
+    written.emplace_back("small");
+    positions.push_back(writer.append(bytes_of(written.back())));
+    writer.commit();
+    CHECK(writer.end() == after_commit + 8 + 5);
+  }
+  CHECK(positions[3] == after_commit);
+  CHECK(read_all(log) == written);
+  CHECK(read_all(log, positions[3]) == std::vector<std::string>{"small"});
+  // end() taken before the commit is where the padding starts: a reader may start there.
+  CHECK(read_all(log, before_commit) == std::vector<std::string>{"small"});
+  CHECK(read_all(log, 0, before_commit).size() == 3);
+  sw::WalReader reader(log, 0);
+  for (int i = 0; i < 3; ++i) REQUIRE(reader.next());
+  CHECK(reader.position() == positions[3]);  // past the padding
+  CHECK(sw::WalWriter(log).end() == positions[3] + 8 + 5);
+}
+
+TEST_CASE("records gathered for a group commit are written by a clean close without one") {
+  sw::test::TempDir dir;
+  const auto log = dir.file("wal");
+  std::vector<std::string> written;
+  {
+    sw::WalWriter writer(log);
+    for (std::size_t i = 0; i < 40; ++i) {
+      written.push_back(record(i));
+      (void)writer.append(bytes_of(written.back()));
+      if (i == 4) writer.commit();  // five records in one commit: the next are gathered
+    }
+  }
+  CHECK(read_all(log) == written);
+}
+
+TEST_CASE("version 1 segments are read and padding in them is damage") {
+  const std::string body = record_bytes("one") + padding_bytes(16, 16) + record_bytes("two");
+  const std::string v2 = segment_file(2, body);
+  const sw::WalSegmentView view = sw::parse_wal_segment(bytes_of(v2), "x", false);
+  CHECK(payloads(view, v2) == std::vector<std::string>{"one", "two"});
+  CHECK(view.end == sw::kWalHeaderBytes + body.size());
+  // Version 1 has no padding: what follows "one" is a torn record (or, before the last
+  // segment, corruption).
+  const std::string v1 = segment_file(1, body);
+  const sw::WalSegmentView old = sw::parse_wal_segment(bytes_of(v1), "x", true);
+  CHECK(payloads(old, v1) == std::vector<std::string>{"one"});
+  CHECK(old.torn);
+  CHECK_THROWS_WITH(sw::parse_wal_segment(bytes_of(v1), "x", false),
+                    Catch::Contains("at byte 43: a record of 2147483664 bytes runs past the end"));
+  const std::string v1_clean = segment_file(1, record_bytes("one") + record_bytes("two"));
+  CHECK(payloads(sw::parse_wal_segment(bytes_of(v1_clean), "x", false), v1_clean) ==
+        std::vector<std::string>{"one", "two"});
+  CHECK_THROWS_WITH(sw::parse_wal_segment(bytes_of(segment_file(3, body)), "x", true),
+                    Catch::Contains("version 3, this build reads 1 to 2"));
+  // Damaged padding: its checksum, or a length past the end.
+  std::string bad = v2;
+  bad[sw::kWalHeaderBytes + 11 + 5] ^= 1;
+  CHECK_THROWS_WITH(sw::parse_wal_segment(bytes_of(bad), "x", false),
+                    Catch::Contains("at byte 43: padding checksum mismatch"));
+  CHECK(payloads(sw::parse_wal_segment(bytes_of(bad), "x", true), bad) ==
+        std::vector<std::string>{"one"});
+  const std::string long_padding = segment_file(2, padding_bytes(5000, 0));
+  CHECK_THROWS_WITH(sw::parse_wal_segment(bytes_of(long_padding), "x", false),
+                    Catch::Contains("padding of 5000 bytes runs past the end"));
 }

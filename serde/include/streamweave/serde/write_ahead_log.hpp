@@ -11,6 +11,17 @@
 //   16 capacity u64 (the file's size)   24 CRC32C of bytes 0..24 u32   28 reserved u32
 //   32 records: length u32 (> 0)   CRC32C of the length's 4 bytes and the payload u32   payload
 //
+// A length with its top bit set (version 2) is padding: the rest of the length counts bytes that
+// follow its header and hold nothing, and its CRC covers the length's 4 bytes only. A commit that
+// covers many bytes pads the segment to the next 64 KiB boundary before its fdatasync, so that
+// every large commit writes an aligned range: disks (virtual ones markedly) write those faster.
+// Padding takes positions like a record; readers skip it.
+//
+// Once commits cover several records, the writer gathers records into one buffer and writes
+// them in large aligned writes (many small writes that share pages are slow to sync); a record
+// committed on its own is written from where it is, without a copy. Either way a record is
+// durable only after commit(); a writer closed without one still writes what it gathered.
+//
 // A segment is sized to its capacity when created (sparse: it reads as zeros), so that a
 // commit does not change the file's size; a length of 0 ends it. A record that does not fit
 // starts the next segment (a record larger than a segment gets a segment of its own size).
@@ -26,6 +37,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -38,18 +50,25 @@
 namespace sw {
 
 inline constexpr std::uint32_t kWalMagic = 0x31575753;  // "SWW1" as bytes on disk
-inline constexpr std::uint16_t kWalVersion = 1;
+inline constexpr std::uint16_t kWalVersion = 2;         // reads 1 too: the same without padding
 inline constexpr std::size_t kWalHeaderBytes = 32;
 inline constexpr std::size_t kWalRecordHeaderBytes = 8;
 inline constexpr std::uint64_t kDefaultWalSegmentBytes = 64ull << 20;
-inline constexpr std::uint32_t kMaxWalRecordBytes = 1u << 31;
+inline constexpr std::uint32_t kMaxWalRecordBytes = (1u << 31) - 1;
+inline constexpr std::uint32_t kWalPaddingFlag = 1u << 31;
+// A commit pads to the next kWalAlignBytes boundary once it covers kWalPadAfterBytes or more.
+inline constexpr std::size_t kWalAlignBytes = 64 << 10;
+inline constexpr std::size_t kWalPadAfterBytes = 256 << 10;
+// Records appended between commits that cover several are gathered into a buffer this large
+// and written in few large writes (records over half of it are written from where they are).
+inline constexpr std::size_t kWalStageBytes = 1 << 20;
 
 // One segment as parse_wal_segment finds it.
 struct WalSegmentView {
   std::uint64_t first = 0;  // the position of its first record
   // Offsets in the file of its intact records' payloads, and their lengths.
   std::vector<std::pair<std::size_t, std::uint32_t>> records;
-  std::size_t end = kWalHeaderBytes;  // the file offset after its last intact record
+  std::size_t end = kWalHeaderBytes;  // the file offset after its last intact record or padding
   bool torn = false;                  // a damaged record follows them (not a 0 length)
   std::size_t torn_bytes = 0;         // from `end` to the last non-zero byte, when torn
 };
@@ -73,16 +92,16 @@ class WalWriter {
   WalWriter& operator=(const WalWriter&) = delete;
   ~WalWriter();
 
-  // Appends a record (the concatenation of `pieces`, 1 byte to 2 GiB); durable after the next
-  // commit(). Returns its position.
+  // Appends a record (the concatenation of `pieces`, 1 byte to 2 GiB - 1; copied or written
+  // before it returns); durable after the next commit(). Returns its position.
   std::uint64_t append(std::span<const std::span<const std::byte>> pieces);
   std::uint64_t append(std::span<const std::byte> payload) {
     return append(std::span(&payload, 1));
   }
   // Makes every record appended so far durable: one fdatasync (group commit). A no-op when
-  // nothing was appended since the last.
+  // nothing was appended since the last. May pad the log first (end() moves past the padding).
   void commit();
-  // The position after the last record: the next record's.
+  // The position after the last record (or padding): the next record's.
   [[nodiscard]] std::uint64_t end() const noexcept { return end_; }
   // Bytes cut off as a torn record when the log was opened (0 after a clean stop).
   [[nodiscard]] std::uint64_t torn_bytes() const noexcept { return torn_bytes_; }
@@ -99,6 +118,12 @@ class WalWriter {
                  const WalSegmentView& view);
   void start_segment(std::uint64_t min_bytes);
   void close_segment() noexcept;
+  void pad_to_boundary();
+  // Writes `bytes` (the concatenation of `pieces`) at offset_ and moves it on: staged, or
+  // straight to the file.
+  void put_bytes(std::span<const std::span<const std::byte>> pieces, std::size_t bytes);
+  // Writes the staged bytes: all of them, or (`all` false) those before the last boundary.
+  void flush_stage(bool all);
 
   std::filesystem::path dir_;
   std::uint64_t segment_bytes_;
@@ -106,12 +131,18 @@ class WalWriter {
   std::filesystem::path path_;  // of the segment being appended to
   std::uint64_t first_ = 0;     // its first position
   std::uint64_t capacity_ = 0;  // its size
-  std::size_t offset_ = 0;      // where its next record goes
+  std::size_t offset_ = 0;      // where its next record goes (staged bytes before it)
+  std::size_t committed_ = 0;   // offset_ at the last commit
   std::uint64_t end_ = 0;
   std::uint64_t torn_bytes_ = 0;
-  bool dirty_ = false;  // appended since the last commit
+  std::size_t appended_ = 0;            // records since the last commit
+  bool staging_ = false;                // the last commit covered several records: gather them
+  std::unique_ptr<std::byte[]> stage_;  // kWalStageBytes, once staging
+  std::size_t staged_ = 0;              // bytes in it: the file's from offset_ - staged_
   Bytes last_record_;
-  std::vector<iovec> parts_;  // append's writes, kept to spare an allocation per record
+  // Kept to spare an allocation per record.
+  std::vector<iovec> parts_;
+  std::vector<std::span<const std::byte>> pieces_;
 };
 
 class WalReader {
@@ -124,11 +155,13 @@ class WalReader {
 
   // The next record, as a slice of its segment's mapping; nullopt after the last.
   [[nodiscard]] std::optional<Bytes> next();
-  // The position of the record next() returns next.
+  // The position of the record next() returns next (or of padding before it).
   [[nodiscard]] std::uint64_t position() const noexcept { return position_; }
 
  private:
   bool open_next_segment();
+  // The position of the view's k-th record (the segment's end for k == its record count).
+  [[nodiscard]] std::uint64_t position_of(std::size_t k) const noexcept;
 
   std::vector<std::filesystem::path> segments_;
   std::size_t next_segment_ = 0;
