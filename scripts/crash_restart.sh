@@ -118,6 +118,8 @@ victim() {
   done
   ((${#children[@]})) && echo "${children[RANDOM % ${#children[@]}]}"
 }
+# The manifest of the newest complete checkpoint (none: empty).
+newest_checkpoint() { find "$work/ck" -name _manifest 2>/dev/null | sort | tail -n 1; }
 np=0
 (run 2 "$work/expected.txt") < <(feed 0) >"$work/log" 2>&1 || fail "the uninterrupted run failed"
 np=$ranks
@@ -125,7 +127,9 @@ sort "$work/expected.txt" >"$work/expected.sorted"
 (($(wc -l <"$work/expected.sorted") > 2)) || fail "the uninterrupted run wrote too little"
 
 # Paced (--rate: the events take about kills x 0.4 s in all), so that there is work left at
-# every kill point, with checkpoints every 20 ms; each kill lands 50-400 ms into a run.
+# every kill point, with checkpoints every 20 ms; each kill lands 50-400 ms into a run, every
+# other one counted from the run's first complete checkpoint: a sanitizer build may take longer
+# than that to complete its first, and kills that all come before it would test no restore.
 rate=$((events * 10 / (kills * 4 + 1) + 1))
 killed=0 threads=2 attempts=0
 while :; do
@@ -137,6 +141,7 @@ while :; do
     from=$("$cli" checkpoints list "$work/ck" | sed -n 's/.*reads the stream from byte \([0-9]*\).*/\1/p')
     from=${from:-0}
   fi
+  newest=$(newest_checkpoint)
   run "$threads" "$work/out.txt" --rate "$rate" --checkpoint-dir "$work/ck" \
     --checkpoint-interval 20ms "${savepoint[@]}" "${unaligned[@]}" < <(feed "$from") \
     >"$work/log" 2>&1 &
@@ -152,6 +157,12 @@ while :; do
       done
     fi
     target=$(victim "$pid")
+    if ((killed % 2)); then
+      for _ in $(seq 3000); do
+        [[ $(newest_checkpoint) != "$newest" ]] && break
+        sleep 0.01
+      done
+    fi
     sleep "0.$(printf '%03d' $((50 + RANDOM % 350)))"
     if [[ -n $target ]] && kill "-$signal" "$target" 2>/dev/null; then
       wait "$pid" 2>/dev/null

@@ -75,19 +75,6 @@ sw::RunOptions checkpointed(const SharedDir& dir) {
   return o;
 }
 
-// The id of the newest complete checkpoint under `root` (0: none).
-std::uint64_t latest_complete(const std::filesystem::path& root) {
-  std::uint64_t latest = 0;
-  std::error_code ignored;
-  for (const auto& e : std::filesystem::directory_iterator(root, ignored)) {
-    const std::string name = e.path().filename().string();
-    if (name.rfind("chk-", 0) != 0 || !std::filesystem::exists(e.path() / "_manifest", ignored))
-      continue;
-    latest = std::max<std::uint64_t>(latest, std::stoull(name.substr(4)));
-  }
-  return latest;
-}
-
 sw::CheckpointManifest manifest_of(const SharedDir& dir, std::uint64_t id) {
   return sw::test::read_manifest(dir.path() / "checkpoints", id);
 }
@@ -114,7 +101,7 @@ TEST_CASE("distributed: a run stopped midway goes on from its latest checkpoint"
   CHECK(first.status == sw::RunReport::Status::cancelled);
   CHECK(first.checkpoints.failed == 0);
   // Rank 0 completed them; the others may not have heard of the last one before the stop.
-  const std::uint64_t latest = latest_complete(checkpoints);
+  const std::uint64_t latest = sw::test::latest_complete_checkpoint(checkpoints);
   REQUIRE(latest >= 2);
   if (is_root()) CHECK(first.checkpoints.last_id == latest);
 

@@ -4,6 +4,7 @@
 #include <streamweave/serde/checked_file.hpp>
 #include <streamweave/serde/checkpoint_manifest.hpp>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -23,6 +24,19 @@ inline std::size_t complete_checkpoints(const std::filesystem::path& dir) {
     n += std::filesystem::exists(e.path() / "_manifest", ignored) ? 1 : 0;
   }
   return n;
+}
+
+// The id of the newest complete checkpoint in `dir` (0: none).
+inline std::uint64_t latest_complete_checkpoint(const std::filesystem::path& dir) {
+  std::uint64_t latest = 0;
+  std::error_code ignored;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ignored)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind("chk-", 0) != 0 || !std::filesystem::exists(e.path() / "_manifest", ignored))
+      continue;
+    latest = std::max<std::uint64_t>(latest, std::stoull(name.substr(4)));
+  }
+  return latest;
 }
 
 // The lines of a text file, in no order.

@@ -47,39 +47,49 @@ sw::RunOptions checkpointed(const sw::test::TempDir& dir, std::mt19937& rng) {
   return o;
 }
 
-// Stops a paced run of `build` once two checkpoints are complete, restores it (the first
-// round into the same parallelism, then into a random one) and compares the committed lines
-// with an uninterrupted run's. `events`: how many the sources make in all (paced: a second).
-// Returns the report of the last restored run.
+// Runs `build` paced, stops the run once two more checkpoints are complete, and restores the
+// next from the last: the first round once into the same parallelism, the second twice, each
+// into a random one (so that a run restored into another layout is stopped and restored in
+// turn); then compares the committed lines with an uninterrupted run's. `events`: how many the
+// sources make in all (paced: a second). Returns the report of the last restored run.
 sw::RunReport check_restores(const Build& build, std::uint64_t events) {
   std::mt19937 rng(std::random_device{}());
   sw::test::TempDir clean;
   (void)run_graph(build, 2, clean.file("expected.txt"), {.threads = 2});
   const std::multiset<std::string> expected = sw::test::lines_of(clean.file("expected.txt"));
   REQUIRE(expected.size() > 10);
-  sw::RunReport second;
+  sw::RunReport last;
   for (int round = 0; round < 2; ++round) {
     sw::test::TempDir dir;
-    const unsigned before = 1 + rng() % 3;
-    const unsigned after = round == 0 ? before : 1 + rng() % 3;
-    INFO("parallelism " << before << ", restored into " << after);
-    sw::RunOptions o = checkpointed(dir, rng);
-    o.source_rate = events;
-    sw::CancelToken stop;
-    o.cancel = stop;
-    o.progress_interval = 5ms;
+    std::vector<unsigned> layouts{1 + static_cast<unsigned>(rng() % 3)};
+    for (int restore = 0; restore <= round; ++restore) {
+      layouts.push_back(round == 0 ? layouts.back() : 1 + static_cast<unsigned>(rng() % 3));
+    }
+    INFO("parallelism " << layouts[0] << ", restored into " << layouts[1]
+                        << (round == 1 ? " then " + std::to_string(layouts[2]) : ""));
     const std::filesystem::path checkpoints = dir.file("checkpoints");
-    o.on_progress = [=](const sw::RunProgress&) {
-      if (sw::test::complete_checkpoints(checkpoints) >= 2) stop.cancel();
-    };
-    const sw::RunReport first = run_graph(build, before, dir.file("out.txt"), o);
-    REQUIRE(first.status == sw::RunReport::Status::cancelled);
-    second = run_graph(build, after, dir.file("out.txt"), checkpointed(dir, rng));
-    CHECK(second.checkpoints.restored_from == first.checkpoints.last_id);
-    CHECK(second.events < events);  // the sources went on from their positions
+    for (std::size_t run = 0; run < layouts.size(); ++run) {
+      sw::RunOptions o = checkpointed(dir, rng);
+      const bool stopped = run + 1 < layouts.size();
+      if (stopped) {
+        o.source_rate = events;
+        sw::CancelToken stop;
+        o.cancel = stop;
+        o.progress_interval = 5ms;
+        const std::uint64_t from = sw::test::latest_complete_checkpoint(checkpoints);
+        o.on_progress = [=](const sw::RunProgress&) {
+          if (sw::test::latest_complete_checkpoint(checkpoints) >= from + 2) stop.cancel();
+        };
+      }
+      const std::uint64_t restored = last.checkpoints.last_id;
+      last = run_graph(build, layouts[run], dir.file("out.txt"), o);
+      if (stopped) REQUIRE(last.status == sw::RunReport::Status::cancelled);
+      if (run > 0) CHECK(last.checkpoints.restored_from == restored);
+    }
+    CHECK(last.events < events);  // the sources went on from their positions
     CHECK(sw::test::lines_of(dir.file("out.txt")) == expected);
   }
-  return second;
+  return last;
 }
 
 struct Reading {

@@ -7,9 +7,9 @@
 
 #include <memory>
 #include <utility>
-#include <vector>
 
 #include "streamweave/engine/instance.hpp"
+#include "streamweave/operators/nexmark/event_strides.hpp"
 #include "streamweave/operators/nexmark/generator.hpp"
 #include "streamweave/serde/str_arena.hpp"
 
@@ -21,48 +21,34 @@ class NexmarkSource final : public SourceBase<Event> {
       : SourceBase<Event>(ctx),
         generator_(&generator),
         arena_(ctx.pools->buffer_pool()),
-        next_(ctx.instance),
-        stride_(ctx.parallelism) {}
+        strides_(ctx.instance, ctx.parallelism) {}
 
-  // Its position: the next event number (and the stride, the parallelism that made it).
+  // Its position: which events it has made (event_strides.hpp).
   [[nodiscard]] Checkpointing checkpointing() const noexcept override {
     return Checkpointing::saves_state;
   }
-  void snapshot(StateWriter& state) override {
-    state.value(next_);
-    state.value(stride_);
-  }
-  void restore(StateReader& state) override;
+  void snapshot(StateWriter& state) override { strides_.snapshot(state); }
+  void restore(StateReader& state) override { strides_.restore(state, *this->ctx_.node); }
 
  protected:
   bool on_produce(std::size_t max_items) override {
     const std::uint64_t end = generator_->config().events;
     BatchPtr<Event> batch = this->out_pool().acquire(max_items);
     auto& items = batch->items;
-    this->guarded_at(next_, [&] {
-      for (; items.size() < max_items && next_ < end; next_ += stride_) {
-        if (next_ < made_below_ && made_before(next_)) continue;
-        items.push_back(generator_->event(next_, arena_));
+    this->guarded_at(strides_.next(), [&] {
+      for (; items.size() < max_items && strides_.next() < end; strides_.advance()) {
+        if (strides_.made_before()) continue;
+        items.push_back(generator_->event(strides_.next(), arena_));
       }
     });
     if (!items.empty()) this->emit_batch(std::move(batch));
-    return next_ < end;
+    return strides_.next() < end;
   }
 
  private:
-  // Restored with another parallelism: whether an instance of the saved run made event k.
-  [[nodiscard]] bool made_before(std::uint64_t k) const noexcept {
-    return k < saved_next_[k % saved_next_.size()];
-  }
-
   const Generator* generator_;
   StrArena arena_;
-  std::uint64_t next_;
-  std::uint64_t stride_;
-  // After a restore into another parallelism: the saved instances' next event, by k % their
-  // count, and the event from which none was made (0 otherwise: nothing to skip).
-  std::vector<std::uint64_t> saved_next_;
-  std::uint64_t made_below_ = 0;
+  EventStrides strides_;
 };
 
 struct SourceSpec {
