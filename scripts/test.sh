@@ -5,7 +5,7 @@
 #   --ci     what CI runs (the default when CI=true): the whole suite under asan, and of the
 #            release build only the tests that need it (label release_only: the benchmark
 #            check and the installed package), to keep within CI's time budget
-#   --no-fuzz   skip the short libFuzzer runs (scripts/fuzz.sh, 20 s per target; 10 s in CI)
+#   --no-fuzz   skip the short libFuzzer runs (scripts/fuzz.sh, 20 s per target; 5 s in CI)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -59,7 +59,7 @@ for preset in "${presets[@]}"; do
 done
 if $fuzz; then
   fuzz_seconds=20
-  $ci && fuzz_seconds=10  # a smoke run from the seed corpus; long runs: scripts/fuzz.sh --time N
+  $ci && fuzz_seconds=5  # a smoke run from the seed corpus; long runs: scripts/fuzz.sh --time N
   phase "fuzz: every decoder for $fuzz_seconds s" bash scripts/fuzz.sh --time "$fuzz_seconds"
 fi
 echo "=== all done in $SECONDS s"
