@@ -76,9 +76,14 @@ void write_all(int fd, std::span<const std::byte> bytes, std::uint64_t offset,
   write_parts(fd, parts, offset, path);
 }
 
-}  // namespace
-
-namespace {
+// The position of the byte at file offset `offset` of the segment `view`.
+std::uint64_t position_at(const WalSegmentView& view, std::size_t offset) noexcept {
+  return view.first + (offset - kWalHeaderBytes);
+}
+// The position after the segment's last record or padding: the next segment's first.
+std::uint64_t end_of(const WalSegmentView& view) noexcept {
+  return position_at(view, view.end);
+}
 
 // Checks a segment's header (throws CorruptFile); returns its version.
 std::uint16_t check_header(std::span<const std::byte> file, const std::filesystem::path& path) {
@@ -175,7 +180,7 @@ WalWriter::WalWriter(std::filesystem::path dir, std::uint64_t segment_bytes)
                         fmt::format("starts at position {}, the segment before ends at {}",
                                     view.first, expected));
     }
-    expected = view.first + (view.end - kWalHeaderBytes);
+    expected = end_of(view);
     if (!view.records.empty()) {
       const auto [offset, length] = view.records.back();
       last_record = file.slice(offset, offset + length);
@@ -369,19 +374,19 @@ WalReader::WalReader(const std::filesystem::path& dir, std::uint64_t from,
   // `from` may also be where padding after the record before starts (end() before a commit).
   const std::uint64_t after_previous =
       record_ == 0 ? view_.first
-                   : view_.first + (view_.records[record_ - 1].first +
-                                    view_.records[record_ - 1].second - kWalHeaderBytes);
+                   : position_at(view_, view_.records[record_ - 1].first +
+                                            view_.records[record_ - 1].second);
   if (position_of(record_) != from && after_previous != from) {
     throw CorruptFile(segments_[next_segment_ - 1], FileKind::wal_segment, 0,
                       fmt::format("no record at position {} (the log holds {} to {})", from,
-                                  view_.first, view_.first + (view_.end - kWalHeaderBytes)));
+                                  view_.first, end_of(view_)));
   }
 }
 
 std::uint64_t WalReader::position_of(std::size_t k) const noexcept {
   const std::size_t offset =
       k < view_.records.size() ? view_.records[k].first - kWalRecordHeaderBytes : view_.end;
-  return view_.first + (offset - kWalHeaderBytes);
+  return position_at(view_, offset);
 }
 
 bool WalReader::open_next_segment() {
@@ -390,10 +395,10 @@ bool WalReader::open_next_segment() {
   file_ = map_file(path.string());
   const bool last = next_segment_ + 1 == segments_.size();
   WalSegmentView view = parse_wal_segment(file_.span(), path, last);
-  if (opened_ && view.first != view_.first + (view_.end - kWalHeaderBytes)) {
+  if (opened_ && view.first != end_of(view_)) {
     throw CorruptFile(path, FileKind::wal_segment, 8,
                       fmt::format("starts at position {}, the segment before ends at {}",
-                                  view.first, view_.first + (view_.end - kWalHeaderBytes)));
+                                  view.first, end_of(view_)));
   }
   view_ = std::move(view);
   opened_ = true;
