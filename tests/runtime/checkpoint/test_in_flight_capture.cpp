@@ -83,10 +83,9 @@ sw::RunOptions checkpointed(const sw::test::TempDir& dir, std::size_t batch) {
 // The bytes of in-flight files in checkpoint `id` under `dir`.
 std::uintmax_t in_flight_bytes(const std::filesystem::path& dir, std::uint64_t id) {
   std::uintmax_t bytes = 0;
-  char name[32];
-  std::snprintf(name, sizeof name, "chk-%08llu", static_cast<unsigned long long>(id));
   std::error_code ignored;
-  for (const auto& e : std::filesystem::directory_iterator(dir / name, ignored)) {
+  for (const auto& e :
+       std::filesystem::directory_iterator(dir / sw::runtime::checkpoint_dir_name(id), ignored)) {
     if (e.path().extension() == ".inflight") bytes += e.file_size();
   }
   return bytes;
@@ -94,13 +93,7 @@ std::uintmax_t in_flight_bytes(const std::filesystem::path& dir, std::uint64_t i
 
 // Whether the newest complete checkpoint under `dir` saved batches in flight.
 bool latest_is_unaligned(const std::filesystem::path& dir) {
-  std::uint64_t latest = 0;
-  std::error_code ignored;
-  for (const auto& e : std::filesystem::directory_iterator(dir, ignored)) {
-    const std::string name = e.path().filename().string();
-    if (name.rfind("chk-", 0) != 0 || !std::filesystem::exists(e.path() / "_manifest")) continue;
-    latest = std::max<std::uint64_t>(latest, std::stoull(name.substr(4)));
-  }
+  const std::uint64_t latest = sw::test::latest_complete_checkpoint(dir);
   return latest != 0 && in_flight_bytes(dir, latest) != 0;
 }
 
