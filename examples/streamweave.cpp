@@ -213,12 +213,30 @@ void add_checkpoint_options(CLI::App& run, sw::CheckpointOptions& checkpoints,
       ->default_str("1s");
 }
 
-// One line on stderr, rewritten in place: events, rate, elapsed, share of time blocked.
+// "2.5 s behind", "3.1 d behind": how far event time is behind the wall clock (NEXMark's
+// generator starts in 2015, so its lag is in years), or ahead of it.
+std::string behind(double seconds) {
+  const double size = std::abs(seconds);
+  const auto [amount, unit] = size < 120      ? std::pair{size, "s"}
+                              : size < 7200   ? std::pair{size / 60, "min"}
+                              : size < 172800 ? std::pair{size / 3600, "h"}
+                              : size < 6.3e7  ? std::pair{size / 86400, "d"}
+                                              : std::pair{size / 3.15576e7, "years"};
+  return fmt::format("{:.1f} {} {}", amount, unit, seconds >= 0 ? "behind" : "ahead");
+}
+
+// One line on stderr, rewritten in place: events, rate, elapsed, share of time blocked, and
+// when known the watermark's lag and the last checkpoint.
 void print_progress(const sw::RunProgress& p) {
-  std::cerr << fmt::format(
-                   "\r\033[K{:>14} events | {:>8.3f} M events/s | {:>7.1f} s | blocked {:>5.1f} %",
-                   p.events, p.events_per_second / 1e6, p.elapsed_seconds, 100.0 * p.blocked_share)
-            << std::flush;
+  std::string line =
+      fmt::format("\r\033[K{:>14} events | {:>8.3f} M events/s | {:>7.1f} s | blocked {:>5.1f} %",
+                  p.events, p.events_per_second / 1e6, p.elapsed_seconds, 100.0 * p.blocked_share);
+  if (p.watermark_lag_seconds) line += " | watermark " + behind(*p.watermark_lag_seconds);
+  if (p.last_checkpoint != 0) {
+    line += fmt::format(" | checkpoint {} {:.1f} s ago", p.last_checkpoint,
+                        p.last_checkpoint_age_seconds);
+  }
+  std::cerr << line << std::flush;
 }
 
 }  // namespace
@@ -283,6 +301,15 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(number_in(1, 1 << 20));
   run->add_option("--metrics-json", metrics_json, "also write the run report as JSON to this file");
+  int metrics_port = -1;
+  run->add_option("--metrics-port", metrics_port,
+                  "serve live metrics in Prometheus' text format at "
+                  "http://<--metrics-address>:PORT/metrics while the run goes on (0: a free port, "
+                  "printed on stderr; distributed: rank r on PORT + r)")
+      ->check(number_in(0, 65535));
+  run->add_option("--metrics-address", options.metrics.address,
+                  "the address the metrics server listens on (0.0.0.0: every interface)")
+      ->capture_default_str();
   std::string checkpoint_dir;
   std::string checkpoint_interval;
   std::string checkpoint_timeout;
@@ -448,6 +475,15 @@ int main(int argc, char** argv) {
       return render_svg(dot);
     }
     options.source_rate = config.rate;
+    if (metrics_port >= 0) {
+      options.metrics.port = static_cast<std::uint16_t>(metrics_port);
+      options.metrics.on_listening = [&options](std::uint16_t port) {
+        std::cerr << fmt::format(
+            "streamweave: metrics at http://{}:{}/metrics{}\n", options.metrics.address, port,
+            options.mode == sw::Mode::distributed ? fmt::format(" (rank {})", sw::cluster().rank)
+                                                  : "");
+      };
+    }
     const bool progress_line = !no_progress && ::isatty(STDERR_FILENO) != 0 &&
                                (options.mode == sw::Mode::in_process || sw::cluster().rank == 0);
     if (progress_line) options.on_progress = print_progress;

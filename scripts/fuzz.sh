@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (fuzz preset: clang-14, ASan + UBSan) and runs each one.
 #   --time SECONDS   how long each target runs (default 20)
-#   --target NAME    only this target: binary, checkpoint, frame, json, csv or wal (repeatable)
+#   --target NAME    only this target: binary, checkpoint, frame, json, csv, wal or http
+#                    (repeatable)
 #   --seeds          rewrite the committed seed corpus (tests/fuzz/corpus) first
 # Each run starts from the committed corpus; what it finds goes to build/fuzz/corpus/, and a
 # crashing input to build/fuzz/crash-*. Exits non-zero on the first target that fails.
@@ -16,11 +17,11 @@ while (($#)); do
     --time) seconds="$2"; shift 2 ;;
     --target) targets+=("$2"); shift 2 ;;
     --seeds) seeds=true; shift ;;
-    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
     *) echo "fuzz.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
 done
-((${#targets[@]})) || targets=(binary checkpoint frame json csv wal)
+((${#targets[@]})) || targets=(binary checkpoint frame json csv wal http)
 
 bash scripts/setup.sh
 cmake --preset fuzz >/dev/null

@@ -10,6 +10,7 @@ packages=(
   libopenmpi-dev openmpi-bin iproute2 python3
   catch2 libbenchmark-dev libcli11-dev libfmt-dev
   clang-14 libclang-rt-14-dev
+  prometheus curl
 )
 for arg in "$@"; do
   case "$arg" in

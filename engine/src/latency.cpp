@@ -70,4 +70,18 @@ std::int64_t LatencyHistogram::percentile(double p) const noexcept {
   return max_ns;
 }
 
+std::uint64_t LatencyHistogram::count_at_most(std::int64_t ns) const noexcept {
+  std::uint64_t n = 0;
+  for (std::size_t b = 0; b < counts.size() && value_of(b) <= ns; ++b) n += counts[b];
+  return n;
+}
+
+double LatencyHistogram::approximate_sum_ns() const noexcept {
+  double sum = 0;
+  for (std::size_t b = 0; b < counts.size(); ++b) {
+    if (counts[b] != 0) sum += static_cast<double>(counts[b]) * static_cast<double>(value_of(b));
+  }
+  return sum;
+}
+
 }  // namespace sw

@@ -51,6 +51,7 @@ class ChannelShares {
     return size_.load(std::memory_order_seq_cst) == 0;
   }
   [[nodiscard]] std::int64_t size() const noexcept { return size_.load(std::memory_order_acquire); }
+  [[nodiscard]] std::int64_t capacity() const noexcept { return capacity_; }
 
   // A consumer that keeps an element it took (to align checkpoint barriers) keeps it counted
   // in its producer's share until it lets it go: the producer cannot run ahead meanwhile.

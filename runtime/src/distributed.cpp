@@ -9,6 +9,7 @@
 #include "distributed/mpi_world.hpp"
 #include "distributed/placement.hpp"
 #include "distributed/session.hpp"
+#include "live_view.hpp"
 #include "run_context.hpp"
 #include "streamweave/engine/errors.hpp"
 #include "streamweave/engine/plan.hpp"
@@ -81,6 +82,10 @@ class RankCheckpoints {
   [[nodiscard]] CheckpointReport final_report() {
     return checkpoints_ ? checkpoints_->final_report() : CheckpointReport{};
   }
+  // Any thread, once start() returned.
+  [[nodiscard]] CheckpointReport report_so_far() const {
+    return checkpoints_ ? checkpoints_->report_so_far() : CheckpointReport{};
+  }
 
  private:
   const Graph* graph_;
@@ -90,6 +95,23 @@ class RankCheckpoints {
   Session* session_;
   std::optional<RunCheckpoints> checkpoints_;
 };
+
+// The rank's live figures, when `options` asks for them; false (the run failed with the
+// error) when the metrics server cannot listen.
+bool start_live_view(std::optional<LiveView>& live, const Graph& graph, const Built& built,
+                     RunContext& run, const RunOptions& options,
+                     const std::optional<RankCheckpoints>& checkpoints) {
+  if (!LiveView::wanted(options)) return true;
+  try {
+    std::function<CheckpointReport()> so_far;
+    if (checkpoints) so_far = [&checkpoints] { return checkpoints->report_so_far(); };
+    live.emplace(graph, built, run, options, std::move(so_far));
+    return true;
+  } catch (...) {
+    run.fail(std::current_exception());
+    return false;
+  }
+}
 
 // The run's error, if any: this rank's own first (a node's error naming this rank), then the
 // first peer's, then one a peer told this rank about.
@@ -173,6 +195,9 @@ RunReport run_distributed(const Graph& graph, const RunOptions& options) {
     built_ok =
         checkpoints.emplace(graph, built, run, resolved.checkpoints, session).start(built_ok);
   }
+  // Before the tasks run; stops serving before the checkpoints and the session go.
+  std::optional<runtime::LiveView> live;
+  built_ok = built_ok && runtime::start_live_view(live, graph, built, run, resolved, checkpoints);
   session.start();
   const Clock::time_point started = Clock::now();
   bool cancelled = !built_ok;

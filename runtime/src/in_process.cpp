@@ -4,6 +4,7 @@
 
 #include "build.hpp"
 #include "checkpoint/run_checkpoints.hpp"
+#include "live_view.hpp"
 #include "run_context.hpp"
 
 namespace sw {
@@ -17,6 +18,13 @@ RunReport run_in_process(const Graph& graph, const RunOptions& options) {
   // After the run context: destroyed first, while the tasks it knows are still there.
   std::optional<runtime::RunCheckpoints> checkpoints;
   if (options.checkpoints.enabled()) checkpoints.emplace(graph, built, run, options.checkpoints);
+  // Before the tasks run; stops serving before the checkpoints and the tasks go.
+  std::optional<runtime::LiveView> live;
+  if (runtime::LiveView::wanted(options)) {
+    std::function<CheckpointReport()> so_far;
+    if (checkpoints) so_far = [&checkpoints] { return checkpoints->report_so_far(); };
+    live.emplace(graph, built, run, options, std::move(so_far));
+  }
 
   const Clock::time_point started = Clock::now();
   for (auto& task : run.tasks) task->wake();

@@ -163,18 +163,20 @@ bool RunContext::wait(const RunOptions& options, Clock::time_point started) {
     const Clock::time_point now = Clock::now();
     if (now >= next_sample) {
       next_sample = now + kMemorySample;
-      (void)monitor_.sample();  // trims the pool under pressure
+      pressure_now_.store(monitor_.sample(), std::memory_order_relaxed);  // trims the pool
+      peak_rss_now_.store(monitor_.peak_rss_bytes(), std::memory_order_relaxed);
       unlocked(lock, [this] { check_mapped_files(); });
     }
     if (now >= next_tick && !cancelled()) {
       unlocked(lock, [&] { next_tick = ticker_(now); });
     }
     if (now >= progress.next()) {
-      const RunProgress figures =
+      RunProgress figures =
           progress.take(now, progress_events_.load(std::memory_order_relaxed),
                         progress_blocked_ns_.load(std::memory_order_relaxed), tasks.size());
       unlocked(lock, [&] {
         try {
+          if (progress_detail_) progress_detail_(figures);
           options.on_progress(figures);
         } catch (...) {
           fail(std::current_exception());  // a failing progress display fails the run, cleanly

@@ -87,6 +87,19 @@ class RunContext final : public PoolProvider {
     return *pools.emplace_back(std::move(pool));
   }
 
+  // Adds what only the caller knows (the watermark, the last checkpoint) to each progress
+  // report before on_progress sees it. Main thread, before wait().
+  void set_progress_detail(std::function<void(RunProgress&)> detail) {
+    progress_detail_ = std::move(detail);
+  }
+  // The memory pressure and peak RSS at the last sample (every 100 ms). Any thread.
+  [[nodiscard]] MemoryPressure pressure_now() const noexcept {
+    return pressure_now_.load(std::memory_order_relaxed);
+  }
+  [[nodiscard]] std::size_t peak_rss_now() const noexcept {
+    return peak_rss_now_.load(std::memory_order_relaxed);
+  }
+
   [[nodiscard]] BufferPool& buffer_pool() const noexcept override { return *buffers_; }
   [[nodiscard]] const MemoryMonitor& memory() const noexcept { return monitor_; }
   [[nodiscard]] BufferPoolStats buffer_pool_at_start() const noexcept { return buffers_at_start_; }
@@ -138,6 +151,9 @@ class RunContext final : public PoolProvider {
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
   std::vector<Task*> due_;  // wait's, between rounds
   std::function<Clock::time_point(Clock::time_point)> ticker_;
+  std::function<void(RunProgress&)> progress_detail_;
+  std::atomic<MemoryPressure> pressure_now_{MemoryPressure::normal};
+  std::atomic<std::size_t> peak_rss_now_{0};
   std::function<bool(Clock::time_point)> before_stop_;
 };
 

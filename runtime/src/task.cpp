@@ -76,6 +76,7 @@ void Task::run() noexcept {
       run_->fail(std::current_exception());
     }
     if (finished_) {
+      if (live) live->publish(busy_ns_, blocked_ns_, watermark_in_, true);
       if (checkpoints != nullptr) report_finished();
       state_.store(kDone, std::memory_order_release);
       run_->task_done();
@@ -394,11 +395,23 @@ void Task::step() {
     if (Clock::now() - start >= kTimeSlice) break;
   }
   const Clock::time_point end = Clock::now();
-  busy_ns_ += nanos(end - start);
-  if (source != nullptr) run_->note_events(head_metrics->items_out - emitted_before);
+  account(start, end, emitted_before);
   if (finished_ || blocked_since_) return;
   more_work_ = input_left || input_waiting();
   if (!more_work_) flush_lingering(end);
+}
+
+void Task::account(Clock::time_point start, Clock::time_point end,
+                   std::uint64_t emitted_before) noexcept {
+  busy_ns_ += nanos(end - start);
+  if (source != nullptr) run_->note_events(head_metrics->items_out - emitted_before);
+  if (live) publish(end);
+}
+
+void Task::publish(Clock::time_point now) noexcept {
+  if (now < publish_due_) return;
+  publish_due_ = now + kPublishEvery;
+  live->publish(busy_ns_, blocked_ns_, watermark_in_, finished_);
 }
 
 std::size_t Task::rate_allowance(Clock::time_point now) {

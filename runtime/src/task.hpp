@@ -15,6 +15,7 @@
 #include "checkpoint/barrier_alignment.hpp"
 #include "checkpoint/in_flight_capture.hpp"
 #include "checkpoint/snapshot.hpp"
+#include "live_figures.hpp"
 #include "streamweave/engine/instance.hpp"
 #include "streamweave/engine/output.hpp"
 
@@ -94,6 +95,8 @@ class Task {
   // CheckpointOptions::alignment_timeout, when checkpoints may pass this task unaligned.
   std::optional<Clock::duration> alignment_timeout;
   std::vector<InputSlot> input_slots;  // where each input slot comes from
+  // Set when the run shows live figures (metrics server, progress line); before the run.
+  std::unique_ptr<LiveFigures> live;
 
   // The task hears `n` producers (input slots), each ending once. Build time.
   void set_input_slots(std::size_t n);
@@ -185,6 +188,11 @@ class Task {
   std::int64_t busy_ns_ = 0;
   std::int64_t blocked_ns_ = 0;
   std::optional<Clock::time_point> rate_start_;  // max_rate: when the source began
+  Clock::time_point publish_due_{};              // when `live` is next brought up to date
+  void publish(Clock::time_point now) noexcept;  // into `live`, when it is due
+  // A step ran from `start` to `end`: its time, a source's events, the live figures.
+  void account(Clock::time_point start, Clock::time_point end,
+               std::uint64_t emitted_before) noexcept;
   std::atomic<std::uint64_t> barrier_requested_{0};
   std::uint64_t barrier_sent_ = 0;
   std::atomic<std::uint64_t> completed_{0};

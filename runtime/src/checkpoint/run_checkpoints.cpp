@@ -66,6 +66,10 @@ RestorePoint RunCheckpoints::restore_point(const CheckpointOptions& options,
 
 CheckpointReport RunCheckpoints::final_report() {
   coordinator_->stop();
+  return report_so_far();
+}
+
+CheckpointReport RunCheckpoints::report_so_far() const {
   CheckpointReport r = coordinator_->report();
   r.restored_from = restored_.restored_from;
   r.skipped = restored_.skipped;

@@ -29,6 +29,8 @@ class RunCheckpoints {
   void finish_run() { coordinator_->finish_run(); }
   // What the run's checkpoints did; the coordinator stops first, so nothing changes after.
   [[nodiscard]] CheckpointReport final_report();
+  // What they did so far, while the run goes on. Any thread.
+  [[nodiscard]] CheckpointReport report_so_far() const;
   // The coordinator, for the messages of the other ranks.
   [[nodiscard]] CheckpointListener& listener() noexcept { return *coordinator_; }
 

@@ -23,6 +23,11 @@ struct LatencyHistogram {
   [[nodiscard]] std::uint64_t count() const noexcept;
   // The p-th percentile (0 < p <= 100) in ns, the middle of its bucket (0 when empty).
   [[nodiscard]] std::int64_t percentile(double p) const noexcept;
+  // How many recorded durations were at most `ns`, to within a bucket (3 %): the buckets
+  // whose middle is <= ns (Prometheus' cumulative buckets).
+  [[nodiscard]] std::uint64_t count_at_most(std::int64_t ns) const noexcept;
+  // The sum of the recorded durations in ns, each taken as the middle of its bucket.
+  [[nodiscard]] double approximate_sum_ns() const noexcept;
 };
 
 // Nanoseconds since the epoch (the system clock): what items are stamped with when they enter,

@@ -14,6 +14,7 @@
 #include "streamweave/engine/options.hpp"
 #include "streamweave/runtime/checkpoint_options.hpp"
 #include "streamweave/runtime/distributed_options.hpp"
+#include "streamweave/runtime/metrics_options.hpp"
 #include "streamweave/serde/buffer_pool.hpp"
 #include "streamweave/serde/memory_monitor.hpp"
 
@@ -45,6 +46,11 @@ struct RunProgress {
   double elapsed_seconds = 0;
   double events_per_second = 0;  // since the previous call
   double blocked_share = 0;      // of the tasks' time so far, the share parked on full outputs
+  // How far the least advanced watermark of any node is behind the wall clock, with event
+  // time in MetricsOptions::event_time_unit since the epoch; unset before any watermark.
+  std::optional<double> watermark_lag_seconds{};
+  std::uint64_t last_checkpoint = 0;       // the last complete one (0: none yet)
+  double last_checkpoint_age_seconds = 0;  // how long ago it completed
 };
 
 // The most workers a run takes: a larger setting is a GraphError. Channels keep a producer
@@ -83,6 +89,8 @@ struct RunOptions {
   // (never concurrently with itself); e.g. a progress line. Unset: not called.
   std::function<void(const RunProgress&)> on_progress{};
   std::chrono::milliseconds progress_interval{500};
+  // Live metrics over HTTP while the graph runs (unset port: none).
+  MetricsOptions metrics{};
 };
 
 // The number of workers `threads` resolves to on this machine.
