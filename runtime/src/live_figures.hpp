@@ -1,8 +1,10 @@
 // Internal: what a task has done so far, for live metrics and the progress line. The task
 // counts into its instances' InstanceMetrics without synchronisation (the hot path stays
-// plain adds); every kPublishEvery it copies them here under a lock no one else holds for
-// long, and the metrics server reads the copy. A figure is thus at most kPublishEvery (plus
-// one step) behind while the task runs, and exact once it has finished.
+// plain adds); every kPublishEvery, and as it parks with figures not yet copied, it copies
+// them here under a lock no one else holds for long, and the metrics server reads the copy.
+// A counter is thus at most kPublishEvery (plus one step) behind while the task runs, current
+// while it is parked, and exact once it has finished; a latency histogram is copied every
+// kPublishEvery only.
 #pragma once
 
 #include <chrono>
@@ -36,14 +38,15 @@ class LiveFigures {
     published_.latency.resize(metrics_.size());
   }
 
-  // Copies the instances' figures. The task that owns them, between its steps.
-  // Out of memory for a histogram's copy: the copy keeps its older histogram.
-  void publish(std::int64_t busy_ns, std::int64_t blocked_ns, EventTime watermark,
-               bool finished) noexcept {
+  // Copies the instances' figures, and with `histograms` their latency histograms (15 KiB
+  // each, so not at every step). The task that owns them, between its steps. Out of memory
+  // for a histogram's copy: the copy keeps its older histogram.
+  void publish(std::int64_t busy_ns, std::int64_t blocked_ns, EventTime watermark, bool finished,
+               bool histograms = true) noexcept {
     std::lock_guard lock(mutex_);
     for (std::size_t i = 0; i < metrics_.size(); ++i) {
-      published_.counters[i] = *metrics_[i];
-      if (metrics_[i]->latency.counts.empty()) continue;
+      published_.counters[i] = static_cast<const NodeCounters&>(*metrics_[i]);
+      if (!histograms || metrics_[i]->latency.counts.empty()) continue;
       try {
         published_.latency[i] = metrics_[i]->latency;
       } catch (const std::bad_alloc&) {

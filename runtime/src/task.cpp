@@ -88,6 +88,10 @@ void Task::run() noexcept {
       run_->schedule(*this);
       return;
     }
+    if (publish_owed_) {  // parking: what the last steps counted, for the live figures
+      publish_owed_ = false;
+      live->publish(busy_ns_, blocked_ns_, watermark_in_, false, false);
+    }
     std::uint8_t expected = kRunning;
     if (state_.compare_exchange_strong(expected, kIdle, std::memory_order_acq_rel)) return;
     (void)state_.exchange(kRunning, std::memory_order_seq_cst);  // woken while running: again
@@ -409,7 +413,8 @@ void Task::account(Clock::time_point start, Clock::time_point end,
 }
 
 void Task::publish(Clock::time_point now) noexcept {
-  if (now < publish_due_) return;
+  publish_owed_ = now < publish_due_;
+  if (publish_owed_) return;
   publish_due_ = now + kPublishEvery;
   live->publish(busy_ns_, blocked_ns_, watermark_in_, finished_);
 }

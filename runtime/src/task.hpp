@@ -189,6 +189,7 @@ class Task {
   std::int64_t blocked_ns_ = 0;
   std::optional<Clock::time_point> rate_start_;  // max_rate: when the source began
   Clock::time_point publish_due_{};              // when `live` is next brought up to date
+  bool publish_owed_ = false;                    // steps ran since `live` was
   void publish(Clock::time_point now) noexcept;  // into `live`, when it is due
   // A step ran from `start` to `end`: its time, a source's events, the live figures.
   void account(Clock::time_point start, Clock::time_point end,

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <streamweave/streamweave.hpp>
@@ -281,4 +282,56 @@ TEST_CASE("distributed: each rank serves the figures of its own instances", "[di
     CHECK(std::stoul(line.substr(at)) % cluster.ranks == cluster.rank);  // placed here
   }
   CHECK(instances == 2);
+}
+
+namespace {
+
+// Makes no item for `quiet`, then ends: holds a merge open while the rest of the graph idles.
+struct QuietProducer {
+  std::chrono::milliseconds quiet;
+  std::optional<int> next() {
+    std::this_thread::sleep_for(quiet);
+    return std::nullopt;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("A parked node's live figures are current") {
+  sw::test::Watchdog watchdog("parked figures", std::chrono::seconds(60));
+  std::mt19937 random(std::random_device{}());
+  const std::uint64_t items = 1000 + random() % 5000;
+  sw::Graph g{"parked"};
+  std::uint64_t n = 0;
+  auto numbers = g.source(
+      "numbers", sw::generate<int>(items, [](std::uint64_t i) { return static_cast<int>(i); }),
+      {.parallelism = 1, .batch_size = 1 + random() % 300});
+  auto quiet = g.source("quiet", sw::producer(QuietProducer{std::chrono::milliseconds(3000)}),
+                        {.parallelism = 1});
+  numbers.merge(quiet).sink("n", sw::count(n), {.parallelism = 1, .chain = false});
+  sw::RunOptions options;
+  options.threads = 2;
+  options.metrics.port = 0;
+  std::atomic<std::uint16_t> port{0};
+  options.metrics.on_listening = [&port](std::uint16_t p) { port = p; };
+  std::atomic<bool> done{false};
+  std::atomic<bool> all_seen{false};
+  std::thread scraper([&] {
+    while (port == 0 && !done) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    while (!done && !all_seen) {
+      try {
+        const std::string text = body_of(sw::test::http_get(port, "/metrics"));
+        all_seen = metric_sum(text, "streamweave_node_items_in_total", "node=\"n\"") ==
+                   static_cast<double>(items);
+      } catch (const std::runtime_error&) {
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+  sw::run(g, options);
+  done = true;
+  scraper.join();
+  CHECK(n == items);
+  CHECK(all_seen);  // while the sink waited for the quiet source, not only at the end
 }
