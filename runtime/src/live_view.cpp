@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
 #include <string_view>
 
 namespace sw::runtime {
@@ -74,6 +75,34 @@ constexpr std::array kLatencyBuckets{1e-5, 2.5e-5, 5e-5,   1e-4, 2.5e-4, 5e-4, 1
 
 constexpr int pressure_value(MemoryPressure level) noexcept {
   return static_cast<int>(level);
+}
+
+// Prometheus' types by name: a counter's name ends in _total, everything else here is a gauge.
+std::string_view type_of(std::string_view name) noexcept {
+  return name.ends_with("_total") ? "counter" : "gauge";
+}
+
+// A metric with one sample, of the run as a whole.
+template <class V>
+void run_metric(std::string& out, std::string_view name, std::string_view help,
+                std::string_view labels, V value) {
+  family(out, name, type_of(name), help);
+  sample(out, name, labels, value);
+}
+
+// A metric with a sample per node instance that has one: `value(series)`, or nullopt.
+template <class Series, class Value>
+void node_metric(std::string& out, std::string_view name, std::string_view help,
+                 const std::vector<Series>& series, Value value) {
+  family(out, name, type_of(name), help);
+  for (const Series& s : series) {
+    if (const auto v = value(s)) sample(out, name, s.labels, *v);
+  }
+}
+
+// A watermark that says something: not before the first, not after the end.
+constexpr bool known(EventTime watermark) noexcept {
+  return watermark != kMinEventTime && watermark != kMaxEventTime;
 }
 
 }  // namespace
@@ -150,7 +179,7 @@ std::vector<LiveView::Series> LiveView::collect() const {
 }
 
 std::optional<double> LiveView::lag_seconds(EventTime watermark) const noexcept {
-  if (watermark == kMinEventTime || watermark == kMaxEventTime) return std::nullopt;
+  if (!known(watermark)) return std::nullopt;
   const double unit = std::chrono::duration<double>(options_.metrics.event_time_unit).count();
   const double now =
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -172,44 +201,33 @@ void LiveView::node_families(std::string& out, const std::vector<Series>& series
       sample(out, name, series[s].labels, values[s][c]);
     ++c;
   });
-  family(out, "streamweave_node_busy_seconds_total", "counter",
-         "Time the instance's task spent working (nodes fused in one task share it).");
-  for (const Series& s : series) {
-    sample(out, "streamweave_node_busy_seconds_total", s.labels,
-           static_cast<double>(s.busy_ns) * 1e-9);
-  }
-  family(out, "streamweave_node_backpressure_seconds_total", "counter",
-         "Time the instance's task waited for room on a full output (shared as busy time).");
-  for (const Series& s : series) {
-    sample(out, "streamweave_node_backpressure_seconds_total", s.labels,
-           static_cast<double>(s.blocked_ns) * 1e-9);
-  }
-  family(out, "streamweave_node_input_queued", "gauge",
-         "Events (batches, watermarks, barriers) waiting in the input channel of a task's first "
-         "node.");
-  for (const Series& s : series) {
-    if (s.queued >= 0) sample(out, "streamweave_node_input_queued", s.labels, s.queued);
-  }
-  family(out, "streamweave_node_input_capacity", "gauge",
-         "The input channel's capacity in events (backpressure sets in at it).");
-  for (const Series& s : series) {
-    if (s.queued >= 0) sample(out, "streamweave_node_input_capacity", s.labels, s.capacity);
-  }
-  family(out, "streamweave_node_watermark", "gauge",
-         "The event-time watermark into a task's first node, in the graph's time unit.");
-  for (const Series& s : series) {
-    if (s.head && lag_seconds(s.watermark)) {
-      sample(out, "streamweave_node_watermark", s.labels, s.watermark);
-    }
-  }
-  family(out, "streamweave_node_watermark_lag_seconds", "gauge",
-         "How far that watermark is behind the wall clock.");
-  for (const Series& s : series) {
-    if (!s.head) continue;
-    if (const std::optional<double> lag = lag_seconds(s.watermark)) {
-      sample(out, "streamweave_node_watermark_lag_seconds", s.labels, *lag);
-    }
-  }
+  const auto seconds = [](std::int64_t ns) {
+    return std::optional(static_cast<double>(ns) * 1e-9);
+  };
+  node_metric(out, "streamweave_node_busy_seconds_total",
+              "Time the instance's task spent working (nodes fused in one task share it).", series,
+              [&](const Series& s) { return seconds(s.busy_ns); });
+  node_metric(out, "streamweave_node_backpressure_seconds_total",
+              "Time the instance's task waited for room on a full output (shared as busy time).",
+              series, [&](const Series& s) { return seconds(s.blocked_ns); });
+  const auto with_input = [](const Series& s, std::int64_t value) {
+    return s.queued >= 0 ? std::optional(value) : std::nullopt;
+  };
+  node_metric(out, "streamweave_node_input_queued",
+              "Events (batches, watermarks, barriers) waiting in the input channel of a task's "
+              "first node.",
+              series, [&](const Series& s) { return with_input(s, s.queued); });
+  node_metric(out, "streamweave_node_input_capacity",
+              "The input channel's capacity in events (backpressure sets in at it).", series,
+              [&](const Series& s) { return with_input(s, s.capacity); });
+  node_metric(out, "streamweave_node_watermark",
+              "The event-time watermark into a task's first node, in the graph's time unit.",
+              series, [](const Series& s) {
+                return s.head && known(s.watermark) ? std::optional(s.watermark) : std::nullopt;
+              });
+  node_metric(out, "streamweave_node_watermark_lag_seconds",
+              "How far that watermark is behind the wall clock.", series,
+              [this](const Series& s) { return s.head ? lag_seconds(s.watermark) : std::nullopt; });
 }
 
 void LiveView::latency_families(std::string& out, const std::vector<Series>& series) const {
@@ -234,55 +252,52 @@ void LiveView::latency_families(std::string& out, const std::vector<Series>& ser
 }
 
 void LiveView::run_families(std::string& out) const {
-  const double elapsed = std::chrono::duration<double>(Clock::now() - started_).count();
-  family(out, "streamweave_run_elapsed_seconds", "gauge", "Time since the run started.");
-  sample(out, "streamweave_run_elapsed_seconds", run_labels_, elapsed);
-  family(out, "streamweave_run_tasks", "gauge", "Tasks (instances of fused chains) of the run.");
-  sample(out, "streamweave_run_tasks", run_labels_, run_->tasks.size());
-  family(out, "streamweave_run_threads", "gauge", "Worker threads of the run.");
-  sample(out, "streamweave_run_threads", run_labels_, built_->threads);
-  family(out, "streamweave_memory_pressure", "gauge",
-         "Memory pressure at the last sample: 0 normal, 1 high, 2 critical.");
-  sample(out, "streamweave_memory_pressure", run_labels_, pressure_value(run_->pressure_now()));
-  family(out, "streamweave_resident_bytes", "gauge", "Resident set size of the process.");
-  sample(out, "streamweave_resident_bytes", run_labels_, process_rss_bytes());
-  family(out, "streamweave_resident_peak_bytes", "gauge", "The largest resident set sampled.");
-  sample(out, "streamweave_resident_peak_bytes", run_labels_, run_->peak_rss_now());
+  const std::string& labels = run_labels_;
+  run_metric(out, "streamweave_run_elapsed_seconds", "Time since the run started.", labels,
+             std::chrono::duration<double>(Clock::now() - started_).count());
+  run_metric(out, "streamweave_run_tasks", "Tasks (instances of fused chains) of the run.", labels,
+             run_->tasks.size());
+  run_metric(out, "streamweave_run_threads", "Worker threads of the run.", labels, built_->threads);
+  run_metric(out, "streamweave_memory_pressure",
+             "Memory pressure at the last sample: 0 normal, 1 high, 2 critical.", labels,
+             pressure_value(run_->pressure_now()));
+  run_metric(out, "streamweave_resident_bytes", "Resident set size of the process.", labels,
+             process_rss_bytes());
+  run_metric(out, "streamweave_resident_peak_bytes", "The largest resident set sampled.", labels,
+             run_->peak_rss_now());
   const BufferPoolStats pool = run_->buffer_pool().stats();
-  family(out, "streamweave_buffer_pool_acquired_total", "counter",
-         "Buffers the batch buffer pool handed out.");
-  sample(out, "streamweave_buffer_pool_acquired_total", run_labels_, pool.acquired);
-  family(out, "streamweave_buffer_pool_reused_total", "counter",
-         "Of those, buffers taken from the pool rather than allocated.");
-  sample(out, "streamweave_buffer_pool_reused_total", run_labels_, pool.reused);
-  family(out, "streamweave_buffer_pool_retained_bytes", "gauge", "Bytes the pool keeps for reuse.");
-  sample(out, "streamweave_buffer_pool_retained_bytes", run_labels_, pool.retained_bytes);
-  family(out, "streamweave_buffer_pool_outstanding_bytes", "gauge",
-         "Bytes of the buffers handed out and not yet returned.");
-  sample(out, "streamweave_buffer_pool_outstanding_bytes", run_labels_, pool.outstanding_bytes);
+  run_metric(out, "streamweave_buffer_pool_acquired_total",
+             "Buffers the batch buffer pool handed out.", labels, pool.acquired);
+  run_metric(out, "streamweave_buffer_pool_reused_total",
+             "Of those, buffers taken from the pool rather than allocated.", labels, pool.reused);
+  run_metric(out, "streamweave_buffer_pool_retained_bytes", "Bytes the pool keeps for reuse.",
+             labels, pool.retained_bytes);
+  run_metric(out, "streamweave_buffer_pool_outstanding_bytes",
+             "Bytes of the buffers handed out and not yet returned.", labels,
+             pool.outstanding_bytes);
 }
 
 void LiveView::checkpoint_families(std::string& out) const {
   if (!checkpoints_) return;
   const CheckpointReport c = checkpoints_();
-  const auto gauge = [&](std::string_view name, std::string_view help, auto value) {
-    family(out, name, name.ends_with("_total") ? "counter" : "gauge", help);
-    sample(out, name, run_labels_, value);
+  const auto metric = [&](std::string_view name, std::string_view help, auto value) {
+    run_metric(out, name, help, run_labels_, value);
   };
-  gauge("streamweave_checkpoints_completed_total", "Checkpoints completed.", c.completed);
-  gauge("streamweave_checkpoints_failed_total", "Checkpoints failed.", c.failed);
-  gauge("streamweave_checkpoints_unaligned_total", "Checkpoints some task passed unaligned.",
-        c.unaligned);
-  gauge("streamweave_checkpoint_restored_from", "The checkpoint the run started from (0: none).",
-        c.restored_from);
-  gauge("streamweave_checkpoint_last_id", "The last complete checkpoint (0: none yet).", c.last_id);
-  gauge("streamweave_checkpoint_last_duration_seconds", "How long the last one took.",
-        c.last_duration_seconds);
-  gauge("streamweave_checkpoint_last_bytes", "Bytes of the last one's state files.", c.last_bytes);
-  gauge("streamweave_checkpoint_last_alignment_seconds",
-        "The last one's longest wait for barriers.", c.last_alignment_seconds);
-  gauge("streamweave_checkpoint_last_in_flight_bytes",
-        "In-flight bytes the last one saved (unaligned).", c.last_in_flight_bytes);
+  metric("streamweave_checkpoints_completed_total", "Checkpoints completed.", c.completed);
+  metric("streamweave_checkpoints_failed_total", "Checkpoints failed.", c.failed);
+  metric("streamweave_checkpoints_unaligned_total", "Checkpoints some task passed unaligned.",
+         c.unaligned);
+  metric("streamweave_checkpoint_restored_from", "The checkpoint the run started from (0: none).",
+         c.restored_from);
+  metric("streamweave_checkpoint_last_id", "The last complete checkpoint (0: none yet).",
+         c.last_id);
+  metric("streamweave_checkpoint_last_duration_seconds", "How long the last one took.",
+         c.last_duration_seconds);
+  metric("streamweave_checkpoint_last_bytes", "Bytes of the last one's state files.", c.last_bytes);
+  metric("streamweave_checkpoint_last_alignment_seconds",
+         "The last one's longest wait for barriers.", c.last_alignment_seconds);
+  metric("streamweave_checkpoint_last_in_flight_bytes",
+         "In-flight bytes the last one saved (unaligned).", c.last_in_flight_bytes);
 }
 
 std::string LiveView::prometheus_text() const {
