@@ -8,6 +8,7 @@
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <random>
 #include <sstream>
@@ -42,6 +43,46 @@ std::string body_of(const std::string& response) {
   const std::size_t at = response.find("\r\n\r\n");
   return at == std::string::npos ? "" : response.substr(at + 4);
 }
+
+// Scrapes the run's /metrics from a thread, every `every`, from when the server listens until
+// `take` returns false, the server is gone, or stop(). Sets up `options` to serve on a free
+// port; must outlive the run.
+class Scraper {
+ public:
+  Scraper(sw::RunOptions& options, std::chrono::milliseconds every,
+          std::function<bool(const std::string&)> take)
+      : take_(std::move(take)) {
+    options.metrics.port = 0;
+    options.metrics.on_listening = [this](std::uint16_t p) { port_ = p; };
+    thread_ = std::thread([this, every] { scrape(every); });
+  }
+  Scraper(const Scraper&) = delete;
+  Scraper& operator=(const Scraper&) = delete;
+  ~Scraper() { stop(); }
+
+  void stop() {
+    done_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void scrape(std::chrono::milliseconds every) {
+    while (port_ == 0 && !done_) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    while (!done_) {
+      try {
+        if (!take_(body_of(sw::test::http_get(port_, "/metrics")))) return;
+      } catch (const std::runtime_error&) {
+        return;  // the run ended and the server with it
+      }
+      std::this_thread::sleep_for(every);
+    }
+  }
+
+  std::function<bool(const std::string&)> take_;
+  std::atomic<std::uint16_t> port_{0};
+  std::atomic<bool> done_{false};
+  std::thread thread_;
+};
 
 // The graph of the tests below: wall-clock stamps, event time in milliseconds, latency
 // measured, counted at the end.
@@ -151,25 +192,13 @@ TEST_CASE("A running graph serves its figures rising to the report's") {
   options.source_rate = 3000;  // about a second
   options.checkpoints.directory = dir.file("checkpoints");
   options.checkpoints.interval = std::chrono::milliseconds(100);
-  options.metrics.port = 0;
-  std::atomic<std::uint16_t> port{0};
-  options.metrics.on_listening = [&port](std::uint16_t p) { port = p; };
-  std::atomic<bool> done{false};
   std::vector<std::string> scrapes;
-  std::thread scraper([&] {
-    while (port == 0 && !done) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    while (!done) {
-      try {
-        scrapes.push_back(body_of(sw::test::http_get(port, "/metrics")));
-      } catch (const std::runtime_error&) {
-        break;  // the run ended and the server with it
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(150));
-    }
+  Scraper scraper(options, std::chrono::milliseconds(150), [&scrapes](const std::string& text) {
+    scrapes.push_back(text);
+    return true;
   });
   const sw::RunReport report = sw::run(g, options);
-  done = true;
-  scraper.join();
+  scraper.stop();
   CHECK(n == items);
   REQUIRE(scrapes.size() >= 3);
   double previous = 0;
@@ -246,25 +275,14 @@ TEST_CASE("distributed: each rank serves the figures of its own instances", "[di
   options.mode = sw::Mode::distributed;
   options.threads = 1;
   options.source_rate = 2500;
-  options.metrics.port = 0;  // a free one on each rank
-  std::atomic<std::uint16_t> port{0};
-  options.metrics.on_listening = [&port](std::uint16_t p) { port = p; };
-  std::atomic<bool> done{false};
   std::string last;
-  std::thread scraper([&] {
-    while (port == 0 && !done) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    while (!done) {
-      try {
-        last = body_of(sw::test::http_get(port, "/metrics"));
-      } catch (const std::runtime_error&) {
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
+  // Each rank serves on a free port of its own and scrapes itself.
+  Scraper scraper(options, std::chrono::milliseconds(100), [&last](const std::string& text) {
+    last = text;
+    return true;
   });
   const sw::RunReport report = sw::run(g, options);
-  done = true;
-  scraper.join();
+  scraper.stop();
   CHECK(report.node("stamps").items_out == 2000);
   REQUIRE_FALSE(last.empty());
   const std::string rank = "rank=\"" + std::to_string(cluster.rank) + "\"";
@@ -311,27 +329,14 @@ TEST_CASE("A parked node's live figures are current") {
   numbers.merge(quiet).sink("n", sw::count(n), {.parallelism = 1, .chain = false});
   sw::RunOptions options;
   options.threads = 2;
-  options.metrics.port = 0;
-  std::atomic<std::uint16_t> port{0};
-  options.metrics.on_listening = [&port](std::uint16_t p) { port = p; };
-  std::atomic<bool> done{false};
   std::atomic<bool> all_seen{false};
-  std::thread scraper([&] {
-    while (port == 0 && !done) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    while (!done && !all_seen) {
-      try {
-        const std::string text = body_of(sw::test::http_get(port, "/metrics"));
-        all_seen = metric_sum(text, "streamweave_node_items_in_total", "node=\"n\"") ==
-                   static_cast<double>(items);
-      } catch (const std::runtime_error&) {
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
+  Scraper scraper(options, std::chrono::milliseconds(20), [&](const std::string& text) {
+    all_seen = metric_sum(text, "streamweave_node_items_in_total", "node=\"n\"") ==
+               static_cast<double>(items);
+    return !all_seen;
   });
   sw::run(g, options);
-  done = true;
-  scraper.join();
+  scraper.stop();
   CHECK(n == items);
   CHECK(all_seen);  // while the sink waited for the quiet source, not only at the end
 }
