@@ -207,6 +207,8 @@ RunReport local_report(const Graph& graph, const Built& b, const RunContext& run
   r.buffer_pool = run.buffer_pool().stats().since(run.buffer_pool_at_start());
   r.memory_pressure = run.memory().worst();
   r.peak_rss_bytes = run.memory().peak_rss_bytes();
+  r.source_throttles = run.source_throttles();
+  r.source_pauses = run.source_pauses();
   r.events_per_second = wall_seconds > 0 ? static_cast<double>(r.events) / wall_seconds : 0.0;
   return r;
 }

@@ -47,6 +47,10 @@ class ChannelShares {
   [[nodiscard]] bool has_room(std::uint32_t producer) const noexcept {
     return producers_[producer].queued.load(std::memory_order_seq_cst) < share_;
   }
+  // Elements of `producer` in the channel (or taken and retained). Any thread.
+  [[nodiscard]] std::int64_t queued(std::uint32_t producer) const noexcept {
+    return producers_[producer].queued.load(std::memory_order_acquire);
+  }
   [[nodiscard]] bool is_empty() const noexcept {
     return size_.load(std::memory_order_seq_cst) == 0;
   }

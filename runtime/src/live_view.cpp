@@ -261,6 +261,12 @@ void LiveView::run_families(std::string& out) const {
   run_metric(out, "streamweave_memory_pressure",
              "Memory pressure at the last sample: 0 normal, 1 high, 2 critical.", labels,
              pressure_value(run_->pressure_now()));
+  run_metric(out, "streamweave_source_throttles_total",
+             "Source steps cut short and delayed by high memory pressure.", labels,
+             run_->source_throttles());
+  run_metric(out, "streamweave_source_pauses_total",
+             "10 ms pauses of a source at critical memory pressure.", labels,
+             run_->source_pauses());
   run_metric(out, "streamweave_resident_bytes", "Resident set size of the process.", labels,
              process_rss_bytes());
   run_metric(out, "streamweave_resident_peak_bytes", "The largest resident set sampled.", labels,

@@ -188,6 +188,11 @@ std::string RunReport::summary() const {
   out += fmt::format("buffer pool reuse {:.1f} % of {} | memory {} | peak RSS {:.1f} MiB\n",
                      buffer_pool.reuse_rate() * 100.0, buffer_pool.acquired,
                      to_string(memory_pressure), static_cast<double>(peak_rss_bytes) / (1 << 20));
+  if (source_throttles + source_pauses != 0) {
+    out +=
+        fmt::format("sources slowed by memory pressure: {} throttled steps, {} pauses of 10 ms\n",
+                    source_throttles, source_pauses);
+  }
   return out;
 }
 

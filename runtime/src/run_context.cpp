@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <string>
 #include <thread>
 
 #include "streamweave/serde/mapped_file.hpp"
@@ -99,7 +100,9 @@ std::exception_ptr RunContext::error() const {
 namespace {
 
 constexpr auto kTokenPoll = std::chrono::milliseconds(5);
-constexpr auto kMemorySample = std::chrono::milliseconds(100);
+// A fast source fills gigabytes a second: the memory limits act on a sample this old at most.
+// (One costs a read of /proc/self/statm, a few microseconds.)
+constexpr auto kMemorySample = std::chrono::milliseconds(10);
 
 // When RunOptions::on_progress is next due, and the figures since its last call.
 class ProgressTimer {
@@ -139,6 +142,35 @@ class ProgressTimer {
 
 }  // namespace
 
+void RunContext::sample_memory(std::unique_lock<std::mutex>& lock, Clock::time_point now) {
+  const MemoryPressure level = monitor_.sample();  // trims the pool
+  pressure_now_.store(level, std::memory_order_relaxed);
+  peak_rss_now_.store(monitor_.peak_rss_bytes(), std::memory_order_relaxed);
+  if (level != MemoryPressure::critical) {
+    critical_since_.reset();
+  } else if (!critical_since_) {
+    critical_since_ = now;
+    pauses_when_critical_ = source_pauses();
+  } else if (now - *critical_since_ >=
+                 std::chrono::milliseconds(monitor_.limits().critical_pause_limit_ms) &&
+             source_pauses() > pauses_when_critical_ && !cancelled()) {
+    // Sources that finished are not paused: a run that only drains is let finish.
+    const auto mib = [](std::size_t bytes) { return std::to_string(bytes >> 20) + " MiB"; };
+    const std::uint64_t limit_ms = monitor_.limits().critical_pause_limit_ms;
+    const std::string message =
+        "memory pressure stayed critical for " +
+        (limit_ms % 1000 == 0 ? std::to_string(limit_ms / 1000) + " s"
+                              : std::to_string(limit_ms) + " ms") +
+        " with the sources paused: resident " + mib(process_rss_bytes()) +
+        " against a critical limit of " + mib(monitor_.limits().critical_rss_bytes) +
+        " (STREAMWEAVE_MEMORY_CRITICAL_RSS_BYTES). What the job holds does not fall without "
+        "new input: raise the limit, or give the job less to hold (fewer keys, shorter "
+        "windows)";
+    unlocked(lock, [&] { fail(std::make_exception_ptr(MemoryExhausted(message))); });
+  }
+  unlocked(lock, [this] { check_mapped_files(); });
+}
+
 bool RunContext::wait(const RunOptions& options, Clock::time_point started) {
   ProgressTimer progress(options, started);
   Clock::time_point next_sample = started;
@@ -163,9 +195,7 @@ bool RunContext::wait(const RunOptions& options, Clock::time_point started) {
     const Clock::time_point now = Clock::now();
     if (now >= next_sample) {
       next_sample = now + kMemorySample;
-      pressure_now_.store(monitor_.sample(), std::memory_order_relaxed);  // trims the pool
-      peak_rss_now_.store(monitor_.peak_rss_bytes(), std::memory_order_relaxed);
-      unlocked(lock, [this] { check_mapped_files(); });
+      sample_memory(lock, now);
     }
     if (now >= next_tick && !cancelled()) {
       unlocked(lock, [&] { next_tick = ticker_(now); });

@@ -92,12 +92,21 @@ class RunContext final : public PoolProvider {
   void set_progress_detail(std::function<void(RunProgress&)> detail) {
     progress_detail_ = std::move(detail);
   }
-  // The memory pressure and peak RSS at the last sample (every 100 ms). Any thread.
+  // The memory pressure and peak RSS at the last sample (every 10 ms). Any thread.
   [[nodiscard]] MemoryPressure pressure_now() const noexcept {
     return pressure_now_.load(std::memory_order_relaxed);
   }
   [[nodiscard]] std::size_t peak_rss_now() const noexcept {
     return peak_rss_now_.load(std::memory_order_relaxed);
+  }
+  // A source step was throttled by high memory pressure, or paused by critical. Any thread.
+  void source_throttled() noexcept { source_throttles_.fetch_add(1, std::memory_order_relaxed); }
+  void source_paused() noexcept { source_pauses_.fetch_add(1, std::memory_order_relaxed); }
+  [[nodiscard]] std::uint64_t source_throttles() const noexcept {
+    return source_throttles_.load(std::memory_order_relaxed);
+  }
+  [[nodiscard]] std::uint64_t source_pauses() const noexcept {
+    return source_pauses_.load(std::memory_order_relaxed);
   }
 
   [[nodiscard]] BufferPool& buffer_pool() const noexcept override { return *buffers_; }
@@ -154,6 +163,14 @@ class RunContext final : public PoolProvider {
   std::function<void(RunProgress&)> progress_detail_;
   std::atomic<MemoryPressure> pressure_now_{MemoryPressure::normal};
   std::atomic<std::size_t> peak_rss_now_{0};
+  std::atomic<std::uint64_t> source_throttles_{0};
+  std::atomic<std::uint64_t> source_pauses_{0};
+  // Since when pressure has been critical, and the source pauses counted then (wait's).
+  std::optional<Clock::time_point> critical_since_;
+  std::uint64_t pauses_when_critical_ = 0;
+  // Samples the memory monitor; fails the run once the sources stayed paused at critical
+  // longer than the limit. wait()'s thread, `lock` held.
+  void sample_memory(std::unique_lock<std::mutex>& lock, Clock::time_point now);
   std::function<bool(Clock::time_point)> before_stop_;
 };
 

@@ -11,6 +11,9 @@ namespace {
 // A step also ends after this long, so a slow operator (or a producer that blocks) gives its
 // worker to the other tasks even with only one worker in the arena.
 constexpr Clock::duration kTimeSlice = std::chrono::milliseconds(1);
+// How long a source waits after a step at high memory pressure, and between looks at critical.
+constexpr Clock::duration kPressureThrottle = std::chrono::milliseconds(1);
+constexpr Clock::duration kPressurePause = std::chrono::milliseconds(10);
 
 std::int64_t nanos(Clock::duration d) noexcept {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
@@ -372,17 +375,9 @@ void Task::step() {
       break;
     }
     if (source != nullptr) {
-      const std::size_t allowed = max_rate > 0 ? rate_allowance(Clock::now()) : batch_size;
-      if (allowed == 0) {  // ahead of its rate: a timer wakes it
-        input_left = false;
-        break;
-      }
-      if (!source->produce(allowed)) {
-        source->close();
-        finished_ = true;
-        break;
-      }
-      input_left = true;
+      const Produced produced = produce_once();
+      input_left = produced == Produced::more;
+      if (!input_left) break;
       const Clock::time_point now = Clock::now();
       if (!collectors.empty()) flush_lingering(now);  // a slow source's partial batches
       if (now - start >= kTimeSlice) break;
@@ -417,6 +412,49 @@ void Task::publish(Clock::time_point now) noexcept {
   if (publish_owed_) return;
   publish_due_ = now + kPublishEvery;
   live->publish(busy_ns_, blocked_ns_, watermark_in_, finished_);
+}
+
+Task::Produced Task::produce_once() {
+  std::size_t allowed = max_rate > 0 ? rate_allowance(Clock::now()) : batch_size;
+  if (allowed == 0) return Produced::wait;  // ahead of its rate: a timer wakes it
+  const MemoryPressure pressure = run_->pressure_now();
+  if (pressure != MemoryPressure::normal && !pressure_lets_produce(pressure)) {
+    return Produced::wait;
+  }
+  if (pressure == MemoryPressure::high) allowed = std::max<std::size_t>(1, allowed / 4);
+  if (!source->produce(allowed)) {
+    source->close();
+    finished_ = true;
+    return Produced::ended;
+  }
+  if (const std::optional<Clock::time_point> quiet = source->take_quiet_until()) {
+    run_->wake_at(*this, *quiet);  // a live source with nothing now
+    return Produced::wait;
+  }
+  return Produced::more;
+}
+
+// At high pressure a source makes a quarter batch at a time, and only once its output
+// channels are empty: what it has in flight is then about that, whatever its items weigh,
+// and it goes at the pace of what takes them. (A source fused down to its sinks has no
+// channel: it waits a millisecond between steps.) At critical it makes nothing until
+// pressure falls, sampled every 10 ms near the limits.
+bool Task::pressure_lets_produce(MemoryPressure pressure) {
+  const bool drained = std::all_of(outputs.begin(), outputs.end(), [](const ChannelPort& port) {
+    return port.channel->queued(port.producer) == 0;
+  });
+  const bool go = pressure == MemoryPressure::high && drained &&
+                  (!outputs.empty() || !std::exchange(throttle_turn_, true));
+  if (go) return true;
+  if (pressure == MemoryPressure::critical) {
+    run_->source_paused();
+    run_->wake_at(*this, Clock::now() + kPressurePause);
+  } else {
+    throttle_turn_ = false;
+    run_->source_throttled();
+    run_->wake_at(*this, Clock::now() + kPressureThrottle);
+  }
+  return false;
 }
 
 std::size_t Task::rate_allowance(Clock::time_point now) {

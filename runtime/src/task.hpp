@@ -18,6 +18,7 @@
 #include "live_figures.hpp"
 #include "streamweave/engine/instance.hpp"
 #include "streamweave/engine/output.hpp"
+#include "streamweave/serde/memory_monitor.hpp"
 
 namespace sw::runtime {
 
@@ -207,6 +208,13 @@ class Task {
   // How many items the source may produce now under max_rate (batch_size when unlimited);
   // 0 after setting a timer for when it may go on.
   std::size_t rate_allowance(Clock::time_point now);
+  // One produce() of the head source, within its rate and the memory pressure: `more` when
+  // it may produce again at once, `wait` when a timer (or a barrier, or a stop) wakes it.
+  enum class Produced : std::uint8_t { more, wait, ended };
+  Produced produce_once();
+  // Whether a source may produce at `pressure` (high or critical); if not, sets a timer.
+  bool pressure_lets_produce(MemoryPressure pressure);
+  bool throttle_turn_ = false;  // a channel-less source at high pressure: stepped since waiting
 };
 
 }  // namespace sw::runtime

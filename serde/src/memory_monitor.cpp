@@ -3,6 +3,9 @@
 #include "env.hpp"
 
 #include <unistd.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include <cstdio>
 #include <cstdlib>
@@ -32,6 +35,8 @@ MemoryLimits MemoryLimits::from_env(MemoryLimits d) {
   d.critical_rss_bytes =
       detail::env_positive("STREAMWEAVE_MEMORY_CRITICAL_RSS_BYTES", d.critical_rss_bytes);
   d.high_pool_bytes = detail::env_positive("STREAMWEAVE_MEMORY_HIGH_POOL_BYTES", d.high_pool_bytes);
+  d.critical_pause_limit_ms =
+      detail::env_positive("STREAMWEAVE_MEMORY_CRITICAL_PAUSE_LIMIT_MS", d.critical_pause_limit_ms);
   return d;
 }
 
@@ -58,6 +63,7 @@ MemoryMonitor::MemoryMonitor(BufferPool& pool, MemoryLimits limits) noexcept
   const std::size_t ram = physical_memory_bytes();
   if (limits_.high_rss_bytes == 0) limits_.high_rss_bytes = ram / 4 * 3;
   if (limits_.critical_rss_bytes == 0) limits_.critical_rss_bytes = ram / 10 * 9;
+  if (limits_.critical_pause_limit_ms == 0) limits_.critical_pause_limit_ms = 60'000;
 }
 
 MemoryPressure MemoryMonitor::level_for(std::size_t rss, std::size_t pool_bytes) const noexcept {
@@ -80,6 +86,11 @@ MemoryPressure MemoryMonitor::sample() noexcept {
     pool_->trim();
     ++trims_;
   }
+#if defined(__GLIBC__)
+  // Freed memory glibc keeps in its arenas still counts in the RSS, and with the sources
+  // paused nothing would reuse it: without this, pressure might never fall.
+  if (level == MemoryPressure::critical) ::malloc_trim(0);
+#endif
   if (level > worst_) worst_ = level;
   return level;
 }

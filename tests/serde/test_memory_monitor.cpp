@@ -58,4 +58,10 @@ TEST_CASE("Memory thresholds are read from the environment", "[serde][memory]") 
   REQUIRE_THROWS_WITH(sw::MemoryLimits::from_env(),
                       Catch::Contains("STREAMWEAVE_MEMORY_HIGH_POOL_BYTES='-1'"));
   ::unsetenv("STREAMWEAVE_MEMORY_HIGH_POOL_BYTES");
+  ::setenv("STREAMWEAVE_MEMORY_CRITICAL_PAUSE_LIMIT_MS", "2500", 1);
+  REQUIRE(sw::MemoryLimits::from_env().critical_pause_limit_ms == 2500);
+  ::unsetenv("STREAMWEAVE_MEMORY_CRITICAL_PAUSE_LIMIT_MS");
+  REQUIRE(sw::MemoryLimits::from_env().critical_pause_limit_ms == 0);
+  sw::BufferPool pool;
+  REQUIRE(sw::MemoryMonitor(pool, sw::MemoryLimits{}).limits().critical_pause_limit_ms == 60'000);
 }

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <exception>
 #include <memory>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -95,6 +96,12 @@ class OperatorInstance {
   virtual bool produce(std::size_t /*max_items*/) { return false; }
   // Sources only: the source is exhausted (or stopped); finishes the outputs.
   virtual void close() {}
+  // Sources only, after a produce() that returned true: when a live source that had nothing
+  // wants to be asked again (its task sleeps until then, or a barrier or a stop wakes it),
+  // or nullopt to be asked at once. Reading it clears it. Its task.
+  [[nodiscard]] virtual std::optional<Clock::time_point> take_quiet_until() noexcept {
+    return std::nullopt;
+  }
 
   // Checkpoints: what this instance can do about them. A stateful instance overrides the three.
   [[nodiscard]] virtual Checkpointing checkpointing() const noexcept {
@@ -405,6 +412,9 @@ class SourceBase : public OperatorInstance {
   [[nodiscard]] Checkpointing checkpointing() const noexcept override {
     return Checkpointing::unsupported;
   }
+  [[nodiscard]] std::optional<Clock::time_point> take_quiet_until() noexcept final {
+    return std::exchange(quiet_until_, std::nullopt);
+  }
 
  protected:
   // Emits at most `max_items` items; returns false once exhausted.
@@ -426,6 +436,10 @@ class SourceBase : public OperatorInstance {
   }
   // Where this source's batches come from.
   [[nodiscard]] BatchPool<Out>& out_pool() const noexcept { return *pool_; }
+  // A live source with nothing to emit now: on_produce returns true, and it is not asked
+  // again before `when` (sooner if a checkpoint barrier or a stop comes), instead of at once
+  // in a loop that holds a worker.
+  void nothing_until(Clock::time_point when) noexcept { quiet_until_ = when; }
 
   // Runs a user call that produces the item at `position` under the stop policy.
   template <class Call>
@@ -448,6 +462,7 @@ class SourceBase : public OperatorInstance {
  private:
   BatchPool<Out>* pool_;
   ItemStage<Out> stage_;
+  std::optional<Clock::time_point> quiet_until_;
 };
 
 // Base of sinks: take In, emit nothing. A sink implements push_items(); consume_each runs a

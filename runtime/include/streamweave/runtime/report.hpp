@@ -55,6 +55,10 @@ struct RunReport {
   BufferPoolStats buffer_pool;
   MemoryPressure memory_pressure = MemoryPressure::normal;  // the worst level sampled
   std::size_t peak_rss_bytes = 0;
+  // Source steps cut to a quarter batch and followed by a 1 ms wait at high pressure, and
+  // 10 ms waits at critical (summed over the sources' instances; distributed: this rank's).
+  std::uint64_t source_throttles = 0;
+  std::uint64_t source_pauses = 0;
   // Distributed mode: nodes, edges and events above are summed over every rank (wall time is
   // the slowest rank's, peak RSS the largest); `per_rank` has each rank's own figures.
   std::vector<EdgeReport> edges;
