@@ -11,6 +11,7 @@ packages=(
   catch2 libbenchmark-dev libcli11-dev libfmt-dev
   clang-14 libclang-rt-14-dev
   prometheus curl
+  redis-server libhiredis-dev
 )
 for arg in "$@"; do
   case "$arg" in

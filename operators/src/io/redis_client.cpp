@@ -1,0 +1,222 @@
+#include "streamweave/operators/io/redis_client.hpp"
+
+#include <hiredis/hiredis.h>
+#include <sys/time.h>
+
+#include <algorithm>
+#include <charconv>
+#include <vector>
+
+namespace sw {
+
+namespace {
+
+std::string percent_decoded(std::string_view text, std::string_view uri) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '%') {
+      out += text[i];
+      continue;
+    }
+    unsigned value = 0;
+    const char* first = text.data() + i + 1;
+    if (i + 2 >= text.size() || std::from_chars(first, first + 2, value, 16).ptr != first + 2) {
+      throw std::invalid_argument("redis URI " + std::string(uri) + ": a bad %-escape in '" +
+                                  std::string(text) + "'");
+    }
+    out += static_cast<char>(value);
+    i += 2;
+  }
+  return out;
+}
+
+timeval to_timeval(std::chrono::milliseconds timeout) noexcept {
+  timeval tv{};
+  tv.tv_sec = static_cast<time_t>(timeout.count() / 1000);
+  tv.tv_usec = static_cast<suseconds_t>((timeout.count() % 1000) * 1000);
+  return tv;
+}
+
+}  // namespace
+
+RedisAddress RedisAddress::parse(std::string_view uri) {
+  constexpr std::string_view kScheme = "redis://";
+  const auto bad = [&](const std::string& why) {
+    return std::invalid_argument("redis URI '" + std::string(uri) + "': " + why +
+                                 " (expected redis://[[user]:password@]host[:port]/...)");
+  };
+  if (!uri.starts_with(kScheme)) throw bad("not a redis:// URI");
+  RedisAddress a;
+  std::string_view rest = uri.substr(kScheme.size());
+  if (const std::size_t q = rest.find('?'); q != std::string_view::npos) {
+    a.query = std::string(rest.substr(q + 1));
+    rest = rest.substr(0, q);
+  }
+  if (const std::size_t slash = rest.find('/'); slash != std::string_view::npos) {
+    a.path = percent_decoded(rest.substr(slash + 1), uri);
+    rest = rest.substr(0, slash);
+  }
+  if (const std::size_t at = rest.rfind('@'); at != std::string_view::npos) {
+    const std::string_view userinfo = rest.substr(0, at);
+    const std::size_t colon = userinfo.find(':');
+    a.user = percent_decoded(userinfo.substr(0, colon), uri);
+    if (colon != std::string_view::npos) {
+      a.password = percent_decoded(userinfo.substr(colon + 1), uri);
+    }
+    rest = rest.substr(at + 1);
+  }
+  if (const std::size_t colon = rest.rfind(':'); colon != std::string_view::npos) {
+    const std::string_view port = rest.substr(colon + 1);
+    unsigned value = 0;
+    const auto [end, error] = std::from_chars(port.data(), port.data() + port.size(), value);
+    if (error != std::errc{} || end != port.data() + port.size() || value == 0 || value > 65535) {
+      throw bad("'" + std::string(port) + "' is not a port");
+    }
+    a.port = static_cast<std::uint16_t>(value);
+    rest = rest.substr(0, colon);
+  }
+  if (rest.empty()) throw bad("no host");
+  a.host = std::string(rest);
+  return a;
+}
+
+std::optional<std::string> RedisAddress::query_value(std::string_view name) const {
+  std::string_view rest = query;
+  while (!rest.empty()) {
+    const std::size_t amp = rest.find('&');
+    const std::string_view pair = rest.substr(0, amp);
+    const std::size_t eq = pair.find('=');
+    if (pair.substr(0, eq) == name) {
+      return eq == std::string_view::npos ? std::string()
+                                          : percent_decoded(pair.substr(eq + 1), query);
+    }
+    if (amp == std::string_view::npos) break;
+    rest = rest.substr(amp + 1);
+  }
+  return std::nullopt;
+}
+
+void RedisAddress::check_query(std::span<const std::string_view> known) const {
+  std::string_view rest = query;
+  while (!rest.empty()) {
+    const std::size_t amp = rest.find('&');
+    const std::string_view name = rest.substr(0, std::min(amp, rest.find('=')));
+    if (std::find(known.begin(), known.end(), name) == known.end()) {
+      std::string names;
+      for (const std::string_view k : known) names += (names.empty() ? "" : ", ") + std::string(k);
+      throw std::invalid_argument(uri() + ": no parameter '" + std::string(name) +
+                                  "' (known: " + names + ")");
+    }
+    if (amp == std::string_view::npos) break;
+    rest = rest.substr(amp + 1);
+  }
+}
+
+std::string RedisAddress::uri() const {
+  return "redis://" + host + ":" + std::to_string(port) + (path.empty() ? "" : "/" + path);
+}
+
+bool RedisValue::is_nil() const noexcept {
+  return reply_->type == REDIS_REPLY_NIL;
+}
+bool RedisValue::is_error() const noexcept {
+  return reply_->type == REDIS_REPLY_ERROR;
+}
+bool RedisValue::is_array() const noexcept {
+  return reply_->type == REDIS_REPLY_ARRAY;
+}
+bool RedisValue::is_string() const noexcept {
+  return reply_->type == REDIS_REPLY_STRING || reply_->type == REDIS_REPLY_STATUS;
+}
+bool RedisValue::is_integer() const noexcept {
+  return reply_->type == REDIS_REPLY_INTEGER;
+}
+std::string_view RedisValue::str() const noexcept {
+  return reply_->str == nullptr ? std::string_view() : std::string_view(reply_->str, reply_->len);
+}
+long long RedisValue::integer() const noexcept {
+  return reply_->integer;
+}
+std::size_t RedisValue::size() const noexcept {
+  return is_array() ? reply_->elements : 0;
+}
+RedisValue RedisValue::operator[](std::size_t i) const noexcept {
+  return RedisValue(reply_->element[i]);
+}
+
+void RedisReply::Free::operator()(redisReply* reply) const noexcept {
+  freeReplyObject(reply);
+}
+
+RedisClient::RedisClient(RedisAddress address, std::chrono::milliseconds timeout)
+    : address_(std::move(address)), context_(nullptr, redisFree) {
+  const timeval tv = to_timeval(timeout);
+  context_.reset(redisConnectWithTimeout(address_.host.c_str(), address_.port, tv));
+  if (!context_) throw RedisError("cannot connect to " + address_.uri() + ": out of memory", true);
+  if (context_->err != 0) fail_io("cannot connect to");
+  if (redisSetTimeout(context_.get(), tv) != REDIS_OK) fail_io("cannot set a timeout on");
+  if (address_.password.empty()) return;
+  std::vector<std::string_view> auth{"AUTH"};
+  if (!address_.user.empty()) auth.push_back(address_.user);
+  auth.push_back(address_.password);
+  const RedisReply reply = command(auth);
+  if (reply.value().is_error()) {
+    throw RedisError(
+        "authentication to " + address_.uri() + " failed: " + std::string(reply.value().str()),
+        false);
+  }
+}
+
+RedisClient::~RedisClient() = default;
+RedisClient::RedisClient(RedisClient&&) noexcept = default;
+RedisClient& RedisClient::operator=(RedisClient&&) noexcept = default;
+
+void RedisClient::fail_io(std::string_view what) const {
+  const std::string why = context_->err == REDIS_ERR_EOF ? "the server closed the connection"
+                                                         : std::string(context_->errstr);
+  throw RedisError(std::string(what) + " " + address_.uri() + ": " + why, true);
+}
+
+void RedisClient::append(std::span<const std::string_view> args) {
+  constexpr std::size_t kOnStack = 16;
+  const char* small_argv[kOnStack];
+  std::size_t small_len[kOnStack];
+  std::vector<const char*> argv;
+  std::vector<std::size_t> len;
+  const char** a = small_argv;
+  std::size_t* l = small_len;
+  if (args.size() > kOnStack) {
+    argv.resize(args.size());
+    len.resize(args.size());
+    a = argv.data();
+    l = len.data();
+  }
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    a[i] = args[i].data();
+    l[i] = args[i].size();
+  }
+  if (redisAppendCommandArgv(context_.get(), static_cast<int>(args.size()), a, l) != REDIS_OK) {
+    fail_io("cannot send to");
+  }
+}
+
+RedisReply RedisClient::reply() {
+  void* raw = nullptr;
+  if (redisGetReply(context_.get(), &raw) != REDIS_OK || raw == nullptr) fail_io("lost");
+  return RedisReply(static_cast<redisReply*>(raw));
+}
+
+RedisReply RedisClient::command(std::span<const std::string_view> args) {
+  append(args);
+  return reply();
+}
+
+void RedisClient::expect_ok(const RedisValue& reply, std::string_view what) const {
+  if (reply.is_error()) {
+    throw RedisError(
+        address_.uri() + ": " + std::string(what) + " failed: " + std::string(reply.str()), false);
+  }
+}
+
+}  // namespace sw
