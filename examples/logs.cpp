@@ -9,6 +9,7 @@
 #include <random>
 #include <stdexcept>
 #include <streamweave/operators/json_lines.hpp>
+#include <streamweave/operators/redis_stream.hpp>
 
 #include "sample_file.hpp"
 
@@ -19,10 +20,27 @@ namespace {
 constexpr std::int64_t kMinute = 60'000;
 constexpr std::int64_t kStart = 1'795'392'000'000;  // 2026-11-23T00:00:00Z
 
-Stream<PathMinute> path_minutes(Graph& g, const std::string& input, const PipelineConfig& config) {
-  return read_json_lines<AccessLog>(g, "logs", input,
-                                    {.errors = ErrorPolicy::skip(config.max_errors)},
-                                    {.max_record_bytes = config.max_line_bytes})
+// The access logs of `input`: JSON lines of a file (or standard input), or the "data" field
+// of a Redis stream's entries (redis://...).
+template <class Continue>
+auto access_logs(Graph& g, const std::string& input, const PipelineConfig& config,
+                 Continue&& then) {
+  const NodeOptions parse{.errors = ErrorPolicy::skip(config.max_errors)};
+  if (input.starts_with("redis://")) {
+    return then(
+        g.source("logs", read_redis_stream(input))
+            .template add_transform<AccessLog,
+                                    MapKernel<Str, AccessLog, decltype(parse_json<AccessLog>())>>(
+                "logs.parse", "map", parse, parse_json<AccessLog>()));
+  }
+  return then(read_json_lines<AccessLog>(g, "logs", input, parse,
+                                         {.max_record_bytes = config.max_line_bytes}));
+}
+
+// Per path and minute of event time: requests, errors, p99 latency.
+template <class Logs>
+Stream<PathMinute> per_minute(Logs logs) {
+  return logs
       .with_watermarks("event-time", [](const AccessLog& a) { return a.time_ms; },
                        {.out_of_orderness = 5'000})
       .key_by([](const AccessLog& a) { return a.path; })
@@ -40,6 +58,10 @@ Stream<PathMinute> path_minutes(Graph& g, const std::string& input, const Pipeli
                 return PathMinute{path, start, window.size(), errors, percentile(latencies, 99)};
               }))
       .map("rows", [](const Windowed<Symbol, PathMinute>& w) { return w.value; });
+}
+
+Stream<PathMinute> path_minutes(Graph& g, const std::string& input, const PipelineConfig& config) {
+  return access_logs(g, input, config, [](auto logs) { return per_minute(std::move(logs)); });
 }
 
 }  // namespace
@@ -84,13 +106,24 @@ void write_sample_logs(const std::string& path, std::uint64_t events, std::uint6
 
 ResultPrinter build_logs(Graph& g, const PipelineConfig& config) {
   std::shared_ptr<SampleFile> sample;
-  const std::string input = input_or_sample(
+  const std::string input = input_or_sample(  // a Redis stream's URI is taken as it is
       config.input, "streamweave-logs.jsonl",
       [&](const std::string& path) { write_sample_logs(path, config.events); }, sample);
   auto rows = std::make_shared<std::vector<PathMinute>>();
   auto minutes = path_minutes(g, input, config);
   minutes.sink("collect", collect(*rows), {.parallelism = 1});
-  if (!config.output.empty()) minutes.sink("out", write_csv(config.output));
+  if (config.output.starts_with("redis://")) {  // one JSON document per row
+    minutes
+        .map("json",
+             [](const PathMinute& row) {
+               std::string json;
+               append_json(json, row);
+               return json;
+             })
+        .sink("out", write_redis_stream(config.output));
+  } else if (!config.output.empty()) {
+    minutes.sink("out", write_csv(config.output));
+  }
   return [rows, sample](std::ostream& out, const RunReport& report) {
     std::sort(rows->begin(), rows->end(), [](const PathMinute& a, const PathMinute& b) {
       return a.requests != b.requests ? a.requests > b.requests : a.minute < b.minute;

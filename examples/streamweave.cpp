@@ -140,6 +140,21 @@ CLI::Validator number_in(double min, double max) {
       "in " + range);
 }
 
+// A redis:// stream URI, checked as the connectors check it (the server is reached at run time).
+CLI::Validator redis_stream_uri() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        if (!text.starts_with("redis://")) return text + " is not a redis:// URI";
+        try {
+          sw::detail::check_redis_stream_uri(text);
+        } catch (const std::invalid_argument& e) {
+          return e.what();
+        }
+        return {};
+      },
+      "URI");
+}
+
 // A duration option: a number with a unit, "250ms", "1s", "2m" (0 alone: zero).
 CLI::Validator duration_into(std::chrono::milliseconds& into) {
   return CLI::Validator(
@@ -276,14 +291,16 @@ int main(int argc, char** argv) {
   run->add_flag("--no-progress", no_progress,
                 "no live progress line (shown on stderr when it is a terminal)");
   run->add_option("--input", config.input,
-                  "the file a pipeline reads (wordcount: text, logs: JSON lines; '-' for stdin); "
-                  "default: a generated sample")
-      ->check(CLI::ExistingPath | CLI::IsMember({"-"}));
+                  "the file a pipeline reads (wordcount: text, logs: JSON lines; '-' for stdin), "
+                  "or for logs a Redis stream: redis://[:password@]host:port/STREAM?group=G "
+                  "(docs/connectors.md); default: a generated sample")
+      ->check(CLI::ExistingPath | CLI::IsMember({"-"}) | redis_stream_uri());
   run->add_option("--output", config.output,
                   "where a pipeline writes its results (bids: 'auction sum' lines, wordcount: "
                   "'count word' lines, "
-                  "logs: CSV, NEXMark: JSON lines; '-' for stdout, and then every report goes to "
-                  "stderr); a file is written under a temporary name and renamed when the run "
+                  "logs: CSV, or JSON entries of a redis:// stream; NEXMark: JSON lines; '-' for "
+                  "stdout, and then every report goes to stderr); a file is written under a "
+                  "temporary name and renamed when the run "
                   "succeeds; a FIFO, device or /dev/fd/N is written directly");
   run->add_option("--max-line-bytes", config.max_line_bytes,
                   "the longest line --input may have (wordcount: a longer one fails the run; "
@@ -412,6 +429,12 @@ int main(int argc, char** argv) {
                 << takers(&sw::examples::Pipeline::reads_input) << ")\n";
       return 2;
     }
+    const bool redis_in = config.input.starts_with("redis://");
+    const bool redis_out = config.output.starts_with("redis://");
+    if ((redis_in || redis_out) && pipeline->name != "logs") {
+      std::cerr << "streamweave: a redis:// stream is read and written by the logs pipeline only\n";
+      return 2;
+    }
     if (run->count("--max-errors") != 0 && pipeline->name != "logs") {
       std::cerr << "streamweave: --max-errors is for the logs pipeline only\n";
       return 2;
@@ -434,7 +457,14 @@ int main(int argc, char** argv) {
                                pipeline->max_rate);
       return 2;
     }
-    if (!config.output.empty()) {
+    if (config.output.starts_with("redis://")) {
+      try {
+        sw::detail::check_redis_stream_uri(config.output);
+      } catch (const std::invalid_argument& e) {
+        std::cerr << "streamweave: --output: " << e.what() << '\n';
+        return 2;
+      }
+    } else if (!config.output.empty()) {
       try {
         sw::check_output_path(config.output);
       } catch (const std::system_error& e) {
