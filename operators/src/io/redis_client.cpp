@@ -201,6 +201,25 @@ void RedisClient::append(std::span<const std::string_view> args) {
   }
 }
 
+void append_command(std::string& out, std::span<const std::string_view> args) {
+  out += '*';
+  out += std::to_string(args.size());
+  out += "\r\n";
+  for (const std::string_view arg : args) {
+    out += '$';
+    out += std::to_string(arg.size());
+    out += "\r\n";
+    out += arg;
+    out += "\r\n";
+  }
+}
+
+void RedisClient::append_formatted(std::string_view commands) {
+  if (redisAppendFormattedCommand(context_.get(), commands.data(), commands.size()) != REDIS_OK) {
+    fail_io("cannot send to");
+  }
+}
+
 RedisReply RedisClient::reply() {
   void* raw = nullptr;
   if (redisGetReply(context_.get(), &raw) != REDIS_OK || raw == nullptr) fail_io("lost");

@@ -52,6 +52,7 @@ struct RedisStreamWriter::State {
   std::string origin;
   std::optional<RedisClient> client;
   std::vector<std::string> held;  // this batch's entries, or (checkpoints) this epoch's
+  std::string pipeline;           // the XADDs of a batch, in the protocol's form
   std::uint64_t epoch = 0;        // barriers this instance passed (restored: the most saved)
   std::vector<Sealed> sealed;
   bool finished = false;
@@ -65,10 +66,12 @@ struct RedisStreamWriter::State {
   void write_held() {
     if (held.empty()) return;
     RedisClient& c = connected();
+    pipeline.clear();
     for (const std::string& value : held) {
       const std::array<std::string_view, 5> args{"XADD", uri.stream, "*", uri.field, value};
-      c.append(args);
+      append_command(pipeline, args);
     }
+    c.append_formatted(pipeline);
     for (std::size_t i = 0; i < held.size(); ++i) c.expect_ok(c.reply().value(), "XADD");
     held.clear();
   }

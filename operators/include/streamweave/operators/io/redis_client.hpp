@@ -81,6 +81,9 @@ class RedisReply {
   std::unique_ptr<redisReply, Free> reply_;
 };
 
+// Appends one command in the Redis protocol (RESP) to `out`.
+void append_command(std::string& out, std::span<const std::string_view> args);
+
 class RedisClient {
  public:
   // Connects (within `timeout`, which also bounds each reply) and authenticates. Throws
@@ -99,6 +102,9 @@ class RedisClient {
   // Pipelining: append() queues a command; reply() sends what is queued and reads the next
   // reply, in order.
   void append(std::span<const std::string_view> args);
+  // Queues commands already in the protocol's form (append_command() writes one), without
+  // hiredis formatting each: a sink's pipeline of thousands.
+  void append_formatted(std::string_view commands);
   RedisReply reply();
   // Throws RedisError naming `what` and the server when `reply` is an error reply.
   void expect_ok(const RedisValue& reply, std::string_view what) const;
