@@ -438,7 +438,7 @@ Task::Produced Task::produce_once() {
 // channels are empty: what it has in flight is then about that, whatever its items weigh,
 // and it goes at the pace of what takes them. (A source fused down to its sinks has no
 // channel: it waits a millisecond between steps.) At critical it makes nothing until
-// pressure falls, sampled every 10 ms near the limits.
+// pressure falls (sampled every 10 ms).
 bool Task::pressure_lets_produce(MemoryPressure pressure) {
   const bool drained = std::all_of(outputs.begin(), outputs.end(), [](const ChannelPort& port) {
     return port.channel->queued(port.producer) == 0;

@@ -10,14 +10,15 @@
 //   malformed=skip  an entry without the field is skipped, counted in errors_skipped and
 //               named in the report (and acknowledged with the rest); default: it fails the node
 //
-// Source guarantees. Without checkpoints, an entry is acknowledged (XACK) as it is emitted:
-// at most once. With checkpoints, an entry is acknowledged only once the checkpoint that
-// covers it completes, and a restored run first reads its consumers' pending entries again:
-// those the checkpoint covered are acknowledged, the others emitted again, so the state sees
-// each entry exactly once. A restart on another parallelism takes over the consumers of
-// instances that are gone. A server that is down at start fails the node at once,
-// naming the URI; one that goes away later is retried with backoff for
-// `RedisSourceOptions::retry_for`, then the node fails with the cause.
+// Source guarantees. Without checkpoints, an entry is acknowledged (XACK) at the source's
+// next read after it is emitted; a crash loses what was emitted and not yet processed, and
+// the next run emits again what was not yet acknowledged (a batch per instance at most). With
+// checkpoints, an entry is acknowledged only once the checkpoint that covers it completes, and a
+// restored run first reads its consumers' pending entries again: those the checkpoint covered are
+// acknowledged, the others emitted again, so the state sees each entry exactly once. A restart on
+// another parallelism takes over the consumers of instances that are gone. A server that is down at
+// start fails the node at once, naming the URI; one that goes away later is retried with backoff
+// for `RedisSourceOptions::retry_for`, then the node fails with the cause.
 //
 // Sink guarantees. Without checkpoints each batch is one pipeline of XADDs (IDs given by the
 // server). With checkpoints, entries are held until the checkpoint after them completes, then
