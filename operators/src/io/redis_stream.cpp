@@ -60,7 +60,8 @@ class RedisSource final : public SourceBase<Str> {
         uri_(std::move(uri)),
         options_(options),
         me_(uri_.consumer + "-" + std::to_string(ctx.instance)),
-        arena_(ctx.pools->buffer_pool()) {}
+        arena_(ctx.pools->buffer_pool()),
+        backoff_(options.retry_for) {}
 
   [[nodiscard]] Checkpointing checkpointing() const noexcept override {
     return Checkpointing::saves_state;
@@ -89,16 +90,14 @@ class RedisSource final : public SourceBase<Str> {
     }
   }
   void on_checkpoint_complete(std::uint64_t id) override {
-    std::vector<std::string> ids;
     for (auto it = unacked_.begin(); it != unacked_.end();) {
       if (it->first != 0 && it->first > id) {
         ++it;
         continue;
       }
-      ids.insert(ids.end(), it->second.begin(), it->second.end());
+      ack_later_.insert(ack_later_.end(), it->second.begin(), it->second.end());
       it = unacked_.erase(it);
     }
-    ack_later_.insert(ack_later_.end(), ids.begin(), ids.end());
     guarded(position_, [&] {
       try {
         if (client_) flush_acks();
@@ -116,8 +115,7 @@ class RedisSource final : public SourceBase<Str> {
         if (!client_) connect();
         flush_acks();
         const bool more = read(max_items);
-        retry_until_.reset();
-        backoff_ = kFirstBackoff;
+        backoff_.succeeded();
         return more;
       } catch (const RedisError& e) {
         if (!e.io()) throw;
@@ -127,9 +125,6 @@ class RedisSource final : public SourceBase<Str> {
   }
 
  private:
-  static constexpr std::chrono::milliseconds kFirstBackoff{50};
-  static constexpr std::chrono::milliseconds kMaxBackoff{1000};
-
   // Connects, creates the group if new, and, the first time, lists the consumers to take over.
   void connect() {
     client_.emplace(uri_.address, options_.timeout);
@@ -164,14 +159,9 @@ class RedisSource final : public SourceBase<Str> {
     client_.reset();
     if (!connected_once_) throw;  // down at start: say so at once
     const Clock::time_point now = Clock::now();
-    if (!retry_until_) retry_until_ = now + options_.retry_for;
-    if (now >= *retry_until_) {
-      throw RedisError(std::string(e.what()) + " (gave up after retrying for " +
-                           std::to_string(options_.retry_for.count()) + " ms)",
-                       true);
-    }
-    nothing_until(now + backoff_);
-    backoff_ = std::min(backoff_ * 2, kMaxBackoff);
+    const std::optional<std::chrono::milliseconds> delay = backoff_.next(now);
+    if (!delay) throw RedisError(e.what() + backoff_.gave_up(), true);
+    nothing_until(now + *delay);
     return true;
   }
 
@@ -182,19 +172,19 @@ class RedisSource final : public SourceBase<Str> {
     const std::string after = pending ? recovering_.front().after.text() : ">";
     const RedisReply reply = client_->command({"XREADGROUP", "GROUP", uri_.group, consumer, "COUNT",
                                                count, "STREAMS", uri_.stream, after});
-    client_->expect_ok(reply.value(), "XREADGROUP");
-    const RedisValue entries = reply.value().is_array() && reply.value().size() == 1
-                                   ? reply.value()[0][1]
-                                   : RedisValue(nullptr);
-    const std::size_t n =
-        reply.value().is_array() && reply.value().size() == 1 ? entries.size() : 0;
-    if (n == 0) return nothing_read(pending);
-    poll_ = std::chrono::milliseconds(1);
-    for (std::size_t i = 0; i < n; ++i) take(entries[i], consumer, pending);
-    if (!ctx_.checkpointed) {
-      ack_later_.insert(ack_later_.end(), emitted_.begin(), emitted_.end());
-      emitted_.clear();
+    const RedisValue streams = reply.value();
+    client_->expect_ok(streams, "XREADGROUP");
+    // [[stream, [entry, ...]]], or nil when nothing is new.
+    if (!streams.is_array() || streams.size() != 1 || streams[0][1].size() == 0) {
+      return nothing_read(pending);
     }
+    poll_ = std::chrono::milliseconds(1);
+    const RedisValue entries = streams[0][1];
+    std::optional<EntryId> last;
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+      if (const std::optional<EntryId> emitted = take(entries[i], pending)) last = emitted;
+    }
+    if (last) last_emitted_[consumer] = *last;
     return true;
   }
 
@@ -209,9 +199,10 @@ class RedisSource final : public SourceBase<Str> {
     return true;
   }
 
-  // One entry [id, [field, value, ...]]. A pending entry the restored checkpoint covered is
-  // acknowledged, not emitted again.
-  void take(const RedisValue& entry, const std::string& consumer, bool pending) {
+  // One entry [id, [field, value, ...]]; returns its ID when it was emitted (or skipped as
+  // malformed). A pending entry the restored checkpoint covered is acknowledged, not emitted
+  // again. Without checkpoints an entry is acknowledged at the next read.
+  std::optional<EntryId> take(const RedisValue& entry, bool pending) {
     const std::string id(entry[0].str());
     const std::optional<EntryId> parsed = EntryId::parse(id);
     if (pending) {
@@ -219,20 +210,20 @@ class RedisSource final : public SourceBase<Str> {
       if (parsed) r.after = *parsed;
       if (parsed && *parsed <= r.covered) {
         ack_later_.push_back(id);
-        return;
+        return std::nullopt;
       }
     }
-    if (parsed) last_emitted_[consumer] = *parsed;
-    emitted_.push_back(id);
+    (ctx_.checkpointed ? emitted_ : ack_later_).push_back(id);
     const RedisValue fields = entry[1];
     for (std::size_t f = 0; f + 1 < fields.size(); f += 2) {
       if (fields[f].str() == uri_.field) {
         ++position_;
         emit(arena_.copy(fields[f + 1].str()));
-        return;
+        return parsed;
       }
     }
     malformed(id);
+    return parsed;
   }
 
   void malformed(const std::string& id) {
@@ -270,8 +261,7 @@ class RedisSource final : public SourceBase<Str> {
   StrArena arena_;
   std::optional<RedisClient> client_;
   bool connected_once_ = false;
-  std::optional<Clock::time_point> retry_until_;
-  std::chrono::milliseconds backoff_ = kFirstBackoff;
+  detail::RetryBackoff backoff_;
   std::chrono::milliseconds poll_{1};
   std::map<std::string, EntryId> covered_;       // restored: consumer -> last processed
   std::vector<Recovering> recovering_;           // consumers whose pending entries are next

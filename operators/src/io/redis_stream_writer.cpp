@@ -51,8 +51,9 @@ struct RedisStreamWriter::State {
   InstanceContext ctx;
   std::string origin;
   std::optional<RedisClient> client;
-  std::vector<std::string> held;  // this batch's entries, or (checkpoints) this epoch's
-  std::string pipeline;           // the XADDs of a batch, in the protocol's form
+  std::vector<std::string> held;  // checkpoints: this epoch's entries
+  std::string pipeline;           // no checkpoints: the batch's XADDs, in the protocol's form
+  std::size_t pipelined = 0;      // ... how many
   std::uint64_t epoch = 0;        // barriers this instance passed (restored: the most saved)
   std::vector<Sealed> sealed;
   bool finished = false;
@@ -62,18 +63,13 @@ struct RedisStreamWriter::State {
     return *client;
   }
 
-  // Without checkpoints: one pipeline of XADDs for what is held.
-  void write_held() {
-    if (held.empty()) return;
+  // Without checkpoints: sends the batch's XADDs as one pipeline, then reads the replies.
+  void write_pipeline() {
+    if (pipelined == 0) return;
     RedisClient& c = connected();
-    pipeline.clear();
-    for (const std::string& value : held) {
-      const std::array<std::string_view, 5> args{"XADD", uri.stream, "*", uri.field, value};
-      append_command(pipeline, args);
-    }
     c.append_formatted(pipeline);
-    for (std::size_t i = 0; i < held.size(); ++i) c.expect_ok(c.reply().value(), "XADD");
-    held.clear();
+    for (; pipelined > 0; --pipelined) c.expect_ok(c.reply().value(), "XADD");
+    pipeline.clear();
   }
 
   // Commits `s` chunk by chunk; a lost server is reconnected with backoff (the script makes
@@ -81,20 +77,18 @@ struct RedisStreamWriter::State {
   void commit(const Sealed& s) {
     const std::string progress = uri.stream + ":streamweave-progress";
     const std::string epoch_text = std::to_string(s.epoch.number);
-    std::chrono::milliseconds backoff{50};
-    std::optional<Clock::time_point> give_up;
+    RetryBackoff backoff(kRetryFor);
     for (std::size_t chunk = 0; chunk * kChunk < std::max<std::size_t>(s.epoch.values.size(), 1);) {
       try {
         commit_chunk(s, chunk, progress, epoch_text);
         ++chunk;
-        give_up.reset();
+        backoff.succeeded();
       } catch (const RedisError& e) {
         if (!e.io()) throw;
         client.reset();
-        if (!give_up) give_up = Clock::now() + kRetryFor;
-        if (Clock::now() >= *give_up) throw;
-        std::this_thread::sleep_for(backoff);
-        backoff = std::min(backoff * 2, std::chrono::milliseconds(1000));
+        const std::optional<std::chrono::milliseconds> delay = backoff.next(Clock::now());
+        if (!delay) throw;
+        std::this_thread::sleep_for(*delay);
       }
     }
   }
@@ -123,16 +117,23 @@ RedisStreamWriter::RedisStreamWriter(const InstanceContext& ctx, const std::stri
 RedisStreamWriter::~RedisStreamWriter() = default;
 
 void RedisStreamWriter::add(std::string_view value) {
-  state_->held.emplace_back(value);
+  State& s = *state_;
+  if (s.ctx.checkpointed) {
+    s.held.emplace_back(value);
+    return;
+  }
+  const std::array<std::string_view, 5> args{"XADD", s.uri.stream, "*", s.uri.field, value};
+  append_command(s.pipeline, args);
+  ++s.pipelined;
 }
 
 void RedisStreamWriter::end_of_batch() {
-  if (!state_->ctx.checkpointed) state_->write_held();
+  if (!state_->ctx.checkpointed) state_->write_pipeline();
 }
 
 void RedisStreamWriter::finish() {
   state_->finished = true;
-  if (!state_->ctx.checkpointed) state_->write_held();
+  if (!state_->ctx.checkpointed) state_->write_pipeline();
 }
 
 void RedisStreamWriter::snapshot(StateWriter& state) {
