@@ -19,18 +19,15 @@ while (($#)); do
 done
 rate_bin="$build/bench/redis_rate"
 [[ -x $rate_bin ]] || { echo "redis.sh: build $rate_bin first (cmake --build --preset release --target redis_rate)" >&2; exit 2; }
+source "$(dirname "$0")/../scripts/lib/servers.sh"
 work=$(mktemp -d /tmp/streamweave-redis-bench.XXXXXX)
-pid=""
 cleanup() {
-  [[ -n $pid ]] && { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; }
+  stop_servers
   rm -rf "$work"
 }
 trap cleanup EXIT
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$work" \
-  --logfile "$work/redis.log" &
-pid=$!
-for ((i = 0; i < 50; i++)); do redis-cli -p "$port" ping 2>/dev/null | grep -q PONG && break; sleep 0.1; done
+start_redis "$work"
+port=$REDIS_PORT
 value=vvvvvvvvvvvvvvvv  # 16 bytes, as redis_rate's default
 for ((r = 1; r <= rounds; r++)); do
   redis-cli -p "$port" flushall >/dev/null

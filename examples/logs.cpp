@@ -9,6 +9,7 @@
 #include <random>
 #include <stdexcept>
 #include <streamweave/operators/json_lines.hpp>
+#include <streamweave/operators/postgresql.hpp>
 #include <streamweave/operators/redis_stream.hpp>
 
 #include "sample_file.hpp"
@@ -121,6 +122,9 @@ ResultPrinter build_logs(Graph& g, const PipelineConfig& config) {
                return json;
              })
         .sink("out", write_redis_stream(config.output));
+  } else if (config.output.starts_with("postgresql://") ||
+             config.output.starts_with("postgres://")) {  // one table row per path-minute
+    minutes.sink("out", write_postgresql(config.output));
   } else if (!config.output.empty()) {
     minutes.sink("out", write_csv(config.output));
   }

@@ -140,6 +140,12 @@ CLI::Validator number_in(double min, double max) {
       "in " + range);
 }
 
+// A server the logs pipeline reads or writes (Redis, PostgreSQL), not a file.
+bool is_connector_uri(const std::string& text) {
+  return text.starts_with("redis://") || text.starts_with("postgresql://") ||
+         text.starts_with("postgres://");
+}
+
 // A redis:// stream URI, checked as the connectors check it (the server is reached at run time).
 CLI::Validator redis_stream_uri() {
   return CLI::Validator(
@@ -298,7 +304,9 @@ int main(int argc, char** argv) {
   run->add_option("--output", config.output,
                   "where a pipeline writes its results (bids: 'auction sum' lines, wordcount: "
                   "'count word' lines, "
-                  "logs: CSV, or JSON entries of a redis:// stream; NEXMark: JSON lines; '-' for "
+                  "logs: CSV, JSON entries of a redis:// stream, or rows of a PostgreSQL table: "
+                  "postgresql://user:password@host:port/DB?table=T[&key=path,minute] "
+                  "(docs/connectors.md); NEXMark: JSON lines; '-' for "
                   "stdout, and then every report goes to stderr); a file is written under a "
                   "temporary name and renamed when the run "
                   "succeeds; a FIFO, device or /dev/fd/N is written directly");
@@ -429,10 +437,10 @@ int main(int argc, char** argv) {
                 << takers(&sw::examples::Pipeline::reads_input) << ")\n";
       return 2;
     }
-    const bool redis_in = config.input.starts_with("redis://");
-    const bool redis_out = config.output.starts_with("redis://");
-    if ((redis_in || redis_out) && pipeline->name != "logs") {
-      std::cerr << "streamweave: a redis:// stream is read and written by the logs pipeline only\n";
+    if ((is_connector_uri(config.input) || is_connector_uri(config.output)) &&
+        pipeline->name != "logs") {
+      std::cerr << "streamweave: redis:// and postgresql:// are read and written by the logs "
+                   "pipeline only\n";
       return 2;
     }
     if (run->count("--max-errors") != 0 && pipeline->name != "logs") {
@@ -457,9 +465,13 @@ int main(int argc, char** argv) {
                                pipeline->max_rate);
       return 2;
     }
-    if (config.output.starts_with("redis://")) {
+    if (is_connector_uri(config.output)) {
       try {
-        sw::detail::check_redis_stream_uri(config.output);
+        if (config.output.starts_with("redis://")) {
+          sw::detail::check_redis_stream_uri(config.output);
+        } else {
+          sw::detail::check_postgres_uri(config.output, false);
+        }
       } catch (const std::invalid_argument& e) {
         std::cerr << "streamweave: --output: " << e.what() << '\n';
         return 2;

@@ -12,6 +12,7 @@ packages=(
   clang-14 libclang-rt-14-dev
   prometheus curl
   redis-server libhiredis-dev
+  postgresql-15 libpq-dev
 )
 for arg in "$@"; do
   case "$arg" in

@@ -24,6 +24,7 @@
 #include "streamweave/operators/map.hpp"
 #include "streamweave/operators/measure_latency.hpp"
 #include "streamweave/operators/merge.hpp"
+#include "streamweave/operators/postgresql.hpp"
 #include "streamweave/operators/producer.hpp"
 #include "streamweave/operators/read_lines.hpp"
 #include "streamweave/operators/redis_stream.hpp"

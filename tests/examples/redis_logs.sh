@@ -9,10 +9,10 @@ cli=${1:?usage: redis_logs.sh STREAMWEAVE_CLI}
 for tool in redis-server redis-cli python3; do
   command -v "$tool" >/dev/null || { echo "FAIL redis_logs: $tool missing (scripts/setup.sh)"; exit 1; }
 done
+source "$(dirname "$0")/../../scripts/lib/servers.sh"
 work=$(mktemp -d /tmp/streamweave-redis.XXXXXX)
-pid=""
 cleanup() {
-  [[ -n $pid ]] && { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; }
+  stop_servers
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -21,13 +21,9 @@ fail() {
   for log in "$work"/*.log; do [[ -f $log ]] && { echo "--- $log"; tail -20 "$log"; }; done
   exit 1
 }
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$work" \
-  --logfile "$work/redis.log" &
-pid=$!
+start_redis "$work" || fail "redis-server did not start"
+port=$REDIS_PORT
 rc() { redis-cli -p "$port" "$@"; }
-for ((i = 0; i < 50; i++)); do rc ping 2>/dev/null | grep -q PONG && break; sleep 0.1; done
-rc ping | grep -q PONG || fail "redis-server did not start"
 
 # 3000 requests over 7 paths, 100 ms apart (5 minutes of event time), and one bad line.
 for ((i = 0; i < 3000; i++)); do
@@ -53,7 +49,7 @@ rc xrange minutes - + | grep -q '"path":"/p0","minute":1795392000000,"requests":
 # A bad URI is a usage error that names the parameter; a server that is not there, the URI.
 "$cli" run logs --input "redis://127.0.0.1:$port/logs?grup=x" >"$work/bad.log" 2>&1 && fail "a bad URI ran"
 grep -q "no parameter 'grup'" "$work/bad.log" || fail "the bad parameter is not named"
-down=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+down=$(free_port)
 "$cli" run logs --input "redis://127.0.0.1:$down/logs" --no-progress >"$work/down.log" 2>&1 &&
   fail "a run against no server succeeded"
 grep -q "cannot connect to redis://127.0.0.1:$down/logs" "$work/down.log" || fail "the URI is not named"

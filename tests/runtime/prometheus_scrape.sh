@@ -21,7 +21,7 @@ fail() {
   for log in "$work"/*.log; do [[ -f $log ]] && { echo "--- $log"; tail -20 "$log"; }; done
   exit 1
 }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+source "$(dirname "$0")/../../scripts/lib/servers.sh"  # free_port
 # Polls `check` (a command) every 0.2 s for up to $1 seconds.
 wait_for() {
   local seconds=$1; shift

@@ -11,26 +11,6 @@ namespace sw {
 
 namespace {
 
-std::string percent_decoded(std::string_view text, std::string_view uri) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '%') {
-      out += text[i];
-      continue;
-    }
-    unsigned value = 0;
-    const char* first = text.data() + i + 1;
-    if (i + 2 >= text.size() || std::from_chars(first, first + 2, value, 16).ptr != first + 2) {
-      throw std::invalid_argument("redis URI " + std::string(uri) + ": a bad %-escape in '" +
-                                  std::string(text) + "'");
-    }
-    out += static_cast<char>(value);
-    i += 2;
-  }
-  return out;
-}
-
 timeval to_timeval(std::chrono::milliseconds timeout) noexcept {
   timeval tv{};
   tv.tv_sec = static_cast<time_t>(timeout.count() / 1000);
@@ -39,83 +19,6 @@ timeval to_timeval(std::chrono::milliseconds timeout) noexcept {
 }
 
 }  // namespace
-
-RedisAddress RedisAddress::parse(std::string_view uri) {
-  constexpr std::string_view kScheme = "redis://";
-  const auto bad = [&](const std::string& why) {
-    return std::invalid_argument("redis URI '" + std::string(uri) + "': " + why +
-                                 " (expected redis://[[user]:password@]host[:port]/...)");
-  };
-  if (!uri.starts_with(kScheme)) throw bad("not a redis:// URI");
-  RedisAddress a;
-  std::string_view rest = uri.substr(kScheme.size());
-  if (const std::size_t q = rest.find('?'); q != std::string_view::npos) {
-    a.query = std::string(rest.substr(q + 1));
-    rest = rest.substr(0, q);
-  }
-  if (const std::size_t slash = rest.find('/'); slash != std::string_view::npos) {
-    a.path = percent_decoded(rest.substr(slash + 1), uri);
-    rest = rest.substr(0, slash);
-  }
-  if (const std::size_t at = rest.rfind('@'); at != std::string_view::npos) {
-    const std::string_view userinfo = rest.substr(0, at);
-    const std::size_t colon = userinfo.find(':');
-    a.user = percent_decoded(userinfo.substr(0, colon), uri);
-    if (colon != std::string_view::npos) {
-      a.password = percent_decoded(userinfo.substr(colon + 1), uri);
-    }
-    rest = rest.substr(at + 1);
-  }
-  if (const std::size_t colon = rest.rfind(':'); colon != std::string_view::npos) {
-    const std::string_view port = rest.substr(colon + 1);
-    unsigned value = 0;
-    const auto [end, error] = std::from_chars(port.data(), port.data() + port.size(), value);
-    if (error != std::errc{} || end != port.data() + port.size() || value == 0 || value > 65535) {
-      throw bad("'" + std::string(port) + "' is not a port");
-    }
-    a.port = static_cast<std::uint16_t>(value);
-    rest = rest.substr(0, colon);
-  }
-  if (rest.empty()) throw bad("no host");
-  a.host = std::string(rest);
-  return a;
-}
-
-std::optional<std::string> RedisAddress::query_value(std::string_view name) const {
-  std::string_view rest = query;
-  while (!rest.empty()) {
-    const std::size_t amp = rest.find('&');
-    const std::string_view pair = rest.substr(0, amp);
-    const std::size_t eq = pair.find('=');
-    if (pair.substr(0, eq) == name) {
-      return eq == std::string_view::npos ? std::string()
-                                          : percent_decoded(pair.substr(eq + 1), query);
-    }
-    if (amp == std::string_view::npos) break;
-    rest = rest.substr(amp + 1);
-  }
-  return std::nullopt;
-}
-
-void RedisAddress::check_query(std::span<const std::string_view> known) const {
-  std::string_view rest = query;
-  while (!rest.empty()) {
-    const std::size_t amp = rest.find('&');
-    const std::string_view name = rest.substr(0, std::min(amp, rest.find('=')));
-    if (std::find(known.begin(), known.end(), name) == known.end()) {
-      std::string names;
-      for (const std::string_view k : known) names += (names.empty() ? "" : ", ") + std::string(k);
-      throw std::invalid_argument(uri() + ": no parameter '" + std::string(name) +
-                                  "' (known: " + names + ")");
-    }
-    if (amp == std::string_view::npos) break;
-    rest = rest.substr(amp + 1);
-  }
-}
-
-std::string RedisAddress::uri() const {
-  return "redis://" + host + ":" + std::to_string(port) + (path.empty() ? "" : "/" + path);
-}
 
 bool RedisValue::is_nil() const noexcept {
   return reply_->type == REDIS_REPLY_NIL;

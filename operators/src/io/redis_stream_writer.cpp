@@ -2,6 +2,7 @@
 #include <thread>
 #include <vector>
 
+#include "epoch_outbox.hpp"
 #include "redis_stream_uri.hpp"
 #include "streamweave/operators/io/redis_client.hpp"
 #include "streamweave/operators/redis_stream.hpp"
@@ -30,32 +31,17 @@ return #ARGV - 4
 constexpr std::size_t kChunk = 1000;
 constexpr std::chrono::milliseconds kRetryFor{30'000};
 
-// Entries held for one epoch (the items between two barriers of one instance), committed
-// when the checkpoint after them completes. What a checkpoint saves of them.
-struct Epoch {
-  std::string origin;  // "node/instance" of the instance that took them (a key in the hash)
-  std::uint64_t number = 0;
-  std::vector<std::string> values;
-};
-
-struct Sealed {
-  Epoch epoch;
-  std::uint64_t checkpoint = 0;  // 0: the final checkpoint
-  bool ready = false;            // restored: its checkpoint completed before the restart
-};
-
 }  // namespace
 
 struct RedisStreamWriter::State {
+  explicit State(const InstanceContext& context, const std::string& text)
+      : uri(parse_stream_uri(text)), ctx(context), outbox(context) {}
   StreamUri uri;
   InstanceContext ctx;
-  std::string origin;
+  EpochOutbox outbox;  // checkpoints: this epoch's entries, and sealed ones
   std::optional<RedisClient> client;
-  std::vector<std::string> held;  // checkpoints: this epoch's entries
-  std::string pipeline;           // no checkpoints: the batch's XADDs, in the protocol's form
-  std::size_t pipelined = 0;      // ... how many
-  std::uint64_t epoch = 0;        // barriers this instance passed (restored: the most saved)
-  std::vector<Sealed> sealed;
+  std::string pipeline;       // no checkpoints: the batch's XADDs, in the protocol's form
+  std::size_t pipelined = 0;  // ... how many
   bool finished = false;
 
   RedisClient& connected() {
@@ -72,19 +58,19 @@ struct RedisStreamWriter::State {
     pipeline.clear();
   }
 
-  // Commits `s` chunk by chunk; a lost server is reconnected with backoff (the script makes
+  // Commits `e` chunk by chunk; a lost server is reconnected with backoff (the script makes
   // a repeated chunk a no-op) for up to 30 s.
-  void commit(const Sealed& s) {
+  void commit(const HeldEpoch& e) {
     const std::string progress = uri.stream + ":streamweave-progress";
-    const std::string epoch_text = std::to_string(s.epoch.number);
+    const std::string epoch_text = std::to_string(e.number);
     RetryBackoff backoff(kRetryFor);
-    for (std::size_t chunk = 0; chunk * kChunk < std::max<std::size_t>(s.epoch.values.size(), 1);) {
+    for (std::size_t chunk = 0; chunk * kChunk < std::max<std::size_t>(e.size(), 1);) {
       try {
-        commit_chunk(s, chunk, progress, epoch_text);
+        commit_chunk(e, chunk, progress, epoch_text);
         ++chunk;
         backoff.succeeded();
-      } catch (const RedisError& e) {
-        if (!e.io()) throw;
+      } catch (const RedisError& error) {
+        if (!error.io()) throw;
         client.reset();
         const std::optional<std::chrono::milliseconds> delay = backoff.next(Clock::now());
         if (!delay) throw;
@@ -93,33 +79,28 @@ struct RedisStreamWriter::State {
     }
   }
 
-  void commit_chunk(const Sealed& s, std::size_t chunk, const std::string& progress,
+  void commit_chunk(const HeldEpoch& e, std::size_t chunk, const std::string& progress,
                     const std::string& epoch_text) {
     const std::string chunk_text = std::to_string(chunk);
-    const Epoch& e = s.epoch;
     std::vector<std::string_view> args{"EVAL",   kCommitScript, "2",        uri.stream, progress,
                                        e.origin, epoch_text,    chunk_text, uri.field};
     const std::size_t first = chunk * kChunk;
-    const std::size_t last = std::min(e.values.size(), first + kChunk);
-    for (std::size_t i = first; i < last; ++i) args.push_back(e.values[i]);
+    const std::size_t last = std::min(e.size(), first + kChunk);
+    for (std::size_t i = first; i < last; ++i) args.push_back(e.entry(i));
     RedisClient& c = connected();
     c.expect_ok(c.command(args).value(), "committing checkpointed entries");
   }
 };
 
 RedisStreamWriter::RedisStreamWriter(const InstanceContext& ctx, const std::string& uri)
-    : state_(std::make_unique<State>()) {
-  state_->uri = parse_stream_uri(uri);
-  state_->ctx = ctx;
-  state_->origin = *ctx.node + "/" + std::to_string(ctx.instance);
-}
+    : state_(std::make_unique<State>(ctx, uri)) {}
 
 RedisStreamWriter::~RedisStreamWriter() = default;
 
 void RedisStreamWriter::add(std::string_view value) {
   State& s = *state_;
   if (s.ctx.checkpointed) {
-    s.held.emplace_back(value);
+    s.outbox.add(value);
     return;
   }
   const std::array<std::string_view, 5> args{"XADD", s.uri.stream, "*", s.uri.field, value};
@@ -137,47 +118,16 @@ void RedisStreamWriter::finish() {
 }
 
 void RedisStreamWriter::snapshot(StateWriter& state) {
-  State& s = *state_;
-  s.sealed.push_back(Sealed{Epoch{s.origin, ++s.epoch, std::move(s.held)}, state.checkpoint()});
-  s.held.clear();
-  state.value(s.epoch);
-  state.value(static_cast<std::uint64_t>(s.sealed.size()));
-  for (const Sealed& sealed : s.sealed) state.value(sealed.epoch);
+  state_->outbox.snapshot(state);
 }
 
-// Each old instance's epoch and the entries it held sealed; this instance commits those of
-// the old instances j with j % parallelism == its own, as soon as it can (their checkpoint
-// completed: the run restored from it).
 void RedisStreamWriter::restore(StateReader& state) {
-  State& s = *state_;
-  const std::vector<Bytes> saved = state.all_values();
-  for (std::size_t j = 0; j < saved.size(); ++j) {
-    if (saved[j].empty()) continue;
-    BinaryReader in(saved[j]);
-    s.epoch = std::max(s.epoch, in.read<std::uint64_t>());
-    const auto n = in.read<std::uint64_t>();
-    for (std::uint64_t i = 0; i < n; ++i) {
-      Sealed sealed{in.read<Epoch>(), 0, true};
-      // Same layout: this instance's own state, the only one given.
-      if (state.same_layout() || j % s.ctx.parallelism == s.ctx.instance) {
-        s.sealed.push_back(std::move(sealed));
-      }
-    }
-  }
+  state_->outbox.restore(state);
 }
 
-// Commits what the checkpoint covers: its epochs and older ones, restored ones, and after
-// the end of the input the final one.
 void RedisStreamWriter::on_checkpoint_complete(std::uint64_t id) {
   State& s = *state_;
-  auto due = [&](const Sealed& sealed) {
-    return sealed.ready || (sealed.checkpoint != 0 && sealed.checkpoint <= id) ||
-           (sealed.checkpoint == 0 && s.finished);
-  };
-  while (!s.sealed.empty() && due(s.sealed.front())) {
-    s.commit(s.sealed.front());
-    s.sealed.erase(s.sealed.begin());
-  }
+  s.outbox.commit_due(id, s.finished, [&](const HeldEpoch& e) { s.commit(e); });
 }
 
 }  // namespace sw::detail

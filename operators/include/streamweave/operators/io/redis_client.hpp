@@ -14,6 +14,8 @@
 #include <string>
 #include <string_view>
 
+#include "streamweave/operators/io/service_uri.hpp"
+
 struct redisReply;
 struct redisContext;
 
@@ -30,24 +32,13 @@ class RedisError : public std::runtime_error {
   bool io_;
 };
 
-// redis://[[user]:password@]host[:port][/path][?query]: what a connector's URI names. The
-// path and query are the connector's (a stream, a group); parse() splits them off.
-struct RedisAddress {
-  std::string host = "127.0.0.1";
-  std::uint16_t port = 6379;
-  std::string user;      // empty: the default user
-  std::string password;  // empty: no AUTH
-  std::string path;      // after the first '/', percent-decoded
-  std::string query;     // after '?', raw: name=value&...
-
+// redis://[[user]:password@]host[:port][/path][?query] (port 6379 by default): what a
+// connector's URI names. The path and query are the connector's (a stream, a group).
+struct RedisAddress : ServiceUri {
   // Throws std::invalid_argument naming `uri` and what is wrong with it.
-  [[nodiscard]] static RedisAddress parse(std::string_view uri);
-  // The value of `name` in the query, percent-decoded, if it is there.
-  [[nodiscard]] std::optional<std::string> query_value(std::string_view name) const;
-  // Throws std::invalid_argument naming a query parameter not in `known`.
-  void check_query(std::span<const std::string_view> known) const;
-  // redis://host:port/path, for messages: never the password.
-  [[nodiscard]] std::string uri() const;
+  [[nodiscard]] static RedisAddress parse(std::string_view uri) {
+    return RedisAddress{ServiceUri::parse(uri, "redis", 6379)};
+  }
 };
 
 // One reply, or one element of an array reply (a view into its owner's tree).
