@@ -147,6 +147,7 @@ void Task::take(Event& event) {
       capture_.record(**batch, input_slots[event.slot], instance_, run_->buffer_pool());
     }
     ++head_metrics->batches_in;
+    idle_owed_ = true;
     head_input->push_batch(std::move(*batch));
   } else if (const Watermark* mark = std::get_if<Watermark>(&event.signal)) {
     advance(event.slot, mark->time);
@@ -397,7 +398,13 @@ void Task::step() {
   account(start, end, emitted_before);
   if (finished_ || blocked_since_) return;
   more_work_ = input_left || input_waiting();
-  if (!more_work_) flush_lingering(end);
+  if (!more_work_) {
+    flush_lingering(end);
+    if (idle_owed_) {
+      idle_owed_ = false;
+      for (const std::unique_ptr<OperatorInstance>& op : ops) op->on_idle();
+    }
+  }
 }
 
 void Task::account(Clock::time_point start, Clock::time_point end,
@@ -422,6 +429,7 @@ Task::Produced Task::produce_once() {
     return Produced::wait;
   }
   if (pressure == MemoryPressure::high) allowed = std::max<std::size_t>(1, allowed / 4);
+  idle_owed_ = true;
   if (!source->produce(allowed)) {
     source->close();
     finished_ = true;

@@ -185,6 +185,7 @@ class Task {
   std::optional<Clock::time_point> idle_check_at_;  // the idle timer, when one is set
   bool finished_ = false;
   bool more_work_ = false;
+  bool idle_owed_ = false;  // work was done since the instances last heard on_idle()
   std::optional<Clock::time_point> blocked_since_;
   std::int64_t busy_ns_ = 0;
   std::int64_t blocked_ns_ = 0;

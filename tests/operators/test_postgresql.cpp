@@ -166,7 +166,8 @@ TEST_CASE("A query's rows split across instances, NULL keys and all, each once")
       .sink("seen", sw::collect(seen));
   CHECK_THROWS_WITH(
       sw::run(g, {.threads = 2}),
-      Catch::Contains("node 'in'") && Catch::Contains("row 9") &&
+      Catch::Contains("node 'in' (instance 0) failed on item 9") &&
+          Catch::Contains("query, row 10:") &&
           Catch::Contains("column minute: NULL in a member that is not std::optional"));
   // A table without a split column: one instance reads it all.
   const std::vector<Total> all = read_all<Total>(
@@ -301,6 +302,23 @@ TEST_CASE(
   const sw::RunReport second = run_once(after, again, sum);
   CHECK(second.checkpoints.restored_from != 0);
   CHECK(sum == kRows * (kRows + 1) / 2);  // each row once into the state
+}
+
+TEST_CASE("A new checkpointed run into the same table is not taken for a replay") {
+  sw::test::Watchdog watchdog("postgresql second run", std::chrono::seconds(120));
+  sw::test::PostgresServer server;
+  for (int round = 0; round < 2; ++round) {
+    sw::test::TempDir dir;  // each run afresh: no checkpoint to restore
+    sw::Graph g{"pg_again"};
+    g.source("readings", sw::generate<Reading>(1'000, reading))
+        .sink("out", sw::write_postgresql(server.uri() + "?table=readings"));
+    sw::RunOptions o;
+    o.threads = 2;
+    o.checkpoints.directory = dir.file("checkpoints");
+    (void)sw::run(g, o);
+  }
+  sw::PostgresClient c = server.client();
+  CHECK(count_rows(c, "readings") == 2'000);  // the same node, epochs 1, 2, ... both times
 }
 
 TEST_CASE("A postgresql server that is down at start fails the node, naming the URI") {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <random>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -20,7 +21,7 @@ namespace sw::detail {
 
 // The entries of one epoch, back to back in `data`: entry i ends at ends[i].
 struct HeldEpoch {
-  std::string origin;  // "node/instance" of the instance that took them
+  std::string origin;  // "node/instance@lineage" of the instance that took them
   std::uint64_t number = 0;
   std::string data;
   std::vector<std::uint64_t> ends;
@@ -39,11 +40,16 @@ struct HeldEpoch {
 };
 
 // The sink's task owns it; nothing here is shared.
+//
+// An origin is "node/instance@lineage". A run that starts afresh draws a new lineage, so its
+// epochs 1, 2, ... are not taken for those of an earlier job that wrote to the same place; a
+// restored run keeps the lineage of its checkpoint and numbers its epochs after the highest
+// saved, so they come after every epoch of the run it continues.
 class EpochOutbox {
  public:
-  explicit EpochOutbox(const InstanceContext& ctx)
-      : ctx_(ctx), origin_(*ctx.node + "/" + std::to_string(ctx.instance)) {
-    open_.origin = origin_;
+  explicit EpochOutbox(const InstanceContext& ctx) : ctx_(ctx) {
+    std::random_device random;
+    set_lineage((std::uint64_t{random()} << 32) | random());
   }
 
   // Where the next entry's bytes go; end_entry() closes it.
@@ -63,6 +69,7 @@ class EpochOutbox {
     sealed_.push_back(Sealed{std::move(open_), state.checkpoint(), false});
     open_ = HeldEpoch{origin_, 0, {}, {}};
     state.value(epoch_);
+    state.value(lineage_);
     state.value(static_cast<std::uint64_t>(sealed_.size()));
     for (const Sealed& s : sealed_) state.value(s.epoch);
   }
@@ -76,6 +83,7 @@ class EpochOutbox {
       if (saved[j].empty()) continue;
       BinaryReader in(saved[j]);
       epoch_ = std::max(epoch_, in.read<std::uint64_t>());
+      set_lineage(in.read<std::uint64_t>());
       const auto n = in.read<std::uint64_t>();
       for (std::uint64_t i = 0; i < n; ++i) {
         Sealed s{in.read<HeldEpoch>(), 0, true};
@@ -103,6 +111,12 @@ class EpochOutbox {
   }
 
  private:
+  void set_lineage(std::uint64_t lineage) {
+    lineage_ = lineage;
+    origin_ = *ctx_.node + "/" + std::to_string(ctx_.instance) + "@" + std::to_string(lineage);
+    open_.origin = origin_;
+  }
+
   struct Sealed {
     HeldEpoch epoch;
     std::uint64_t checkpoint = 0;  // 0: the final checkpoint
@@ -112,6 +126,7 @@ class EpochOutbox {
   std::string origin_;
   HeldEpoch open_;
   std::uint64_t epoch_ = 0;  // barriers this instance passed (restored: the most saved)
+  std::uint64_t lineage_ = 0;
   std::vector<Sealed> sealed_;
 };
 

@@ -157,7 +157,12 @@ void PostgresClient::fail(std::string_view what, pg_result* result) const {
   const char* state = result != nullptr ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
   std::string sqlstate = state != nullptr ? state : "";
   PQclear(result);
-  throw PostgresError(address_.uri() + ": " + std::string(what) + " failed: " + why, broken(),
+  // Lost: libpq saw the connection end, or the failure is not the server's answer (it gives
+  // every error a code), or the server is going away (class 08; 57P01-57P03: shut down,
+  // crashed, starting).
+  const bool lost = broken() || sqlstate.empty() || sqlstate.starts_with("08") ||
+                    sqlstate == "57P01" || sqlstate == "57P02" || sqlstate == "57P03";
+  throw PostgresError(address_.uri() + ": " + std::string(what) + " failed: " + why, lost,
                       std::move(sqlstate));
 }
 

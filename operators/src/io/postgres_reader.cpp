@@ -164,7 +164,7 @@ struct PostgresReader::State {
         out += ", " + uri.split + " in [" + std::to_string(s.low) + ", " + std::to_string(s.high) +
                "]";
       }
-      out += ", row " + std::to_string(s.emitted);
+      out += ", row " + std::to_string(s.emitted);  // counted from 1: the row just read
     }
     return out;
   }

@@ -16,6 +16,10 @@ namespace {
 
 constexpr std::string_view kProgressTable = "streamweave_progress";
 constexpr std::string_view kStage = "streamweave_stage";
+// Without checkpoints, rows are sent in one COPY per this much (or when the input runs dry):
+// a COPY per batch of 1024 rows spent more time on its two round trips than on the rows
+// (0.5 of psql's \copy).
+constexpr std::size_t kCopyBytes = std::size_t{4} << 20;
 
 std::string joined(const std::vector<std::string>& parts, std::string_view separator = ", ") {
   std::string out;
@@ -268,6 +272,10 @@ void PostgresWriter::drop_row() noexcept {
 }
 
 void PostgresWriter::end_of_batch() {
+  if (!state_->ctx.checkpointed && state_->batch_end >= kCopyBytes) state_->write_batch();
+}
+
+void PostgresWriter::on_idle() {
   if (!state_->ctx.checkpointed) state_->write_batch();
 }
 

@@ -103,6 +103,12 @@ class OperatorInstance {
     return std::nullopt;
   }
 
+  // The task has taken every item queued for it and has nothing more to do for now (or its
+  // source waits). Once after each spell of work. A sink that groups its writes across
+  // batches (a database's COPY) sends them here, so nothing waits for input that may not
+  // come. Its task.
+  virtual void on_idle() {}
+
   // Checkpoints: what this instance can do about them. A stateful instance overrides the three.
   [[nodiscard]] virtual Checkpointing checkpointing() const noexcept {
     return Checkpointing::stateless;

@@ -17,8 +17,9 @@
 //   split=C      an integer column: instance i of p reads the i-th of p equal ranges of C
 //                between its least and greatest value; without it, one instance reads all
 //
-// Sink guarantees. Without checkpoints, each batch is one COPY in its own transaction (after a
-// lost connection the batch is written again: at least once). With checkpoints, the rows of an
+// Sink guarantees. Without checkpoints, rows go in one COPY (its own transaction) per 4 MiB, or
+// as soon as the sink's input runs dry; after a lost connection that COPY is written again:
+// at least once. With checkpoints, the rows of an
 // epoch (between two barriers) are held, saved in the checkpoint, and written when it completes,
 // in one transaction that also records (table, instance, epoch) in the table
 // streamweave_progress; a restored run writes what a crash cut short and skips what was
@@ -66,6 +67,7 @@ class PostgresWriter {
   void end_row();
   void drop_row() noexcept;
   void end_of_batch();
+  void on_idle();
   void finish();
   void snapshot(StateWriter& state);
   void restore(StateReader& state);
@@ -97,6 +99,9 @@ class PostgresSink final : public SinkBase<T> {
       writer_.end_row();
     });
     guarded([this] { writer_.end_of_batch(); });
+  }
+  void on_idle() override {
+    guarded([this] { writer_.on_idle(); });
   }
   void finish() override {
     guarded([this] { writer_.finish(); });
@@ -152,18 +157,21 @@ class PostgresSource final : public SourceBase<T> {
 
  protected:
   bool on_produce(std::size_t max_items) override {
-    return this->guarded(position_, [&] {
-      for (std::size_t n = 0; n < max_items; ++n) {
-        if (!reader_.next(fields_)) return false;
-        try {
-          this->emit(pg::decode_row<T>(fields_));
-        } catch (const std::exception& e) {
-          throw std::runtime_error(reader_.where() + ": " + e.what());
-        }
-        ++position_;
-      }
-      return true;
-    });
+    // A failure names the row it is at, not the first of the call.
+    return detail::failing_at(
+        this->ctx_, [this] { return position_; },
+        [&] {
+          for (std::size_t n = 0; n < max_items; ++n) {
+            if (!reader_.next(fields_)) return false;
+            try {
+              this->emit(pg::decode_row<T>(fields_));
+            } catch (const std::exception& e) {
+              throw std::runtime_error(reader_.where() + ": " + e.what());
+            }
+            ++position_;
+          }
+          return true;
+        });
   }
 
  private:

@@ -25,8 +25,8 @@ struct pg_result;
 namespace sw {
 
 // The server could not be reached, or refused a statement. `io()` is true when the
-// connection is lost (worth reconnecting); `sqlstate()` is the server's error code
-// ("23505": a unique key violated), empty when it gave none.
+// connection is lost or the server is going away (worth reconnecting); `sqlstate()` is the
+// server's error code ("23505": a unique key violated), empty when it gave none.
 class PostgresError : public std::runtime_error {
  public:
   PostgresError(const std::string& message, bool io, std::string sqlstate = {})
