@@ -45,8 +45,11 @@ struct PostgresReader::State {
   std::optional<PostgresClient> client;
   std::optional<std::vector<Split>> splits;  // this instance's, in order; the first is read now
   bool copying = false;                      // a COPY of splits->front() is under way
-  std::string buffer;                        // what the COPY sent and was not parsed yet
-  std::size_t parsed = 0;
+  // What the COPY sent and was not parsed yet: in libpq's last piece (no copy: a piece is
+  // a row), or, when a tuple spans pieces, gathered in `buffer`.
+  std::string_view unparsed;
+  std::string buffer;
+  bool in_buffer = false;
   bool header_read = false;
 
   PostgresClient& connected() {
@@ -106,15 +109,15 @@ struct PostgresReader::State {
     }
     client->copy_out(sql + ") TO STDOUT (FORMAT binary)");
     copying = true;
-    buffer.clear();
-    parsed = 0;
+    unparsed = {};
+    in_buffer = false;
     header_read = false;
   }
 
-  // A tuple from buffer[parsed..] into `fields`, if it is all there; nullopt: need more;
-  // false: the trailer.
+  // A tuple from `unparsed` into `fields`, if it is all there; nullopt: need more; false:
+  // the trailer.
   std::optional<bool> parse(pg::TupleFields& fields) {
-    const std::string_view in = std::string_view(buffer).substr(parsed);
+    const std::string_view in = unparsed;
     std::size_t at = 0;
     if (!header_read) {
       if (in.size() < pg::kCopyHeader.size()) return std::nullopt;
@@ -128,7 +131,7 @@ struct PostgresReader::State {
     const auto count = pg::detail::get_big_endian<std::int16_t>(in.data() + at);
     at += 2;
     if (count == -1) {
-      parsed += at;
+      unparsed.remove_prefix(at);
       header_read = true;
       return false;
     }
@@ -147,7 +150,7 @@ struct PostgresReader::State {
       fields.emplace_back(in.substr(at, static_cast<std::size_t>(length)));
       at += static_cast<std::size_t>(length);
     }
-    parsed += at;
+    unparsed.remove_prefix(at);
     header_read = true;
     return true;
   }
@@ -188,13 +191,33 @@ struct PostgresReader::State {
         splits->erase(splits->begin());
         continue;
       }
-      std::string_view data;
-      if (!client->next(data)) malformed("it ended inside a tuple");
-      buffer.erase(0, parsed);
-      parsed = 0;
-      buffer.append(data);
+      if (!fetch()) malformed("it ended inside a tuple");
     }
     return false;
+  }
+
+  // The next piece of the COPY after what is unparsed; false at its end. What is left of the
+  // last piece is kept in `buffer` first: the next call frees that piece.
+  bool fetch() {
+    if (!unparsed.empty()) {
+      if (in_buffer) {
+        buffer.erase(0, static_cast<std::size_t>(unparsed.data() - buffer.data()));
+      } else {
+        buffer.assign(unparsed);
+      }
+      in_buffer = true;
+    } else {
+      in_buffer = false;
+    }
+    std::string_view data;
+    if (!client->next(data)) return false;
+    if (!in_buffer) {
+      unparsed = data;
+      return true;
+    }
+    buffer.append(data);
+    unparsed = buffer;
+    return true;
   }
 };
 

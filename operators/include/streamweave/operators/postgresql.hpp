@@ -42,6 +42,7 @@
 
 #include "streamweave/engine/instance.hpp"
 #include "streamweave/operators/io/postgres_binary.hpp"
+#include "streamweave/operators/io/writer_sink.hpp"
 
 namespace sw {
 
@@ -84,46 +85,25 @@ class PostgresWriter {
 void check_postgres_uri(const std::string& uri, bool source);
 
 template <pg::PostgresRow T>
-class PostgresSink final : public SinkBase<T> {
+class PostgresSink final : public WriterSink<T, PostgresWriter> {
  public:
   PostgresSink(const InstanceContext& ctx, const std::string& uri, const PostgresOptions& options)
-      : SinkBase<T>(ctx), writer_(ctx, uri, pg::columns_of<T>(), options) {}
+      : WriterSink<T, PostgresWriter>(ctx, uri, pg::columns_of<T>(), options) {}
   void push_items(BatchPtr<T> batch) override {
     this->consume_each(*batch, [this](const T& row) {
       try {
-        pg::encode_row(writer_.rows(), row);
+        pg::encode_row(this->writer_.rows(), row);
       } catch (...) {
-        writer_.drop_row();
+        this->writer_.drop_row();
         throw;
       }
-      writer_.end_row();
+      this->writer_.end_row();
     });
-    guarded([this] { writer_.end_of_batch(); });
+    this->guarded([this] { this->writer_.end_of_batch(); });
   }
   void on_idle() override {
-    guarded([this] { writer_.on_idle(); });
+    this->guarded([this] { this->writer_.on_idle(); });
   }
-  void finish() override {
-    guarded([this] { writer_.finish(); });
-  }
-  [[nodiscard]] Checkpointing checkpointing() const noexcept override {
-    return Checkpointing::saves_state;
-  }
-  void snapshot(StateWriter& state) override {
-    guarded([&] { writer_.snapshot(state); });
-  }
-  void restore(StateReader& state) override { writer_.restore(state); }
-  void on_checkpoint_complete(std::uint64_t id) override {
-    guarded([&] { writer_.on_checkpoint_complete(id); });
-  }
-
- private:
-  template <class F>
-  void guarded(F&& f) {
-    detail::failing_at(
-        this->ctx_, [this] { return this->metrics_.items_in; }, f);
-  }
-  PostgresWriter writer_;
 };
 
 // The source's PostgreSQL half: one instance's share of the rows, tuple by tuple.

@@ -35,6 +35,7 @@
 #include <type_traits>
 
 #include "streamweave/engine/instance.hpp"
+#include "streamweave/operators/io/writer_sink.hpp"
 #include "streamweave/operators/write_lines.hpp"
 #include "streamweave/serde/str.hpp"
 
@@ -74,43 +75,23 @@ class RedisStreamWriter {
 };
 
 template <TextLike T>
-class RedisStreamSink final : public SinkBase<T> {
+class RedisStreamSink final : public WriterSink<T, RedisStreamWriter> {
  public:
-  RedisStreamSink(const InstanceContext& ctx, const std::string& uri)
-      : SinkBase<T>(ctx), writer_(ctx, uri) {}
+  using WriterSink<T, RedisStreamWriter>::WriterSink;
   void push_items(BatchPtr<T> batch) override {
     this->consume_each(*batch, [this](const T& item) {
       if constexpr (std::is_convertible_v<const T&, std::string_view>) {
-        writer_.add(std::string_view(item));
+        this->writer_.add(std::string_view(item));
       } else {
         text_.clear();
         append_text(text_, item);
-        writer_.add(text_);
+        this->writer_.add(text_);
       }
     });
-    guarded([this] { writer_.end_of_batch(); });
-  }
-  void finish() override {
-    guarded([this] { writer_.finish(); });
-  }
-  [[nodiscard]] Checkpointing checkpointing() const noexcept override {
-    return Checkpointing::saves_state;
-  }
-  void snapshot(StateWriter& state) override {
-    guarded([&] { writer_.snapshot(state); });
-  }
-  void restore(StateReader& state) override { writer_.restore(state); }
-  void on_checkpoint_complete(std::uint64_t id) override {
-    guarded([&] { writer_.on_checkpoint_complete(id); });
+    this->guarded([this] { this->writer_.end_of_batch(); });
   }
 
  private:
-  template <class F>
-  void guarded(F&& f) {
-    detail::failing_at(
-        this->ctx_, [this] { return this->metrics_.items_in; }, f);
-  }
-  RedisStreamWriter writer_;
   std::string text_;
 };
 }  // namespace detail
