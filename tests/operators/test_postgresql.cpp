@@ -6,6 +6,7 @@
 #include <streamweave/streamweave.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <optional>
 #include <random>
@@ -174,6 +175,43 @@ TEST_CASE("A query's rows split across instances, NULL keys and all, each once")
       server.uri() + "?query=SELECT%20key%2C%20v%20AS%20minute%2C%20v%20AS%20total%20FROM%20t",
       readers, 100);
   CHECK(all.size() == 10'000);
+}
+
+TEST_CASE("A slow stream's rows are in postgresql while the job runs, not only at its end") {
+  sw::test::Watchdog watchdog("postgresql idle flush", std::chrono::seconds(120));
+  sw::test::PostgresServer server;
+  sw::Graph g{"pg_slow"};
+  g.source("readings", sw::generate<Reading>(3'000, reading), {.parallelism = 1})
+      .sink("out", sw::write_postgresql(server.uri() + "?table=readings"), {.parallelism = 1});
+  // 2000 rows a second for 1.5 s: far from the 4 MiB that fill a COPY, so rows reach the
+  // table because the sink's input runs dry between batches (on_idle).
+  std::atomic<bool> running{true};
+  std::atomic<std::int64_t> first_seen{0};  // the first count above 0
+  std::thread watcher([&] {
+    sw::PostgresClient c = server.client();
+    while (running.load()) {
+      try {
+        const std::int64_t n = count_rows(c, "readings");
+        if (n > 0 && first_seen.load() == 0) first_seen = n;
+      } catch (const sw::PostgresError&) {  // not created yet
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+  std::string failure;
+  try {
+    (void)sw::run(g, {.threads = 2, .source_rate = 2'000});
+  } catch (const std::exception& e) {
+    failure = e.what();
+  }
+  running = false;
+  watcher.join();
+  REQUIRE(failure.empty());
+  // Rows were there before all of them were: written as the input ran dry, not at the end.
+  CHECK(first_seen.load() > 0);
+  CHECK(first_seen.load() < 3'000);
+  sw::PostgresClient c = server.client();
+  CHECK(count_rows(c, "readings") == 3'000);
 }
 
 TEST_CASE("A postgresql sink with key= upserts, the last row of a key winning") {
