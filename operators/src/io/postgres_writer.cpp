@@ -52,17 +52,26 @@ struct PostgresWriter::State {
   std::string batch;   // no checkpoints: the batch's rows
   std::size_t batch_end = 0;
   std::optional<PostgresClient> client;
-  bool connected_once = false;
+  bool connected_once = false;  // a failure after it is retried; before, it fails at once
+  bool prepared = false;        // the table checked (or created) and the statements written
   bool finished = false;
   std::string copy_sql;    // COPY into the table (or the stage, to upsert)
   std::string upsert_sql;  // the stage into the table
 
+  // Connects; the first time, prepares the table, and for upserts each session's stage. A
+  // server lost while preparing is retried as any write is: the instance had reached it.
   PostgresClient& connected() {
     if (client) return *client;
     client.emplace(uri.address, options.timeout);
-    if (!connected_once) prepare_table();
-    if (!uri.key.empty()) create_stage();
     connected_once = true;
+    try {
+      if (!prepared) prepare_table();
+      prepared = true;
+      if (!uri.key.empty()) create_stage();
+    } catch (...) {
+      client.reset();
+      throw;
+    }
     return *client;
   }
 
