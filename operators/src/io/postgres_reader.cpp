@@ -58,10 +58,7 @@ struct PostgresReader::State {
   }
 
   [[nodiscard]] std::string from() const {
-    return uri.query.empty() ? connected_quote(uri.table) : "(" + uri.query + ")";
-  }
-  [[nodiscard]] std::string connected_quote(const std::string& name) const {
-    return client->quote_identifier(name);
+    return uri.query.empty() ? client->quote_identifier(uri.table) : "(" + uri.query + ")";
   }
 
   // This instance's range of the split column: the i-th of p equal parts of [min, max];

@@ -99,11 +99,9 @@ struct PostgresWriter::State {
     c.exec("COMMIT");
     check_columns(table);
     if (!uri.key.empty()) check_key(table);
-    std::vector<std::string> names;
-    for (const pg::ColumnSpec& col : columns) names.push_back(col.name);
-    copy_sql = "COPY " + (uri.key.empty() ? table : std::string(kStage)) + " (" + quoted(names) +
-               ") FROM STDIN (FORMAT binary)";
-    if (!uri.key.empty()) upsert_sql = upsert(table, names);
+    copy_sql = "COPY " + (uri.key.empty() ? table : std::string(kStage)) + " (" +
+               quoted(column_names()) + ") FROM STDIN (FORMAT binary)";
+    if (!uri.key.empty()) upsert_sql = upsert(table, column_names());
   }
 
   [[nodiscard]] std::string quoted(const std::vector<std::string>& names) const {
@@ -184,14 +182,14 @@ struct PostgresWriter::State {
   // Each session's own staging table for the upserts, emptied at each commit.
   void create_stage() {
     client->exec("CREATE TEMP TABLE " + std::string(kStage) + " ON COMMIT DELETE ROWS AS SELECT " +
-                 quoted_columns() + " FROM " + client->quote_identifier(uri.table) +
+                 quoted(column_names()) + " FROM " + client->quote_identifier(uri.table) +
                  " WITH NO DATA");
     client->exec("ALTER TABLE " + std::string(kStage) + " ADD COLUMN streamweave_seq bigserial");
   }
-  [[nodiscard]] std::string quoted_columns() const {
+  [[nodiscard]] std::vector<std::string> column_names() const {
     std::vector<std::string> names;
     for (const pg::ColumnSpec& col : columns) names.push_back(col.name);
-    return quoted(names);
+    return names;
   }
 
   // Writes `tuples` in one transaction; with `epoch`, only if the progress table does not
