@@ -166,6 +166,18 @@ void build(const Graph& graph, const RunOptions& options, RunContext& run, Built
   }
 }
 
+bool open_instances(RunContext& run) {
+  try {
+    for (const auto& task : run.tasks) {
+      for (const std::unique_ptr<OperatorInstance>& op : task->ops) op->open();
+    }
+    return true;
+  } catch (...) {
+    run.fail(std::current_exception());
+    return false;
+  }
+}
+
 RunReport local_report(const Graph& graph, const Built& b, const RunContext& run, bool cancelled,
                        double wall_seconds) {
   RunReport r;

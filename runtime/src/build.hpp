@@ -58,6 +58,10 @@ struct Built {
 void build(const Graph& graph, const RunOptions& options, RunContext& run, Built& built,
            Exchange* frames = nullptr);
 
+// Opens every local instance (OperatorInstance::open), after the restore and before the
+// tasks run. False when one failed: the run has its error. The thread that starts the run.
+[[nodiscard]] bool open_instances(RunContext& run);
+
 // The report of this process's tasks (in distributed mode: this rank's share).
 [[nodiscard]] RunReport local_report(const Graph& graph, const Built& built, const RunContext& run,
                                      bool cancelled, double wall_seconds);

@@ -198,6 +198,7 @@ RunReport run_distributed(const Graph& graph, const RunOptions& options) {
   // Before the tasks run; stops serving before the checkpoints and the session go.
   std::optional<runtime::LiveView> live;
   built_ok = built_ok && runtime::start_live_view(live, graph, built, run, resolved, checkpoints);
+  built_ok = built_ok && runtime::open_instances(run);
   session.start();
   const Clock::time_point started = Clock::now();
   bool cancelled = !built_ok;

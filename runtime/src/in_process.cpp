@@ -27,6 +27,7 @@ RunReport run_in_process(const Graph& graph, const RunOptions& options) {
   }
 
   const Clock::time_point started = Clock::now();
+  if (!runtime::open_instances(run)) std::rethrow_exception(run.error());
   for (auto& task : run.tasks) task->wake();
   const bool cancelled = run.wait(options, started);
   if (std::exception_ptr error = run.error()) std::rethrow_exception(error);

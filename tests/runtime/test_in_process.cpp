@@ -1,8 +1,11 @@
-// The in-process executor end to end: fan-out, merge, keyed state, zero-copy sharing,
-// the report, and WindFlow-style randomised runs that must all give the same result.
+// The in-process executor end to end: fan-out, merge, keyed state, zero-copy sharing, the
+// report, instances opened before items move, and WindFlow-style randomised runs that must
+// all give the same result.
+#include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <map>
+#include <mutex>
 #include <random>
 #include <streamweave/streamweave.hpp>
 
@@ -341,4 +344,67 @@ TEST_CASE("merge into tight channels never loses a wake-up") {
     (void)sw::run(g, {.threads = 2, .batch_size = 4, .channel_capacity = 2});
     REQUIRE(out.size() == 20000);
   }
+}
+
+namespace {
+
+// A sink that records when it was opened, counting the items it had seen by then, and
+// fails to open when told to.
+struct OpenLog {
+  std::mutex mutex;
+  std::vector<std::pair<unsigned, std::uint64_t>> opened;  // (instance, items seen then)
+  std::atomic<std::uint64_t> items{0};
+};
+
+class OpeningSink final : public sw::SinkBase<int> {
+ public:
+  OpeningSink(const sw::InstanceContext& ctx, OpenLog* log, bool fails)
+      : SinkBase<int>(ctx), log_(log), fails_(fails) {}
+  void open() override {
+    if (fails_ && ctx_.instance == 1) throw std::runtime_error("nothing listens there");
+    std::lock_guard lock(log_->mutex);
+    log_->opened.emplace_back(ctx_.instance, log_->items.load());
+  }
+  void push_items(sw::BatchPtr<int> batch) override {
+    metrics_.items_in += batch->size();
+    log_->items += batch->size();
+  }
+  void finish() override {}
+
+ private:
+  OpenLog* log_;
+  bool fails_;
+};
+
+struct OpeningSpec {
+  static constexpr const char* op_name = "opening";
+  OpenLog* log;
+  bool fails = false;
+  template <class U>
+  [[nodiscard]] std::unique_ptr<sw::OperatorInstance> instantiate(
+      const sw::InstanceContext& ctx) const {
+    return std::make_unique<OpeningSink>(ctx, log, fails);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("Every instance is opened once before any item moves; one that cannot fails the run") {
+  sw::test::Watchdog watchdog("open");
+  OpenLog log;
+  sw::Graph g{"opened"};
+  g.source("s", sw::from(sw::test::iota(5000)), {.parallelism = 2})
+      .sink("out", OpeningSpec{&log}, {.parallelism = 3});
+  const sw::RunReport r = sw::run(g, {.threads = 2, .batch_size = 64});
+  CHECK(r.node("out").items_in == 5000);
+  std::vector<std::pair<unsigned, std::uint64_t>> expected{{0, 0}, {1, 0}, {2, 0}};
+  std::sort(log.opened.begin(), log.opened.end());
+  CHECK(log.opened == expected);
+
+  OpenLog failing;
+  sw::Graph f{"not_opened"};
+  f.source("s", sw::from(sw::test::iota(5000)))
+      .sink("out", OpeningSpec{&failing, true}, {.parallelism = 2});
+  CHECK_THROWS_WITH(sw::run(f, {.threads = 2}), Catch::Contains("nothing listens there"));
+  CHECK(failing.items == 0);
 }

@@ -52,8 +52,7 @@ struct PostgresWriter::State {
   std::string batch;   // no checkpoints: the batch's rows
   std::size_t batch_end = 0;
   std::optional<PostgresClient> client;
-  bool connected_once = false;  // a failure after it is retried; before, it fails at once
-  bool prepared = false;        // the table checked (or created) and the statements written
+  bool prepared = false;  // the table checked (or created) and the statements written
   bool finished = false;
   std::string copy_sql;    // COPY into the table (or the stage, to upsert)
   std::string upsert_sql;  // the stage into the table
@@ -63,7 +62,6 @@ struct PostgresWriter::State {
   PostgresClient& connected() {
     if (client) return *client;
     client.emplace(uri.address, options.timeout);
-    connected_once = true;
     try {
       if (!prepared) prepare_table();
       prepared = true;
@@ -202,7 +200,7 @@ struct PostgresWriter::State {
         write_once(tuples, epoch);
         return;
       } catch (const PostgresError& e) {
-        if (!e.io() || !connected_once) throw;
+        if (!e.io()) throw;
         client.reset();
         const std::optional<std::chrono::milliseconds> delay = backoff.next(Clock::now());
         if (!delay) throw PostgresError(e.what() + backoff.gave_up(), true);
@@ -261,6 +259,10 @@ PostgresWriter::PostgresWriter(const InstanceContext& ctx, const std::string& ur
       rows_(ctx.checkpointed ? &state_->outbox.data() : &state_->batch) {}
 
 PostgresWriter::~PostgresWriter() = default;
+
+void PostgresWriter::open() {
+  (void)state_->connected();
+}
 
 void PostgresWriter::end_row() {
   if (state_->ctx.checkpointed) {

@@ -97,6 +97,10 @@ RedisStreamWriter::RedisStreamWriter(const InstanceContext& ctx, const std::stri
 
 RedisStreamWriter::~RedisStreamWriter() = default;
 
+void RedisStreamWriter::open() {
+  (void)state_->connected();
+}
+
 void RedisStreamWriter::add(std::string_view value) {
   State& s = *state_;
   if (s.ctx.checkpointed) {

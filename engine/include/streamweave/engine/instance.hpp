@@ -89,6 +89,11 @@ class OperatorInstance {
   virtual ~OperatorInstance() = default;
   // Where upstream items enter; nullptr for a source.
   [[nodiscard]] virtual InputBase* input() noexcept { return nullptr; }
+  // Reaches what the instance reads from or writes to (a server, a socket), so that one that
+  // is not there fails the run before any item moves, whichever instance would have reached
+  // it first. Once, after restore() and before any other call of the run; the thread that
+  // starts the run, one instance after another. What it throws fails the run.
+  virtual void open() {}
   // Connects output `port` (0: main, 1: dead letters) to `target`. Throws GraphError when
   // the target's item type differs from the port's.
   virtual void bind_output(std::size_t port, InputBase& target) = 0;

@@ -65,6 +65,7 @@ class PostgresWriter {
   // Where the next row is encoded (pg::encode_row); end_row() takes it, drop_row() cuts off
   // what a failed encoding left.
   [[nodiscard]] std::string& rows() noexcept { return *rows_; }
+  void open();  // connects, and prepares the table
   void end_row();
   void drop_row() noexcept;
   void end_of_batch();

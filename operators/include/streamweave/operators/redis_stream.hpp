@@ -62,6 +62,7 @@ class RedisStreamWriter {
  public:
   RedisStreamWriter(const InstanceContext& ctx, const std::string& uri);
   ~RedisStreamWriter();
+  void open();                       // connects
   void add(std::string_view value);  // one entry
   void end_of_batch();               // without checkpoints: writes the batch's entries
   void finish();

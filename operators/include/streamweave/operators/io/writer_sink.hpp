@@ -11,7 +11,8 @@
 
 namespace sw::detail {
 
-// Writer: constructed from (ctx, args...); finish(), snapshot(StateWriter&),
+// Writer: constructed from (ctx, args...); open() (reaches the server: one that is not there
+// fails the run at its start), finish(), snapshot(StateWriter&),
 // restore(StateReader&), on_checkpoint_complete(id). The sink's task calls them all.
 template <class T, class Writer>
 class WriterSink : public SinkBase<T> {
@@ -19,6 +20,9 @@ class WriterSink : public SinkBase<T> {
   template <class... Args>
   explicit WriterSink(const InstanceContext& ctx, Args&&... args)
       : SinkBase<T>(ctx), writer_(ctx, std::forward<Args>(args)...) {}
+  void open() override {
+    guarded([this] { writer_.open(); });
+  }
   void finish() override {
     guarded([this] { writer_.finish(); });
   }
