@@ -146,13 +146,15 @@ bool is_connector_uri(const std::string& text) {
          text.starts_with("postgres://");
 }
 
-// A redis:// stream URI, checked as the connectors check it (the server is reached at run time).
-CLI::Validator redis_stream_uri() {
+// A URI of `scheme`, checked as its connector checks it (the server or port is reached at run
+// time).
+template <class Check>
+CLI::Validator uri_of(std::string scheme, Check check) {
   return CLI::Validator(
-      [](std::string& text) -> std::string {
-        if (!text.starts_with("redis://")) return text + " is not a redis:// URI";
+      [scheme, check](std::string& text) -> std::string {
+        if (!text.starts_with(scheme)) return text + " is not a " + scheme + " URI";
         try {
-          sw::detail::check_redis_stream_uri(text);
+          check(text);
         } catch (const std::invalid_argument& e) {
           return e.what();
         }
@@ -298,12 +300,17 @@ int main(int argc, char** argv) {
                 "no live progress line (shown on stderr when it is a terminal)");
   run->add_option("--input", config.input,
                   "the file a pipeline reads (wordcount: text, logs: JSON lines; '-' for stdin), "
-                  "or for logs a Redis stream: redis://[:password@]host:port/STREAM?group=G "
-                  "(docs/connectors.md); default: a generated sample")
-      ->check(CLI::ExistingPath | CLI::IsMember({"-"}) | redis_stream_uri());
+                  "or for logs a Redis stream: redis://[:password@]host:port/STREAM?group=G, "
+                  "or for wordcount the lines clients send to a port it listens on: "
+                  "tcp://host:port[?connections=N] (docs/connectors.md); default: a generated "
+                  "sample")
+      ->check(
+          CLI::ExistingPath | CLI::IsMember({"-"}) |
+          uri_of("redis://", [](const std::string& u) { sw::detail::check_redis_stream_uri(u); }) |
+          uri_of("tcp://", [](const std::string& u) { sw::detail::check_tcp_uri(u, true); }));
   run->add_option("--output", config.output,
                   "where a pipeline writes its results (bids: 'auction sum' lines, wordcount: "
-                  "'count word' lines, "
+                  "'count word' lines, also to a server: tcp://host:port, "
                   "logs: CSV, JSON entries of a redis:// stream, or rows of a PostgreSQL table: "
                   "postgresql://user:password@host:port/DB?table=T[&key=path,minute] "
                   "(docs/connectors.md); NEXMark: JSON lines; '-' for "
@@ -443,6 +450,11 @@ int main(int argc, char** argv) {
                    "pipeline only\n";
       return 2;
     }
+    if ((config.input.starts_with("tcp://") || config.output.starts_with("tcp://")) &&
+        pipeline->name != "wordcount") {
+      std::cerr << "streamweave: tcp:// is read and written by the wordcount pipeline only\n";
+      return 2;
+    }
     if (run->count("--max-errors") != 0 && pipeline->name != "logs") {
       std::cerr << "streamweave: --max-errors is for the logs pipeline only\n";
       return 2;
@@ -465,10 +477,12 @@ int main(int argc, char** argv) {
                                pipeline->max_rate);
       return 2;
     }
-    if (is_connector_uri(config.output)) {
+    if (is_connector_uri(config.output) || config.output.starts_with("tcp://")) {
       try {
         if (config.output.starts_with("redis://")) {
           sw::detail::check_redis_stream_uri(config.output);
+        } else if (config.output.starts_with("tcp://")) {
+          sw::detail::check_tcp_uri(config.output, false);
         } else {
           sw::detail::check_postgres_uri(config.output, false);
         }

@@ -86,29 +86,37 @@ ResultPrinter build_wordcount(Graph& g, const PipelineConfig& config) {
       [&](const std::string& path) { write_sample_text(path, config.events); }, sample);
   using Count = KeyValue<Symbol, std::uint64_t>;
   auto counts = std::make_shared<std::vector<Count>>();
-  auto words = g.source("lines", read_lines(input, {.max_record_bytes = config.max_line_bytes}))
-                   .flat_map<Symbol>("words", [](const Str& line, const Emitter<Symbol>& emit) {
-                     // Words are interned: no allocation per word, 8-byte keys, O(1) hashing.
-                     const std::string_view text = line.view();
-                     for (std::size_t i = 0; i < text.size();) {
-                       if (!is_letter(text[i])) {
-                         ++i;
-                         continue;
-                       }
-                       const std::size_t begin = i;
-                       while (i < text.size() && is_letter(text[i])) ++i;
-                       emit(Symbol(text.substr(begin, i - begin)));
-                     }
-                   });
+  // A text file (or standard input), or the lines clients send to a port (tcp://).
+  auto lines =
+      input.starts_with("tcp://")
+          ? g.source("lines", read_tcp(input))
+          : g.source("lines", read_lines(input, {.max_record_bytes = config.max_line_bytes}));
+  auto words = lines.flat_map<Symbol>("words", [](const Str& line, const Emitter<Symbol>& emit) {
+    // Words are interned: no allocation per word, 8-byte keys, O(1) hashing.
+    const std::string_view text = line.view();
+    for (std::size_t i = 0; i < text.size();) {
+      if (!is_letter(text[i])) {
+        ++i;
+        continue;
+      }
+      const std::size_t begin = i;
+      while (i < text.size() && is_letter(text[i])) ++i;
+      emit(Symbol(text.substr(begin, i - begin)));
+    }
+  });
   auto per_word = words.key_by([](Symbol w) { return w; })
                       .combine(
                           "count", std::uint64_t{0}, [](std::uint64_t n, Symbol) { return n + 1; },
                           [](std::uint64_t a, std::uint64_t b) { return a + b; });
   per_word.sink("top", collect(*counts), {.parallelism = 1});
   if (!config.output.empty()) {
-    per_word
-        .map("format", [](const Count& c) { return fmt::format("{} {}", c.value, c.key.view()); })
-        .sink("out", write_lines(config.output));
+    auto lines_out = per_word.map(
+        "format", [](const Count& c) { return fmt::format("{} {}", c.value, c.key.view()); });
+    if (config.output.starts_with("tcp://")) {
+      lines_out.sink("out", write_tcp(config.output));  // to a server
+    } else {
+      lines_out.sink("out", write_lines(config.output));
+    }
   }
   return [counts, sample](std::ostream& out, const RunReport& report) {
     std::sort(counts->begin(), counts->end(), [](const Count& a, const Count& b) {

@@ -28,6 +28,7 @@
 #include "streamweave/operators/producer.hpp"
 #include "streamweave/operators/read_lines.hpp"
 #include "streamweave/operators/redis_stream.hpp"
+#include "streamweave/operators/tcp.hpp"
 #include "streamweave/operators/transform.hpp"
 #include "streamweave/operators/watermarks.hpp"
 #include "streamweave/operators/window.hpp"
