@@ -13,6 +13,7 @@ packages=(
   prometheus curl
   redis-server libhiredis-dev
   postgresql-15 libpq-dev
+  liburing-dev
 )
 for arg in "$@"; do
   case "$arg" in

@@ -77,8 +77,8 @@ class Client {
 std::string framed(std::string_view frame, bool length) {
   if (!length) return std::string(frame) + "\n";
   const auto n = static_cast<std::uint32_t>(frame.size());
-  std::string out{static_cast<char>(n >> 24), static_cast<char>(n >> 16),
-                  static_cast<char>(n >> 8), static_cast<char>(n)};
+  std::string out{static_cast<char>(n >> 24), static_cast<char>(n >> 16), static_cast<char>(n >> 8),
+                  static_cast<char>(n)};
   return out + std::string(frame);
 }
 
@@ -144,7 +144,8 @@ TEST_CASE("A tcp URI is checked when the graph is built, naming what is wrong") 
   CHECK_NOTHROW(sw::read_tcp("tcp://127.0.0.1:9000?framing=length&max_frame=100&connections=3"));
 }
 
-TEST_CASE("Many tcp clients' frames each arrive once, whatever the framing, writes and parallelism") {
+TEST_CASE(
+    "Many tcp clients' frames each arrive once, whatever the framing, writes and parallelism") {
   sw::test::Watchdog watchdog("tcp many clients", 120s);
   std::mt19937 rng(std::random_device{}());
   for (const bool length : {false, true}) {
@@ -236,9 +237,10 @@ TEST_CASE("A tcp client that vanishes mid-frame loses that frame only, counted a
     const std::uint16_t port = sw::test::free_loopback_port();
     sw::Graph g{"tcp_vanished"};
     std::vector<sw::Str> frames;
-    g.source("in", sw::read_tcp(uri(port, std::string(length ? "framing=length&" : "") +
-                                              "connections=3")),
-             {.parallelism = 2})
+    g.source(
+         "in",
+         sw::read_tcp(uri(port, std::string(length ? "framing=length&" : "") + "connections=3")),
+         {.parallelism = 2})
         .sink("frames", sw::collect(frames));
     auto run = std::async(std::launch::async, [&] { return sw::run(g, {.threads = 2}); });
     const std::string cut = framed("cut short", true).substr(0, 7);  // a length frame's start
@@ -272,8 +274,8 @@ TEST_CASE("A tcp source through a crash and a restart on another parallelism, ex
   const std::uint16_t port = sw::test::free_loopback_port();
   constexpr std::int64_t kFirst = 20'000, kAll = 30'000;
   std::atomic<std::int64_t> passed{0};
-  const auto run_once = [&](unsigned parallelism, const std::string& query,
-                            const sw::RunOptions& o, std::int64_t& sum) {
+  const auto run_once = [&](unsigned parallelism, const std::string& query, const sw::RunOptions& o,
+                            std::int64_t& sum) {
     sw::Graph g{"tcp_exactly_once"};
     std::vector<sw::KeyValue<int, std::int64_t>> sums;
     g.source("in", sw::read_tcp(uri(port, query)), {.parallelism = parallelism})
@@ -310,8 +312,7 @@ TEST_CASE("A tcp source through a crash and a restart on another parallelism, ex
     b.send(numbers(kFirst / 2 + 1, kFirst), 4096, rng);
     // Stopped once all went in and a checkpoint completed: what came after the last one is
     // in the log only.
-    while (passed.load() < kFirst ||
-           sw::test::complete_checkpoints(dir.file("checkpoints")) == 0) {
+    while (passed.load() < kFirst || sw::test::complete_checkpoints(dir.file("checkpoints")) == 0) {
       std::this_thread::sleep_for(1ms);
     }
     stop.cancel();
@@ -319,8 +320,8 @@ TEST_CASE("A tcp source through a crash and a restart on another parallelism, ex
   }
   sw::RunOptions again = o;
   again.cancel = {};
-  auto second = std::async(std::launch::async,
-                           [&] { return run_once(after, "connections=2", again, sum); });
+  auto second =
+      std::async(std::launch::async, [&] { return run_once(after, "connections=2", again, sum); });
   {
     Client a(port), b(port);
     a.send(numbers(kFirst + 1, 25'000), 4096, rng);
@@ -342,8 +343,9 @@ TEST_CASE("write_tcp sends every item to read_tcp, in either framing, from sever
     sw::Graph reader{"tcp_reader"};
     std::vector<sw::Str> frames;
     reader
-        .source("in", sw::read_tcp(uri(port, (length ? framing + "&" : "") + "connections=" +
-                                                 std::to_string(writers))),
+        .source("in",
+                sw::read_tcp(uri(port, (length ? framing + "&" : "") +
+                                           "connections=" + std::to_string(writers))),
                 {.parallelism = 1 + rng() % 2})
         .sink("frames", sw::collect(frames));
     auto read = std::async(std::launch::async, [&] { return sw::run(reader, {.threads = 2}); });
@@ -361,6 +363,20 @@ TEST_CASE("write_tcp sends every item to read_tcp, in either framing, from sever
     std::sort(expected.begin(), expected.end());
     CHECK(strings(frames) == expected);
   }
+}
+
+TEST_CASE("A tcp port another socket holds fails the run at its start, naming the URI") {
+  sw::test::Watchdog watchdog("tcp port in use", 60s);
+  const std::uint16_t port = sw::test::free_loopback_port();
+  const int other = listen_on(port);  // without SO_REUSEPORT: the port is not shared
+  sw::Graph g{"tcp_in_use"};
+  std::vector<sw::Str> frames;
+  g.source("in", sw::read_tcp(uri(port, ""))).sink("frames", sw::collect(frames));
+  CHECK_THROWS_WITH(sw::run(g, {.threads = 2}),
+                    Catch::Contains("node 'in'") &&
+                        Catch::Contains("cannot listen on " + uri(port, "")) &&
+                        Catch::Contains("Address already in use"));
+  ::close(other);
 }
 
 TEST_CASE("A tcp sink whose server is not there fails the run at its start, naming the URI") {
@@ -423,8 +439,7 @@ TEST_CASE("A tcp sink refuses an item with a newline under framing=lines") {
   const int listener = listen_on(port);
   auto received = std::async(std::launch::async, [&] { return serve(listener, 1); });
   sw::Graph g{"tcp_newline"};
-  g.source("n", sw::from(std::vector<std::string>{"one", "two\nthree", "four"}),
-           {.parallelism = 1})
+  g.source("n", sw::from(std::vector<std::string>{"one", "two\nthree", "four"}), {.parallelism = 1})
       .sink("out", sw::write_tcp(uri(port, "")),
             {.parallelism = 1, .errors = sw::ErrorPolicy::skip()});
   const sw::RunReport r = sw::run(g, {.threads = 2});

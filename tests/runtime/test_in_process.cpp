@@ -389,7 +389,7 @@ struct OpeningSpec {
 
 }  // namespace
 
-TEST_CASE("Every instance is opened once before any item moves; one that cannot fails the run") {
+TEST_CASE("Every instance is opened once before any item moves and one that cannot fails the run") {
   sw::test::Watchdog watchdog("open");
   OpenLog log;
   sw::Graph g{"opened"};

@@ -38,7 +38,9 @@ constexpr std::size_t kLengthBytes = 4;
 constexpr std::size_t kReadTurnBytes = 256 * 1024;
 constexpr std::chrono::microseconds kFirstPoll{50};
 
-std::string errno_text(int error) { return std::system_category().message(error); }
+std::string errno_text(int error) {
+  return std::system_category().message(error);
+}
 
 // A file descriptor, closed with its owner.
 class Fd {
@@ -215,8 +217,8 @@ class TcpSource final : public SourceBase<Str> {
   // With a checkpoint directory, the instance's own log, first.
   void start_log() {
     if (this->ctx_.log_dir.empty()) return;
-    logs_.push_back({this->ctx_.instance, std::make_unique<StreamLog>(this->ctx_.log_dir,
-                                                                     this->ctx_.checkpoints_kept)});
+    logs_.push_back({this->ctx_.instance,
+                     std::make_unique<StreamLog>(this->ctx_.log_dir, this->ctx_.checkpoints_kept)});
   }
 
  protected:
@@ -346,8 +348,8 @@ class TcpSource final : public SourceBase<Str> {
   bool read_client(Client& c, BatchItems<Str>& out, std::size_t max_items) {
     for (std::size_t turn = 0; turn < kReadTurnBytes && out.size() < max_items;) {
       make_room(c);
-      const ssize_t got = ::recv(c.fd.get(), c.buffer->mutable_data() + c.end,
-                                 c.buffer->capacity() - c.end, 0);
+      const ssize_t got =
+          ::recv(c.fd.get(), c.buffer->mutable_data() + c.end, c.buffer->capacity() - c.end, 0);
       if (got > 0) {
         c.end += static_cast<std::size_t>(got);
         bytes_ += static_cast<std::uint64_t>(got);
@@ -459,9 +461,9 @@ class TcpSource final : public SourceBase<Str> {
   }
 
   void oversized(const Client& c, std::size_t size) {
-    std::string message = where(c) + ": a frame of " + (uri_.framing == Framing::lines ? "over " : "") +
-                          std::to_string(size) + " bytes, longer than max_frame=" +
-                          std::to_string(uri_.max_frame);
+    std::string message = where(c) + ": a frame of " +
+                          (uri_.framing == Framing::lines ? "over " : "") + std::to_string(size) +
+                          " bytes, longer than max_frame=" + std::to_string(uri_.max_frame);
     if (!uri_.skip_malformed) throw std::runtime_error(message + " (malformed=skip skips it)");
     detail::skip_error(this->ctx_, this->metrics_, position_, std::move(message));
   }
@@ -473,11 +475,11 @@ class TcpSource final : public SourceBase<Str> {
     if (pending > 0 && error == 0 && uri_.framing == Framing::lines && !c.discarding_line) {
       emit_frame(c, c.begin, pending, out);
     } else if (pending > 0 || c.discarding > 0) {
-      detail::skip_error(this->ctx_, this->metrics_, position_ + out.size(),
-                         where(c) + ": the client " +
-                             (error == 0 ? std::string("closed") : "was lost (" + errno_text(error) + ")") +
-                             " in the middle of a frame; its " + std::to_string(pending) +
-                             " bytes are dropped");
+      detail::skip_error(
+          this->ctx_, this->metrics_, position_ + out.size(),
+          where(c) + ": the client " +
+              (error == 0 ? std::string("closed") : "was lost (" + errno_text(error) + ")") +
+              " in the middle of a frame; its " + std::to_string(pending) + " bytes are dropped");
     }
   }
 
@@ -508,7 +510,9 @@ std::unique_ptr<OperatorInstance> make_tcp_source(const InstanceContext& ctx,
   return source;
 }
 
-void check_tcp_uri(const std::string& uri, bool source) { (void)parse_tcp_uri(uri, source); }
+void check_tcp_uri(const std::string& uri, bool source) {
+  (void)parse_tcp_uri(uri, source);
+}
 
 }  // namespace detail
 }  // namespace sw

@@ -19,7 +19,7 @@ struct TcpUri {
   ServiceUri address;
   Framing framing = Framing::lines;
   std::size_t max_frame = std::size_t{16} << 20;
-  bool skip_malformed = false;   // malformed=skip: an oversized frame is counted, not fatal
+  bool skip_malformed = false;    // malformed=skip: an oversized frame is counted, not fatal
   std::uint64_t connections = 0;  // source: end after this many clients closed (0: never)
 };
 

@@ -28,7 +28,9 @@ struct TcpLost : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-std::string errno_text(int error) { return std::system_category().message(error); }
+std::string errno_text(int error) {
+  return std::system_category().message(error);
+}
 
 // A socket connected to `uri` within `timeout`, or TcpLost naming the URI and why.
 int connect_to(const TcpUri& uri, std::chrono::milliseconds timeout) {
@@ -153,13 +155,17 @@ void TcpWriter::open() {
   }
 }
 
-void TcpWriter::add(std::string_view frame) { state_->add(frame); }
+void TcpWriter::add(std::string_view frame) {
+  state_->add(frame);
+}
 
 void TcpWriter::end_of_batch() {
   if (state_->buffer.size() >= kSendBytes) state_->send_all();
 }
 
-void TcpWriter::on_idle() { state_->send_all(); }
+void TcpWriter::on_idle() {
+  state_->send_all();
+}
 
 void TcpWriter::finish() {
   state_->send_all();
@@ -168,7 +174,9 @@ void TcpWriter::finish() {
 }
 
 // A checkpoint covers what was sent before its barrier.
-void TcpWriter::snapshot(StateWriter& /*state*/) { state_->send_all(); }
+void TcpWriter::snapshot(StateWriter& /*state*/) {
+  state_->send_all();
+}
 
 void TcpWriter::restore(StateReader& /*state*/) {}
 

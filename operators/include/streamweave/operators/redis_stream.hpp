@@ -76,25 +76,7 @@ class RedisStreamWriter {
 };
 
 template <TextLike T>
-class RedisStreamSink final : public WriterSink<T, RedisStreamWriter> {
- public:
-  using WriterSink<T, RedisStreamWriter>::WriterSink;
-  void push_items(BatchPtr<T> batch) override {
-    this->consume_each(*batch, [this](const T& item) {
-      if constexpr (std::is_convertible_v<const T&, std::string_view>) {
-        this->writer_.add(std::string_view(item));
-      } else {
-        text_.clear();
-        append_text(text_, item);
-        this->writer_.add(text_);
-      }
-    });
-    this->guarded([this] { this->writer_.end_of_batch(); });
-  }
-
- private:
-  std::string text_;
-};
+using RedisStreamSink = TextWriterSink<T, RedisStreamWriter>;
 }  // namespace detail
 
 struct RedisStreamSourceSpec {

@@ -40,7 +40,6 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <type_traits>
 
 #include "streamweave/engine/instance.hpp"
 #include "streamweave/operators/io/writer_sink.hpp"
@@ -86,28 +85,7 @@ class TcpWriter {
 };
 
 template <TextLike T>
-class TcpSink final : public WriterSink<T, TcpWriter> {
- public:
-  using WriterSink<T, TcpWriter>::WriterSink;
-  void push_items(BatchPtr<T> batch) override {
-    this->consume_each(*batch, [this](const T& item) {
-      if constexpr (std::is_convertible_v<const T&, std::string_view>) {
-        this->writer_.add(std::string_view(item));
-      } else {
-        text_.clear();
-        append_text(text_, item);
-        this->writer_.add(text_);
-      }
-    });
-    this->guarded([this] { this->writer_.end_of_batch(); });
-  }
-  void on_idle() override {
-    this->guarded([this] { this->writer_.on_idle(); });
-  }
-
- private:
-  std::string text_;
-};
+using TcpSink = TextWriterSink<T, TcpWriter>;
 }  // namespace detail
 
 struct TcpSourceSpec {

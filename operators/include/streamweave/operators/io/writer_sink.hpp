@@ -1,13 +1,18 @@
 // WriterSink: the base of the sinks that hand their items to a writer for an external system
-// (Redis, PostgreSQL), which holds them per checkpoint and commits them when it completes. It
-// passes the instance's end, checkpoints and completions on to the writer, each failure
-// naming the node and how many items it had taken.
+// (Redis, PostgreSQL, TCP). It passes the instance's open, end, checkpoints and completions on
+// to the writer (the Redis and PostgreSQL writers hold items per checkpoint and commit them
+// when it completes), each failure naming the node and how many items it had taken.
+// TextWriterSink: the same for items written as text.
 #pragma once
 
 #include <cstdint>
+#include <string>
+#include <string_view>
+#include <type_traits>
 #include <utility>
 
 #include "streamweave/engine/instance.hpp"
+#include "streamweave/operators/write_lines.hpp"
 
 namespace sw::detail {
 
@@ -45,6 +50,35 @@ class WriterSink : public SinkBase<T> {
         this->ctx_, [this] { return this->metrics_.items_in; }, f);
   }
   Writer writer_;
+};
+
+// A WriterSink of text (Redis entries, TCP frames): each item, as write_lines would write it,
+// goes to writer.add(std::string_view); writer.end_of_batch() after each batch, and
+// writer.on_idle() when the input runs dry, if the writer has one.
+template <TextLike T, class Writer>
+class TextWriterSink final : public WriterSink<T, Writer> {
+ public:
+  using WriterSink<T, Writer>::WriterSink;
+  void push_items(BatchPtr<T> batch) override {
+    this->consume_each(*batch, [this](const T& item) {
+      if constexpr (std::is_convertible_v<const T&, std::string_view>) {
+        this->writer_.add(std::string_view(item));
+      } else {
+        text_.clear();
+        append_text(text_, item);
+        this->writer_.add(text_);
+      }
+    });
+    this->guarded([this] { this->writer_.end_of_batch(); });
+  }
+  void on_idle() override {
+    if constexpr (requires(Writer & w) { w.on_idle(); }) {
+      this->guarded([this] { this->writer_.on_idle(); });
+    }
+  }
+
+ private:
+  std::string text_;
 };
 
 }  // namespace sw::detail
