@@ -142,6 +142,9 @@ TEST_CASE("A tcp URI is checked when the graph is built, naming what is wrong") 
                     Catch::Contains("connections"));
   CHECK_THROWS_WITH(sw::read_tcp("tcp://127.0.0.1:9000/path"), Catch::Contains("tcp://host:port"));
   CHECK_NOTHROW(sw::read_tcp("tcp://127.0.0.1:9000?framing=length&max_frame=100&connections=3"));
+  CHECK_NOTHROW(sw::write_tcp("tcp://127.0.0.1:9000?framing=length&max_frame=100"));
+  CHECK_THROWS_WITH(sw::write_tcp("tcp://127.0.0.1:9000?malformed=skip"),
+                    Catch::Contains("malformed"));
 }
 
 TEST_CASE(

@@ -38,11 +38,12 @@ inline std::uint64_t number_parameter(const ServiceUri& uri, std::string_view na
 }
 
 inline TcpUri parse_tcp_uri(const std::string& text, bool source) {
-  constexpr std::array<std::string_view, 4> kSourceParameters{"framing", "max_frame", "malformed",
-                                                              "connections"};
+  // The sink takes the first two.
+  constexpr std::array<std::string_view, 4> kParameters{"framing", "max_frame", "malformed",
+                                                        "connections"};
   TcpUri t;
   t.address = ServiceUri::parse(text, "tcp", 0);
-  t.address.check_query(std::span(kSourceParameters).first(source ? 4 : 1));
+  t.address.check_query(std::span(kParameters).first(source ? 4 : 2));
   if (t.address.port == 0) {
     throw std::invalid_argument("tcp URI '" + t.address.uri() + "': no port (tcp://host:port)");
   }
