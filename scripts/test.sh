@@ -55,6 +55,8 @@ for preset in "${presets[@]}"; do
     continue
   fi
   phase "$preset: configure and build" build "$preset"
+  # The asan test preset runs 3 tests at a time on 2 cores (CMakePresets.json): many wait on
+  # servers, mpirun or paced sources. The whole suite took 423 s so against 478 s at 2.
   phase "$preset: tests" ctest --preset "$preset"
 done
 if $fuzz; then
