@@ -2,6 +2,7 @@
 
 #include <sstream>
 
+#include "streamweave/engine/chain.hpp"
 #include "streamweave/engine/errors.hpp"
 
 namespace sw {
@@ -34,6 +35,7 @@ class PlanBuilder {
     order_nodes();
     for (std::size_t e = 0; e < graph_.edges().size(); ++e) resolve_edge(e);
     form_chains();
+    compile_groups();
     return std::move(plan_);
   }
 
@@ -168,6 +170,48 @@ class PlanBuilder {
     }
   }
 
+  // Within each chain, from its end: the longest run of nodes that the last one's compiler
+  // covers and that may run as one loop.
+  void compile_groups() {
+    for (const auto& chain : plan_.chains) {
+      for (std::size_t end = chain.size(); end-- > 0;) {
+        const ChainCompiler* compiler = graph_.node(chain[end]).compiler();
+        if (compiler == nullptr || !compilable(chain, end, compiler->nodes())) continue;
+        const auto& nodes = compiler->nodes();
+        const std::size_t group = plan_.compiled.size();
+        plan_.compiled.push_back(nodes);
+        for (std::size_t k = 0; k < nodes.size(); ++k) {
+          plan_.nodes[nodes[k]].compiled = group;
+          if (k > 0) plan_.edges[plan_.inputs[nodes[k]][0]].compiled = true;
+        }
+        end -= nodes.size() - 1;
+      }
+    }
+  }
+
+  // `nodes` end at chain[end], come one after another in the chain, each fed by the one before
+  // through a fused edge that is its only input and that one's only output, and all of them
+  // run under the stop policy (the item-wise policies need each node's own instance).
+  [[nodiscard]] bool compilable(const std::vector<NodeId>& chain, std::size_t end,
+                                const std::vector<NodeId>& nodes) const {
+    if (nodes.size() < 2 || nodes.size() > end + 1) return false;
+    const std::size_t begin = end + 1 - nodes.size();
+    for (std::size_t k = 0; k < nodes.size(); ++k) {
+      const NodeId id = nodes[k];
+      if (chain[begin + k] != id || plan_.nodes[id].compiled != PlanNode::kNotCompiled) {
+        return false;
+      }
+      if (graph_.node(id).options().errors.kind() != ErrorPolicy::Kind::stop) return false;
+      if (k == 0) continue;
+      const auto& in = plan_.inputs[id];
+      if (in.size() != 1 || !plan_.edges[in[0]].fused) return false;
+      const EdgeSpec& edge = graph_.edges()[in[0]];
+      if (edge.from != nodes[k - 1] || edge.port != kMainPort) return false;
+      if (plan_.outputs[nodes[k - 1]].size() != 1) return false;
+    }
+    return true;
+  }
+
   const Graph& graph_;
   const PlanDefaults& defaults_;
   const std::string where_;
@@ -215,7 +259,8 @@ std::string plan_dot(const Graph& graph, const Plan& plan, const DotNotes& notes
     const bool dashed = notes.edge_dashed && notes.edge_dashed(e);
     const bool dead_letters = edge.port == kDeadLetterPort;
     out << "  n" << edge.from << " -> n" << edge.to << " [label=\""
-        << to_string(plan.edges[e].partitioning) << (plan.edges[e].fused ? " (fused)" : "")
+        << to_string(plan.edges[e].partitioning)
+        << (plan.edges[e].compiled ? " (compiled)" : plan.edges[e].fused ? " (fused)" : "")
         << (notes.edge_note ? dot_escape(notes.edge_note(e)) : "")
         << (dead_letters ? "\\ndead letters" : "") << "\"";
     if (plan.edges[e].fused) out << ", style=bold";

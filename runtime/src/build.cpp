@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "channel_exchange.hpp"
+#include "streamweave/engine/chain.hpp"
 #include "streamweave/engine/errors.hpp"
 
 namespace sw::runtime {
@@ -19,6 +20,51 @@ Plan plan_run(const Graph& graph, const RunOptions& options, unsigned ranks) {
 
 namespace {
 
+InstanceContext context_of(const Graph& graph, const RunOptions& options, Built& b, NodeId id,
+                           unsigned i, RunContext& run) {
+  const Plan& plan = b.plan;
+  InstanceContext ctx{&graph.node(id).name(),
+                      i,
+                      plan.nodes[id].parallelism,
+                      graph.node(id).options().errors,
+                      &b.metrics[id][i],
+                      &run,
+                      &b.errors_skipped[id],
+                      plan.nodes[id].batch_size,
+                      options.checkpoints.enabled(),
+                      {},
+                      0};
+  if (ctx.checkpointed) {
+    ctx.log_dir = (options.checkpoints.directory / "wal" / fmt::format("n{}-i{}", id, i)).string();
+    ctx.checkpoints_kept = options.checkpoints.retained;
+  }
+  return ctx;
+}
+
+// Instance i of node `id`: its own, or for a node of a compiled group, the group's instance
+// (the group's first node) or a part of it (the others).
+std::unique_ptr<OperatorInstance> instantiate(const Graph& graph, const RunOptions& options,
+                                              Built& b, NodeId id, unsigned i, RunContext& run,
+                                              CompiledChainBase*& group) {
+  const Plan& plan = b.plan;
+  const std::size_t compiled = plan.nodes[id].compiled;
+  if (compiled == PlanNode::kNotCompiled) {
+    return graph.node(id).instantiate(context_of(graph, options, b, id, i, run));
+  }
+  const std::vector<NodeId>& members = plan.compiled[compiled];
+  if (id != members.front()) {
+    const auto k = static_cast<std::size_t>(
+        std::find(members.begin(), members.end(), id) - members.begin());
+    return group->part(k);
+  }
+  std::vector<InstanceContext> contexts;
+  for (NodeId member : members) contexts.push_back(context_of(graph, options, b, member, i, run));
+  std::unique_ptr<CompiledChainBase> made =
+      graph.node(members.back()).compiler()->instantiate(contexts);
+  group = made.get();
+  return made;
+}
+
 void make_tasks(const Graph& graph, const RunOptions& options, RunContext& run, Built& b,
                 std::vector<std::vector<OperatorInstance*>>& instance_of) {
   const Plan& plan = b.plan;
@@ -32,25 +78,10 @@ void make_tasks(const Graph& graph, const RunOptions& options, RunContext& run, 
       if (!b.local(i)) continue;
       auto task = std::make_unique<Task>(run, c, i);
       task->index = run.tasks.size();
+      CompiledChainBase* group = nullptr;
       for (NodeId id : chain) {
         task->op_nodes.push_back(id);
-        InstanceContext ctx{&graph.node(id).name(),
-                            i,
-                            plan.nodes[id].parallelism,
-                            graph.node(id).options().errors,
-                            &b.metrics[id][i],
-                            &run,
-                            &b.errors_skipped[id],
-                            plan.nodes[id].batch_size,
-                            options.checkpoints.enabled(),
-                            {},
-                            0};
-        if (ctx.checkpointed) {
-          ctx.log_dir =
-              (options.checkpoints.directory / "wal" / fmt::format("n{}-i{}", id, i)).string();
-          ctx.checkpoints_kept = options.checkpoints.retained;
-        }
-        task->ops.push_back(graph.node(id).instantiate(ctx));
+        task->ops.push_back(instantiate(graph, options, b, id, i, run, group));
         instance_of[id][i] = task->ops.back().get();
       }
       OperatorInstance& first = *task->ops.front();
@@ -138,6 +169,7 @@ void build(const Graph& graph, const RunOptions& options, RunContext& run, Built
         if (edges[e].port == port) port_edges.push_back(e);
       }
       if (port_edges.empty()) continue;
+      if (port_edges.size() == 1 && plan.edges[port_edges[0]].compiled) continue;
       if (port_edges.size() == 1 && plan.edges[port_edges[0]].fused) {
         const NodeId to = edges[port_edges[0]].to;
         for (unsigned i = 0; i < pn.parallelism; ++i) {

@@ -12,14 +12,29 @@
 #include <string_view>
 #include <vector>
 
+#include "streamweave/engine/chain.hpp"
 #include "streamweave/engine/concepts.hpp"
 #include "streamweave/engine/node.hpp"
 #include "streamweave/engine/options.hpp"
 
 namespace sw {
 
-template <class T>
+template <class T, class Chain = Unchained>
 class Stream;
+
+// The chain a source's stream starts: the source itself when it can hand its items to a
+// compiled chain one at a time (chain.hpp), else none.
+template <class S>
+struct source_chain {
+  using type = Unchained;
+};
+template <class S>
+requires requires { typename S::chain_part; }
+struct source_chain<S> {
+  using type = TypedChain<SourceHead<S>>;
+};
+template <class S>
+using source_chain_t = typename source_chain<S>::type;
 
 class Graph {
  public:
@@ -31,8 +46,8 @@ class Graph {
   // Adds a source node. `spec` comes from the operator library: sw::generate, sw::from,
   // sw::producer. Throws GraphError if the name is taken. Defined in stream.hpp.
   template <class S>
-  requires SourceSpec<S> Stream<typename S::value_type> source(std::string name, S spec,
-                                                               NodeOptions options = {});
+  requires SourceSpec<S> Stream<typename S::value_type, source_chain_t<S>> source(
+      std::string name, S spec, NodeOptions options = {});
 
   // Throws GraphError naming the node when the graph cannot run: duplicate names, a stream
   // nobody consumes, no sink, parallelism 0, a cycle, a misused error policy.

@@ -221,6 +221,14 @@ class TransformBase : public OperatorInstance, public Input<In> {
     if (dead_ != nullptr) dead_->watermark(time);
   }
 
+  // The kernel as the tail of a compiled chain (chain.hpp), after `count` items went to its
+  // fused_item() one by one: counts them and sends on what they produced, as after a batch.
+  void end_fused_batch(std::uint64_t count) {
+    metrics_.items_in += count;
+    after_batch();
+    flush_staged();
+  }
+
  protected:
   // The kernel's one entry point: a batch of items. It may move them out when
   // batch->owned(), and reads them through batch->read() otherwise (the batch is shared, or

@@ -22,6 +22,8 @@ using NodeId = std::size_t;
 
 enum class NodeKind : std::uint8_t { source, transform, sink };
 
+class ChainCompiler;  // chain.hpp
+
 // Type-dependent factories of one output port.
 class PortSpec {
  public:
@@ -89,6 +91,12 @@ class NodeSpec {
   // see each source instance's items in their order, so it fuses with the source).
   [[nodiscard]] bool inherits_parallelism() const noexcept { return inherits_parallelism_; }
   void inherit_parallelism() noexcept { inherits_parallelism_ = true; }
+  // One instance for this node and the stateless nodes before it (chain.hpp), which the plan
+  // uses where they form one task; null when the node offers none.
+  [[nodiscard]] const ChainCompiler* compiler() const noexcept { return compiler_.get(); }
+  void set_compiler(std::shared_ptr<const ChainCompiler> compiler) noexcept {
+    compiler_ = std::move(compiler);
+  }
 
  protected:
   template <class T>
@@ -103,6 +111,7 @@ class NodeSpec {
   NodeOptions options_;
   bool inherits_parallelism_ = false;
   std::vector<std::unique_ptr<PortSpec>> ports_;
+  std::shared_ptr<const ChainCompiler> compiler_;
 };
 
 struct EdgeSpec {

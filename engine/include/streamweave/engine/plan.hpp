@@ -21,6 +21,9 @@ struct PlanNode {
   std::chrono::microseconds linger{0};
   std::size_t channel_capacity = 16;
   std::size_t chain = 0;
+  // The compiled group (Plan::compiled) the node runs in, or kNotCompiled.
+  std::size_t compiled = kNotCompiled;
+  static constexpr std::size_t kNotCompiled = ~std::size_t{0};
 };
 
 struct PlanEdge {
@@ -29,12 +32,18 @@ struct PlanEdge {
   // Instance i of the producer feeds instance i of the consumer only (a forward edge, or one
   // instance on each side); otherwise items may go to any consumer instance.
   bool one_to_one = false;
+  // Inside a compiled group (chain.hpp): no batch crosses it, items go from one step to the
+  // next in one loop.
+  bool compiled = false;
 };
 
 struct Plan {
   std::vector<PlanNode> nodes;                    // by NodeId
   std::vector<PlanEdge> edges;                    // by index in Graph::edges()
   std::vector<std::vector<NodeId>> chains;        // each in topological order, head first
+  // Runs of nodes within a chain that run as one compiled loop (chain.hpp), head first; the
+  // last node's ChainCompiler makes their instance.
+  std::vector<std::vector<NodeId>> compiled;
   std::vector<NodeId> order;                      // all nodes, topological
   std::vector<std::vector<std::size_t>> inputs;   // edge indices into each node
   std::vector<std::vector<std::size_t>> outputs;  // edge indices out of each node

@@ -17,8 +17,11 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <utility>
+#include <vector>
 
+#include "streamweave/engine/chain.hpp"
 #include "streamweave/engine/concepts.hpp"
 #include "streamweave/engine/graph.hpp"
 #include "streamweave/engine/node_types.hpp"
@@ -26,11 +29,9 @@
 
 namespace sw {
 
-template <class T>
-class Stream;
-template <class In, class Out>
+template <class In, class Out, class Chain = Unchained>
 class TransformStream;
-template <class T, class KeyFn>
+template <class T, class KeyFn, class Chain = Unchained>
 class KeyedStream;
 
 // The operators' fluent methods of a Stream<T> (Self) and of a KeyedStream<T, KeyFn>: defined
@@ -51,18 +52,31 @@ class StreamMixin {
   [[nodiscard]] const Self& self() const noexcept { return static_cast<const Self&>(*this); }
 };
 
-template <class T>
-class Stream : public StreamMethods<Stream<T>, T> {
+// `Chain`: the stateless steps before this stream that the next operator may compile with
+// (chain.hpp); a Stream<T> (Unchained) is any stream of T, and every Stream<T, Chain> converts
+// to one.
+template <class T, class Chain>
+class Stream : public StreamMethods<Stream<T, Chain>, T> {
  public:
   using value_type = T;
+  using chain_type = Chain;
 
-  Stream(Graph& graph, NodeId node, std::size_t port) noexcept
-      : graph_(&graph), node_(node), port_(port) {}
+  Stream(Graph& graph, NodeId node, std::size_t port, Chain chain = {}) noexcept
+      : graph_(&graph), node_(node), port_(port), chain_(std::move(chain)) {}
+  // The same stream, forgetting its chain: what follows starts a chain of its own.
+  template <class Other>
+  requires(std::is_same_v<Chain, Unchained> && !std::is_same_v<Other, Unchained>)
+      Stream(const Stream<T, Other>& other)  // NOLINT(google-explicit-constructor)
+      : graph_(other.graph_),
+        node_(other.node_),
+        port_(other.port_),
+        partitioning_(other.partitioning_),
+        router_(other.router_) {}
 
   // Partitions by key: the next node's instance for an item is chosen by hash(key(item)).
   template <class F>
-  requires KeyFunction<F, T> && Exchangeable<T> KeyedStream<T, F> key_by(F key)
-  const { return KeyedStream<T, F>(*this, std::move(key)); }
+  requires KeyFunction<F, T> && Exchangeable<T> KeyedStream<T, F, Chain> key_by(F key)
+  const { return KeyedStream<T, F, Chain>(*this, std::move(key)); }
 
   // Spreads the next node's input round-robin, batch by batch, over its instances.
   [[nodiscard]] Stream rebalance() const requires Exchangeable<T> {
@@ -150,6 +164,31 @@ class Stream : public StreamMethods<Stream<T>, T> {
         std::move(name), op, options, std::move(make)));
     return TransformStream<T, Out>(*graph_, id);
   }
+  // add_transform for a stateless operator that is also `step` of a compiled chain
+  // (chain.hpp): the stream it returns carries this stream's chain and the step.
+  template <class Out, class K, class Step, class... Args>
+  auto add_step(std::string name, const char* op, NodeOptions options, Step step,
+                Args... args) const {
+    const NodeId id = add_transform<Out, K>(std::move(name), op, options, args...).node();
+    auto chain = chain_to_extend<T>(chain_).then(std::move(step), id);
+    offer_compiled(id, chain, [](const InstanceContext& ctx) { return OutputTail<Out>(ctx); });
+    return TransformStream<T, Out, decltype(chain)>(*graph_, id, std::move(chain));
+  }
+  // add_transform for a stateful operator whose kernel K can end a compiled chain: it takes
+  // each item through K::fused_item (and TransformBase::end_fused_batch after each batch).
+  template <class Out, class K, class... Args>
+  TransformStream<T, Out> add_tail(std::string name, const char* op, NodeOptions options,
+                                   Args... args) const {
+    TransformStream<T, Out> out = add_transform<Out, K>(std::move(name), op, options, args...);
+    if constexpr (!std::is_same_v<Chain, Unchained>) {
+      offer_compiled(out.node(), chain_.ended_by(out.node()),
+                     [... args = std::move(args)](const InstanceContext& ctx) {
+                       return KernelTail<K>(std::make_unique<K>(ctx, args...));
+                     });
+    }
+    return out;
+  }
+  [[nodiscard]] const Chain& chain() const noexcept { return chain_; }
   // This stream hash-partitioned by `key` (what key_by does, without its KeyedStream).
   template <class KeyFn>
   [[nodiscard]] Stream partitioned_by(KeyFn key) const {
@@ -166,20 +205,38 @@ class Stream : public StreamMethods<Stream<T>, T> {
   }
 
  protected:
+  template <class, class>
+  friend class Stream;
+
   NodeOptions& mutable_options() { return graph_->node(node_).options(); }
+
+  // Offers node `id` compiled with the chain before it, when there is one to compile with.
+  template <class Typed, class MakeTail>
+  void offer_compiled(NodeId id, Typed chain, MakeTail make_tail) const {
+    if (chain.nodes.size() < 2 || port_ != kMainPort) return;
+    std::vector<NodeId> nodes = chain.nodes;
+    graph_->node(id).set_compiler(std::make_shared<TypedChainCompiler<Typed, MakeTail>>(
+        std::move(nodes), std::move(chain), std::move(make_tail)));
+  }
 
   Graph* graph_;
   NodeId node_;
   std::size_t port_;
   Partitioning partitioning_ = Partitioning::forward;
   std::shared_ptr<const KeyRouterBase> router_;
+  [[no_unique_address]] Chain chain_;
 };
 
 // The stream of a transform node, which also has a dead-letter output.
-template <class In, class Out>
-class TransformStream : public Stream<Out> {
+template <class In, class Out, class Chain>
+class TransformStream : public Stream<Out, Chain> {
  public:
-  TransformStream(Graph& graph, NodeId node) noexcept : Stream<Out>(graph, node, kMainPort) {}
+  TransformStream(Graph& graph, NodeId node, Chain chain = {}) noexcept
+      : Stream<Out, Chain>(graph, node, kMainPort, std::move(chain)) {}
+  template <class Other>
+  requires(std::is_same_v<Chain, Unchained> && !std::is_same_v<Other, Unchained>)
+      TransformStream(const TransformStream<In, Out, Other>& other)  // NOLINT
+      : Stream<Out>(other) {}
 
   // The items this node failed on, with their errors. Requires ErrorPolicy::dead_letter
   // on the node (validation says so otherwise).
@@ -203,21 +260,23 @@ class WindowStream : public TransformStream<In, Out> {
 
 // A stream partitioned by key: the next node receives every item of a key in one instance.
 // Its keyed operators (aggregate, combine, reduce, window) come from KeyedStreamMethods.
-template <class T, class KeyFn>
-class KeyedStream : public Stream<T>, public KeyedStreamMethods<KeyedStream<T, KeyFn>, T, KeyFn> {
+template <class T, class KeyFn, class Chain>
+class KeyedStream : public Stream<T, Chain>,
+                    public KeyedStreamMethods<KeyedStream<T, KeyFn, Chain>, T, KeyFn> {
  public:
   using key_type = key_result_t<KeyFn, T>;
   using key_function = KeyFn;
 
-  KeyedStream(const Stream<T>& stream, KeyFn key) : Stream<T>(stream), key_(std::move(key)) {
+  KeyedStream(const Stream<T, Chain>& stream, KeyFn key)
+      : Stream<T, Chain>(stream), key_(std::move(key)) {
     this->partitioning_ = Partitioning::hash;
     this->router_ = std::make_shared<KeyRouterFor<T, KeyFn>>(key_);
   }
 
   [[nodiscard]] const KeyFn& key() const noexcept { return key_; }
   // The stream before the shuffle (combine's local pre-aggregation fuses with it).
-  [[nodiscard]] Stream<T> unshuffled() const {
-    return Stream<T>(*this->graph_, this->node_, this->port_);
+  [[nodiscard]] Stream<T, Chain> unshuffled() const {
+    return Stream<T, Chain>(*this->graph_, this->node_, this->port_, this->chain_);
   }
 
  private:
@@ -225,15 +284,20 @@ class KeyedStream : public Stream<T>, public KeyedStreamMethods<KeyedStream<T, K
 };
 
 template <class S>
-requires SourceSpec<S> Stream<typename S::value_type> Graph::source(std::string name, S spec,
-                                                                    NodeOptions options) {
+requires SourceSpec<S> Stream<typename S::value_type, source_chain_t<S>> Graph::source(
+    std::string name, S spec, NodeOptions options) {
   using T = typename S::value_type;
-  auto make = [spec = std::move(spec)](const InstanceContext& ctx) {
+  auto make = [spec](const InstanceContext& ctx) {
     return std::unique_ptr<OperatorInstance>(spec.instantiate(ctx));
   };
   const NodeId id = add_node(std::make_unique<SourceNode<T, decltype(make)>>(
       std::move(name), S::op_name, options, std::move(make)));
-  return Stream<T>(*this, id, kMainPort);
+  if constexpr (std::is_same_v<source_chain_t<S>, Unchained>) {
+    return Stream<T>(*this, id, kMainPort);
+  } else {
+    return Stream<T, source_chain_t<S>>(*this, id, kMainPort,
+                                        source_chain_t<S>{SourceHead<S>{std::move(spec)}, {}, {id}});
+  }
 }
 
 }  // namespace sw

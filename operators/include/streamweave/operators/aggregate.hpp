@@ -102,6 +102,9 @@ class AggregateKernel final : public TransformBase<T, KeyValue<key_result_t<KeyF
         emit_(emit),
         merge_(std::move(merge)) {}
 
+  // As the tail of a compiled chain (engine/chain.hpp): one item.
+  [[gnu::always_inline]] void fused_item(const T& item) { update(item); }
+
   // Keys held by this instance (state size).
   [[nodiscard]] std::size_t keys() const noexcept { return state_.size(); }
 
@@ -176,7 +179,7 @@ class AggregateMethods : public StreamMixin<Self, AggregateMethods<Self, T, KeyF
       std::string name, Acc init, G fold, ReduceOptions options = {})
   const {
     using Out = KeyValue<key_type, Acc>;
-    return this->self().template add_transform<Out, AggregateKernel<T, KeyFn, Acc, G>>(
+    return this->self().template add_tail<Out, AggregateKernel<T, KeyFn, Acc, G>>(
         std::move(name), "aggregate", options.node, this->self().key(), std::move(init),
         std::move(fold), options.emit);
   }
@@ -195,7 +198,7 @@ class AggregateMethods : public StreamMixin<Self, AggregateMethods<Self, T, KeyF
     local.parallelism = this->self().options().parallelism;  // same instances: the edge fuses
     auto partials = this->self()
                         .unshuffled()
-                        .template add_transform<Partial, AggregateKernel<T, KeyFn, Acc, G, M>>(
+                        .template add_tail<Partial, AggregateKernel<T, KeyFn, Acc, G, M>>(
                             name + "/local", "aggregate", local, this->self().key(), init,
                             std::move(fold), Emit::at_end, merge);
     auto merge_into = [merge = std::move(merge)](Acc& acc, const Partial& partial) {

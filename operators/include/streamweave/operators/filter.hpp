@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "streamweave/engine/chain.hpp"
 #include "streamweave/engine/instance.hpp"
 #include "streamweave/engine/stream.hpp"
 
@@ -81,16 +82,28 @@ class FilterKernel final : public TransformBase<T, T> {
   F pred_;
 };
 
+// filter as a step of a compiled chain (engine/chain.hpp): no compaction, an item that is
+// not kept goes no further.
+template <class T, class F>
+struct FilterStep {
+  using in_type = T;
+  using out_type = T;
+  static constexpr StepKind kind = StepKind::filter;
+
+  [[gnu::always_inline]] bool keep(const T& item) { return std::invoke(pred, item); }
+
+  F pred;
+};
+
 template <class Self, class T>
 class FilterMethods : public StreamMixin<Self, FilterMethods<Self, T>> {
  public:
   // Keeps the items for which pred(item) is true.
   template <class F>
-  requires FilterPredicate<F, T> TransformStream<T, T> filter(std::string name, F pred,
-                                                              NodeOptions options = {})
-  const {
-    return this->self().template add_transform<T, FilterKernel<T, F>>(std::move(name), "filter",
-                                                                      options, std::move(pred));
+  requires FilterPredicate<F, T>
+  auto filter(std::string name, F pred, NodeOptions options = {}) const {
+    return this->self().template add_step<T, FilterKernel<T, F>>(
+        std::move(name), "filter", options, FilterStep<T, F>{pred}, std::move(pred));
   }
 };
 

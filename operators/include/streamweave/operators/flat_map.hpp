@@ -8,6 +8,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "streamweave/engine/chain.hpp"
 #include "streamweave/engine/instance.hpp"
 #include "streamweave/engine/stream.hpp"
 
@@ -25,42 +26,57 @@ concept FlatMapEmitter = Item<T> && Item<U> && std::invocable < F&,
         const T&, Emitter<U>
 & > ;
 
+// flat_map (the range form) as a step of a compiled chain (engine/chain.hpp): each element
+// goes on down the chain as f yields it.
 template <class In, class Out, class F>
-class FlatMapKernel final : public TransformBase<In, Out> {
- public:
-  FlatMapKernel(const InstanceContext& ctx, F f) : TransformBase<In, Out>(ctx), f_(std::move(f)) {}
+struct FlatMapStep {
+  using in_type = In;
+  using out_type = Out;
+  static constexpr StepKind kind = StepKind::expand;
 
- protected:
-  void on_batch(BatchPtr<In>&& batch) override {
-    if (batch->owned()) {
-      auto& items = batch->items;
-      this->batch_for(items.size(),
-                      [&](std::size_t i) { emit_all(std::invoke(f_, std::move(items[i]))); });
-      return;
+  template <class X, class Emit>
+  [[gnu::always_inline]] void expand(X&& item, Emit& emit) {
+    if constexpr (std::is_invocable_v<F&, X&&>) {
+      emit_all(std::invoke(f, std::forward<X>(item)), emit);
+    } else {
+      emit_all(std::invoke(f, In(item)), emit);
     }
-    this->read_each(*batch, [&](const In& x) {
-      if constexpr (std::is_invocable_v<F&, const In&>) {
-        emit_all(std::invoke(f_, x));
-      } else {
-        emit_all(std::invoke(f_, In(x)));
-      }
-    });
   }
 
- private:
-  template <class Range>
-  void emit_all(Range&& range) {
+  template <class Range, class Emit>
+  static void emit_all(Range&& range, Emit&& emit) {
     for (auto&& element : range) {
       if constexpr (std::is_reference_v<Range> ||
                     std::is_const_v<std::remove_reference_t<decltype(element)>>) {
-        this->emit(Out(element));  // the range is not ours: copy
+        emit(Out(element));  // the range is not ours: copy
       } else {
-        this->emit(Out(std::move(element)));
+        emit(Out(std::move(element)));
       }
     }
   }
 
-  F f_;
+  F f;
+};
+
+template <class In, class Out, class F>
+class FlatMapKernel final : public TransformBase<In, Out> {
+ public:
+  FlatMapKernel(const InstanceContext& ctx, F f)
+      : TransformBase<In, Out>(ctx), step_{std::move(f)} {}
+
+ protected:
+  void on_batch(BatchPtr<In>&& batch) override {
+    auto emit = [this](Out&& out) { this->emit(std::move(out)); };
+    if (batch->owned()) {
+      auto& items = batch->items;
+      this->batch_for(items.size(), [&](std::size_t i) { step_.expand(std::move(items[i]), emit); });
+      return;
+    }
+    this->read_each(*batch, [&](const In& x) { step_.expand(x, emit); });
+  }
+
+ private:
+  FlatMapStep<In, Out, F> step_;
 };
 
 template <class In, class Out, class F>
@@ -87,8 +103,8 @@ class FlatMapMethods : public StreamMixin<Self, FlatMapMethods<Self, T>> {
   requires FlatMapFunction<F, T>
   auto flat_map(std::string name, F f, NodeOptions options = {}) const {
     using Out = std::remove_cvref_t<std::ranges::range_value_t<std::invoke_result_t<F&, T&&>>>;
-    return this->self().template add_transform<Out, FlatMapKernel<T, Out, F>>(
-        std::move(name), "flat_map", options, std::move(f));
+    return this->self().template add_step<Out, FlatMapKernel<T, Out, F>>(
+        std::move(name), "flat_map", options, FlatMapStep<T, Out, F>{f}, std::move(f));
   }
 
   // f(item, emit) calls emit(u) for each output: no container per item.

@@ -52,9 +52,38 @@ class GenerateSource final : public SourceBase<T> {
   detail::IndexRanges left_;
 };
 
+// A generator's instance as the head of a compiled chain (engine/chain.hpp): each item goes
+// down the chain as it is made, with no batch in between.
+template <class T, class F>
+class GeneratePart {
+ public:
+  template <class Spec>
+  GeneratePart(const InstanceContext& ctx, const Spec& spec)
+      : ctx_(ctx), f_(spec.f), left_(spec.count, ctx.instance, ctx.parallelism) {}
+
+  [[nodiscard]] Checkpointing checkpointing() const noexcept { return Checkpointing::saves_state; }
+  void snapshot(StateWriter& state) { left_.snapshot(state); }
+  void restore(StateReader& state) { left_.restore(state, ctx_.instance, ctx_.parallelism); }
+
+  template <class Push>
+  bool produce(std::size_t max_items, Push& push) {
+    const auto [begin, stop] = left_.take(max_items);
+    for (std::uint64_t i = begin; i < stop; ++i) {
+      push(i, [&] { return T(std::invoke(f_, i)); });
+    }
+    return !left_.empty();
+  }
+
+ private:
+  InstanceContext ctx_;
+  F f_;
+  detail::IndexRanges left_;
+};
+
 template <class T, class F>
 struct GenerateSpec {
   using value_type = T;
+  using chain_part = GeneratePart<T, F>;
   static constexpr const char* op_name = "generate";
   std::uint64_t count;
   F f;

@@ -212,10 +212,10 @@ class JoinMethods : public StreamMixin<Self, JoinMethods<Self, T>> {
   // type), each pair passed to f(a, b) -> Out, or -> std::optional<Out> where a pair may not
   // match. Both sides cross a hash exchange as std::variant<A, B>.
   // join: every item is held for ever (Flink's regular join; state grows with the input).
-  template <class B, class KA, class KB, class F>
+  template <class B, class KA, class KB, class F, class OC>
   requires KeyFunction<KA, T> && KeyFunction<KB, B> && std::invocable<F&, const T&, const B&> &&
       Exchangeable<T> && Exchangeable<B>
-  auto join(std::string name, const Stream<B>& other, KA key_a, KB key_b, F f,
+  auto join(std::string name, const Stream<B, OC>& other, KA key_a, KB key_b, F f,
             NodeOptions options = {}) const {
     constexpr auto never = [](const auto&) { return kMaxEventTime; };
     return join_until(std::move(name), other, std::move(key_a), std::move(key_b), std::move(f),
@@ -223,10 +223,10 @@ class JoinMethods : public StreamMixin<Self, JoinMethods<Self, T>> {
   }
   // join_until: an item of A is held until the watermark reaches expire_a(a), one of B until
   // it reaches expire_b(b); afterwards it can match nothing new.
-  template <class B, class KA, class KB, class F, class EA, class EB>
+  template <class B, class KA, class KB, class F, class EA, class EB, class OC>
   requires KeyFunction<KA, T> && KeyFunction<KB, B> && std::invocable<F&, const T&, const B&> &&
       TimeFunction<EA, T> && TimeFunction<EB, B> && Exchangeable<T> && Exchangeable<B>
-  auto join_until(std::string name, const Stream<B>& other, KA key_a, KB key_b, F f, EA expire_a,
+  auto join_until(std::string name, const Stream<B, OC>& other, KA key_a, KB key_b, F f, EA expire_a,
                   EB expire_b, NodeOptions options = {}) const {
     static_assert(std::is_same_v<key_result_t<KA, T>, key_result_t<KB, B>>,
                   "join: key_a and key_b must return the same key type");
@@ -239,10 +239,10 @@ class JoinMethods : public StreamMixin<Self, JoinMethods<Self, T>> {
   }
   // interval_join: pairs with time_b(b) in [time_a(a) + lower, time_a(a) + upper] (Flink's
   // interval join); each item is held only while a partner may still come.
-  template <class B, class KA, class KB, class TA, class TB, class F>
+  template <class B, class KA, class KB, class TA, class TB, class F, class OC>
   requires KeyFunction<KA, T> && KeyFunction<KB, B> && TimeFunction<TA, T> && TimeFunction<TB, B> &&
       std::invocable<F&, const T&, const B&> && Exchangeable<T> && Exchangeable<B>
-  auto interval_join(std::string name, const Stream<B>& other, KA key_a, KB key_b, TA time_a,
+  auto interval_join(std::string name, const Stream<B, OC>& other, KA key_a, KB key_b, TA time_a,
                      TB time_b, EventTime lower, EventTime upper, F f,
                      NodeOptions options = {}) const {
     using Out = std::remove_cvref_t<std::invoke_result_t<F&, const T&, const B&>>;
@@ -265,10 +265,10 @@ class JoinMethods : public StreamMixin<Self, JoinMethods<Self, T>> {
   }
   // window_join: pairs whose items fall into the same window (sw::tumbling, sw::sliding, ...)
   // of their key, emitted when the window fires.
-  template <class B, class KA, class KB, class TA, class TB, class F>
+  template <class B, class KA, class KB, class TA, class TB, class F, class OC>
   requires KeyFunction<KA, T> && KeyFunction<KB, B> && TimeFunction<TA, T> && TimeFunction<TB, B> &&
       std::invocable<F&, const T&, const B&> && Exchangeable<T> && Exchangeable<B>
-  auto window_join(std::string name, const Stream<B>& other, KA key_a, KB key_b, TA time_a,
+  auto window_join(std::string name, const Stream<B, OC>& other, KA key_a, KB key_b, TA time_a,
                    TB time_b, WindowAssigner assigner, F f, WindowOptions options = {}) const {
     using Both = std::variant<T, B>;
     using Key = key_result_t<KA, T>;
@@ -297,8 +297,8 @@ class JoinMethods : public StreamMixin<Self, JoinMethods<Self, T>> {
  private:
   // This stream and `other` as one stream of std::variant<T, B>: the tagging maps fuse with
   // their producers (they take their parallelism), then a merge.
-  template <class B>
-  Stream<std::variant<T, B>> tagged_merge(const std::string& name, const Stream<B>& other) const {
+  template <class B, class OC>
+  Stream<std::variant<T, B>> tagged_merge(const std::string& name, const Stream<B, OC>& other) const {
     using Both = std::variant<T, B>;
     auto tag_a = [](T a) { return Both(std::in_place_index<0>, std::move(a)); };
     auto tag_b = [](B b) { return Both(std::in_place_index<1>, std::move(b)); };

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "streamweave/engine/chain.hpp"
 #include "streamweave/engine/instance.hpp"
 #include "streamweave/engine/stream.hpp"
 
@@ -23,10 +24,29 @@ template <class F, class T>
 requires MapFunction<F, T>
 using map_result_t = std::remove_cvref_t<std::invoke_result_t<F&, T&&>>;
 
+// map as a step of a compiled chain (engine/chain.hpp).
+template <class In, class Out, class F>
+struct MapStep {
+  using in_type = In;
+  using out_type = Out;
+  static constexpr StepKind kind = StepKind::map;
+
+  template <class X>
+  [[gnu::always_inline]] Out apply(X&& item) {
+    if constexpr (std::is_invocable_v<F&, X&&>) {
+      return Out(std::invoke(f, std::forward<X>(item)));
+    } else {
+      return Out(std::invoke(f, In(item)));
+    }
+  }
+
+  F f;
+};
+
 template <class In, class Out, class F>
 class MapKernel final : public TransformBase<In, Out> {
  public:
-  MapKernel(const InstanceContext& ctx, F f) : TransformBase<In, Out>(ctx), f_(std::move(f)) {}
+  MapKernel(const InstanceContext& ctx, F f) : TransformBase<In, Out>(ctx), step_{std::move(f)} {}
 
  protected:
   // A batch this node owns is mapped in place when the type stays; otherwise the results go
@@ -36,7 +56,7 @@ class MapKernel final : public TransformBase<In, Out> {
       if (batch->owned()) {
         auto& items = batch->items;
         this->batch_for(items.size(), [&](std::size_t i) {
-          items[i] = Out(std::invoke(f_, std::move(items[i])));
+          items[i] = step_.apply(std::move(items[i]));
         });
         this->emit_batch(std::move(batch));
         return;
@@ -46,26 +66,17 @@ class MapKernel final : public TransformBase<In, Out> {
     if (batch->owned()) {
       auto& items = batch->items;
       this->batch_for(items.size(), [&](std::size_t i) {
-        out->items.push_back(Out(std::invoke(f_, std::move(items[i]))));
+        out->items.push_back(step_.apply(std::move(items[i])));
       });
     } else {
-      this->read_each(*batch, [&](const In& x) { out->items.push_back(Out(call_shared(x))); });
+      this->read_each(*batch, [&](const In& x) { out->items.push_back(step_.apply(x)); });
     }
     this->done_with(batch);
     this->emit_batch(std::move(out));
   }
 
  private:
-  // f on an item the batch shares: by reference when f takes one, else on a copy.
-  decltype(auto) call_shared(const In& x) {
-    if constexpr (std::is_invocable_v<F&, const In&>) {
-      return std::invoke(f_, x);
-    } else {
-      return std::invoke(f_, In(x));
-    }
-  }
-
-  F f_;
+  MapStep<In, Out, F> step_;
 };
 
 template <class Self, class T>
@@ -73,12 +84,11 @@ class MapMethods : public StreamMixin<Self, MapMethods<Self, T>> {
  public:
   // f(item) -> U for every item.
   template <class F>
-  requires MapFunction<F, T> TransformStream<T, map_result_t<F, T>> map(std::string name, F f,
-                                                                        NodeOptions options = {})
-  const {
+  requires MapFunction<F, T>
+  auto map(std::string name, F f, NodeOptions options = {}) const {
     using Out = map_result_t<F, T>;
-    return this->self().template add_transform<Out, MapKernel<T, Out, F>>(std::move(name), "map",
-                                                                          options, std::move(f));
+    return this->self().template add_step<Out, MapKernel<T, Out, F>>(
+        std::move(name), "map", options, MapStep<T, Out, F>{f}, std::move(f));
   }
 };
 

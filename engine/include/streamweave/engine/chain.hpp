@@ -1,0 +1,566 @@
+// Typed chain fusion: a run of stateless steps (map, filter, flat_map) between a head (the
+// batches that enter the run's first node, or a source that hands over its items one at a
+// time) and a tail (the last node's output, or a stateful operator's per-item update) runs as
+// one loop in which each item goes through every step in registers, the way iterator adapters
+// fuse in Rust: no batch between the steps, no pass per operator.
+//
+// The fluent API keeps the steps in the type of the stream it returns (Stream<T, Chain>), so
+// that the operator added next can offer, besides its own node's instance, one instance for
+// the whole run of nodes from the chain's head up to it (a ChainCompiler on its node). The
+// plan takes that offer only where the nodes form one task with nothing between them: every
+// edge fused, every node under the stop error policy, no other consumer of any of them.
+// Everywhere else each node keeps its own instance, so the item-wise error policies and
+// fan-out behave as before. A compiled run still counts each node's items in and out, and a
+// failure names the node it happened in and the item's position in that node's input.
+//
+// An operator takes part by giving its step (StepKind and apply/keep/expand below), its source
+// part (SourceHead), or a fused_item() entry on its kernel (KernelTail); stream.hpp's
+// add_step and add_tail do the rest.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <span>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "streamweave/engine/node.hpp"
+
+namespace sw {
+
+// The chain of a stream after which nothing fuses: the next operator starts a chain of its own.
+struct Unchained {};
+
+// How a step passes items on. A step S has in_type, out_type, `static constexpr StepKind kind`
+// and, by kind:
+//   map:    out_type apply(X&& item)          one item out per item in
+//   filter: bool keep(const in_type& item)    the item goes on unchanged when true
+//   expand: void expand(X&& item, E& emit)    emit(out_type) any number of times
+// where X is in_type (an item the chain owns) or const in_type& (one it shares).
+enum class StepKind : std::uint8_t { map, filter, expand };
+
+// Where a chain's items come from: batches of T pushed into its first node.
+template <class T>
+struct BatchHead {
+  using out_type = T;
+};
+
+// A source that hands its items to the chain one at a time. Spec::chain_part is its
+// per-instance half: constructed from (const InstanceContext&, const Spec&), it has the
+// source's checkpointing(), snapshot() and restore(), and
+//   template <class Push> bool produce(std::size_t max_items, Push& push)
+// which calls push(position, make) for each of at most max_items items (make() returns the
+// item, position is what an error there names) and returns false once exhausted.
+template <class Spec>
+struct SourceHead {
+  using out_type = typename Spec::value_type;
+  using spec_type = Spec;
+  Spec spec;
+};
+
+// A head and the steps after it, with the nodes they are (the source's first, when the head
+// is one): the stream type's record of what the next operator may compile with.
+template <class Head, class... Steps>
+struct TypedChain {
+  using head_type = Head;
+  using out_type =
+      typename std::tuple_element_t<sizeof...(Steps), std::tuple<Head, Steps...>>::out_type;
+
+  Head head;
+  std::tuple<Steps...> steps;
+  std::vector<NodeId> nodes;
+
+  // This chain and `step`, the node `node`.
+  template <class S>
+  [[nodiscard]] TypedChain<Head, Steps..., S> then(S step, NodeId node) const {
+    std::vector<NodeId> more = nodes;
+    more.push_back(node);
+    return {head, std::tuple_cat(steps, std::tuple<S>(std::move(step))), std::move(more)};
+  }
+  // This chain ended by the stateful node `node` (a KernelTail).
+  [[nodiscard]] TypedChain ended_by(NodeId node) const {
+    TypedChain ended = *this;
+    ended.nodes.push_back(node);
+    return ended;
+  }
+};
+
+// The chain the next step after a stream of T with chain `Chain` extends.
+template <class T, class Chain>
+[[nodiscard]] auto chain_to_extend(const Chain& chain) {
+  if constexpr (std::is_same_v<Chain, Unchained>) {
+    return TypedChain<BatchHead<T>>{};
+  } else {
+    return chain;
+  }
+}
+
+// One instance for a compiled group of nodes, standing for its first node in the task; parts
+// stand for the others.
+class CompiledChainBase : public OperatorInstance {
+ public:
+  // The instance that stands for member k >= 1 in the task: it answers for that node's
+  // checkpoint state and output ports, and has no work of its own.
+  [[nodiscard]] std::unique_ptr<OperatorInstance> part(std::size_t k);
+
+  // Where items enter the chain at member k >= 1: restored in-flight batches of a node that
+  // the layout compiled behind its producer since the checkpoint.
+  [[nodiscard]] virtual InputBase* entry(std::size_t k) noexcept = 0;
+  virtual void bind_member_output(std::size_t k, std::size_t port, InputBase& target) = 0;
+  [[nodiscard]] virtual Checkpointing member_checkpointing(std::size_t k) const noexcept = 0;
+  virtual void member_snapshot(std::size_t k, StateWriter& state) = 0;
+  virtual void member_restore(std::size_t k, StateReader& state) = 0;
+
+  void bind_output(std::size_t port, InputBase& target) final {
+    bind_member_output(0, port, target);
+  }
+  [[nodiscard]] Checkpointing checkpointing() const noexcept final {
+    return member_checkpointing(0);
+  }
+  void snapshot(StateWriter& state) final { member_snapshot(0, state); }
+  void restore(StateReader& state) final { member_restore(0, state); }
+};
+
+namespace detail {
+
+// Member k >= 1 of a compiled group, in its task: see CompiledChainBase::part.
+class CompiledPart final : public OperatorInstance {
+ public:
+  CompiledPart(CompiledChainBase& group, std::size_t k) noexcept : group_(&group), k_(k) {}
+  InputBase* input() noexcept override { return group_->entry(k_); }
+  void bind_output(std::size_t port, InputBase& target) override {
+    group_->bind_member_output(k_, port, target);
+  }
+  [[nodiscard]] Checkpointing checkpointing() const noexcept override {
+    return group_->member_checkpointing(k_);
+  }
+  void snapshot(StateWriter& state) override { group_->member_snapshot(k_, state); }
+  void restore(StateReader& state) override { group_->member_restore(k_, state); }
+
+ private:
+  CompiledChainBase* group_;
+  std::size_t k_;
+};
+
+}  // namespace detail
+
+inline std::unique_ptr<OperatorInstance> CompiledChainBase::part(std::size_t k) {
+  return std::make_unique<detail::CompiledPart>(*this, k);
+}
+
+// What a node offers the plan: one instance for the nodes `nodes()` (from the chain's head
+// to this node, in order) when they form one task.
+class ChainCompiler {
+ public:
+  explicit ChainCompiler(std::vector<NodeId> nodes) : nodes_(std::move(nodes)) {}
+  ChainCompiler(const ChainCompiler&) = delete;
+  ChainCompiler& operator=(const ChainCompiler&) = delete;
+  virtual ~ChainCompiler() = default;
+  [[nodiscard]] const std::vector<NodeId>& nodes() const noexcept { return nodes_; }
+  // contexts[k] is nodes()[k]'s instance context. Called by the runtime as it builds a run.
+  [[nodiscard]] virtual std::unique_ptr<CompiledChainBase> instantiate(
+      std::span<const InstanceContext> contexts) const = 0;
+
+ private:
+  std::vector<NodeId> nodes_;
+};
+
+// The last step's items go to the tail node's main output, in batches.
+template <class T>
+class OutputTail {
+ public:
+  explicit OutputTail(const InstanceContext& ctx) : pool_(&make_pool<T>(ctx)) {}
+  static constexpr bool kIsNode = false;  // the last step's node is the chain's last node
+
+  template <class X>
+  [[gnu::always_inline]] void push(X&& item) {
+    stage_.add(std::forward<X>(item));
+  }
+  void end_batch(std::uint64_t /*count*/) { stage_.flush(); }
+  void bind(const InstanceContext& ctx, std::size_t port, InputBase& target) {
+    if (port != kMainPort) detail::throw_port_mismatch(ctx, port);
+    out_ = detail::checked_input<T>(ctx, port, target);
+    stage_.bind(*out_, *pool_, ctx.batch_size);
+  }
+  void finish() {
+    stage_.flush();
+    if (out_ != nullptr) out_->finish();
+  }
+  void watermark(EventTime time) {
+    stage_.flush();
+    if (out_ != nullptr) out_->watermark(time);
+  }
+  [[nodiscard]] Checkpointing checkpointing() const noexcept { return Checkpointing::stateless; }
+  void snapshot(StateWriter& /*state*/) {}
+  void restore(StateReader& /*state*/) {}
+  [[nodiscard]] InputBase* input() noexcept { return nullptr; }
+  void open() {}
+  void on_idle() {}
+  void on_checkpoint_complete(std::uint64_t /*id*/) {}
+
+ private:
+  BatchPool<T>* pool_;
+  ItemStage<T> stage_;
+  Input<T>* out_ = nullptr;
+};
+
+// A stateful operator's kernel K is the chain's last node: each item goes to K::fused_item,
+// and K::end_fused_batch(count) after each batch (TransformBase provides it).
+template <class K>
+class KernelTail {
+ public:
+  explicit KernelTail(std::unique_ptr<K> kernel) : kernel_(std::move(kernel)) {}
+  static constexpr bool kIsNode = true;
+
+  template <class X>
+  [[gnu::always_inline]] void push(X&& item) {
+    kernel_->fused_item(std::forward<X>(item));
+  }
+  void end_batch(std::uint64_t count) { kernel_->end_fused_batch(count); }
+  void bind(const InstanceContext& /*ctx*/, std::size_t port, InputBase& target) {
+    kernel_->bind_output(port, target);
+  }
+  void finish() { kernel_->finish(); }
+  void watermark(EventTime time) { kernel_->watermark(time); }
+  [[nodiscard]] Checkpointing checkpointing() const noexcept { return kernel_->checkpointing(); }
+  void snapshot(StateWriter& state) { kernel_->snapshot(state); }
+  void restore(StateReader& state) { kernel_->restore(state); }
+  [[nodiscard]] InputBase* input() noexcept { return kernel_->input(); }
+  void open() { kernel_->open(); }
+  void on_idle() { kernel_->on_idle(); }
+  void on_checkpoint_complete(std::uint64_t id) { kernel_->on_checkpoint_complete(id); }
+
+ private:
+  std::unique_ptr<K> kernel_;
+};
+
+namespace detail {
+
+// The steps and the tail of a compiled chain, and what they count. `first` is the index of
+// the first step's node among the group's members (1 after a source head, else 0).
+template <class Tail, class... Steps>
+class ChainRunner {
+ public:
+  static constexpr std::size_t kSteps = sizeof...(Steps);
+  static constexpr std::size_t kNone = ~std::size_t{0};
+
+  ChainRunner(std::span<const InstanceContext> contexts, std::size_t first,
+              std::tuple<Steps...> steps, Tail tail)
+      : contexts_(contexts.begin(), contexts.end()),
+        first_(first),
+        steps_(std::move(steps)),
+        tail_(std::move(tail)) {}
+
+  // Runs one item through step K onwards. Each part's code is in a try block of its own, so
+  // that the first part an exception leaves claims it (see claim()); on the way without one
+  // they cost nothing. No lambda stands between the parts: g++ would not inline a large one.
+  template <std::size_t K, class X>
+  [[gnu::always_inline]] void push(X&& item) {
+    try {
+      if constexpr (K == kSteps) {
+        tail_.push(std::forward<X>(item));
+      } else {
+        using S = std::tuple_element_t<K, std::tuple<Steps...>>;
+        S& step = std::get<K>(steps_);
+        if constexpr (S::kind == StepKind::map) {
+          push<K + 1>(step.apply(std::forward<X>(item)));
+        } else if constexpr (S::kind == StepKind::filter) {
+          if (step.keep(std::as_const(item))) {
+            ++passed_[K];
+            push<K + 1>(std::forward<X>(item));
+          }
+        } else {
+          auto emit = [this](auto&& out) __attribute__((always_inline)) {
+            ++passed_[K];
+            push<K + 1>(typename S::out_type(std::forward<decltype(out)>(out)));
+          };
+          step.expand(std::forward<X>(item), emit);
+        }
+      }
+    } catch (...) {
+      claim(K);
+      throw;
+    }
+  }
+
+  // Before each batch (or source step).
+  void begin() noexcept {
+    passed_.fill(0);
+    failing_ = kNone;
+  }
+  // After it: `in` items entered step `from`. Counts every node's items from there on, and
+  // lets the tail send on what it holds.
+  void account(std::uint64_t in, std::size_t from) {
+    account_steps(in, from, std::make_index_sequence<kSteps>());
+  }
+
+  // The exception in flight, from the item at `head_index` of this batch (the `position`
+  // of the source when a source made it), as the NodeError of the member it happened in.
+  [[noreturn]] void fail(std::uint64_t head_index, std::uint64_t source_position) {
+    const std::exception_ptr error = std::current_exception();
+    const std::size_t tail_member = first_ + kSteps - (Tail::kIsNode ? 0 : 1);
+    const std::size_t step = failing_ == kNone ? kSteps : failing_;
+    if (step == kSourceFailed) detail::throw_node_error(contexts_[0], source_position, error);
+    std::uint64_t at = head_index;  // its position in the member's input, this batch
+    for (std::size_t k = 0; k < step && k < kSteps; ++k) {
+      if (kKinds[k] != StepKind::map) at = passed_[k] - 1;
+    }
+    const std::size_t member = step == kSteps ? tail_member : first_ + step;
+    detail::throw_node_error(contexts_[member], contexts_[member].metrics->items_in + at, error);
+  }
+
+  // Runs a source's make(): a failure there is the source's.
+  template <class Make>
+  [[gnu::always_inline]] decltype(auto) make_at_source(Make& make) {
+    try {
+      return make();
+    } catch (...) {
+      claim(kSourceFailed);
+      throw;
+    }
+  }
+
+  [[nodiscard]] Tail& tail() noexcept { return tail_; }
+  [[nodiscard]] const Tail& tail() const noexcept { return tail_; }
+  [[nodiscard]] const InstanceContext& context(std::size_t member) const noexcept {
+    return contexts_[member];
+  }
+  [[nodiscard]] std::size_t tail_member() const noexcept {
+    return first_ + kSteps - (Tail::kIsNode ? 0 : 1);
+  }
+
+ private:
+  static constexpr std::size_t kSourceFailed = kNone - 1;
+  static constexpr std::array<StepKind, kSteps> kKinds{Steps::kind...};
+
+  // The first part (step K, the tail, the source) an exception leaves claims it; the parts
+  // it passes through on the way out leave it.
+  void claim(std::size_t part) noexcept {
+    if (failing_ == kNone) failing_ = part;
+  }
+
+  template <std::size_t... Ks>
+  void account_steps(std::uint64_t in, std::size_t from, std::index_sequence<Ks...> /*steps*/) {
+    (
+        [&] {
+          if (Ks < from) return;
+          InstanceMetrics& metrics = *contexts_[first_ + Ks].metrics;
+          metrics.items_in += in;
+          if (kKinds[Ks] != StepKind::map) in = passed_[Ks];
+          metrics.items_out += in;
+        }(),
+        ...);
+    tail_.end_batch(in);
+  }
+
+  std::vector<InstanceContext> contexts_;
+  std::size_t first_;
+  std::tuple<Steps...> steps_;
+  Tail tail_;
+  std::array<std::uint64_t, kSteps> passed_{};
+  std::size_t failing_ = kNone;
+};
+
+// Items that enter a compiled chain at step K (CompiledChainBase::entry).
+template <class Group, std::size_t K, class In>
+class ChainEntry final : public Input<In> {
+ public:
+  explicit ChainEntry(Group& group) noexcept : group_(&group) {}
+  void push_items(BatchPtr<In> batch) override { group_->template run_batch<K>(std::move(batch)); }
+  // The chain's end of stream and watermarks come through its head.
+  void finish() override {}
+
+ private:
+  Group* group_;
+};
+
+}  // namespace detail
+
+// What every compiled chain does for the members from its first step on: run batches
+// through them, and answer for the tail's state and output.
+template <class Tail, class... Steps>
+class CompiledChain : public CompiledChainBase {
+ protected:
+  using Runner = detail::ChainRunner<Tail, Steps...>;
+
+ public:
+  CompiledChain(std::span<const InstanceContext> contexts, std::size_t first,
+                std::tuple<Steps...> steps, Tail tail)
+      : runner_(contexts, first, std::move(steps), std::move(tail)), first_(first) {
+    add_entries(std::make_index_sequence<Runner::kSteps>());
+  }
+
+  void open() override { runner_.tail().open(); }
+  void on_idle() override { runner_.tail().on_idle(); }
+  void on_checkpoint_complete(std::uint64_t id) override {
+    runner_.tail().on_checkpoint_complete(id);
+  }
+
+  InputBase* entry(std::size_t k) noexcept override {
+    if constexpr (Tail::kIsNode) {
+      if (k == runner_.tail_member()) return runner_.tail().input();
+    }
+    return k >= first_ && k - first_ < entries_.size() ? entries_[k - first_].get() : nullptr;
+  }
+  void bind_member_output(std::size_t k, std::size_t port, InputBase& target) override {
+    if (k != runner_.tail_member()) detail::throw_port_mismatch(runner_.context(k), port);
+    runner_.tail().bind(runner_.context(k), port, target);
+  }
+  [[nodiscard]] Checkpointing member_checkpointing(std::size_t k) const noexcept override {
+    return k == runner_.tail_member() ? runner_.tail().checkpointing() : Checkpointing::stateless;
+  }
+  void member_snapshot(std::size_t k, StateWriter& state) override {
+    if (k == runner_.tail_member()) runner_.tail().snapshot(state);
+  }
+  void member_restore(std::size_t k, StateReader& state) override {
+    if (k == runner_.tail_member()) runner_.tail().restore(state);
+  }
+
+  // Runs a batch of step K's input through the chain from step K.
+  template <std::size_t K, class T>
+  void run_batch(BatchPtr<T> batch) {
+    runner_.begin();
+    const std::size_t n = batch->size();
+    std::size_t i = 0;
+    try {
+      if (batch->owned()) {
+        auto& items = batch->items;
+        for (; i < n; ++i) runner_.template push<K>(std::move(items[i]));
+      } else {
+        batch->read([&](const auto& items) {
+          for (; i < n; ++i) runner_.template push<K>(items[i]);
+        });
+      }
+    } catch (const NodeError&) {
+      throw;
+    } catch (...) {
+      runner_.fail(i, 0);
+    }
+    batch.reset();  // its storage returns before the output goes on
+    runner_.account(n, K);
+  }
+
+ protected:
+  Runner runner_;
+
+ private:
+  template <std::size_t... Ks>
+  void add_entries(std::index_sequence<Ks...> /*steps*/) {
+    (entries_.push_back(std::make_unique<detail::ChainEntry<
+                            CompiledChain, Ks,
+                            typename std::tuple_element_t<Ks, std::tuple<Steps...>>::in_type>>(
+         *this)),
+     ...);
+  }
+
+  std::size_t first_;
+  std::vector<std::unique_ptr<InputBase>> entries_;
+};
+
+// The compiled chain of a BatchHead<In>: batches of In enter it as they would its first node.
+template <class In, class Tail, class... Steps>
+class CompiledTransformChain final : public CompiledChain<Tail, Steps...>, public Input<In> {
+ public:
+  CompiledTransformChain(std::span<const InstanceContext> contexts, std::tuple<Steps...> steps,
+                         Tail tail)
+      : CompiledChain<Tail, Steps...>(contexts, 0, std::move(steps), std::move(tail)) {}
+
+  InputBase* input() noexcept override { return this; }
+  void push_items(BatchPtr<In> batch) override { this->template run_batch<0>(std::move(batch)); }
+  void finish() override { this->runner_.tail().finish(); }
+  void watermark(EventTime time) override { this->runner_.tail().watermark(time); }
+};
+
+// The compiled chain of a SourceHead: member 0 is the source, whose part makes the items that
+// go through the steps.
+template <class Part, class Tail, class... Steps>
+class CompiledSourceChain final : public CompiledChain<Tail, Steps...> {
+  using Base = CompiledChain<Tail, Steps...>;
+
+ public:
+  template <class Spec>
+  CompiledSourceChain(std::span<const InstanceContext> contexts, const Spec& spec,
+                      std::tuple<Steps...> steps, Tail tail)
+      : Base(contexts, 1, std::move(steps), std::move(tail)), part_(contexts[0], spec) {}
+
+  bool produce(std::size_t max_items) override {
+    this->runner_.begin();
+    std::uint64_t made = 0;
+    auto push = [this, &made](std::uint64_t position, auto&& make) __attribute__((always_inline)) {
+      const std::uint64_t at = made++;
+      try {
+        this->runner_.template push<0>(this->runner_.make_at_source(make));
+      } catch (const NodeError&) {
+        throw;
+      } catch (...) {
+        this->runner_.fail(at, position);
+      }
+    };
+    const bool more = part_.produce(max_items, push);
+    this->runner_.context(0).metrics->items_out += made;
+    this->runner_.account(made, 0);
+    return more;
+  }
+  void close() override { this->runner_.tail().finish(); }
+
+  [[nodiscard]] Checkpointing member_checkpointing(std::size_t k) const noexcept override {
+    return k == 0 ? part_.checkpointing() : Base::member_checkpointing(k);
+  }
+  void member_snapshot(std::size_t k, StateWriter& state) override {
+    if (k == 0) {
+      part_.snapshot(state);
+    } else {
+      Base::member_snapshot(k, state);
+    }
+  }
+  void member_restore(std::size_t k, StateReader& state) override {
+    if (k == 0) {
+      part_.restore(state);
+    } else {
+      Base::member_restore(k, state);
+    }
+  }
+
+ private:
+  Part part_;
+};
+
+// The compiler a node offers for `chain` (its steps and head) ending in `make_tail(context of
+// the last member)`.
+template <class Chain, class MakeTail>
+class TypedChainCompiler;
+
+template <class Head, class... Steps, class MakeTail>
+class TypedChainCompiler<TypedChain<Head, Steps...>, MakeTail> final : public ChainCompiler {
+ public:
+  TypedChainCompiler(std::vector<NodeId> nodes, TypedChain<Head, Steps...> chain,
+                     MakeTail make_tail)
+      : ChainCompiler(std::move(nodes)),
+        chain_(std::move(chain)),
+        make_tail_(std::move(make_tail)) {}
+
+  [[nodiscard]] std::unique_ptr<CompiledChainBase> instantiate(
+      std::span<const InstanceContext> contexts) const override {
+    auto tail = make_tail_(contexts.back());
+    using Tail = decltype(tail);
+    if constexpr (requires { typename Head::out_type; typename Head::spec_type; }) {
+      return std::make_unique<CompiledSourceChain<typename Head::spec_type::chain_part, Tail,
+                                                  Steps...>>(contexts, chain_.head.spec,
+                                                             chain_.steps, std::move(tail));
+    } else {
+      return std::make_unique<CompiledTransformChain<typename Head::out_type, Tail, Steps...>>(
+          contexts, chain_.steps, std::move(tail));
+    }
+  }
+
+ private:
+  TypedChain<Head, Steps...> chain_;
+  MakeTail make_tail_;
+};
+
+}  // namespace sw
