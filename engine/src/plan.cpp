@@ -171,13 +171,21 @@ class PlanBuilder {
   }
 
   // Within each chain, from its end: the longest run of nodes that the last one's compiler
-  // covers and that may run as one loop.
+  // covers and that may run as one loop (a fan-out, a parallelism change or an item-wise
+  // error policy before it cuts the run short).
   void compile_groups() {
     for (const auto& chain : plan_.chains) {
       for (std::size_t end = chain.size(); end-- > 0;) {
         const ChainCompiler* compiler = graph_.node(chain[end]).compiler();
-        if (compiler == nullptr || !compilable(chain, end, compiler->nodes())) continue;
-        const auto& nodes = compiler->nodes();
+        if (compiler == nullptr) continue;
+        const auto& offered = compiler->nodes();
+        std::vector<NodeId> nodes;
+        for (std::size_t start = 0; start + 1 < offered.size() && nodes.empty(); ++start) {
+          std::vector<NodeId> run(offered.begin() + static_cast<std::ptrdiff_t>(start),
+                                  offered.end());
+          if (compilable(chain, end, run)) nodes = std::move(run);
+        }
+        if (nodes.empty()) continue;
         const std::size_t group = plan_.compiled.size();
         plan_.compiled.push_back(nodes);
         for (std::size_t k = 0; k < nodes.size(); ++k) {

@@ -59,8 +59,9 @@ std::unique_ptr<OperatorInstance> instantiate(const Graph& graph, const RunOptio
   }
   std::vector<InstanceContext> contexts;
   for (NodeId member : members) contexts.push_back(context_of(graph, options, b, member, i, run));
+  const ChainCompiler& compiler = *graph.node(members.back()).compiler();
   std::unique_ptr<CompiledChainBase> made =
-      graph.node(members.back()).compiler()->instantiate(contexts);
+      compiler.instantiate(contexts, compiler.nodes().size() - members.size());
   group = made.get();
   return made;
 }

@@ -162,9 +162,11 @@ class ChainCompiler {
   ChainCompiler& operator=(const ChainCompiler&) = delete;
   virtual ~ChainCompiler() = default;
   [[nodiscard]] const std::vector<NodeId>& nodes() const noexcept { return nodes_; }
-  // contexts[k] is nodes()[k]'s instance context. Called by the runtime as it builds a run.
+  // One instance for nodes()[start], ... (the plan may compile a shorter run than it offers);
+  // contexts[k] is nodes()[start + k]'s instance context. Called by the runtime as it builds
+  // a run.
   [[nodiscard]] virtual std::unique_ptr<CompiledChainBase> instantiate(
-      std::span<const InstanceContext> contexts) const = 0;
+      std::span<const InstanceContext> contexts, std::size_t start) const = 0;
 
  private:
   std::vector<NodeId> nodes_;
@@ -182,6 +184,12 @@ class OutputTail {
     stage_.add(std::forward<X>(item));
   }
   void end_batch(std::uint64_t /*count*/) { stage_.flush(); }
+  // A whole batch goes on as it is, after what was staged before it.
+  void push_batch(BatchPtr<T> batch) {
+    stage_.flush();
+    out_->push_items(std::move(batch));
+  }
+  [[nodiscard]] BatchPool<T>& pool() const noexcept { return *pool_; }
   void bind(const InstanceContext& ctx, std::size_t port, InputBase& target) {
     if (port != kMainPort) detail::throw_port_mismatch(ctx, port);
     out_ = detail::checked_input<T>(ctx, port, target);
@@ -248,6 +256,7 @@ class ChainRunner {
  public:
   static constexpr std::size_t kSteps = sizeof...(Steps);
   static constexpr std::size_t kNone = ~std::size_t{0};
+  static constexpr std::array<StepKind, kSteps> kKinds{Steps::kind...};
 
   ChainRunner(std::span<const InstanceContext> contexts, std::size_t first,
               std::tuple<Steps...> steps, Tail tail)
@@ -288,6 +297,33 @@ class ChainRunner {
     }
   }
 
+  // True when every step from K on is a filter: a batch the chain shares then goes on as a
+  // view of the items they keep, not as copies of them.
+  template <std::size_t K>
+  static constexpr bool kFiltersFrom = [] {
+    for (std::size_t k = K; k < kSteps; ++k) {
+      if (kKinds[k] != StepKind::filter) return false;
+    }
+    return K < kSteps && !Tail::kIsNode;
+  }();
+
+  // Whether every filter from step K on keeps `item` (kFiltersFrom<K>), counted as push counts.
+  template <std::size_t K, class T>
+  [[gnu::always_inline]] bool kept_from(const T& item) {
+    if constexpr (K == kSteps) {
+      return true;
+    } else {
+      try {
+        if (!std::get<K>(steps_).keep(item)) return false;
+        ++passed_[K];
+      } catch (...) {
+        claim(K);
+        throw;
+      }
+      return kept_from<K + 1>(item);
+    }
+  }
+
   // Before each batch (or source step).
   void begin() noexcept {
     passed_.fill(0);
@@ -299,18 +335,19 @@ class ChainRunner {
     account_steps(in, from, std::make_index_sequence<kSteps>());
   }
 
-  // The exception in flight, from the item at `head_index` of this batch (the `position`
-  // of the source when a source made it), as the NodeError of the member it happened in.
-  [[noreturn]] void fail(std::uint64_t head_index, std::uint64_t source_position) {
+  // The exception in flight, from the item at `head_index` of a batch that entered step
+  // `from` (or, from a source, the item at `source_position`), as the NodeError of the member
+  // it happened in.
+  [[noreturn]] void fail(std::uint64_t head_index, std::uint64_t source_position,
+                         std::size_t from) {
     const std::exception_ptr error = std::current_exception();
-    const std::size_t tail_member = first_ + kSteps - (Tail::kIsNode ? 0 : 1);
     const std::size_t step = failing_ == kNone ? kSteps : failing_;
     if (step == kSourceFailed) detail::throw_node_error(contexts_[0], source_position, error);
     std::uint64_t at = head_index;  // its position in the member's input, this batch
-    for (std::size_t k = 0; k < step && k < kSteps; ++k) {
+    for (std::size_t k = from; k < step && k < kSteps; ++k) {
       if (kKinds[k] != StepKind::map) at = passed_[k] - 1;
     }
-    const std::size_t member = step == kSteps ? tail_member : first_ + step;
+    const std::size_t member = step == kSteps ? tail_member() : first_ + step;
     detail::throw_node_error(contexts_[member], contexts_[member].metrics->items_in + at, error);
   }
 
@@ -336,7 +373,6 @@ class ChainRunner {
 
  private:
   static constexpr std::size_t kSourceFailed = kNone - 1;
-  static constexpr std::array<StepKind, kSteps> kKinds{Steps::kind...};
 
   // The first part (step K, the tail, the source) an exception leaves claims it; the parts
   // it passes through on the way out leave it.
@@ -382,16 +418,21 @@ class ChainEntry final : public Input<In> {
 }  // namespace detail
 
 // What every compiled chain does for the members from its first step on: run batches
-// through them, and answer for the tail's state and output.
+// through them, and answer for the tail's state and output. The runner numbers members from
+// the chain's head; a group that starts further on (the plan compiles the longest run of
+// nodes that may run as one) is member `offset` of it, and the runtime's member k is the
+// runner's k + offset.
 template <class Tail, class... Steps>
 class CompiledChain : public CompiledChainBase {
  protected:
   using Runner = detail::ChainRunner<Tail, Steps...>;
 
  public:
-  CompiledChain(std::span<const InstanceContext> contexts, std::size_t first,
+  CompiledChain(std::span<const InstanceContext> contexts, std::size_t first, std::size_t offset,
                 std::tuple<Steps...> steps, Tail tail)
-      : runner_(contexts, first, std::move(steps), std::move(tail)), first_(first) {
+      : runner_(contexts, first, std::move(steps), std::move(tail)),
+        first_(first),
+        offset_(offset) {
     add_entries(std::make_index_sequence<Runner::kSteps>());
   }
 
@@ -402,28 +443,39 @@ class CompiledChain : public CompiledChainBase {
   }
 
   InputBase* entry(std::size_t k) noexcept override {
+    const std::size_t member = k + offset_;
     if constexpr (Tail::kIsNode) {
-      if (k == runner_.tail_member()) return runner_.tail().input();
+      if (member == runner_.tail_member()) return runner_.tail().input();
     }
-    return k >= first_ && k - first_ < entries_.size() ? entries_[k - first_].get() : nullptr;
+    const std::size_t step = member - first_;
+    return member >= first_ && step < entries_.size() ? entries_[step].get() : nullptr;
   }
   void bind_member_output(std::size_t k, std::size_t port, InputBase& target) override {
-    if (k != runner_.tail_member()) detail::throw_port_mismatch(runner_.context(k), port);
-    runner_.tail().bind(runner_.context(k), port, target);
+    const std::size_t member = k + offset_;
+    if (member != runner_.tail_member()) {
+      detail::throw_port_mismatch(runner_.context(member), port);
+    }
+    runner_.tail().bind(runner_.context(member), port, target);
   }
   [[nodiscard]] Checkpointing member_checkpointing(std::size_t k) const noexcept override {
-    return k == runner_.tail_member() ? runner_.tail().checkpointing() : Checkpointing::stateless;
+    return is_tail(k) ? runner_.tail().checkpointing() : Checkpointing::stateless;
   }
   void member_snapshot(std::size_t k, StateWriter& state) override {
-    if (k == runner_.tail_member()) runner_.tail().snapshot(state);
+    if (is_tail(k)) runner_.tail().snapshot(state);
   }
   void member_restore(std::size_t k, StateReader& state) override {
-    if (k == runner_.tail_member()) runner_.tail().restore(state);
+    if (is_tail(k)) runner_.tail().restore(state);
   }
 
   // Runs a batch of step K's input through the chain from step K.
   template <std::size_t K, class T>
   void run_batch(BatchPtr<T> batch) {
+    if constexpr (Runner::template kFiltersFrom<K>) {
+      if (!batch->owned()) {
+        select<K>(std::move(batch));
+        return;
+      }
+    }
     runner_.begin();
     const std::size_t n = batch->size();
     std::size_t i = 0;
@@ -439,13 +491,48 @@ class CompiledChain : public CompiledChainBase {
     } catch (const NodeError&) {
       throw;
     } catch (...) {
-      runner_.fail(i, 0);
+      runner_.fail(i, 0, K);
     }
     batch.reset();  // its storage returns before the output goes on
     runner_.account(n, K);
   }
 
  protected:
+  // The items of a shared batch that the filters from step K on keep, as a view of it.
+  template <std::size_t K, class T>
+  void select(BatchPtr<T> batch) {
+    runner_.begin();
+    const std::size_t n = batch->size();
+    BatchPtr<T> view = runner_.tail().pool().acquire(0);
+    auto& selection = view->selection;
+    selection.reserve(n);
+    const BatchPtr<T>& from = batch->is_view() ? batch->viewed : batch;
+    const auto& items = from->items;
+    std::size_t i = 0;
+    try {
+      for (; i < n; ++i) {
+        const auto at = batch->is_view() ? batch->selection[i] : static_cast<std::uint32_t>(i);
+        if (runner_.template kept_from<K>(items[at])) selection.push_back(at);
+      }
+    } catch (const NodeError&) {
+      throw;
+    } catch (...) {
+      runner_.fail(i, 0, K);
+    }
+    if (selection.size() == n) {
+      runner_.tail().push_batch(std::move(batch));
+    } else if (!selection.empty()) {
+      view->viewed = from;
+      batch.reset();
+      runner_.tail().push_batch(std::move(view));
+    }
+    runner_.account(n, K);
+  }
+
+  [[nodiscard]] bool is_tail(std::size_t k) const noexcept {
+    return Tail::kIsNode && k + offset_ == runner_.tail_member();
+  }
+
   Runner runner_;
 
  private:
@@ -459,19 +546,22 @@ class CompiledChain : public CompiledChainBase {
   }
 
   std::size_t first_;
+  std::size_t offset_;
   std::vector<std::unique_ptr<InputBase>> entries_;
 };
 
-// The compiled chain of a BatchHead<In>: batches of In enter it as they would its first node.
-template <class In, class Tail, class... Steps>
+// A compiled chain whose items come in batches of In into step K: the chain of a BatchHead
+// (K = 0), or the part of any chain from step K on.
+template <std::size_t K, class In, class Tail, class... Steps>
 class CompiledTransformChain final : public CompiledChain<Tail, Steps...>, public Input<In> {
  public:
-  CompiledTransformChain(std::span<const InstanceContext> contexts, std::tuple<Steps...> steps,
-                         Tail tail)
-      : CompiledChain<Tail, Steps...>(contexts, 0, std::move(steps), std::move(tail)) {}
+  CompiledTransformChain(std::span<const InstanceContext> contexts, std::size_t first,
+                         std::tuple<Steps...> steps, Tail tail)
+      : CompiledChain<Tail, Steps...>(contexts, first, first + K, std::move(steps),
+                                      std::move(tail)) {}
 
   InputBase* input() noexcept override { return this; }
-  void push_items(BatchPtr<In> batch) override { this->template run_batch<0>(std::move(batch)); }
+  void push_items(BatchPtr<In> batch) override { this->template run_batch<K>(std::move(batch)); }
   void finish() override { this->runner_.tail().finish(); }
   void watermark(EventTime time) override { this->runner_.tail().watermark(time); }
 };
@@ -486,7 +576,7 @@ class CompiledSourceChain final : public CompiledChain<Tail, Steps...> {
   template <class Spec>
   CompiledSourceChain(std::span<const InstanceContext> contexts, const Spec& spec,
                       std::tuple<Steps...> steps, Tail tail)
-      : Base(contexts, 1, std::move(steps), std::move(tail)), part_(contexts[0], spec) {}
+      : Base(contexts, 1, 0, std::move(steps), std::move(tail)), part_(contexts[0], spec) {}
 
   bool produce(std::size_t max_items) override {
     this->runner_.begin();
@@ -498,7 +588,7 @@ class CompiledSourceChain final : public CompiledChain<Tail, Steps...> {
       } catch (const NodeError&) {
         throw;
       } catch (...) {
-        this->runner_.fail(at, position);
+        this->runner_.fail(at, position, 0);
       }
     };
     const bool more = part_.produce(max_items, push);
@@ -537,6 +627,9 @@ class TypedChainCompiler;
 
 template <class Head, class... Steps, class MakeTail>
 class TypedChainCompiler<TypedChain<Head, Steps...>, MakeTail> final : public ChainCompiler {
+  static constexpr bool kFromSource = requires { typename Head::spec_type; };
+  static constexpr std::size_t kFirst = kFromSource ? 1 : 0;
+
  public:
   TypedChainCompiler(std::vector<NodeId> nodes, TypedChain<Head, Steps...> chain,
                      MakeTail make_tail)
@@ -545,20 +638,37 @@ class TypedChainCompiler<TypedChain<Head, Steps...>, MakeTail> final : public Ch
         make_tail_(std::move(make_tail)) {}
 
   [[nodiscard]] std::unique_ptr<CompiledChainBase> instantiate(
-      std::span<const InstanceContext> contexts) const override {
-    auto tail = make_tail_(contexts.back());
-    using Tail = decltype(tail);
-    if constexpr (requires { typename Head::out_type; typename Head::spec_type; }) {
-      return std::make_unique<CompiledSourceChain<typename Head::spec_type::chain_part, Tail,
-                                                  Steps...>>(contexts, chain_.head.spec,
-                                                             chain_.steps, std::move(tail));
-    } else {
-      return std::make_unique<CompiledTransformChain<typename Head::out_type, Tail, Steps...>>(
-          contexts, chain_.steps, std::move(tail));
+      std::span<const InstanceContext> contexts, std::size_t start) const override {
+    // The runner numbers members from the chain's head: those before `start` take no part.
+    std::vector<InstanceContext> all(start, contexts.front());
+    all.insert(all.end(), contexts.begin(), contexts.end());
+    auto tail = make_tail_(all.back());
+    if constexpr (kFromSource) {
+      if (start == 0) {
+        return std::make_unique<
+            CompiledSourceChain<typename Head::spec_type::chain_part, decltype(tail), Steps...>>(
+            all, chain_.head.spec, chain_.steps, std::move(tail));
+      }
     }
+    return from_step(all, start - kFirst, std::move(tail),
+                     std::make_index_sequence<sizeof...(Steps)>());
   }
 
  private:
+  template <class Tail, std::size_t... Ks>
+  std::unique_ptr<CompiledChainBase> from_step(std::span<const InstanceContext> all,
+                                               std::size_t step, Tail tail,
+                                               std::index_sequence<Ks...> /*steps*/) const {
+    std::unique_ptr<CompiledChainBase> made;
+    ((step == Ks ? (made = std::make_unique<CompiledTransformChain<
+                        Ks, typename std::tuple_element_t<Ks, std::tuple<Steps...>>::in_type, Tail,
+                        Steps...>>(all, kFirst, chain_.steps, std::move(tail)),
+                    0)
+                 : 0),
+     ...);
+    return made;
+  }
+
   TypedChain<Head, Steps...> chain_;
   MakeTail make_tail_;
 };
