@@ -268,7 +268,9 @@ std::string plan_dot(const Graph& graph, const Plan& plan, const DotNotes& notes
     const bool dead_letters = edge.port == kDeadLetterPort;
     out << "  n" << edge.from << " -> n" << edge.to << " [label=\""
         << to_string(plan.edges[e].partitioning)
-        << (plan.edges[e].compiled ? " (compiled)" : plan.edges[e].fused ? " (fused)" : "")
+        << (plan.edges[e].compiled ? " (compiled)"
+            : plan.edges[e].fused  ? " (fused)"
+                                   : "")
         << (notes.edge_note ? dot_escape(notes.edge_note(e)) : "")
         << (dead_letters ? "\\ndead letters" : "") << "\"";
     if (plan.edges[e].fused) out << ", style=bold";

@@ -53,8 +53,8 @@ std::unique_ptr<OperatorInstance> instantiate(const Graph& graph, const RunOptio
   }
   const std::vector<NodeId>& members = plan.compiled[compiled];
   if (id != members.front()) {
-    const auto k = static_cast<std::size_t>(
-        std::find(members.begin(), members.end(), id) - members.begin());
+    const auto k =
+        static_cast<std::size_t>(std::find(members.begin(), members.end(), id) - members.begin());
     return group->part(k);
   }
   std::vector<InstanceContext> contexts;

@@ -68,13 +68,12 @@ sw::RunReport run_chain(std::uint64_t n, const Knobs& k, Sums& sums, unsigned th
           },
           o)
       .key_by([](const Event& e) { return e.id % 17; })
-      .reduce(
-          "sum",
-          [k](std::int64_t acc, const Event& e) {
-            check_fail(k, "sum", e);
-            return acc + e.price;
-          },
-          {.emit = sw::Emit::at_end, .node = o})
+      .reduce("sum",
+              [k](std::int64_t acc, const Event& e) {
+                check_fail(k, "sum", e);
+                return acc + e.price;
+              },
+              {.emit = sw::Emit::at_end, .node = o})
       .sink("out", sw::collect(out), {.chain = k.chain});
   sw::RunReport report = sw::run(g, {.threads = threads});
   for (const auto& kv : out) sums[kv.key] += kv.value;
@@ -95,7 +94,8 @@ const std::vector<std::string> kNodes{"events", "double", "split", "cheap", "sum
 
 }  // namespace
 
-TEST_CASE("A chain of stateless nodes between a generator and a keyed sum compiles into one group") {
+TEST_CASE(
+    "A chain of stateless nodes between a generator and a keyed sum compiles into one group") {
   sw::Graph g{"P"};
   g.default_parallelism(1);
   std::vector<sw::KeyValue<std::uint64_t, std::int64_t>> out;
@@ -217,7 +217,8 @@ TEST_CASE("A failure in a compiled chain names its node and the item's position 
       std::vector<std::string> what;
       std::vector<std::uint64_t> positions;
       for (bool chain : {true, false}) {
-        Knobs k{.parallelism = 1, .batch_size = 256, .chain = chain, .fail_at = node, .fail_id = id};
+        Knobs k{
+            .parallelism = 1, .batch_size = 256, .chain = chain, .fail_at = node, .fail_id = id};
         Sums sums;
         try {
           (void)run_chain(6000, k, sums, 2);

@@ -538,10 +538,10 @@ class CompiledChain : public CompiledChainBase {
  private:
   template <std::size_t... Ks>
   void add_entries(std::index_sequence<Ks...> /*steps*/) {
-    (entries_.push_back(std::make_unique<detail::ChainEntry<
-                            CompiledChain, Ks,
-                            typename std::tuple_element_t<Ks, std::tuple<Steps...>>::in_type>>(
-         *this)),
+    (entries_.push_back(
+         std::make_unique<detail::ChainEntry<
+             CompiledChain, Ks, typename std::tuple_element_t<Ks, std::tuple<Steps...>>::in_type>>(
+             *this)),
      ...);
   }
 
@@ -581,7 +581,8 @@ class CompiledSourceChain final : public CompiledChain<Tail, Steps...> {
   bool produce(std::size_t max_items) override {
     this->runner_.begin();
     std::uint64_t made = 0;
-    auto push = [this, &made](std::uint64_t position, auto&& make) __attribute__((always_inline)) {
+    auto push =
+        [ this, &made ](std::uint64_t position, auto&& make) __attribute__((always_inline)) {
       const std::uint64_t at = made++;
       try {
         this->runner_.template push<0>(this->runner_.make_at_source(make));

@@ -29,7 +29,9 @@ struct source_chain {
   using type = Unchained;
 };
 template <class S>
-requires requires { typename S::chain_part; }
+requires requires {
+  typename S::chain_part;
+}
 struct source_chain<S> {
   using type = TypedChain<SourceHead<S>>;
 };

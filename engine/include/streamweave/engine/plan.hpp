@@ -38,9 +38,9 @@ struct PlanEdge {
 };
 
 struct Plan {
-  std::vector<PlanNode> nodes;                    // by NodeId
-  std::vector<PlanEdge> edges;                    // by index in Graph::edges()
-  std::vector<std::vector<NodeId>> chains;        // each in topological order, head first
+  std::vector<PlanNode> nodes;              // by NodeId
+  std::vector<PlanEdge> edges;              // by index in Graph::edges()
+  std::vector<std::vector<NodeId>> chains;  // each in topological order, head first
   // Runs of nodes within a chain that run as one compiled loop (chain.hpp), head first; the
   // last node's ChainCompiler makes their instance.
   std::vector<std::vector<NodeId>> compiled;

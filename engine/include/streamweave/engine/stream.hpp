@@ -295,8 +295,8 @@ requires SourceSpec<S> Stream<typename S::value_type, source_chain_t<S>> Graph::
   if constexpr (std::is_same_v<source_chain_t<S>, Unchained>) {
     return Stream<T>(*this, id, kMainPort);
   } else {
-    return Stream<T, source_chain_t<S>>(*this, id, kMainPort,
-                                        source_chain_t<S>{SourceHead<S>{std::move(spec)}, {}, {id}});
+    return Stream<T, source_chain_t<S>>(
+        *this, id, kMainPort, source_chain_t<S>{SourceHead<S>{std::move(spec)}, {}, {id}});
   }
 }
 

@@ -196,11 +196,10 @@ class AggregateMethods : public StreamMixin<Self, AggregateMethods<Self, T, KeyF
     using Partial = KeyValue<key_type, Acc>;
     NodeOptions local;
     local.parallelism = this->self().options().parallelism;  // same instances: the edge fuses
-    auto partials = this->self()
-                        .unshuffled()
-                        .template add_tail<Partial, AggregateKernel<T, KeyFn, Acc, G, M>>(
-                            name + "/local", "aggregate", local, this->self().key(), init,
-                            std::move(fold), Emit::at_end, merge);
+    auto partials =
+        this->self().unshuffled().template add_tail<Partial, AggregateKernel<T, KeyFn, Acc, G, M>>(
+            name + "/local", "aggregate", local, this->self().key(), init, std::move(fold),
+            Emit::at_end, merge);
     auto merge_into = [merge = std::move(merge)](Acc& acc, const Partial& partial) {
       detail::merge_into(merge, acc, partial.value);
     };

@@ -69,7 +69,8 @@ class FlatMapKernel final : public TransformBase<In, Out> {
     auto emit = [this](Out&& out) { this->emit(std::move(out)); };
     if (batch->owned()) {
       auto& items = batch->items;
-      this->batch_for(items.size(), [&](std::size_t i) { step_.expand(std::move(items[i]), emit); });
+      this->batch_for(items.size(),
+                      [&](std::size_t i) { step_.expand(std::move(items[i]), emit); });
       return;
     }
     this->read_each(*batch, [&](const In& x) { step_.expand(x, emit); });

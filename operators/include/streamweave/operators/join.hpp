@@ -226,8 +226,8 @@ class JoinMethods : public StreamMixin<Self, JoinMethods<Self, T>> {
   template <class B, class KA, class KB, class F, class EA, class EB, class OC>
   requires KeyFunction<KA, T> && KeyFunction<KB, B> && std::invocable<F&, const T&, const B&> &&
       TimeFunction<EA, T> && TimeFunction<EB, B> && Exchangeable<T> && Exchangeable<B>
-  auto join_until(std::string name, const Stream<B, OC>& other, KA key_a, KB key_b, F f, EA expire_a,
-                  EB expire_b, NodeOptions options = {}) const {
+  auto join_until(std::string name, const Stream<B, OC>& other, KA key_a, KB key_b, F f,
+                  EA expire_a, EB expire_b, NodeOptions options = {}) const {
     static_assert(std::is_same_v<key_result_t<KA, T>, key_result_t<KB, B>>,
                   "join: key_a and key_b must return the same key type");
     auto key = detail::on_either<std::variant<T, B>>(std::move(key_a), std::move(key_b));
@@ -298,7 +298,8 @@ class JoinMethods : public StreamMixin<Self, JoinMethods<Self, T>> {
   // This stream and `other` as one stream of std::variant<T, B>: the tagging maps fuse with
   // their producers (they take their parallelism), then a merge.
   template <class B, class OC>
-  Stream<std::variant<T, B>> tagged_merge(const std::string& name, const Stream<B, OC>& other) const {
+  Stream<std::variant<T, B>> tagged_merge(const std::string& name,
+                                          const Stream<B, OC>& other) const {
     using Both = std::variant<T, B>;
     auto tag_a = [](T a) { return Both(std::in_place_index<0>, std::move(a)); };
     auto tag_b = [](B b) { return Both(std::in_place_index<1>, std::move(b)); };

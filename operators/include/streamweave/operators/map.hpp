@@ -55,9 +55,8 @@ class MapKernel final : public TransformBase<In, Out> {
     if constexpr (std::same_as<In, Out>) {
       if (batch->owned()) {
         auto& items = batch->items;
-        this->batch_for(items.size(), [&](std::size_t i) {
-          items[i] = step_.apply(std::move(items[i]));
-        });
+        this->batch_for(items.size(),
+                        [&](std::size_t i) { items[i] = step_.apply(std::move(items[i])); });
         this->emit_batch(std::move(batch));
         return;
       }
