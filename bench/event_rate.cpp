@@ -18,6 +18,7 @@
 #include <streamweave/streamweave.hpp>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "alloc_counter.hpp"
@@ -279,15 +280,15 @@ int main(int argc, char** argv) {
   print_rate("flow_graph_batched_1024", o.events, fg_batched.seconds, hand_rate);
   print_rate("flow_graph_per_event", o.per_event_fg_events, fg_event.seconds, hand_rate);
 
-  const double fg_batched_rate = static_cast<double>(o.events) / fg_batched.seconds;
-  const double fg_event_rate = static_cast<double>(o.per_event_fg_events) / fg_event.seconds;
-  for (const auto& [label, measured] :
-       {std::pair{"streamweave", &sw_run}, std::pair{"streamweave_shuffle", &sw_shuffle},
-        std::pair{"streamweave_combine", &sw_combined}}) {
+  // The targets are against the hand loop of the same run (chain-fusion issue). The flow_graph
+  // contenders stay in the report as the distance to a peer, unchecked: the batched graph runs
+  // its map and filter on both cores, so a ratio against it measures the machine's mode too.
+  for (const auto& [label, measured, target] :
+       {std::tuple{"streamweave", &sw_run, 0.9},
+        std::tuple{"streamweave_shuffle", &sw_shuffle, 1.2},
+        std::tuple{"streamweave_combine", &sw_combined, 1.6}}) {
     const double rate = static_cast<double>(o.events) / measured->seconds;
-    print_check(std::string(label) + "_vs_hand_loop", rate / hand_rate, ">=", 0.5);
-    print_check(std::string(label) + "_vs_flow_graph_batched", rate / fg_batched_rate, ">=", 2.0);
-    print_check(std::string(label) + "_vs_flow_graph_per_event", rate / fg_event_rate, ">=", 100.0);
+    print_check(std::string(label) + "_vs_hand_loop", rate / hand_rate, ">=", target);
   }
 
   // The worst of five runs of each (they agree: the channels are full). A first run warms up

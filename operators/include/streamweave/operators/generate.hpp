@@ -4,6 +4,7 @@
 // Options: NodeOptions; a source's error policy is stop.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <limits>
@@ -18,39 +19,6 @@
 namespace sw {
 
 inline constexpr std::uint64_t unbounded = std::numeric_limits<std::uint64_t>::max();
-
-template <class T, class F>
-class GenerateSource final : public SourceBase<T> {
- public:
-  GenerateSource(const InstanceContext& ctx, std::uint64_t count, F f)
-      : SourceBase<T>(ctx), f_(std::move(f)), left_(count, ctx.instance, ctx.parallelism) {}
-
-  [[nodiscard]] Checkpointing checkpointing() const noexcept override {
-    return Checkpointing::saves_state;
-  }
-  void snapshot(StateWriter& state) override { left_.snapshot(state); }
-  void restore(StateReader& state) override {
-    left_.restore(state, this->ctx_.instance, this->ctx_.parallelism);
-  }
-
-  // Fills one pooled batch in a tight loop and passes it down the chain.
- protected:
-  bool on_produce(std::size_t max_items) override {
-    const auto [begin, stop] = left_.take(max_items);
-    BatchPtr<T> batch = this->out_pool().acquire(static_cast<std::size_t>(stop - begin));
-    auto& items = batch->items;
-    std::uint64_t i = begin;
-    this->guarded_at(i, [&] {
-      for (; i < stop; ++i) items.push_back(T(std::invoke(f_, i)));
-    });
-    if (!items.empty()) this->emit_batch(std::move(batch));
-    return !left_.empty();
-  }
-
- private:
-  F f_;
-  detail::IndexRanges left_;
-};
 
 // A generator's instance as the head of a compiled chain (engine/chain.hpp): each item goes
 // down the chain as it is made, with no batch in between.
@@ -81,6 +49,39 @@ class GeneratePart {
 };
 
 template <class T, class F>
+class GenerateSource final : public SourceBase<T> {
+ public:
+  template <class Spec>
+  GenerateSource(const InstanceContext& ctx, const Spec& spec)
+      : SourceBase<T>(ctx), part_(ctx, spec) {}
+
+  [[nodiscard]] Checkpointing checkpointing() const noexcept override {
+    return part_.checkpointing();
+  }
+  void snapshot(StateWriter& state) override { part_.snapshot(state); }
+  void restore(StateReader& state) override { part_.restore(state); }
+
+ protected:
+  // Fills one pooled batch in a tight loop and passes it down the chain.
+  bool on_produce(std::size_t max_items) override {
+    BatchPtr<T> batch = this->out_pool().acquire(std::min(max_items, this->ctx_.batch_size));
+    auto& items = batch->items;
+    std::uint64_t at = 0;
+    auto append = [&](std::uint64_t position, auto&& make) {
+      at = position;
+      items.push_back(make());
+    };
+    bool more = false;
+    this->guarded_at(at, [&] { more = part_.produce(max_items, append); });
+    if (!items.empty()) this->emit_batch(std::move(batch));
+    return more;
+  }
+
+ private:
+  GeneratePart<T, F> part_;
+};
+
+template <class T, class F>
 struct GenerateSpec {
   using value_type = T;
   using chain_part = GeneratePart<T, F>;
@@ -89,7 +90,7 @@ struct GenerateSpec {
   F f;
 
   [[nodiscard]] std::unique_ptr<OperatorInstance> instantiate(const InstanceContext& ctx) const {
-    return std::make_unique<GenerateSource<T, F>>(ctx, count, f);
+    return std::make_unique<GenerateSource<T, F>>(ctx, *this);
   }
 };
 

@@ -1,0 +1,91 @@
+// NEXMark q5, q7 and q8: the windowed queries.
+#include <algorithm>
+#include <span>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "queries.hpp"
+#include "query_parts.hpp"
+
+namespace sw::nexmark {
+
+using detail::bid_time;
+using detail::bids_of;
+
+Stream<Q5Row> q5(Graph& g, const QueryOptions& options) {
+  using Count = Windowed<std::int64_t, std::uint64_t>;
+  auto counts = bids_of(events(g, options), "bids")
+                    .key_by([](const Bid& b) { return b.auction; })
+                    .window("q5/counts", sliding(10'000, 2'000), bid_time, agg::count());
+  // The counts of one sliding window all end at the same time: a 2 s tumbling window over
+  // end - 1 gathers exactly them.
+  return counts
+      .window_all(
+          "q5/hottest", tumbling(2'000), [](const Count& c) { return c.end - 1; },
+          process_window<Count>([](AllKeys, EventTime, EventTime, std::span<const Count> window) {
+            std::uint64_t most = 0;
+            for (const Count& c : window) most = std::max(most, c.value);
+            std::vector<Q5Row> rows;
+            for (const Count& c : window) {
+              if (c.value == most) rows.push_back(Q5Row{c.key, c.value, c.start, c.end});
+            }
+            return rows;
+          }))
+      .flat_map("q5", [](Windowed<AllKeys, std::vector<Q5Row>> w) { return std::move(w.value); });
+}
+
+Stream<Bid> q7(Graph& g, const QueryOptions& options) {
+  return bids_of(events(g, options), "bids")
+      .window_all(
+          "q7/highest", tumbling(10'000), bid_time,
+          process_window<Bid>([](AllKeys, EventTime, EventTime, std::span<const Bid> window) {
+            std::int64_t most = 0;
+            for (const Bid& b : window) most = std::max(most, b.price);
+            std::vector<Bid> rows;
+            for (const Bid& b : window) {
+              if (b.price == most) rows.push_back(b);
+            }
+            return rows;
+          }))
+      .flat_map("q7", [](Windowed<AllKeys, std::vector<Bid>> w) { return std::move(w.value); });
+}
+
+Stream<Q8Row> q8(Graph& g, const QueryOptions& options) {
+  using PersonOrAuction = std::variant<Person, Auction>;
+  auto both = events(g, options)
+                  .flat_map<PersonOrAuction>("q8/persons-auctions",
+                                             [](const Event& e, Emitter<PersonOrAuction>& out) {
+                                               if (const Person* p = e.person())
+                                                 out(PersonOrAuction(std::in_place_index<0>, *p));
+                                               if (const Auction* a = e.auction())
+                                                 out(PersonOrAuction(std::in_place_index<1>, *a));
+                                             });
+  // Per person id (= the auction's seller) and 10 s window: the persons who also started an
+  // auction in it.
+  return both
+      .key_by([](const PersonOrAuction& x) {
+        return x.index() == 0 ? std::get<0>(x).id : std::get<1>(x).seller;
+      })
+      .window(
+          "q8/window", tumbling(10'000),
+          [](const PersonOrAuction& x) {
+            return x.index() == 0 ? std::get<0>(x).date_time : std::get<1>(x).date_time;
+          },
+          process_window<PersonOrAuction>([](std::int64_t, EventTime start, EventTime,
+                                             std::span<const PersonOrAuction> window) {
+            std::vector<Q8Row> rows;
+            const bool sold = std::any_of(window.begin(), window.end(),
+                                          [](const PersonOrAuction& x) { return x.index() == 1; });
+            if (!sold) return rows;
+            for (const PersonOrAuction& x : window) {
+              if (x.index() == 0)
+                rows.push_back(Q8Row{std::get<0>(x).id, std::get<0>(x).name, start});
+            }
+            return rows;
+          }))
+      .flat_map("q8",
+                [](Windowed<std::int64_t, std::vector<Q8Row>> w) { return std::move(w.value); });
+}
+
+}  // namespace sw::nexmark
