@@ -206,7 +206,6 @@ class OutputTail {
   [[nodiscard]] Checkpointing checkpointing() const noexcept { return Checkpointing::stateless; }
   void snapshot(StateWriter& /*state*/) {}
   void restore(StateReader& /*state*/) {}
-  [[nodiscard]] InputBase* input() noexcept { return nullptr; }
   void open() {}
   void on_idle() {}
   void on_checkpoint_complete(std::uint64_t /*id*/) {}
@@ -370,6 +369,8 @@ class ChainRunner {
   [[nodiscard]] std::size_t tail_member() const noexcept {
     return first_ + kSteps - (Tail::kIsNode ? 0 : 1);
   }
+  // The member of the first step: 1 after a source head, else 0.
+  [[nodiscard]] std::size_t first() const noexcept { return first_; }
 
  private:
   static constexpr std::size_t kSourceFailed = kNone - 1;
@@ -430,9 +431,7 @@ class CompiledChain : public CompiledChainBase {
  public:
   CompiledChain(std::span<const InstanceContext> contexts, std::size_t first, std::size_t offset,
                 std::tuple<Steps...> steps, Tail tail)
-      : runner_(contexts, first, std::move(steps), std::move(tail)),
-        first_(first),
-        offset_(offset) {
+      : runner_(contexts, first, std::move(steps), std::move(tail)), offset_(offset) {
     add_entries(std::make_index_sequence<Runner::kSteps>());
   }
 
@@ -447,8 +446,8 @@ class CompiledChain : public CompiledChainBase {
     if constexpr (Tail::kIsNode) {
       if (member == runner_.tail_member()) return runner_.tail().input();
     }
-    const std::size_t step = member - first_;
-    return member >= first_ && step < entries_.size() ? entries_[step].get() : nullptr;
+    const std::size_t step = member - runner_.first();
+    return member >= runner_.first() && step < entries_.size() ? entries_[step].get() : nullptr;
   }
   void bind_member_output(std::size_t k, std::size_t port, InputBase& target) override {
     const std::size_t member = k + offset_;
@@ -545,7 +544,6 @@ class CompiledChain : public CompiledChainBase {
      ...);
   }
 
-  std::size_t first_;
   std::size_t offset_;
   std::vector<std::unique_ptr<InputBase>> entries_;
 };

@@ -27,11 +27,14 @@ class GeneratePart {
  public:
   template <class Spec>
   GeneratePart(const InstanceContext& ctx, const Spec& spec)
-      : ctx_(ctx), f_(spec.f), left_(spec.count, ctx.instance, ctx.parallelism) {}
+      : instance_(ctx.instance),
+        parallelism_(ctx.parallelism),
+        f_(spec.f),
+        left_(spec.count, ctx.instance, ctx.parallelism) {}
 
   [[nodiscard]] Checkpointing checkpointing() const noexcept { return Checkpointing::saves_state; }
   void snapshot(StateWriter& state) { left_.snapshot(state); }
-  void restore(StateReader& state) { left_.restore(state, ctx_.instance, ctx_.parallelism); }
+  void restore(StateReader& state) { left_.restore(state, instance_, parallelism_); }
 
   template <class Push>
   bool produce(std::size_t max_items, Push& push) {
@@ -43,7 +46,8 @@ class GeneratePart {
   }
 
  private:
-  InstanceContext ctx_;
+  unsigned instance_;
+  unsigned parallelism_;
   F f_;
   detail::IndexRanges left_;
 };
