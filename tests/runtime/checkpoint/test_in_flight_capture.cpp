@@ -209,6 +209,71 @@ TEST_CASE("a run restored from an unaligned checkpoint replays its in-flight bat
   CHECK(rescaled_unaligned >= 1);
 }
 
+namespace {
+
+// evens → drag → (rebalance) → pass → keyed sum. At parallelism 2 "pass" heads a task of its
+// own with an input from each drag instance, so an unaligned checkpoint saves batches in flight
+// into it; at parallelism 1 the rebalance fuses and the whole line compiles into one loop
+// (engine/chain.hpp), with "pass" inside it.
+void compiled_line(sw::Graph& g, unsigned parallelism,
+                   std::vector<sw::KeyValue<std::uint64_t, std::uint64_t>>& out) {
+  const sw::NodeOptions node{.parallelism = parallelism};
+  g.source("evens", sw::generate<std::uint64_t>(kEvents, [](std::uint64_t i) { return 2 * i; }),
+           node)
+      .map(
+          "drag",
+          [](std::uint64_t x) {
+            if (x % 64 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            return 3 * x;  // not idempotent: a saved batch that went through it again would show
+          },
+          node)
+      .rebalance()
+      .map(
+          "pass", [](std::uint64_t x) { return x + 1; }, node)
+      .key_by([](std::uint64_t x) { return x % kKeys; })
+      .reduce("sum", [](std::uint64_t acc, std::uint64_t x) { return acc + x; },
+              {.emit = sw::Emit::at_end, .node = node})
+      .sink("out", sw::collect(out));
+}
+
+}  // namespace
+
+TEST_CASE("a batch saved in flight enters a compiled chain at its node's step") {
+  sw::test::Watchdog watchdog("in flight into a compiled chain", std::chrono::seconds(120));
+  std::mt19937 rng(std::random_device{}());
+  std::vector<sw::KeyValue<std::uint64_t, std::uint64_t>> unused;
+  {
+    sw::Graph g{"compiled line"};
+    compiled_line(g, 1, unused);
+    const sw::Plan plan = sw::make_plan(g, {});
+    REQUIRE(plan.compiled.size() == 1);
+    CHECK(plan.compiled[0] == std::vector<sw::NodeId>{0, 1, 2, 3});  // evens .. sum
+  }
+  Sums expected;
+  for (std::uint64_t i = 0; i < kEvents; ++i) expected[(6 * i + 1) % kKeys] += 6 * i + 1;
+  bool replayed = false;
+  for (int round = 0; round < 8 && !replayed; ++round) {
+    sw::test::TempDir dir;
+    const std::size_t batch = 16 + rng() % 128;
+    INFO("batch " << batch);
+    std::vector<sw::KeyValue<std::uint64_t, std::uint64_t>> first_out;
+    sw::Graph before{"compiled line"};
+    compiled_line(before, 2, first_out);
+    const sw::RunReport first = sw::run(before, stopped_once_unaligned(dir, batch));
+    REQUIRE(first.status == sw::RunReport::Status::cancelled);
+    REQUIRE(first.checkpoints.completed >= 1);
+    if (in_flight_bytes(dir.file("checkpoints"), first.checkpoints.last_id) == 0) continue;
+    std::vector<sw::KeyValue<std::uint64_t, std::uint64_t>> out;
+    sw::Graph after{"compiled line"};
+    compiled_line(after, 1, out);
+    const sw::RunReport second = sw::run(after, checkpointed(dir, batch));
+    CHECK(second.checkpoints.restored_from == first.checkpoints.last_id);
+    CHECK(sw::test::sums_of(out) == expected);
+    replayed = true;
+  }
+  CHECK(replayed);
+}
+
 TEST_CASE("batches saved in flight on a broadcast input refuse another parallelism by name") {
   sw::test::Watchdog watchdog("unaligned broadcast", std::chrono::seconds(90));
   bool refused = false;
