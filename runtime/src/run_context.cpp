@@ -44,6 +44,7 @@ void RunContext::schedule(Task& task) {
     return;
   }
   SW_TSAN_RELEASE(&task);
+  waiting_.fetch_add(1, std::memory_order_relaxed);
   arena_.enqueue(ArenaHandoff{this, &task});
 }
 
@@ -54,6 +55,7 @@ void RunContext::execute(Task& task) noexcept {
 }
 
 void ArenaHandoff::operator()() const {
+  run_context().took_one();
   run_context().execute(target());
 }
 

@@ -37,6 +37,14 @@ class RunContext final : public PoolProvider {
 
   // Enqueues task.run() on the arena, or hands it to the runner. Any thread.
   void schedule(Task& task);
+  // True when the run's workers have no task queued, so a task whose budget is spent may go
+  // on at once instead of re-queueing itself (and moving to another worker for nothing).
+  // Never with a runner: its thread must get back to its own work. Any thread.
+  [[nodiscard]] bool none_waiting() const noexcept {
+    return runner_ == nullptr && waiting_.load(std::memory_order_relaxed) == 0;
+  }
+  // A worker took a task off the arena's queue (ArenaHandoff). Any thread.
+  void took_one() noexcept { waiting_.fetch_sub(1, std::memory_order_relaxed); }
   // Runs a scheduled task: on a worker (ArenaHandoff) or on the runner's thread.
   void execute(Task& task) noexcept;
   // From now on, tasks run on `runner` instead of the arena. Main thread, before any task is
@@ -150,6 +158,7 @@ class RunContext final : public PoolProvider {
   std::atomic<std::uint64_t> progress_events_{0};
   std::atomic<std::int64_t> progress_blocked_ns_{0};
   std::atomic<std::size_t> in_flight_{0};
+  std::atomic<std::size_t> waiting_{0};  // queued on the arena, not yet taken by a worker
   // Mapped files that shrank under a reader, in this process, when the run started.
   std::uint64_t mapped_file_faults_at_start_ = 0;
 

@@ -86,7 +86,10 @@ void Task::run() noexcept {
       return;
     }
     if (more_work_) {
-      // Budget spent with work left: yield the worker to other tasks, come back later.
+      // Budget spent with work left: yield the worker to other tasks, come back later. With
+      // no other task waiting, go on here: re-queued, the task would move to whichever worker
+      // is idle, away from its cache-warm state (pipeline P at parallelism 1 on 2 workers).
+      if (run_->none_waiting()) continue;
       state_.store(kQueued, std::memory_order_release);
       run_->schedule(*this);
       return;

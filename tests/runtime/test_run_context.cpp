@@ -27,8 +27,7 @@ TEST_CASE("a worker blocked in one task does not hold up the other tasks") {
 
   sw::Graph g{"blocked"};
   g.source("slow-source", sw::from(std::vector<int>{1, 2}), {.parallelism = 1})
-      .sink("blocking",
-            sw::for_each([&](int) {
+      .sink("blocking", sw::for_each([&](int) {
               std::unique_lock lock(mutex);
               timed_out = timed_out || !delivered.wait_for(lock, std::chrono::seconds(30),
                                                            [&] { return received == kItems; });
@@ -57,8 +56,8 @@ TEST_CASE("random shapes on random worker counts give exact sums") {
     const std::size_t batch = 1 + rng() % 512;
     const std::size_t capacity = 1 + rng() % 8;
     const std::uint64_t n = 1 + rng() % 100000;
-    INFO("threads " << threads << ", sources " << sources << ", reducers " << reducers
-                    << ", batch " << batch << ", capacity " << capacity << ", items " << n);
+    INFO("threads " << threads << ", sources " << sources << ", reducers " << reducers << ", batch "
+                    << batch << ", capacity " << capacity << ", items " << n);
     sw::Graph g{"random"};
     std::vector<sw::KeyValue<std::uint64_t, std::uint64_t>> out;
     g.source("numbers", sw::generate<std::uint64_t>(n, [](std::uint64_t i) { return i; }),
