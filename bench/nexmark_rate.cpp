@@ -130,7 +130,10 @@ int main(int argc, char** argv) {
       static_cast<unsigned long long>(state.state_entries),
       static_cast<unsigned long long>(state.state_bytes));
 
-  // The checks as JSON too (`streamweave bench` marks them PASS or SHORT).
+  // The checks as JSON too (`streamweave bench` marks them PASS or SHORT). q0-q2 against the
+  // generator: >= 0.95 since the chain-fusion issue (0.8 before), their steps compiled into the
+  // generator's loop.
+  constexpr double kOfGenerator = 0.95;
   for (const auto& [name, rate] : rates) {
     const double per_core = rate / cores / 1e6;
     std::printf(
@@ -139,9 +142,10 @@ int main(int argc, char** argv) {
         name.c_str(), per_core, per_core >= 1.0 ? "true" : "false");
     if (name == "q0" || name == "q1" || name == "q2") {
       std::printf(
-          "{\"name\": \"%s_vs_generator\", \"value\": %.3f, \"target\": \">= 0.8\", "
+          "{\"name\": \"%s_vs_generator\", \"value\": %.3f, \"target\": \">= %.2f\", "
           "\"met\": %s}\n",
-          name.c_str(), rate / generator, rate >= 0.8 * generator ? "true" : "false");
+          name.c_str(), rate / generator, kOfGenerator,
+          rate >= kOfGenerator * generator ? "true" : "false");
     }
   }
   std::printf("\nratios (same run; %g cores):\n", cores);
@@ -151,8 +155,8 @@ int main(int argc, char** argv) {
     std::printf("  %s: %6.2f M events/s = %.2f M/s per core (target >= 1.00: %s)", name.c_str(),
                 rate / 1e6, per_core / 1e6, per_core >= 1e6 ? "met" : "SHORT");
     if (ceiling) {
-      std::printf(", %.2f of the generator (target >= 0.80: %s)", rate / generator,
-                  rate >= 0.8 * generator ? "met" : "SHORT");
+      std::printf(", %.2f of the generator (target >= %.2f: %s)", rate / generator, kOfGenerator,
+                  rate >= kOfGenerator * generator ? "met" : "SHORT");
     }
     std::printf("\n");
   }

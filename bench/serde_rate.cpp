@@ -1,20 +1,29 @@
 // The serde benchmark: NEXMark-shaped bids through the binary and the JSON codec, frames
-// against memcpy, allocations per decoded bid, and the buffer pool's reuse in a steady
-// pipeline. Prints one JSON object per line; ratios compare figures of the same run.
+// against memcpy, allocations per decoded bid, the buffer pool's reuse in a steady pipeline,
+// and a JSON-lines file through parse -> event time -> filter, compiled into one loop, as
+// separate nodes, and written by hand. Prints one JSON object per line; ratios compare
+// figures of the same run.
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <limits>
+#include <span>
+#include <streamweave/operators/json_lines.hpp>
 #include <streamweave/serde/frame.hpp>
 #include <streamweave/serde/json.hpp>
+#include <streamweave/serde/mapped_file.hpp>
 #include <streamweave/streamweave.hpp>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <unistd.h>
 
 #include "alloc_counter.hpp"
 
@@ -43,6 +52,55 @@ struct BidStr {
   sw::Str url;
   sw::Str extra;
 };
+
+// A small record, so that what a pipeline adds to the parse shows.
+struct Reading {
+  std::uint64_t sensor = 0;
+  std::int64_t time = 0;
+  std::int64_t value = 0;
+};
+BOOST_DESCRIBE_STRUCT(Reading, (), (sensor, time, value))
+
+bool kept(const Reading& r) {
+  return r.value % 3 != 0;
+}
+
+// The JSON-lines file through read_json_lines -> with_watermarks -> filter -> a sum, in one
+// task on one thread, the parse under `errors`. `compiled`: as a user writes it; otherwise
+// each node runs its own pass over each batch (the stream handed on as a plain sw::Stream,
+// which ends the chain).
+std::int64_t json_pipeline(const std::string& path, bool compiled, sw::ErrorPolicy errors) {
+  sw::Graph g{"json-lines"};
+  std::int64_t sum = 0;
+  const auto time = [](const Reading& r) { return r.time; };
+  auto sum_into = sw::for_each([&sum](const Reading& r) { sum += r.value; });
+  auto parsed =
+      sw::read_json_lines<Reading>(g, "readings", path, {.parallelism = 1, .errors = errors});
+  if (compiled) {
+    parsed.with_watermarks("time", time).filter("kept", kept).sink("sum", sum_into);
+  } else {
+    const sw::Stream<Reading> plain = parsed;
+    const sw::Stream<Reading> timed = plain.with_watermarks("time", time);
+    timed.filter("kept", kept).sink("sum", sum_into);
+  }
+  sw::run(g, {.threads = 1});
+  return sum;
+}
+
+// The same by hand: the file mapped, each line parsed, the newest time kept, the filter, the sum.
+std::int64_t json_by_hand(const std::string& path, std::int64_t& newest) {
+  const sw::Bytes file = sw::map_file(path);
+  const std::string_view text(reinterpret_cast<const char*>(file.data()), file.size());
+  std::int64_t sum = 0;
+  for (std::size_t begin = 0; begin < text.size();) {
+    const std::size_t end = text.find('\n', begin);
+    const Reading r = sw::from_json<Reading>(text.substr(begin, end - begin));
+    newest = std::max(newest, r.time);
+    if (kept(r)) sum += r.value;
+    begin = end + 1;
+  }
+  return sum;
+}
 
 Bid make_bid(std::uint64_t i) {
   static const char* const kChannels[] = {"Google", "Facebook", "Baidu", "Apple"};
@@ -86,6 +144,7 @@ int main(int argc, char** argv) {
   std::size_t n = 200'000;
   unsigned repeat = 5;
   std::uint64_t pipeline_events = 5'000'000;
+  std::uint64_t json_lines = 2'000'000;
   CLI::App app{"StreamWeave serde benchmark: binary vs JSON codec, frames vs memcpy"};
   app.add_option("--bids", n, "bids per measurement")->capture_default_str();
   app.add_option("--repeat", repeat, "runs per measurement; the fastest counts")
@@ -93,9 +152,12 @@ int main(int argc, char** argv) {
   app.add_option("--pipeline-events", pipeline_events,
                  "events of the steady pipeline whose pool reuse is reported")
       ->capture_default_str();
+  app.add_option("--json-lines", json_lines,
+                 "lines of the JSON-lines file read through parse -> event time -> filter")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
-  if (n == 0 || repeat == 0) {
-    std::fprintf(stderr, "serde_rate: --bids and --repeat must be at least 1\n");
+  if (n == 0 || repeat == 0 || json_lines == 0) {
+    std::fprintf(stderr, "serde_rate: --bids, --repeat and --json-lines must be at least 1\n");
     return 2;
   }
 
@@ -225,6 +287,58 @@ int main(int argc, char** argv) {
       print_check("buffer_pool_reuse_rate_steady_pipeline", r.buffer_pool.reuse_rate(), ">=", 0.99);
     }
   }
+  // JSON lines through a pipeline: readings, parse -> event time -> filter -> sum.
+  {
+    const std::string path =
+        (std::filesystem::temp_directory_path() / fmt::format("serde-rate-{}.jsonl", ::getpid()))
+            .string();
+    {
+      std::string lines;
+      for (std::uint64_t i = 0; i < json_lines; ++i) {
+        const Reading r{i % 1000, static_cast<std::int64_t>(1'700'000'000'000 + i * 3),
+                        static_cast<std::int64_t>((i * 2654435761u) % 100000)};
+        sw::append_json(lines, r);
+        lines.push_back('\n');
+      }
+      std::ofstream(path, std::ios::binary) << lines;
+    }
+    // By hand; compiled under skip (the usual policy of a reader); the same nodes apart under
+    // stop (the cost of the passes alone) and under skip (the parse item by item, as it ran
+    // before skip compiled).
+    const sw::ErrorPolicy skip = sw::ErrorPolicy::skip();
+    const sw::ErrorPolicy stop = sw::ErrorPolicy::stop();
+    struct Contender {
+      const char* name;
+      std::function<std::int64_t()> run;
+      double seconds = std::numeric_limits<double>::infinity();
+      std::int64_t sum = 0;
+    };
+    std::int64_t newest = 0;
+    std::vector<Contender> contenders{
+        {"json_lines_by_hand", [&] { return json_by_hand(path, newest); }},
+        {"json_lines_compiled", [&] { return json_pipeline(path, true, skip); }},
+        {"json_lines_separate_nodes_stop", [&] { return json_pipeline(path, false, stop); }},
+        {"json_lines_separate_nodes_skip", [&] { return json_pipeline(path, false, skip); }}};
+    for (unsigned r = 0; r < repeat; ++r) {  // alternating, the fastest of each counts
+      for (Contender& c : contenders) {
+        c.seconds = std::min(c.seconds, seconds_of([&] { c.sum = c.run(); }, 1));
+      }
+    }
+    std::filesystem::remove(path);
+    for (const Contender& c : contenders) {
+      same = same && c.sum == contenders[0].sum;
+      print_line(
+          fmt::format(R"({{"name": "{}", "lines": {}, "seconds": {:.6f}, "lines_per_s": {:.0f}}})",
+                      c.name, json_lines, c.seconds, static_cast<double>(json_lines) / c.seconds));
+    }
+    const double compiled_s = contenders[1].seconds;
+    print_check("json_lines_compiled_vs_by_hand", contenders[0].seconds / compiled_s, ">=", 0.9);
+    for (const Contender& c : std::span(contenders).subspan(2)) {
+      print_line(fmt::format(R"({{"name": "json_lines_compiled_vs_{}", "value": {:.4g}}})",
+                             std::string_view(c.name).substr(11), c.seconds / compiled_s));
+    }
+  }
+
   print_line(fmt::format(R"({{"name": "strings_bytes_per_bid", "value": {:.1f}}})",
                          static_cast<double>(string_bytes) / static_cast<double>(n)));
   if (!same) std::fprintf(stderr, "serde_rate: decoded values differ from the input\n");

@@ -30,9 +30,9 @@ auto access_logs(Graph& g, const std::string& input, const PipelineConfig& confi
   if (input.starts_with("redis://")) {
     return then(
         g.source("logs", read_redis_stream(input))
-            .template add_transform<AccessLog,
-                                    MapKernel<Str, AccessLog, decltype(parse_json<AccessLog>())>>(
-                "logs.parse", "map", parse, parse_json<AccessLog>()));
+            .template add_step<AccessLog, MapKernel<Str, AccessLog, JsonLineParser<AccessLog>>>(
+                "logs.parse", "map", parse, MapStep<Str, AccessLog, JsonLineParser<AccessLog>>{},
+                parse_json<AccessLog>()));
   }
   return then(read_json_lines<AccessLog>(g, "logs", input, parse,
                                          {.max_record_bytes = config.max_line_bytes}));

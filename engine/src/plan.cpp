@@ -171,8 +171,8 @@ class PlanBuilder {
   }
 
   // Within each chain, from its end: the longest run of nodes that the last one's compiler
-  // covers and that may run as one loop (a fan-out, a parallelism change or an item-wise
-  // error policy before it cuts the run short).
+  // covers and that may run as one loop (a fan-out, a parallelism change, retry or dead
+  // letters before it cut the run short).
   void compile_groups() {
     for (const auto& chain : plan_.chains) {
       for (std::size_t end = chain.size(); end-- > 0;) {
@@ -199,7 +199,8 @@ class PlanBuilder {
 
   // `nodes` end at chain[end], come one after another in the chain, each fed by the one before
   // through a fused edge that is its only input and that one's only output, and all of them
-  // run under the stop policy (the item-wise policies need each node's own instance).
+  // run under the stop or skip policy (retry and dead letters need the item after it failed,
+  // which a compiled run has moved on: those nodes keep their own instance).
   [[nodiscard]] bool compilable(const std::vector<NodeId>& chain, std::size_t end,
                                 const std::vector<NodeId>& nodes) const {
     if (nodes.size() < 2 || nodes.size() > end + 1) return false;
@@ -209,7 +210,8 @@ class PlanBuilder {
       if (chain[begin + k] != id || plan_.nodes[id].compiled != PlanNode::kNotCompiled) {
         return false;
       }
-      if (graph_.node(id).options().errors.kind() != ErrorPolicy::Kind::stop) return false;
+      const ErrorPolicy::Kind policy = graph_.node(id).options().errors.kind();
+      if (policy != ErrorPolicy::Kind::stop && policy != ErrorPolicy::Kind::skip) return false;
       if (k == 0) continue;
       const auto& in = plan_.inputs[id];
       if (in.size() != 1 || !plan_.edges[in[0]].fused) return false;

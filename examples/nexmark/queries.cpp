@@ -5,42 +5,35 @@
 #include <utility>
 
 namespace sw::nexmark {
-namespace detail {
 
-Stream<Bid> bids_of(const Stream<Event>& events, const std::string& name) {
-  return events.flat_map<Bid>(name, [](const Event& e, Emitter<Bid>& out) {
-    if (const Bid* b = e.bid()) out(*b);
-  });
-}
-
-}  // namespace detail
-
-using detail::bids_of;
+using detail::bid_in;
+using detail::chained_events;
 
 Stream<Event> events(Graph& g, const QueryOptions& options) {
-  NodeOptions node;
-  node.parallelism = options.source_parallelism;
-  return g.source("events", source(options.generator), node)
-      .with_watermarks("event-time", [](const Event& e) { return e.date_time(); },
-                       {.out_of_orderness = options.out_of_orderness});
+  return chained_events(g, options);
 }
 
 Stream<Bid> q0(Graph& g, const QueryOptions& options) {
-  return bids_of(events(g, options), "q0");
+  return chained_events(g, options).flat_map("q0", bid_in);
 }
 
 Stream<Bid> q1(Graph& g, const QueryOptions& options) {
-  return bids_of(events(g, options), "bids").map("q1", [](Bid b) {
+  return chained_events(g, options).flat_map("bids", bid_in).map("q1", [](Bid b) {
     b.price = b.price * 908 / 1000;
     return b;
   });
 }
 
 Stream<Q2Row> q2(Graph& g, const QueryOptions& options) {
-  return events(g, options).flat_map<Q2Row>("q2", [](const Event& e, Emitter<Q2Row>& out) {
-    const Bid* b = e.bid();
-    if (b != nullptr && b->auction % 123 == 0) out(Q2Row{b->auction, b->price});
-  });
+  return chained_events(g, options)
+      .filter("q2/bids",
+              [](const Event& e) {
+                const Bid* b = e.bid();
+                return b != nullptr && b->auction % 123 == 0;
+              })
+      .map("q2", [](const Event& e) {
+        return Q2Row{e.bid()->auction, e.bid()->price};
+      });
 }
 
 Stream<Q3Row> q3(Graph& g, const QueryOptions& options) {

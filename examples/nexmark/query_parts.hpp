@@ -2,6 +2,7 @@
 // over files so that the build compiles them in parallel (one file took 250 s under ASan).
 #pragma once
 
+#include <span>
 #include <string>
 
 #include "queries.hpp"
@@ -10,8 +11,22 @@ namespace sw::nexmark::detail {
 
 inline const auto bid_time = [](const Bid& b) { return b.date_time; };
 
-// The bids of `events`, as node `name`.
-Stream<Bid> bids_of(const Stream<Event>& events, const std::string& name);
+// events(), keeping its chain: the steps a query adds next compile with the generator into
+// one loop (engine/chain.hpp), each event going through them as it is made.
+inline auto chained_events(Graph& g, const QueryOptions& options) {
+  NodeOptions node;
+  node.parallelism = options.source_parallelism;
+  return g.source("events", source(options.generator), node)
+      .with_watermarks("event-time", [](const Event& e) { return e.date_time(); },
+                       {.out_of_orderness = options.out_of_orderness});
+}
+
+// The event's bid, if it is one, as a range of none or one: `events.flat_map(name, bid_in)`
+// is the bids of `events` (the range form of flat_map is a step of a compiled chain).
+inline const auto bid_in = [](const Event& e) {
+  const Bid* b = e.bid();
+  return std::span<const Bid>(b, b != nullptr ? 1U : 0U);
+};
 
 // A bid that may win an auction: it came between the auction's start and its expiry.
 struct Candidate {

@@ -10,12 +10,14 @@
 
 namespace sw::nexmark {
 
+using detail::bid_in;
 using detail::bid_time;
-using detail::bids_of;
+using detail::chained_events;
 
 Stream<Q5Row> q5(Graph& g, const QueryOptions& options) {
   using Count = Windowed<std::int64_t, std::uint64_t>;
-  auto counts = bids_of(events(g, options), "bids")
+  auto counts = chained_events(g, options)
+                    .flat_map("bids", bid_in)
                     .key_by([](const Bid& b) { return b.auction; })
                     .window("q5/counts", sliding(10'000, 2'000), bid_time, agg::count());
   // The counts of one sliding window all end at the same time: a 2 s tumbling window over
@@ -36,7 +38,8 @@ Stream<Q5Row> q5(Graph& g, const QueryOptions& options) {
 }
 
 Stream<Bid> q7(Graph& g, const QueryOptions& options) {
-  return bids_of(events(g, options), "bids")
+  return chained_events(g, options)
+      .flat_map("bids", bid_in)
       .window_all(
           "q7/highest", tumbling(10'000), bid_time,
           process_window<Bid>([](AllKeys, EventTime, EventTime, std::span<const Bid> window) {

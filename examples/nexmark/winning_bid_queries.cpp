@@ -21,7 +21,7 @@ Stream<KeyValue<std::int64_t, Candidate>> winning_bids(Graph& g, const QueryOpti
       all.flat_map<Auction>(prefix + "/auctions", [](const Event& e, Emitter<Auction>& out) {
         if (const Auction* a = e.auction()) out(*a);
       });
-  auto bids = bids_of(all, prefix + "/bids");
+  auto bids = all.flat_map(prefix + "/bids", bid_in);
   return auctions
       .join_until(
           prefix + "/join", bids, [](const Auction& a) { return a.id; },

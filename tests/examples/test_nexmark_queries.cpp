@@ -7,7 +7,9 @@
 #include <map>
 #include <random>
 #include <set>
+#include <string>
 #include <tuple>
+#include <vector>
 
 #include "nexmark/queries.hpp"
 #include "support/watchdog.hpp"
@@ -125,6 +127,23 @@ TEST_CASE("nexmark q2 selects the bids of auctions divisible by 123", "[nexmark-
   }
   REQUIRE(!expected.empty());
   check_query("q2", nx::q2, sorted(expected));
+}
+
+TEST_CASE("nexmark q0-q2 run as one loop from the generator", "[nexmark-query]") {
+  const auto compiled = [](auto build) {
+    sw::Graph g{"nexmark"};
+    g.default_parallelism(2);
+    build(g, nx::QueryOptions{.generator = {.events = 100}, .source_parallelism = 2})
+        .sink("out", sw::discard(), {.parallelism = 1});
+    const sw::Plan plan = sw::make_plan(g, {});
+    REQUIRE(plan.compiled.size() == 1);
+    std::vector<std::string> names;
+    for (const sw::NodeId id : plan.compiled[0]) names.push_back(g.node(id).name());
+    return names;
+  };
+  CHECK(compiled(nx::q0) == std::vector<std::string>{"events", "event-time", "q0"});
+  CHECK(compiled(nx::q1) == std::vector<std::string>{"events", "event-time", "bids", "q1"});
+  CHECK(compiled(nx::q2) == std::vector<std::string>{"events", "event-time", "q2/bids", "q2"});
 }
 
 TEST_CASE("nexmark q3 joins category-10 auctions with sellers in OR, ID or CA", "[nexmark-query]") {

@@ -117,6 +117,39 @@ TEST_CASE("read_csv: a bad record names the file, the line, the field and the co
   CHECK_THAT(errors[3], Catch::Contains(path + ":6 (byte 93): text after the closing quote"));
 }
 
+TEST_CASE("read_csv: the parse and the steps after it run as one loop, under skip too") {
+  sw::test::TempDir dir;
+  std::string content = "id,city,km,kind,stops,note\n";
+  std::uint64_t bad = 0;
+  std::int64_t expected = 0;
+  for (int i = 0; i < 3000; ++i) {
+    if (i % 89 == 3) {
+      content += std::to_string(i) + ",Oslo,far,car,,x\n";
+      ++bad;
+      continue;
+    }
+    content += std::to_string(i) + ",Oslo," + std::to_string(i % 10) + ",bike,,x\n";
+    if (i % 10 >= 5) expected += i;
+  }
+  const std::string path = dir.write("trips.csv", content);
+  sw::Graph g{"csv"};
+  g.default_parallelism(2);
+  std::int64_t sum = 0;
+  sw::read_csv<Trip>(g, "trips", path, {},
+                     {.parallelism = 2, .batch_size = 64, .errors = sw::ErrorPolicy::skip()})
+      .filter("far", [](const Trip& t) { return t.km >= 5; })
+      .map("id", [](const Trip& t) { return t.id; })
+      .sink("sum", sw::for_each([&sum](std::int64_t id) { sum += id; }), {.parallelism = 1});
+  const sw::Plan plan = sw::make_plan(g, {});
+  REQUIRE(plan.compiled.size() == 1);
+  CHECK(plan.compiled[0].size() == 3);  // trips.parse, far, id
+  const sw::RunReport report = sw::run(g, {.threads = 2});
+  CHECK(sum == expected);
+  CHECK(report.node("trips.parse").errors_skipped == bad);
+  REQUIRE(!report.node("trips.parse").first_errors.empty());
+  CHECK_THAT(report.node("trips.parse").first_errors.front(), Catch::Contains("'far'"));
+}
+
 TEST_CASE("read_csv: a missing column or file is an error when the graph is built") {
   sw::test::TempDir dir;
   const std::string path = dir.write("cols.csv", "id,city,kind\n1,Oslo,car\n");

@@ -1,4 +1,5 @@
 #include <catch2/catch.hpp>
+#include <map>
 #include <optional>
 #include <streamweave/operators/json_lines.hpp>
 #include <streamweave/streamweave.hpp>
@@ -88,6 +89,63 @@ TEST_CASE("read_json_lines: a bad line names the file, the line and the field") 
           std::string_view("{\"path\": \"/c\", \"status\": \"oops\", \"latency_ms\": 3}"));
     CHECK_THAT(dead[0].error, Catch::Contains(path + ":3") && Catch::Contains("status"));
     CHECK_THAT(dead[1].error, Catch::Contains(path + ":5"));
+  }
+}
+
+TEST_CASE("read_json_lines: parse, event time and a filter run as one loop, under skip too") {
+  sw::test::TempDir dir;
+  std::string content;
+  std::map<std::pair<std::int64_t, std::int64_t>, std::uint64_t> expected;  // (status, start)
+  std::uint64_t bad = 0;
+  std::uint64_t good = 0;
+  for (int i = 0; i < 5000; ++i) {
+    if (i % 97 == 5) {
+      content += "{\"path\": \"/x\", \"status\": \"oops\", \"latency_ms\": 1}\n";
+      ++bad;
+      continue;
+    }
+    const Access a{sw::Symbol("/a"), 200 + i % 3, static_cast<double>(i), std::nullopt};
+    content += sw::to_json(a) + "\n";
+    ++good;
+    if (a.status != 201) ++expected[{a.status, i / 100 * 100}];
+  }
+  const std::string path = dir.write("timed.jsonl", content);
+  for (const unsigned parallelism : {1U, 3U}) {
+    CAPTURE(parallelism);
+    sw::Graph g{"timed"};
+    g.default_parallelism(parallelism);
+    const auto time = [](const Access& a) { return static_cast<sw::EventTime>(a.latency_ms); };
+    std::vector<sw::Windowed<std::int64_t, std::uint64_t>> got;
+    sw::read_json_lines<Access>(g, "logs", path,
+                                {.parallelism = parallelism, .errors = sw::ErrorPolicy::skip()})
+        .with_watermarks("time", time)
+        .filter("ok", [](const Access& a) { return a.status != 201; })
+        .key_by([](const Access& a) { return a.status; })
+        .window("per_status", sw::tumbling(100), time, sw::agg::count(),
+                {.node = {.parallelism = 1}})
+        .sink("out", sw::collect(got), {.parallelism = 1});
+    // The parse, the event time and the filter compile into one loop; at parallelism 1 (no
+    // exchange before it) the window's assigner too.
+    const sw::Plan plan = sw::make_plan(g, {});
+    REQUIRE(plan.compiled.size() == 1);
+    std::vector<std::string> names;
+    for (const sw::NodeId id : plan.compiled[0]) names.push_back(g.node(id).name());
+    std::vector<std::string> expected_names{"logs.parse", "time", "ok"};
+    if (parallelism == 1) expected_names.emplace_back("per_status");
+    CHECK(names == expected_names);
+
+    const sw::RunReport report = sw::run(g, {.threads = 2});
+    std::map<std::pair<std::int64_t, std::int64_t>, std::uint64_t> windows;
+    for (const auto& w : got) windows[{w.key, w.start}] += w.value;
+    CHECK(windows == expected);
+    CHECK(report.node("logs.parse").errors_skipped == bad);
+    CHECK(report.node("logs.parse").items_out == good);
+    CHECK(report.node("time").items_in == good);
+    CHECK(report.node("ok").items_in == good);
+    CHECK(report.node("per_status").late_dropped == 0);
+    REQUIRE(!report.node("logs.parse").first_errors.empty());
+    CHECK_THAT(report.node("logs.parse").first_errors.front(),
+               Catch::Contains(path + ":6") && Catch::Contains("status"));
   }
 }
 

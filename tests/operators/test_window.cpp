@@ -310,6 +310,10 @@ TEST_CASE("late items are dropped and counted, or passed to the late stream", "[
                                 .node = {.parallelism = 1}});
     windows.sink("out", sw::collect(out), {.parallelism = 1});
     if (side) windows.late_items().sink("late", sw::collect(late), {.parallelism = 1});
+    // The window ends the source's compiled chain: its late items leave the compiled loop.
+    const sw::Plan plan = sw::make_plan(g, {});
+    REQUIRE(plan.compiled.size() == 1);
+    CHECK(plan.compiled[0].size() == 3);
     const sw::RunReport report = sw::run(g, {.threads = 2});
     CHECK(report.node("counts").late_dropped == 10);
     REQUIRE(out.size() == 8);
@@ -371,17 +375,22 @@ TEST_CASE("event times at the ends of int64 are an error of the item, not a wrap
     CHECK_THROWS_WITH(sw::run(g, {.threads = 1}),
                       Catch::Contains("node 'w'") &&
                           Catch::Contains("event time -9223372036854775808 has a window"));
-    // skip: the two extreme items are skipped; the others are summed in their windows.
+    // skip: the two extreme items are skipped; the others are summed in their windows. The
+    // window ends the map's compiled chain, and skips in it.
     sw::Graph h{"extreme-skip"};
     std::vector<sw::Windowed<std::uint32_t, std::int64_t>> out;
     h.source("readings", sw::from(items))
+        .map("same", [](Reading r) { return r; })
         .key_by([](const Reading& r) { return r.sensor; })
         .window("w", assigner, [](const Reading& r) { return r.time; },
                 sw::agg::sum<Reading>([](const Reading& r) { return r.value; }),
                 {.node = {.errors = sw::ErrorPolicy::skip()}})
         .sink("out", sw::collect(out), {.parallelism = 1});
+    h.default_parallelism(1);
+    REQUIRE(sw::make_plan(h, {}).compiled.size() == 1);
     const sw::RunReport report = sw::run(h, {.threads = 1});
     CHECK(report.node("w").errors_skipped == 2);
+    CHECK(report.node("w").items_in == 4);
     REQUIRE_FALSE(out.empty());
     for (const auto& w : out) {
       CHECK(w.start <= 5);

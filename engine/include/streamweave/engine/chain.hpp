@@ -1,4 +1,5 @@
-// Typed chain fusion: a run of stateless steps (map, filter, flat_map) between a head (the
+// Typed chain fusion: a run of steps (map, filter, flat_map, inspect, with_watermarks) between
+// a head (the
 // batches that enter the run's first node, or a source that hands over its items one at a
 // time) and a tail (the last node's output, or a stateful operator's per-item update) runs as
 // one loop in which each item goes through every step in registers, the way iterator adapters
@@ -8,10 +9,11 @@
 // that the operator added next can offer, besides its own node's instance, one instance for
 // the whole run of nodes from the chain's head up to it (a ChainCompiler on its node). The
 // plan takes that offer only where the nodes form one task with nothing between them: every
-// edge fused, every node under the stop error policy, no other consumer of any of them.
-// Everywhere else each node keeps its own instance, so the item-wise error policies and
-// fan-out behave as before. A compiled run still counts each node's items in and out, and a
-// failure names the node it happened in and the item's position in that node's input.
+// edge fused, every node under the stop or skip error policy, no other consumer of any of
+// them. Everywhere else each node keeps its own instance, so retry, dead letters and fan-out
+// behave as before. A compiled run still counts each node's items in and out; a failure names
+// the node it happened in and the item's position in that node's input, and under skip that
+// node counts and names it, and the item goes no further, as when the node runs on its own.
 //
 // An operator takes part by giving its step (StepKind and apply/keep/expand below), its source
 // part (SourceHead), or a fused_item() entry on its kernel (KernelTail); stream.hpp's
@@ -19,10 +21,12 @@
 #pragma once
 
 #include <array>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <memory>
+#include <optional>
 #include <span>
 #include <tuple>
 #include <type_traits>
@@ -38,11 +42,33 @@ struct Unchained {};
 
 // How a step passes items on. A step S has in_type, out_type, `static constexpr StepKind kind`
 // and, by kind:
-//   map:    out_type apply(X&& item)          one item out per item in
-//   filter: bool keep(const in_type& item)    the item goes on unchanged when true
-//   expand: void expand(X&& item, E& emit)    emit(out_type) any number of times
+//   map:     out_type apply(X&& item)          one item out per item in
+//   filter:  bool keep(const in_type& item)    the item goes on unchanged when true
+//   expand:  void expand(X&& item, E& emit)    emit(out_type) any number of times
+//   observe: void see(const in_type& item)     the item goes on unchanged
 // where X is in_type (an item the chain owns) or const in_type& (one it shares).
-enum class StepKind : std::uint8_t { map, filter, expand };
+// A step with state also has checkpointing(), snapshot(StateWriter&) and
+// restore(StateReader&), answered for its node. A step that decides the stream's event time
+// (with_watermarks) has `static constexpr bool kMakesWatermarks = true` and
+// std::optional<EventTime> watermark_after_batch(): watermarks from before it go no further,
+// and its own go to the tail after each batch.
+enum class StepKind : std::uint8_t { map, filter, expand, observe };
+
+namespace detail {
+
+template <class S>
+concept StatefulStep = requires(S& step, const S& held, StateWriter& out, StateReader& in) {
+  { held.checkpointing() } -> std::same_as<Checkpointing>;
+  step.snapshot(out);
+  step.restore(in);
+};
+
+template <class S>
+concept WatermarkStep = requires {
+  requires S::kMakesWatermarks;
+};
+
+}  // namespace detail
 
 // Where a chain's items come from: batches of T pushed into its first node.
 template <class T>
@@ -256,17 +282,33 @@ class ChainRunner {
   static constexpr std::size_t kSteps = sizeof...(Steps);
   static constexpr std::size_t kNone = ~std::size_t{0};
   static constexpr std::array<StepKind, kSteps> kKinds{Steps::kind...};
+  // The last step that makes watermarks (kNone when none does).
+  static constexpr std::size_t kClock = [] {
+    constexpr std::array<bool, kSteps> makes{WatermarkStep<Steps>...};
+    std::size_t last = kNone;
+    for (std::size_t k = 0; k < kSteps; ++k) {
+      if (makes[k]) last = k;
+    }
+    return last;
+  }();
 
   ChainRunner(std::span<const InstanceContext> contexts, std::size_t first,
               std::tuple<Steps...> steps, Tail tail)
       : contexts_(contexts.begin(), contexts.end()),
         first_(first),
         steps_(std::move(steps)),
-        tail_(std::move(tail)) {}
+        tail_(std::move(tail)) {
+    for (std::size_t k = 0; k <= kSteps; ++k) {
+      const bool node = k < kSteps || Tail::kIsNode;
+      const std::size_t member = k < kSteps ? first_ + k : tail_member();
+      skips_[k] = node && contexts_[member].errors.kind() == ErrorPolicy::Kind::skip;
+    }
+  }
 
   // Runs one item through step K onwards. Each part's code is in a try block of its own, so
-  // that the first part an exception leaves claims it (see claim()); on the way without one
-  // they cost nothing. No lambda stands between the parts: g++ would not inline a large one.
+  // that the first part an exception leaves claims it (see claim()), or skips the item when
+  // its node's policy is skip; on the way without one they cost nothing. No lambda stands
+  // between the parts: g++ would not inline a large one.
   template <std::size_t K, class X>
   [[gnu::always_inline]] void push(X&& item) {
     try {
@@ -282,6 +324,9 @@ class ChainRunner {
             ++passed_[K];
             push<K + 1>(std::forward<X>(item));
           }
+        } else if constexpr (S::kind == StepKind::observe) {
+          step.see(std::as_const(item));
+          push<K + 1>(std::forward<X>(item));
         } else {
           auto emit = [this](auto&& out) __attribute__((always_inline)) {
             ++passed_[K];
@@ -290,32 +335,46 @@ class ChainRunner {
           step.expand(std::forward<X>(item), emit);
         }
       }
+    } catch (const NodeError&) {
+      throw;
     } catch (...) {
+      if (failing_ == kNone && skips_[K]) return skip<K>();
       claim(K);
       throw;
     }
   }
 
-  // True when every step from K on is a filter: a batch the chain shares then goes on as a
-  // view of the items they keep, not as copies of them.
+  // True when every step from K on is a filter or an observer: a batch the chain shares then
+  // goes on as a view of the items they keep, not as copies of them.
   template <std::size_t K>
   static constexpr bool kFiltersFrom = [] {
     for (std::size_t k = K; k < kSteps; ++k) {
-      if (kKinds[k] != StepKind::filter) return false;
+      if (kKinds[k] != StepKind::filter && kKinds[k] != StepKind::observe) return false;
     }
     return K < kSteps && !Tail::kIsNode;
   }();
 
-  // Whether every filter from step K on keeps `item` (kFiltersFrom<K>), counted as push counts.
+  // Whether every step from K on keeps `item` (kFiltersFrom<K>), counted as push counts.
   template <std::size_t K, class T>
   [[gnu::always_inline]] bool kept_from(const T& item) {
     if constexpr (K == kSteps) {
       return true;
     } else {
       try {
-        if (!std::get<K>(steps_).keep(item)) return false;
-        ++passed_[K];
+        auto& step = std::get<K>(steps_);
+        if constexpr (kKinds[K] == StepKind::observe) {
+          step.see(item);
+        } else {
+          if (!step.keep(item)) return false;
+          ++passed_[K];
+        }
+      } catch (const NodeError&) {
+        throw;
       } catch (...) {
+        if (skips_[K]) {
+          skip<K>();
+          return false;
+        }
         claim(K);
         throw;
       }
@@ -323,31 +382,43 @@ class ChainRunner {
     }
   }
 
-  // Before each batch (or source step).
-  void begin() noexcept {
+  // Before each batch (or source step) that enters at step `from`.
+  void begin(std::size_t from) noexcept {
     passed_.fill(0);
+    skipped_.fill(0);
     failing_ = kNone;
+    from_ = from;
   }
-  // After it: `in` items entered step `from`. Counts every node's items from there on, and
-  // lets the tail send on what it holds.
-  void account(std::uint64_t in, std::size_t from) {
-    account_steps(in, from, std::make_index_sequence<kSteps>());
+  // The item about to enter: the `index`-th of this batch.
+  [[gnu::always_inline]] void at(std::uint64_t index) noexcept { head_ = index; }
+  // After the batch: `in` items entered. Counts every node's items from there on, lets the
+  // tail send on what it holds, and then the watermark the batch made, if any.
+  void account(std::uint64_t in) {
+    account_steps(in, std::make_index_sequence<kSteps>());
+    if constexpr (kClock != kNone) {
+      if (from_ <= kClock) {
+        if (const std::optional<EventTime> mark =
+                std::get<kClock>(steps_).watermark_after_batch()) {
+          tail_.watermark(*mark);
+        }
+      }
+    }
   }
 
-  // The exception in flight, from the item at `head_index` of a batch that entered step
-  // `from` (or, from a source, the item at `source_position`), as the NodeError of the member
-  // it happened in.
-  [[noreturn]] void fail(std::uint64_t head_index, std::uint64_t source_position,
-                         std::size_t from) {
+  // A watermark from before step `from`: it goes no further when a step from there on makes
+  // watermarks of its own.
+  void watermark(EventTime time, std::size_t from) {
+    if (kClock == kNone || from > kClock) tail_.watermark(time);
+  }
+
+  // The exception in flight, from the current item (or, from a source, the item at
+  // `source_position`), as the NodeError of the member it happened in.
+  [[noreturn]] void fail(std::uint64_t source_position) {
     const std::exception_ptr error = std::current_exception();
     const std::size_t step = failing_ == kNone ? kSteps : failing_;
     if (step == kSourceFailed) detail::throw_node_error(contexts_[0], source_position, error);
-    std::uint64_t at = head_index;  // its position in the member's input, this batch
-    for (std::size_t k = from; k < step && k < kSteps; ++k) {
-      if (kKinds[k] != StepKind::map) at = passed_[k] - 1;
-    }
     const std::size_t member = step == kSteps ? tail_member() : first_ + step;
-    detail::throw_node_error(contexts_[member], contexts_[member].metrics->items_in + at, error);
+    detail::throw_node_error(contexts_[member], position_at(step), error);
   }
 
   // Runs a source's make(): a failure there is the source's.
@@ -359,6 +430,25 @@ class ChainRunner {
       claim(kSourceFailed);
       throw;
     }
+  }
+
+  // Checkpoint state of step `step`'s node.
+  [[nodiscard]] Checkpointing step_checkpointing(std::size_t step) const noexcept {
+    Checkpointing answer = Checkpointing::stateless;
+    visit_step(step, [&](const auto& s) {
+      if constexpr (StatefulStep<std::remove_cvref_t<decltype(s)>>) answer = s.checkpointing();
+    });
+    return answer;
+  }
+  void step_snapshot(std::size_t step, StateWriter& state) {
+    visit_step(step, [&](auto& s) {
+      if constexpr (StatefulStep<std::remove_cvref_t<decltype(s)>>) s.snapshot(state);
+    });
+  }
+  void step_restore(std::size_t step, StateReader& state) {
+    visit_step(step, [&](auto& s) {
+      if constexpr (StatefulStep<std::remove_cvref_t<decltype(s)>>) s.restore(state);
+    });
   }
 
   [[nodiscard]] Tail& tail() noexcept { return tail_; }
@@ -381,14 +471,59 @@ class ChainRunner {
     if (failing_ == kNone) failing_ = part;
   }
 
+  // The current item failed in step K (the tail when K == kSteps), whose node skips it.
+  template <std::size_t K>
+  [[gnu::noinline, gnu::cold]] void skip() {
+    const std::size_t member = K == kSteps ? tail_member() : first_ + K;
+    const std::uint64_t position = position_at(K);
+    if constexpr (K < kSteps) ++skipped_[K];
+    detail::skip_error(contexts_[member], *contexts_[member].metrics, position,
+                       detail::describe(std::current_exception()));
+  }
+
+  // The current item's position in the input of step `step`'s node (the tail's, for kSteps).
+  [[nodiscard]] std::uint64_t position_at(std::size_t step) const noexcept {
+    std::uint64_t at = head_;  // its index in that node's input, this batch
+    for (std::size_t k = from_; k < step && k < kSteps; ++k) {
+      if (kKinds[k] == StepKind::map || kKinds[k] == StepKind::observe) {
+        at -= skipped_[k];
+      } else {
+        at = passed_[k] - 1;
+      }
+    }
+    const std::size_t member = step >= kSteps ? tail_member() : first_ + step;
+    return contexts_[member].metrics->items_in + at;
+  }
+
+  template <class Visit>
+  void visit_step(std::size_t step, Visit&& visit) const {
+    visit_steps(step, visit, std::make_index_sequence<kSteps>());
+  }
+  template <class Visit>
+  void visit_step(std::size_t step, Visit&& visit) {
+    visit_steps(step, visit, std::make_index_sequence<kSteps>());
+  }
+  template <class Visit, std::size_t... Ks>
+  void visit_steps(std::size_t step, Visit& visit, std::index_sequence<Ks...> /*steps*/) const {
+    ((step == Ks ? visit(std::get<Ks>(steps_)) : void()), ...);
+  }
+  template <class Visit, std::size_t... Ks>
+  void visit_steps(std::size_t step, Visit& visit, std::index_sequence<Ks...> /*steps*/) {
+    ((step == Ks ? visit(std::get<Ks>(steps_)) : void()), ...);
+  }
+
   template <std::size_t... Ks>
-  void account_steps(std::uint64_t in, std::size_t from, std::index_sequence<Ks...> /*steps*/) {
+  void account_steps(std::uint64_t in, std::index_sequence<Ks...> /*steps*/) {
     (
         [&] {
-          if (Ks < from) return;
+          if (Ks < from_) return;
           InstanceMetrics& metrics = *contexts_[first_ + Ks].metrics;
           metrics.items_in += in;
-          if (kKinds[Ks] != StepKind::map) in = passed_[Ks];
+          if (kKinds[Ks] == StepKind::filter || kKinds[Ks] == StepKind::expand) {
+            in = passed_[Ks];
+          } else {
+            in -= skipped_[Ks];
+          }
           metrics.items_out += in;
         }(),
         ...);
@@ -400,6 +535,10 @@ class ChainRunner {
   std::tuple<Steps...> steps_;
   Tail tail_;
   std::array<std::uint64_t, kSteps> passed_{};
+  std::array<std::uint64_t, kSteps> skipped_{};  // items each map or observer skipped
+  std::array<bool, kSteps + 1> skips_{};  // whose node's policy is skip; [kSteps]: the tail's
+  std::uint64_t head_ = 0;
+  std::size_t from_ = 0;
   std::size_t failing_ = kNone;
 };
 
@@ -457,13 +596,22 @@ class CompiledChain : public CompiledChainBase {
     runner_.tail().bind(runner_.context(member), port, target);
   }
   [[nodiscard]] Checkpointing member_checkpointing(std::size_t k) const noexcept override {
-    return is_tail(k) ? runner_.tail().checkpointing() : Checkpointing::stateless;
+    if (is_tail(k)) return runner_.tail().checkpointing();
+    return runner_.step_checkpointing(k + offset_ - runner_.first());
   }
   void member_snapshot(std::size_t k, StateWriter& state) override {
-    if (is_tail(k)) runner_.tail().snapshot(state);
+    if (is_tail(k)) {
+      runner_.tail().snapshot(state);
+    } else {
+      runner_.step_snapshot(k + offset_ - runner_.first(), state);
+    }
   }
   void member_restore(std::size_t k, StateReader& state) override {
-    if (is_tail(k)) runner_.tail().restore(state);
+    if (is_tail(k)) {
+      runner_.tail().restore(state);
+    } else {
+      runner_.step_restore(k + offset_ - runner_.first(), state);
+    }
   }
 
   // Runs a batch of step K's input through the chain from step K.
@@ -475,48 +623,53 @@ class CompiledChain : public CompiledChainBase {
         return;
       }
     }
-    runner_.begin();
+    runner_.begin(K);
     const std::size_t n = batch->size();
-    std::size_t i = 0;
     try {
       if (batch->owned()) {
         auto& items = batch->items;
-        for (; i < n; ++i) runner_.template push<K>(std::move(items[i]));
+        for (std::size_t i = 0; i < n; ++i) {
+          runner_.at(i);
+          runner_.template push<K>(std::move(items[i]));
+        }
       } else {
         batch->read([&](const auto& items) {
-          for (; i < n; ++i) runner_.template push<K>(items[i]);
+          for (std::size_t i = 0; i < n; ++i) {
+            runner_.at(i);
+            runner_.template push<K>(items[i]);
+          }
         });
       }
     } catch (const NodeError&) {
       throw;
     } catch (...) {
-      runner_.fail(i, 0, K);
+      runner_.fail(0);
     }
     batch.reset();  // its storage returns before the output goes on
-    runner_.account(n, K);
+    runner_.account(n);
   }
 
  protected:
   // The items of a shared batch that the filters from step K on keep, as a view of it.
   template <std::size_t K, class T>
   void select(BatchPtr<T> batch) {
-    runner_.begin();
+    runner_.begin(K);
     const std::size_t n = batch->size();
     BatchPtr<T> view = runner_.tail().pool().acquire(0);
     auto& selection = view->selection;
     selection.reserve(n);
     const BatchPtr<T>& from = batch->is_view() ? batch->viewed : batch;
     const auto& items = from->items;
-    std::size_t i = 0;
     try {
-      for (; i < n; ++i) {
+      for (std::size_t i = 0; i < n; ++i) {
         const auto at = batch->is_view() ? batch->selection[i] : static_cast<std::uint32_t>(i);
+        runner_.at(i);
         if (runner_.template kept_from<K>(items[at])) selection.push_back(at);
       }
     } catch (const NodeError&) {
       throw;
     } catch (...) {
-      runner_.fail(i, 0, K);
+      runner_.fail(0);
     }
     if (selection.size() == n) {
       runner_.tail().push_batch(std::move(batch));
@@ -525,7 +678,7 @@ class CompiledChain : public CompiledChainBase {
       batch.reset();
       runner_.tail().push_batch(std::move(view));
     }
-    runner_.account(n, K);
+    runner_.account(n);
   }
 
   [[nodiscard]] bool is_tail(std::size_t k) const noexcept {
@@ -561,7 +714,7 @@ class CompiledTransformChain final : public CompiledChain<Tail, Steps...>, publi
   InputBase* input() noexcept override { return this; }
   void push_items(BatchPtr<In> batch) override { this->template run_batch<K>(std::move(batch)); }
   void finish() override { this->runner_.tail().finish(); }
-  void watermark(EventTime time) override { this->runner_.tail().watermark(time); }
+  void watermark(EventTime time) override { this->runner_.watermark(time, K); }
 };
 
 // The compiled chain of a SourceHead: member 0 is the source, whose part makes the items that
@@ -577,22 +730,22 @@ class CompiledSourceChain final : public CompiledChain<Tail, Steps...> {
       : Base(contexts, 1, 0, std::move(steps), std::move(tail)), part_(contexts[0], spec) {}
 
   bool produce(std::size_t max_items) override {
-    this->runner_.begin();
+    this->runner_.begin(0);
     std::uint64_t made = 0;
     auto push =
         [ this, &made ](std::uint64_t position, auto&& make) __attribute__((always_inline)) {
-      const std::uint64_t at = made++;
+      this->runner_.at(made++);
       try {
         this->runner_.template push<0>(this->runner_.make_at_source(make));
       } catch (const NodeError&) {
         throw;
       } catch (...) {
-        this->runner_.fail(at, position, 0);
+        this->runner_.fail(position);
       }
     };
     const bool more = part_.produce(max_items, push);
     this->runner_.context(0).metrics->items_out += made;
-    this->runner_.account(made, 0);
+    this->runner_.account(made);
     return more;
   }
   void close() override { this->runner_.tail().finish(); }
@@ -655,9 +808,9 @@ class TypedChainCompiler<TypedChain<Head, Steps...>, MakeTail> final : public Ch
 
  private:
   template <class Tail, std::size_t... Ks>
-  std::unique_ptr<CompiledChainBase> from_step(std::span<const InstanceContext> all,
-                                               std::size_t step, Tail tail,
-                                               std::index_sequence<Ks...> /*steps*/) const {
+  std::unique_ptr<CompiledChainBase> from_step(
+      [[maybe_unused]] std::span<const InstanceContext> all, [[maybe_unused]] std::size_t step,
+      Tail tail, std::index_sequence<Ks...> /*steps*/) const {
     std::unique_ptr<CompiledChainBase> made;
     ((step == Ks ? (made = std::make_unique<CompiledTransformChain<
                         Ks, typename std::tuple_element_t<Ks, std::tuple<Steps...>>::in_type, Tail,

@@ -180,13 +180,19 @@ class Stream : public StreamMethods<Stream<T, Chain>, T> {
   TransformStream<T, Out> add_tail(std::string name, const char* op, NodeOptions options,
                                    Args... args) const {
     TransformStream<T, Out> out = add_transform<Out, K>(std::move(name), op, options, args...);
+    offer_tail<K>(out.node(), std::move(args)...);
+    return out;
+  }
+  // For a stateful node `id` attached after this stream (a node type of its own, where
+  // add_tail does not fit): offers its kernel K(ctx, args...) as the end of this stream's chain.
+  template <class K, class... Args>
+  void offer_tail(NodeId id, Args... args) const {
     if constexpr (!std::is_same_v<Chain, Unchained>) {
-      offer_compiled(out.node(), chain_.ended_by(out.node()),
+      offer_compiled(id, chain_.ended_by(id),
                      [... args = std::move(args)](const InstanceContext& ctx) {
                        return KernelTail<K>(std::make_unique<K>(ctx, args...));
                      });
     }
-    return out;
   }
   [[nodiscard]] const Chain& chain() const noexcept { return chain_; }
   // This stream hash-partitioned by `key` (what key_by does, without its KeyedStream).

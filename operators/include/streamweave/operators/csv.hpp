@@ -14,7 +14,8 @@
 // without a column is an error when the graph is built; without one, by position. A bad
 // record follows the parse node's error policy and names the file, line and field:
 // "trips.csv:9: field 'km' (column 3): 'x1' is not a number".
-// Unquoted fields are Str slices of the file, not copies.
+// Unquoted fields are Str slices of the file, not copies. As in read_json_lines, the parse is
+// a step of a compiled chain with what follows it.
 #pragma once
 
 #include <boost/describe.hpp>
@@ -310,8 +311,8 @@ std::vector<std::string> read_header(const std::string& node, const std::string&
 // (G is Graph: a parameter, so that the streams built here are only made where read_csv is
 // used, after the facade has given streams their operators' methods.)
 template <CsvRecord T, class G = Graph>
-[[nodiscard]] TransformStream<Str, T> read_csv(G& graph, const std::string& name, std::string path,
-                                               CsvOptions csv = {}, NodeOptions options = {}) {
+[[nodiscard]] auto read_csv(G& graph, const std::string& name, std::string path,
+                            CsvOptions csv = {}, NodeOptions options = {}) {
   std::vector<std::string> columns;
   if (csv.header) columns = detail::csv::read_header(name, path, csv);
   std::optional<CsvParser<T>> parser;
@@ -321,10 +322,11 @@ template <CsvRecord T, class G = Graph>
     throw GraphError("node '" + name + "': " + e.what());
   }
   csv.limits = detail::read_limits(csv.limits, options);
+  MapStep<Str, T, CsvParser<T>> step{*parser};  // before *parser is moved from
   return graph
       .source(name, read_csv_records(std::move(path), csv), detail::read_node_options(options))
-      .template add_transform<T, MapKernel<Str, T, CsvParser<T>>>(name + ".parse", "map", options,
-                                                                  std::move(*parser));
+      .template add_step<T, MapKernel<Str, T, CsvParser<T>>>(name + ".parse", "map", options,
+                                                             std::move(step), std::move(*parser));
 }
 
 namespace detail {

@@ -102,8 +102,9 @@ class FilterMethods : public StreamMixin<Self, FilterMethods<Self, T>> {
   template <class F>
   requires FilterPredicate<F, T>
   auto filter(std::string name, F pred, NodeOptions options = {}) const {
-    return this->self().template add_step<T, FilterKernel<T, F>>(
-        std::move(name), "filter", options, FilterStep<T, F>{pred}, std::move(pred));
+    FilterStep<T, F> step{pred};  // before pred is moved from: arguments have no order
+    return this->self().template add_step<T, FilterKernel<T, F>>(std::move(name), "filter", options,
+                                                                 std::move(step), std::move(pred));
   }
 };
 

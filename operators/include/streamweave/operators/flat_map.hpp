@@ -104,8 +104,9 @@ class FlatMapMethods : public StreamMixin<Self, FlatMapMethods<Self, T>> {
   requires FlatMapFunction<F, T>
   auto flat_map(std::string name, F f, NodeOptions options = {}) const {
     using Out = std::remove_cvref_t<std::ranges::range_value_t<std::invoke_result_t<F&, T&&>>>;
+    FlatMapStep<T, Out, F> step{f};  // before f is moved from: arguments have no order
     return this->self().template add_step<Out, FlatMapKernel<T, Out, F>>(
-        std::move(name), "flat_map", options, FlatMapStep<T, Out, F>{f}, std::move(f));
+        std::move(name), "flat_map", options, std::move(step), std::move(f));
   }
 
   // f(item, emit) calls emit(u) for each output: no container per item.

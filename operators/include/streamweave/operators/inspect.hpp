@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "streamweave/engine/chain.hpp"
 #include "streamweave/engine/instance.hpp"
 #include "streamweave/engine/stream.hpp"
 
@@ -15,19 +16,31 @@ namespace sw {
 template <class F, class T>
 concept InspectFunction = Item<T> && std::invocable<F&, const T&>;
 
+// inspect as a step of a compiled chain (engine/chain.hpp).
+template <class T, class F>
+struct InspectStep {
+  using in_type = T;
+  using out_type = T;
+  static constexpr StepKind kind = StepKind::observe;
+
+  [[gnu::always_inline]] void see(const T& item) { std::invoke(f, item); }
+
+  F f;
+};
+
 template <class T, class F>
 class InspectKernel final : public TransformBase<T, T> {
  public:
-  InspectKernel(const InstanceContext& ctx, F f) : TransformBase<T, T>(ctx), f_(std::move(f)) {}
+  InspectKernel(const InstanceContext& ctx, F f) : TransformBase<T, T>(ctx), step_{std::move(f)} {}
 
   // The batch passes on as it is, shared or not.
   void on_batch(BatchPtr<T>&& batch) override {
-    this->read_each(*batch, [&](const T& x) { std::invoke(f_, x); });
+    this->read_each(*batch, [&](const T& x) { step_.see(x); });
     this->emit_batch(std::move(batch));
   }
 
  private:
-  F f_;
+  InspectStep<T, F> step_;
 };
 
 template <class Self, class T>
@@ -35,11 +48,11 @@ class InspectMethods : public StreamMixin<Self, InspectMethods<Self, T>> {
  public:
   // Calls f(item) and passes the item on unchanged.
   template <class F>
-  requires InspectFunction<F, T> TransformStream<T, T> inspect(std::string name, F f,
-                                                               NodeOptions options = {})
-  const {
-    return this->self().template add_transform<T, InspectKernel<T, F>>(std::move(name), "inspect",
-                                                                       options, std::move(f));
+  requires InspectFunction<F, T>
+  auto inspect(std::string name, F f, NodeOptions options = {}) const {
+    InspectStep<T, F> step{f};  // before f is moved from: arguments have no order
+    return this->self().template add_step<T, InspectKernel<T, F>>(
+        std::move(name), "inspect", options, std::move(step), std::move(f));
   }
 };
 

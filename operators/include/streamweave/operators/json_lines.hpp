@@ -11,7 +11,9 @@
 // counts it (the report names the first few), dead_letter passes the line and its error on
 // `.dead_letters()`. The error names the file, the line, the field and the byte offset in the
 // file: "access.jsonl:17: field 'latency_ms': ... (Access, byte 1893)"; standard input and
-// pipes are named "<stdin>" and their path.
+// pipes are named "<stdin>" and their path. The parse is a step of a compiled chain
+// (engine/chain.hpp): under stop or skip, it and the steps after it (with_watermarks, filter,
+// map, ...) are one loop over each batch of lines.
 #pragma once
 
 #include <memory>
@@ -58,14 +60,13 @@ requires std::default_initializable<T>
 // (G is Graph: see read_csv.)
 template <JsonCodable T, class G = Graph>
 requires std::default_initializable<T>
-[[nodiscard]] TransformStream<Str, T> read_json_lines(G& graph, const std::string& name,
-                                                      std::string path, NodeOptions options = {},
-                                                      RecordLimits limits = {}) {
+[[nodiscard]] auto read_json_lines(G& graph, const std::string& name, std::string path,
+                                   NodeOptions options = {}, RecordLimits limits = {}) {
   return graph
       .source(name, read_lines(std::move(path), detail::read_limits(limits, options)),
               detail::read_node_options(options))
-      .template add_transform<T, MapKernel<Str, T, decltype(parse_json<T>())>>(
-          name + ".parse", "map", options, parse_json<T>());
+      .template add_step<T, MapKernel<Str, T, JsonLineParser<T>>>(
+          name + ".parse", "map", options, MapStep<Str, T, JsonLineParser<T>>{}, parse_json<T>());
 }
 
 namespace detail {

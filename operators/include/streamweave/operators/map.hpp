@@ -86,8 +86,9 @@ class MapMethods : public StreamMixin<Self, MapMethods<Self, T>> {
   requires MapFunction<F, T>
   auto map(std::string name, F f, NodeOptions options = {}) const {
     using Out = map_result_t<F, T>;
+    MapStep<T, Out, F> step{f};  // before f is moved from: arguments have no order
     return this->self().template add_step<Out, MapKernel<T, Out, F>>(
-        std::move(name), "map", options, MapStep<T, Out, F>{f}, std::move(f));
+        std::move(name), "map", options, std::move(step), std::move(f));
   }
 };
 

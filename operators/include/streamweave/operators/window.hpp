@@ -179,6 +179,9 @@ class WindowKernel final : public TransformBase<T, window_output_t<T, KeyFn, Tim
     check_assigner(ctx);
   }
 
+  // As the end of a compiled chain (engine/chain.hpp): one item.
+  [[gnu::always_inline]] void fused_item(const T& item) { add(item); }
+
   void bind_output(std::size_t port, InputBase& target) override {
     if (port == kLatePort) {
       late_ = detail::checked_input<T>(this->ctx_, port, target);
@@ -451,18 +454,21 @@ class WindowKernel final : public TransformBase<T, window_output_t<T, KeyFn, Tim
 
 namespace detail {
 // A window node after `stream`, keyed by `key`, with its late-items port: its stream.
-template <class T, class KeyFn, class TimeFn, class G>
-auto add_window(const Stream<T>& stream, std::string name, KeyFn key, WindowAssigner assigner,
-                TimeFn time_of, G function, WindowOptions options) {
+// Its kernel ends the stream's compiled chain, if it has one: each item goes to the window
+// assigner as it leaves the chain's last step.
+template <class T, class KeyFn, class TimeFn, class G, class Chain>
+auto add_window(const Stream<T, Chain>& stream, std::string name, KeyFn key,
+                WindowAssigner assigner, TimeFn time_of, G function, WindowOptions options) {
   using Out = window_output_t<T, KeyFn, TimeFn, G>;
   using K = WindowKernel<T, KeyFn, TimeFn, G>;
-  auto make = [key = std::move(key), time_of = std::move(time_of), function = std::move(function),
-               assigner, options](const InstanceContext& ctx) {
+  auto make = [key, time_of, function, assigner, options](const InstanceContext& ctx) {
     return std::unique_ptr<OperatorInstance>(
         std::make_unique<K>(ctx, key, time_of, function, assigner, options));
   };
   const NodeId id = stream.attach(std::make_unique<TransformNode<T, Out, decltype(make), T>>(
       std::move(name), "window", options.node, std::move(make)));
+  stream.template offer_tail<K>(id, std::move(key), std::move(time_of), std::move(function),
+                                assigner, options);
   return WindowStream<T, Out>(stream.graph(), id);
 }
 }  // namespace detail
