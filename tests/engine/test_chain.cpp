@@ -90,6 +90,18 @@ sw::RunReport run_chain(std::uint64_t n, const Knobs& k, Sums& sums, unsigned th
   return report;
 }
 
+// The failure of a run of 6000 events with knobs `k`, which must fail.
+sw::NodeError failure_of(const Knobs& k) {
+  Sums sums;
+  try {
+    (void)run_chain(6000, k, sums, 2);
+  } catch (const sw::NodeError& e) {
+    return e;
+  }
+  FAIL("the run did not fail");
+  throw std::logic_error("unreachable");
+}
+
 Sums expected_sums(std::uint64_t n) {
   Sums sums;
   for (std::uint64_t i = 0; i < n; ++i) {
@@ -246,20 +258,13 @@ TEST_CASE("A failure in a compiled chain names its node and the item's position 
     for (const std::uint64_t from : {0, 2000, 4001}) {
       const std::uint64_t id = reaching(node, from);
       CAPTURE(node, id);
-      std::vector<std::string> what;
       std::vector<std::uint64_t> positions;
       for (bool chain : {true, false}) {
-        Knobs k{
-            .parallelism = 1, .batch_size = 256, .chain = chain, .fail_at = node, .fail_id = id};
-        Sums sums;
-        try {
-          (void)run_chain(6000, k, sums, 2);
-          FAIL("the run did not fail");
-        } catch (const sw::NodeError& e) {
-          CHECK(e.node() == node);
-          CHECK(e.message() == "boom at " + node + " on " + std::to_string(id));
-          positions.push_back(e.position());
-        }
+        const sw::NodeError e = failure_of(
+            {.parallelism = 1, .batch_size = 256, .chain = chain, .fail_at = node, .fail_id = id});
+        CHECK(e.node() == node);
+        CHECK(e.message() == "boom at " + node + " on " + std::to_string(id));
+        positions.push_back(e.position());
       }
       // Compiled, the position is the same as where the node runs on its own.
       REQUIRE(positions.size() == 2);
@@ -312,23 +317,17 @@ TEST_CASE("A compiled chain that skips more than the policy allows fails as its 
     std::vector<std::string> messages;
     std::vector<std::uint64_t> positions;
     for (bool chain : {true, false}) {
-      Knobs k{.parallelism = 1,
-              .batch_size = 128,
-              .chain = chain,
-              .fail_at = node,
-              .fail_id = 7,
-              .fail_every = 101,
-              .errors = sw::ErrorPolicy::skip(3)};
-      Sums sums;
-      try {
-        (void)run_chain(6000, k, sums, 2);
-        FAIL("the run did not fail");
-      } catch (const sw::NodeError& e) {
-        CHECK(e.node() == node);
-        CHECK_THAT(e.message(), Catch::Contains("more than 3 errors"));
-        messages.push_back(e.message());
-        positions.push_back(e.position());
-      }
+      const sw::NodeError e = failure_of({.parallelism = 1,
+                                          .batch_size = 128,
+                                          .chain = chain,
+                                          .fail_at = node,
+                                          .fail_id = 7,
+                                          .fail_every = 101,
+                                          .errors = sw::ErrorPolicy::skip(3)});
+      CHECK(e.node() == node);
+      CHECK_THAT(e.message(), Catch::Contains("more than 3 errors"));
+      messages.push_back(e.message());
+      positions.push_back(e.position());
     }
     REQUIRE(positions.size() == 2);
     CHECK(positions[0] == positions[1]);

@@ -1,9 +1,8 @@
 // Typed chain fusion: a run of steps (map, filter, flat_map, inspect, with_watermarks) between
-// a head (the
-// batches that enter the run's first node, or a source that hands over its items one at a
-// time) and a tail (the last node's output, or a stateful operator's per-item update) runs as
-// one loop in which each item goes through every step in registers, the way iterator adapters
-// fuse in Rust: no batch between the steps, no pass per operator.
+// a head (the batches that enter the run's first node, or a source that hands over its items
+// one at a time) and a tail (the last node's output, or a stateful operator's per-item update)
+// runs as one loop in which each item goes through every step in registers, the way iterator
+// adapters fuse in Rust: no batch between the steps, no pass per operator.
 //
 // The fluent API keeps the steps in the type of the stream it returns (Stream<T, Chain>), so
 // that the operator added next can offer, besides its own node's instance, one instance for
@@ -15,9 +14,9 @@
 // the node it happened in and the item's position in that node's input, and under skip that
 // node counts and names it, and the item goes no further, as when the node runs on its own.
 //
-// An operator takes part by giving its step (StepKind and apply/keep/expand below), its source
-// part (SourceHead), or a fused_item() entry on its kernel (KernelTail); stream.hpp's
-// add_step and add_tail do the rest.
+// An operator takes part by giving its step (StepKind and apply/keep/expand/see below), its
+// source part (SourceHead), or a fused_item() entry on its kernel (KernelTail); stream.hpp's
+// add_step and add_tail (or offer_tail) do the rest.
 #pragma once
 
 #include <array>
