@@ -165,11 +165,13 @@ class Stream : public StreamMethods<Stream<T, Chain>, T> {
     return TransformStream<T, Out>(*graph_, id);
   }
   // add_transform for a stateless operator that is also `step` of a compiled chain
-  // (chain.hpp): the stream it returns carries this stream's chain and the step.
+  // (chain.hpp): its instances are K(ctx, step, args...), so that the node and the compiled
+  // chain run the same function, each from its own copy of the step. The stream it returns
+  // carries this stream's chain and the step.
   template <class Out, class K, class Step, class... Args>
   auto add_step(std::string name, const char* op, NodeOptions options, Step step,
                 Args... args) const {
-    const NodeId id = add_transform<Out, K>(std::move(name), op, options, args...).node();
+    const NodeId id = add_transform<Out, K>(std::move(name), op, options, step, args...).node();
     auto chain = chain_to_extend<T>(chain_).then(std::move(step), id);
     offer_compiled(id, chain, [](const InstanceContext& ctx) { return OutputTail<Out>(ctx); });
     return TransformStream<T, Out, decltype(chain)>(*graph_, id, std::move(chain));

@@ -20,10 +20,13 @@ template <class F, class T>
 concept FilterPredicate = Item<T> && std::predicate<F&, const T&>;
 
 template <class T, class F>
+struct FilterStep;
+
+template <class T, class F>
 class FilterKernel final : public TransformBase<T, T> {
  public:
-  FilterKernel(const InstanceContext& ctx, F pred)
-      : TransformBase<T, T>(ctx), pred_(std::move(pred)) {}
+  FilterKernel(const InstanceContext& ctx, FilterStep<T, F> step)
+      : TransformBase<T, T>(ctx), pred_(std::move(step.pred)) {}
 
   // A batch this node owns is compacted in place. Of a batch it shares (or a view), the items
   // kept go on as a view of it: positions, not copies. A batch kept whole goes on as it is.
@@ -102,9 +105,8 @@ class FilterMethods : public StreamMixin<Self, FilterMethods<Self, T>> {
   template <class F>
   requires FilterPredicate<F, T>
   auto filter(std::string name, F pred, NodeOptions options = {}) const {
-    FilterStep<T, F> step{pred};  // before pred is moved from: arguments have no order
     return this->self().template add_step<T, FilterKernel<T, F>>(std::move(name), "filter", options,
-                                                                 std::move(step), std::move(pred));
+                                                                 FilterStep<T, F>{std::move(pred)});
   }
 };
 

@@ -63,6 +63,8 @@ class FlatMapKernel final : public TransformBase<In, Out> {
  public:
   FlatMapKernel(const InstanceContext& ctx, F f)
       : TransformBase<In, Out>(ctx), step_{std::move(f)} {}
+  FlatMapKernel(const InstanceContext& ctx, FlatMapStep<In, Out, F> step)
+      : TransformBase<In, Out>(ctx), step_(std::move(step)) {}
 
  protected:
   void on_batch(BatchPtr<In>&& batch) override {
@@ -104,9 +106,8 @@ class FlatMapMethods : public StreamMixin<Self, FlatMapMethods<Self, T>> {
   requires FlatMapFunction<F, T>
   auto flat_map(std::string name, F f, NodeOptions options = {}) const {
     using Out = std::remove_cvref_t<std::ranges::range_value_t<std::invoke_result_t<F&, T&&>>>;
-    FlatMapStep<T, Out, F> step{f};  // before f is moved from: arguments have no order
     return this->self().template add_step<Out, FlatMapKernel<T, Out, F>>(
-        std::move(name), "flat_map", options, std::move(step), std::move(f));
+        std::move(name), "flat_map", options, FlatMapStep<T, Out, F>{std::move(f)});
   }
 
   // f(item, emit) calls emit(u) for each output: no container per item.

@@ -31,7 +31,8 @@ struct InspectStep {
 template <class T, class F>
 class InspectKernel final : public TransformBase<T, T> {
  public:
-  InspectKernel(const InstanceContext& ctx, F f) : TransformBase<T, T>(ctx), step_{std::move(f)} {}
+  InspectKernel(const InstanceContext& ctx, InspectStep<T, F> step)
+      : TransformBase<T, T>(ctx), step_(std::move(step)) {}
 
   // The batch passes on as it is, shared or not.
   void on_batch(BatchPtr<T>&& batch) override {
@@ -50,9 +51,8 @@ class InspectMethods : public StreamMixin<Self, InspectMethods<Self, T>> {
   template <class F>
   requires InspectFunction<F, T>
   auto inspect(std::string name, F f, NodeOptions options = {}) const {
-    InspectStep<T, F> step{f};  // before f is moved from: arguments have no order
     return this->self().template add_step<T, InspectKernel<T, F>>(
-        std::move(name), "inspect", options, std::move(step), std::move(f));
+        std::move(name), "inspect", options, InspectStep<T, F>{std::move(f)});
   }
 };
 

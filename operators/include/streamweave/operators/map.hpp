@@ -47,6 +47,8 @@ template <class In, class Out, class F>
 class MapKernel final : public TransformBase<In, Out> {
  public:
   MapKernel(const InstanceContext& ctx, F f) : TransformBase<In, Out>(ctx), step_{std::move(f)} {}
+  MapKernel(const InstanceContext& ctx, MapStep<In, Out, F> step)
+      : TransformBase<In, Out>(ctx), step_(std::move(step)) {}
 
  protected:
   // A batch this node owns is mapped in place when the type stays; otherwise the results go
@@ -86,9 +88,8 @@ class MapMethods : public StreamMixin<Self, MapMethods<Self, T>> {
   requires MapFunction<F, T>
   auto map(std::string name, F f, NodeOptions options = {}) const {
     using Out = map_result_t<F, T>;
-    MapStep<T, Out, F> step{f};  // before f is moved from: arguments have no order
     return this->self().template add_step<Out, MapKernel<T, Out, F>>(
-        std::move(name), "map", options, std::move(step), std::move(f));
+        std::move(name), "map", options, MapStep<T, Out, F>{std::move(f)});
   }
 };
 

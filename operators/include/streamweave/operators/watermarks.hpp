@@ -107,7 +107,7 @@ class WatermarkMethods : public StreamMixin<Self, WatermarkMethods<Self, T>> {
   auto with_watermarks(std::string name, F time_of, WatermarkOptions options = {}) const {
     WatermarkClock<T, F> clock{std::move(time_of), options.out_of_orderness};
     auto stream = this->self().template add_step<T, WatermarksKernel<T, F>>(
-        std::move(name), "watermarks", options.node, clock, clock, options.every_items);
+        std::move(name), "watermarks", options.node, std::move(clock), options.every_items);
     stream.graph().node(stream.node()).inherit_parallelism();
     return stream;
   }
