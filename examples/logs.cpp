@@ -28,11 +28,8 @@ auto access_logs(Graph& g, const std::string& input, const PipelineConfig& confi
                  Continue&& then) {
   const NodeOptions parse{.errors = ErrorPolicy::skip(config.max_errors)};
   if (input.starts_with("redis://")) {
-    return then(
-        g.source("logs", read_redis_stream(input))
-            .template add_step<AccessLog, MapKernel<Str, AccessLog, JsonLineParser<AccessLog>>>(
-                "logs.parse", "map", parse, MapStep<Str, AccessLog, JsonLineParser<AccessLog>>{},
-                parse_json<AccessLog>()));
+    return then(g.source("logs", read_redis_stream(input))
+                    .map("logs.parse", parse_json<AccessLog>(), parse));
   }
   return then(read_json_lines<AccessLog>(g, "logs", input, parse,
                                          {.max_record_bytes = config.max_line_bytes}));

@@ -322,11 +322,9 @@ template <CsvRecord T, class G = Graph>
     throw GraphError("node '" + name + "': " + e.what());
   }
   csv.limits = detail::read_limits(csv.limits, options);
-  MapStep<Str, T, CsvParser<T>> step{*parser};  // before *parser is moved from
   return graph
       .source(name, read_csv_records(std::move(path), csv), detail::read_node_options(options))
-      .template add_step<T, MapKernel<Str, T, CsvParser<T>>>(name + ".parse", "map", options,
-                                                             std::move(step), std::move(*parser));
+      .map(name + ".parse", std::move(*parser), options);
 }
 
 namespace detail {

@@ -65,8 +65,7 @@ requires std::default_initializable<T>
   return graph
       .source(name, read_lines(std::move(path), detail::read_limits(limits, options)),
               detail::read_node_options(options))
-      .template add_step<T, MapKernel<Str, T, JsonLineParser<T>>>(
-          name + ".parse", "map", options, MapStep<Str, T, JsonLineParser<T>>{}, parse_json<T>());
+      .map(name + ".parse", parse_json<T>(), options);
 }
 
 namespace detail {
