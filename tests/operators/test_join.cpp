@@ -4,6 +4,7 @@
 #include <streamweave/streamweave.hpp>
 
 #include <algorithm>
+#include <optional>
 #include <random>
 #include <tuple>
 #include <variant>
@@ -159,6 +160,73 @@ TEST_CASE("interval_join holds only what a partner may still come for", "[join]"
   // orders have no +80, the last 40 no +40).
   CHECK(pairs == 20000 * 3 - 80 - 40);
   CHECK(report.node("joined").state_entries < 40000 / 4);
+}
+
+TEST_CASE("join_until drops each item once the watermark passes its expiry, in any order",
+          "[join]") {
+  sw::test::Watchdog watchdog("join expiry");
+  // Per key, expiries that do not rise with time (an item may expire before the one ahead of
+  // it), a first item held almost for ever, and a key that empties and comes back. What is
+  // held must stay near what the last 110 time units hold, not grow with the input.
+  using Either = std::variant<Order, Payment>;
+  constexpr std::int64_t kItems = 20000;
+  // Customer 2 only in every other stretch of 500: its items all expire, then it comes back.
+  const auto customer_at = [](std::int64_t i) {
+    return static_cast<std::uint32_t>((i / 500) % 2 == 0 ? i % 3 : i % 2);
+  };
+  std::vector<Either> events;
+  for (std::int64_t i = 0; i < kItems; ++i) {
+    events.emplace_back(Order{customer_at(i), i, static_cast<std::uint32_t>(i)});
+    events.emplace_back(Payment{customer_at(i), i, static_cast<std::uint32_t>(i)});
+  }
+  const auto expiry = [](std::int64_t time, std::uint32_t id) {
+    return id == 0 ? sw::kMaxEventTime - 1 : time + 50 + (id % 7) * 10;
+  };
+  std::vector<Pair> expected;
+  for (std::int64_t i = 0; i < kItems; ++i) {
+    for (std::int64_t j = std::max<std::int64_t>(0, i - 20); j <= std::min(kItems - 1, i + 20);
+         ++j) {
+      if (customer_at(i) == customer_at(j)) {
+        expected.emplace_back(static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(j));
+      }
+    }
+  }
+  std::sort(expected.begin(), expected.end());
+
+  // Batches of 2 to 64. With batches of 1, the join's watermark does not move until the end
+  // (all 40000 items held, before this change too): an open question, not this test's.
+  std::mt19937 rng(Catch::rngSeed());
+  const std::size_t batch = 2 + rng() % 63;
+  INFO("batch " << batch);
+  sw::Graph g{"expiry"};
+  auto both = g.source("events", sw::from(events), {.parallelism = 1, .batch_size = batch});
+  auto orders = both.flat_map<Order>("orders",
+                                     [](const Either& e, sw::Emitter<Order>& out) {
+                                       if (e.index() == 0) out(std::get<0>(e));
+                                     })
+                    .with_watermarks("order-time", order_time);
+  auto payments = both.flat_map<Payment>("payments",
+                                         [](const Either& e, sw::Emitter<Payment>& out) {
+                                           if (e.index() == 1) out(std::get<1>(e));
+                                         })
+                      .with_watermarks("payment-time", payment_time);
+  std::vector<Pair> out;
+  orders
+      .join_until(
+          "joined", payments, order_key, payment_key,
+          [](const Order& o, const Payment& p) -> std::optional<Pair> {
+            if (o.time - p.time > 20 || p.time - o.time > 20) return std::nullopt;
+            return Pair{o.id, p.id};
+          },
+          [expiry](const Order& o) { return expiry(o.time, o.id); },
+          [expiry](const Payment& p) { return expiry(p.time, p.id); }, {.parallelism = 1})
+      .sink("out", sw::collect(out));
+  const sw::RunReport report = sw::run(g, {.threads = 2, .channel_capacity = 4});
+  CHECK(sw::test::sorted(out) == expected);
+  // Two sides of at most 110 time units each, a few batches ahead of the watermark, and the
+  // two items held almost for ever. Held until the first item's expiry, customer 0's items
+  // alone would be over 13000.
+  CHECK(report.node("joined").state_entries <= 2 * (110 + 8 * batch) + 2);
 }
 
 TEST_CASE("window_join pairs the items of a key in the same window", "[join]") {

@@ -73,11 +73,15 @@ std::int64_t next_price(JavaRandom& random) noexcept {
 
 // StringsGenerator.nextString(random, maxLength): letters and spaces, trimmed. Writes at
 // most max_length - 1 characters at `out`; returns how many.
-std::size_t fill_string(JavaRandom& random, std::int32_t max_length, char* out) noexcept {
+std::size_t fill_string(JavaRandom& random_in, std::int32_t max_length, char* out) noexcept {
+  // A local copy: `out` may alias anything, so through the reference every character's store
+  // would send the seed through memory before the next draw.
+  JavaRandom random = random_in;
   std::int32_t length = kMinStringLength + random.next_int(max_length - kMinStringLength);
   for (std::int32_t i = 0; i < length; ++i) {
     out[i] = random.next_int(13) == 0 ? ' ' : static_cast<char>('a' + random.next_int(26));
   }
+  random_in = random;
   std::int32_t begin = 0;
   while (begin < length && out[begin] == ' ') ++begin;
   while (length > begin && out[length - 1] == ' ') --length;
@@ -90,20 +94,49 @@ Str next_string(JavaRandom& random, std::int32_t max_length, StrArena& arena) {
   return arena.commit(fill_string(random, max_length, out));
 }
 
-// StringsGenerator.nextExactString: six characters per nextInt(), Java's signed % and /.
-Str next_exact_string(JavaRandom& random, std::int32_t length, StrArena& arena) {
-  char* out = arena.reserve(static_cast<std::size_t>(length));
-  std::int32_t rnd = 0;
-  int left = 0;
-  for (std::int32_t i = 0; i < length; ++i) {
-    if (left == 0) {
-      rnd = random.next_int();
-      left = 6;
+// Two characters of nextExactString for each value 0 <= v < 26 * 26, for a draw r >= 0
+// ('a' + v % 26, 'a' + v / 26) and then for r < 0 ('a' - v % 26, 'a' - v / 26).
+struct DigitPairs {
+  static constexpr std::uint32_t kPairs = 26 * 26;
+  char pair[2 * kPairs][2];
+  constexpr DigitPairs() : pair{} {
+    for (std::uint32_t v = 0; v < kPairs; ++v) {
+      pair[v][0] = static_cast<char>('a' + v % 26);
+      pair[v][1] = static_cast<char>('a' + v / 26);
+      pair[kPairs + v][0] = static_cast<char>('a' - static_cast<int>(v % 26));
+      pair[kPairs + v][1] = static_cast<char>('a' - static_cast<int>(v / 26));
     }
-    out[i] = static_cast<char>('a' + rnd % 26);
-    rnd /= 26;
-    --left;
   }
+};
+constexpr DigitPairs kDigitPairs;
+
+// The six characters nextExactString makes of one draw r: (char)('a' + r % 26), r /= 26, six
+// times, with Java's truncating % and /. That is 'a' plus or minus the base-26 digits of |r|
+// (minus for r < 0), so three table lookups of two digits each. Branch-free: the sign is a coin
+// toss, and a branch on it missed every other draw (2.5 x slower, as did the divisions one
+// after another).
+void six_characters(std::int32_t r, char* out) noexcept {
+  const auto sign = static_cast<std::uint32_t>(r >> 31);  // all ones for r < 0
+  const std::uint32_t magnitude = (static_cast<std::uint32_t>(r) ^ sign) - sign;
+  const char(*pairs)[2] = kDigitPairs.pair + (sign & DigitPairs::kPairs);
+  constexpr std::uint32_t kPair = DigitPairs::kPairs;
+  std::memcpy(out, pairs[magnitude % kPair], 2);
+  std::memcpy(out + 2, pairs[magnitude / kPair % kPair], 2);
+  std::memcpy(out + 4, pairs[magnitude / (kPair * kPair) % kPair], 2);
+}
+
+// StringsGenerator.nextExactString: six characters per nextInt(), Java's signed % and /.
+Str next_exact_string(JavaRandom& random_in, std::int32_t length, StrArena& arena) {
+  char* out = arena.reserve(static_cast<std::size_t>(length));
+  JavaRandom random = random_in;  // not through the reference: `out` may alias it
+  std::int32_t i = 0;
+  for (; i + 6 <= length; i += 6) six_characters(random.next_int(), out + i);
+  if (i < length) {  // the last draw's first characters
+    char six[6];
+    six_characters(random.next_int(), six);
+    std::memcpy(out + i, six, static_cast<std::size_t>(length - i));
+  }
+  random_in = random;
   return arena.commit(static_cast<std::size_t>(length));
 }
 

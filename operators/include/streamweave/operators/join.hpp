@@ -7,6 +7,7 @@
 // Outputs come in arrival order. Options: NodeOptions.
 #pragma once
 
+#include <algorithm>
 #include <boost/unordered/unordered_flat_map.hpp>
 #include <functional>
 #include <memory>
@@ -71,6 +72,18 @@ class JoinKernel final : public TransformBase<std::variant<A, B>, join_output_t<
   struct PerKey {
     std::vector<Held<A>> left;
     std::vector<Held<B>> right;
+    // The key's pending timer: the earliest expiry of its items when it was set (kMaxEventTime:
+    // none). Derived, so not saved: restore sets it again.
+    EventTime timer = kMaxEventTime;
+
+    friend void sw_encode(BinaryWriter& w, const PerKey& held) {
+      w.write(held.left);
+      w.write(held.right);
+    }
+    friend void sw_decode(BinaryReader& r, PerKey& held) {
+      r.read(held.left);
+      r.read(held.right);
+    }
   };
   static constexpr bool kSaveable =
       BinaryCodable<A> && BinaryCodable<B> && BinaryCodable<Key> && std::default_initializable<A> &&
@@ -90,13 +103,15 @@ class JoinKernel final : public TransformBase<std::variant<A, B>, join_output_t<
   void restore(StateReader& state) override {
     if constexpr (kSaveable) {
       watermark_ = restored_event_time(state);
-      state.keyed_map(state_.map(), *this->ctx_.node, [this](const auto& entry) {
-        const PerKey& held = entry.second;
+      state.keyed_map(state_.map(), *this->ctx_.node, [this](auto& entry) {
+        PerKey& held = entry.second;
         held_ += held.left.size() + held.right.size();
         state_.add_bytes(static_cast<std::ptrdiff_t>(held.left.size() * sizeof(Held<A>) +
                                                      held.right.size() * sizeof(Held<B>)));
-        for (const auto& h : held.left) add_timer(entry.first, h.expires);
-        for (const auto& h : held.right) add_timer(entry.first, h.expires);
+        EventTime first = kMaxEventTime;
+        for (const auto& h : held.left) first = std::min(first, h.expires);
+        for (const auto& h : held.right) first = std::min(first, h.expires);
+        schedule(entry.first, held, first);
       });
       state_.set_entries(held_);
       state_.record_peak(this->metrics_);
@@ -122,9 +137,9 @@ class JoinKernel final : public TransformBase<std::variant<A, B>, join_output_t<
     if (time <= watermark_) return;  // after a restore, it comes up again from below
     watermark_ = time;
     while (!timers_.empty() && timers_.top().first <= watermark_) {
-      const Key key = timers_.top().second;
+      const auto [when, key] = timers_.top();
       timers_.pop();
-      prune(key);
+      prune(when, key);
     }
     state_.record_peak(this->metrics_);
   }
@@ -139,14 +154,14 @@ class JoinKernel final : public TransformBase<std::variant<A, B>, join_output_t<
         if (b.expires > watermark_) match(a, b.item);  // not yet pruned, but expired
       }
       const auto expires = static_cast<EventTime>(std::invoke(expire_a_, std::as_const(a)));
-      if (expires > watermark_) keep(key, held.left, std::move(a), expires);
+      if (expires > watermark_) keep(key, held, held.left, std::move(a), expires);
     } else {
       B& b = std::get<1>(item);
       for (const Held<A>& a : held.left) {
         if (a.expires > watermark_) match(a.item, b);
       }
       const auto expires = static_cast<EventTime>(std::invoke(expire_b_, std::as_const(b)));
-      if (expires > watermark_) keep(key, held.right, std::move(b), expires);
+      if (expires > watermark_) keep(key, held, held.right, std::move(b), expires);
     }
     if (held.left.empty() && held.right.empty()) state_.map().erase(key);
     state_.record_peak(this->metrics_);
@@ -162,31 +177,51 @@ class JoinKernel final : public TransformBase<std::variant<A, B>, join_output_t<
   }
 
   template <class T>
-  void keep(const Key& key, std::vector<Held<T>>& side, T&& item, EventTime expires) {
+  void keep(const Key& key, PerKey& held, std::vector<Held<T>>& side, T&& item,
+            EventTime expires) {
     side.push_back(Held<T>{std::move(item), expires});
     ++held_;
     state_.set_entries(held_);
     state_.add_bytes(static_cast<std::ptrdiff_t>(sizeof(Held<T>)));
-    add_timer(key, expires);
+    schedule(key, held, expires);
   }
-  void add_timer(const Key& key, EventTime expires) {
-    if (expires != kMaxEventTime) timers_.emplace(expires, key);
+  // One timer per key, at the earliest expiry of its items, rather than one per item: a hot
+  // key (an auction with thousands of bids) then costs one heap entry and one pass per
+  // watermark, not a heap entry per item and a pass per item due (half of q4's time).
+  void schedule(const Key& key, PerKey& held, EventTime expires) {
+    if (expires >= held.timer) return;  // the key's timer comes first; kMaxEventTime: never
+    held.timer = expires;
+    timers_.emplace(expires, key);
   }
 
-  void prune(const Key& key) {
+  // The key's timer at `when` is due: drops its items that expired and sets its next timer.
+  // A timer whose `when` is not the key's (an earlier one replaced it, or the key went and came
+  // back) is stale and does nothing.
+  void prune(EventTime when, const Key& key) {
     auto it = state_.map().find(key);
-    if (it == state_.map().end()) return;
-    const auto drop = [this](auto& side) {
+    if (it == state_.map().end() || it->second.timer != when) return;
+    PerKey& held = it->second;
+    EventTime next = kMaxEventTime;
+    const auto drop = [this, &next](auto& side) {
       const std::size_t before = side.size();
-      std::erase_if(side, [this](const auto& h) { return h.expires <= watermark_; });
+      std::erase_if(side, [this, &next](const auto& h) {
+        if (h.expires <= watermark_) return true;
+        next = std::min(next, h.expires);
+        return false;
+      });
       const std::size_t dropped = before - side.size();
       held_ -= dropped;
       state_.add_bytes(-static_cast<std::ptrdiff_t>(dropped * sizeof(side.front())));
     };
-    if (!it->second.left.empty()) drop(it->second.left);
-    if (!it->second.right.empty()) drop(it->second.right);
-    if (it->second.left.empty() && it->second.right.empty()) state_.map().erase(it);
+    if (!held.left.empty()) drop(held.left);
+    if (!held.right.empty()) drop(held.right);
     state_.set_entries(held_);
+    if (held.left.empty() && held.right.empty()) {
+      state_.map().erase(it);
+      return;
+    }
+    held.timer = kMaxEventTime;
+    schedule(key, held, next);
   }
 
   KeyFn key_;
@@ -196,8 +231,8 @@ class JoinKernel final : public TransformBase<std::variant<A, B>, join_output_t<
   EventTime watermark_ = kMinEventTime;
   KeyedState<Key, PerKey> state_;
   std::size_t held_ = 0;
-  // (expiry, key) of every held item that expires, earliest on top: a heap, not a tree,
-  // because there is one per item (no allocation per entry).
+  // (expiry, key) of each key's timer, earliest on top, and stale ones (see prune): a heap,
+  // not a tree (no allocation per entry).
   using Timer = std::pair<EventTime, Key>;
   struct Later {
     bool operator()(const Timer& a, const Timer& b) const noexcept { return a.first > b.first; }

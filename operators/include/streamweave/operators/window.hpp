@@ -117,6 +117,7 @@ class WindowKernel final : public TransformBase<T, window_output_t<T, KeyFn, Tim
     std::vector<Window> windows;  // few per key: sorted by start
     std::uint64_t count = 0;      // count windows: items seen
   };
+  using PerKeyEntry = typename KeyedState<Key, PerKey>::Map::value_type;
   struct SavedTimer {
     EventTime when;
     std::uint64_t order;
@@ -289,11 +290,13 @@ class WindowKernel final : public TransformBase<T, window_output_t<T, KeyFn, Tim
       }
       EventTime earliest = kMinEventTime;  // windows start after time - size
       if (__builtin_sub_overflow(time, size, &earliest)) earliest = kMinEventTime;
+      PerKeyEntry* entry = nullptr;  // looked up once, for the item's first open window
       for (EventTime start = last_start; start > earliest;) {
         EventTime end = 0;
         if (__builtin_add_overflow(start, size, &end)) throw_unrepresentable(time);
         if (!gone(end)) {
-          add_to(item, start, end);
+          if (entry == nullptr) entry = &*state_.map().try_emplace(std::invoke(key_, item)).first;
+          add_to(*entry, item, start, end);
           taken = true;
         }
         if (__builtin_sub_overflow(start, slide, &start)) break;
@@ -309,20 +312,19 @@ class WindowKernel final : public TransformBase<T, window_output_t<T, KeyFn, Tim
                             "int64 holds; is the item's timestamp wrong?");
   }
 
-  void add_to(const T& item, EventTime start, EventTime end) {
-    auto [it, inserted] = state_.map().try_emplace(std::invoke(key_, item));
-    std::vector<Window>& windows = it->second.windows;
+  void add_to(PerKeyEntry& entry, const T& item, EventTime start, EventTime end) {
+    std::vector<Window>& windows = entry.second.windows;
     auto at = std::lower_bound(windows.begin(), windows.end(), start,
                                [](const Window& w, EventTime s) { return w.start < s; });
     if (at == windows.end() || at->start != start) {
       at = windows.insert(at, Window{start, end, agg_.create()});
       window_came(*at);
-      timers_[end - 1].push_back(it->first);
+      timers_[end - 1].push_back(entry.first);
     }
     agg_.add(at->acc, item);
     account_item();
     // A window that fired already (within the allowed lateness) fires again, updated.
-    if (at->fired) emit_window(it->first, *at);
+    if (at->fired) emit_window(entry.first, *at);
   }
 
   bool add_session(const T& item, EventTime time, EventTime gap) {
