@@ -89,6 +89,24 @@ auto timed_sources(sw::Graph& g, const Setup& s) {
 auto payment_key = [](const Payment& p) { return p.customer; };
 auto ids = [](const Order& o, const Payment& p) { return Pair{o.id, p.id}; };
 
+// Orders and payments from one source (one instance) in time order, split, each with its
+// watermarks: the two sides' watermarks advance together.
+using Either = std::variant<Order, Payment>;
+auto split_in_time_order(sw::Graph& g, const std::vector<Either>& events, std::size_t batch) {
+  auto both = g.source("events", sw::from(events), {.parallelism = 1, .batch_size = batch});
+  auto orders = both.flat_map<Order>("orders",
+                                     [](const Either& e, sw::Emitter<Order>& out) {
+                                       if (e.index() == 0) out(std::get<0>(e));
+                                     })
+                    .with_watermarks("order-time", order_time);
+  auto payments = both.flat_map<Payment>("payments",
+                                         [](const Either& e, sw::Emitter<Payment>& out) {
+                                           if (e.index() == 1) out(std::get<1>(e));
+                                         })
+                      .with_watermarks("payment-time", payment_time);
+  return std::pair{orders, payments};
+}
+
 }  // namespace
 
 TEST_CASE("join pairs every two items of a key, whatever arrives first", "[join]") {
@@ -131,7 +149,6 @@ TEST_CASE("interval_join pairs b with time from a + lower to a + upper", "[join]
 
 TEST_CASE("interval_join holds only what a partner may still come for", "[join]") {
   // Both sides from one source in time order, so their watermarks advance together.
-  using Either = std::variant<Order, Payment>;
   std::vector<Either> events;
   for (std::uint64_t i = 0; i < 20000; ++i) {
     events.emplace_back(Order{static_cast<std::uint32_t>(i % 40), static_cast<std::int64_t>(i), 0});
@@ -139,17 +156,7 @@ TEST_CASE("interval_join holds only what a partner may still come for", "[join]"
         Payment{static_cast<std::uint32_t>(i % 40), static_cast<std::int64_t>(i), 0});
   }
   sw::Graph g{"bounded"};
-  auto both = g.source("events", sw::from(events), {.parallelism = 1, .batch_size = 64});
-  auto orders = both.flat_map<Order>("orders",
-                                     [](const Either& e, sw::Emitter<Order>& out) {
-                                       if (e.index() == 0) out(std::get<0>(e));
-                                     })
-                    .with_watermarks("order-time", order_time);
-  auto payments = both.flat_map<Payment>("payments",
-                                         [](const Either& e, sw::Emitter<Payment>& out) {
-                                           if (e.index() == 1) out(std::get<1>(e));
-                                         })
-                      .with_watermarks("payment-time", payment_time);
+  auto [orders, payments] = split_in_time_order(g, events, 64);
   std::uint64_t pairs = 0;
   orders
       .interval_join("joined", payments, order_key, payment_key, order_time, payment_time, 0, 100,
@@ -168,7 +175,6 @@ TEST_CASE("join_until drops each item once the watermark passes its expiry, in a
   // Per key, expiries that do not rise with time (an item may expire before the one ahead of
   // it), a first item held almost for ever, and a key that empties and comes back. What is
   // held must stay near what the last 110 time units hold, not grow with the input.
-  using Either = std::variant<Order, Payment>;
   constexpr std::int64_t kItems = 20000;
   // Customer 2 only in every other stretch of 500: its items all expire, then it comes back.
   const auto customer_at = [](std::int64_t i) {
@@ -199,17 +205,7 @@ TEST_CASE("join_until drops each item once the watermark passes its expiry, in a
   const std::size_t batch = 2 + rng() % 63;
   INFO("batch " << batch);
   sw::Graph g{"expiry"};
-  auto both = g.source("events", sw::from(events), {.parallelism = 1, .batch_size = batch});
-  auto orders = both.flat_map<Order>("orders",
-                                     [](const Either& e, sw::Emitter<Order>& out) {
-                                       if (e.index() == 0) out(std::get<0>(e));
-                                     })
-                    .with_watermarks("order-time", order_time);
-  auto payments = both.flat_map<Payment>("payments",
-                                         [](const Either& e, sw::Emitter<Payment>& out) {
-                                           if (e.index() == 1) out(std::get<1>(e));
-                                         })
-                      .with_watermarks("payment-time", payment_time);
+  auto [orders, payments] = split_in_time_order(g, events, batch);
   std::vector<Pair> out;
   orders
       .join_until(

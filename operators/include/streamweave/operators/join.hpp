@@ -177,8 +177,7 @@ class JoinKernel final : public TransformBase<std::variant<A, B>, join_output_t<
   }
 
   template <class T>
-  void keep(const Key& key, PerKey& held, std::vector<Held<T>>& side, T&& item,
-            EventTime expires) {
+  void keep(const Key& key, PerKey& held, std::vector<Held<T>>& side, T&& item, EventTime expires) {
     side.push_back(Held<T>{std::move(item), expires});
     ++held_;
     state_.set_entries(held_);
@@ -186,8 +185,9 @@ class JoinKernel final : public TransformBase<std::variant<A, B>, join_output_t<
     schedule(key, held, expires);
   }
   // One timer per key, at the earliest expiry of its items, rather than one per item: a hot
-  // key (an auction with thousands of bids) then costs one heap entry and one pass per
-  // watermark, not a heap entry per item and a pass per item due (half of q4's time).
+  // key (q4's hot auction holds a few hundred bids at a time) then costs one heap entry and one
+  // pass per watermark, not a heap entry per item and a pass per item due (half of the join's
+  // time in q4).
   void schedule(const Key& key, PerKey& held, EventTime expires) {
     if (expires >= held.timer) return;  // the key's timer comes first; kMaxEventTime: never
     held.timer = expires;
