@@ -50,6 +50,8 @@ TEST_CASE("map, filter, flat_map and inspect concepts") {
 
   STATIC_REQUIRE(sw::FlatMapFunction<decltype([](int v) { return std::vector<int>(v); }), int>);
   STATIC_REQUIRE_FALSE(sw::FlatMapFunction<decltype([](int v) { return v; }), int>);
+  STATIC_REQUIRE(sw::FlatMapFunction<decltype([](int v) { return std::optional<long>(v); }), int>);
+  STATIC_REQUIRE(std::same_as<sw::flat_map_output_t<std::optional<long>>, long>);
   STATIC_REQUIRE(sw::FlatMapEmitter<decltype([](const int& v, sw::Emitter<long>& out) { out(v); }),
                                     int, long>);
 

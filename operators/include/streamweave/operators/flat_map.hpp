@@ -1,10 +1,13 @@
 // flat_map: zero or more outputs per input. Two forms:
 //   f(item) -> range       each element is emitted (moved out when f returns a container);
+//   f(item) -> optional    none or one (moved out);
 //   f(item, emit)          f calls emit(u) per output — no container per item (preferred
 //                          on hot paths). Options: NodeOptions.
 #pragma once
 
 #include <functional>
+#include <optional>
+#include <ranges>
 #include <type_traits>
 #include <utility>
 
@@ -14,11 +17,34 @@
 
 namespace sw {
 
-// f(item) -> a range of U: zero or more outputs per input.
+namespace detail {
+template <class R>
+struct FlatMapOutput {
+  using type = std::ranges::range_value_t<R>;
+};
+template <class U>
+struct FlatMapOutput<std::optional<U>> {
+  using type = U;
+};
+template <class R>
+inline constexpr bool kIsOptional = false;
+template <class U>
+inline constexpr bool kIsOptional<std::optional<U>> = true;
+}  // namespace detail
+
+// What f(item) of a flat_map returns: a range, or a std::optional (none or one).
+template <class R>
+concept FlatMapResult = std::ranges::input_range<R> || detail::kIsOptional<std::remove_cvref_t<R>>;
+// The item type a flat_map emits for f's result R.
+template <class R>
+using flat_map_output_t =
+    std::remove_cvref_t<typename detail::FlatMapOutput<std::remove_cvref_t<R>>::type>;
+
+// f(item) -> a range of U, or std::optional<U>: zero or more outputs per input.
 template <class F, class T>
 concept FlatMapFunction =
-    Item<T> && std::invocable<F&, T&&> && std::ranges::input_range<std::invoke_result_t<F&, T&&>> &&
-    Item<std::ranges::range_value_t<std::invoke_result_t<F&, T&&>>>;
+    Item<T> && std::invocable<F&, T&&> && FlatMapResult<std::invoke_result_t<F&, T&&>> &&
+    Item<flat_map_output_t<std::invoke_result_t<F&, T&&>>>;
 
 // f(const item&, Emitter<U>&): emits any number of U through the emitter.
 template <class F, class T, class U>
@@ -26,7 +52,7 @@ concept FlatMapEmitter = Item<T> && Item<U> && std::invocable < F&,
         const T&, Emitter<U>
 & > ;
 
-// flat_map (the range form) as a step of a compiled chain (engine/chain.hpp): each element
+// flat_map (a range or an optional) as a step of a compiled chain (engine/chain.hpp): each element
 // goes on down the chain as f yields it.
 template <class In, class Out, class F>
 struct FlatMapStep {
@@ -45,12 +71,28 @@ struct FlatMapStep {
 
   template <class Range, class Emit>
   static void emit_all(Range&& range, Emit&& emit) {
-    for (auto&& element : range) {
-      if constexpr (std::is_reference_v<Range> ||
-                    std::is_const_v<std::remove_reference_t<decltype(element)>>) {
-        emit(Out(element));  // the range is not ours: copy
+    using R = std::remove_cvref_t<Range>;
+    // f returned it by value, and it holds its elements (a container, an optional): they are
+    // ours to move. The elements of a view (a span, a filter over the caller's vector) or of
+    // a range f returned by reference belong to someone else, unless it yields temporaries.
+    constexpr bool kOwns = !std::is_reference_v<Range> && !std::ranges::view<R>;
+    if constexpr (detail::kIsOptional<R>) {
+      if (!range) return;
+      if constexpr (kOwns && !std::is_const_v<Range>) {
+        emit(Out(std::move(*range)));
       } else {
-        emit(Out(std::move(element)));
+        emit(Out(*range));
+      }
+    } else {
+      using Ref = std::ranges::range_reference_t<R>;
+      constexpr bool kMove = !std::is_const_v<std::remove_reference_t<Ref>> &&
+                             (kOwns || !std::is_lvalue_reference_v<Ref>);
+      for (auto&& element : range) {
+        if constexpr (kMove) {
+          emit(Out(std::move(element)));
+        } else {
+          emit(Out(element));
+        }
       }
     }
   }
@@ -61,8 +103,6 @@ struct FlatMapStep {
 template <class In, class Out, class F>
 class FlatMapKernel final : public TransformBase<In, Out> {
  public:
-  FlatMapKernel(const InstanceContext& ctx, F f)
-      : TransformBase<In, Out>(ctx), step_{std::move(f)} {}
   FlatMapKernel(const InstanceContext& ctx, FlatMapStep<In, Out, F> step)
       : TransformBase<In, Out>(ctx), step_(std::move(step)) {}
 
@@ -101,11 +141,12 @@ class FlatMapEmitKernel final : public TransformBase<In, Out> {
 template <class Self, class T>
 class FlatMapMethods : public StreamMixin<Self, FlatMapMethods<Self, T>> {
  public:
-  // f(item) returns a range; each of its elements is emitted.
+  // f(item) returns a range, each of whose elements is emitted, or a std::optional, emitted
+  // when it holds a value.
   template <class F>
   requires FlatMapFunction<F, T>
   auto flat_map(std::string name, F f, NodeOptions options = {}) const {
-    using Out = std::remove_cvref_t<std::ranges::range_value_t<std::invoke_result_t<F&, T&&>>>;
+    using Out = flat_map_output_t<std::invoke_result_t<F&, T&&>>;
     return this->self().template add_step<Out, FlatMapKernel<T, Out, F>>(
         std::move(name), "flat_map", options, FlatMapStep<T, Out, F>{std::move(f)});
   }

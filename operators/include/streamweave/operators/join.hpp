@@ -326,7 +326,8 @@ class JoinMethods : public StreamMixin<Self, JoinMethods<Self, T>> {
     using Result = typename decltype(windows)::value_type;
     auto values = [](Result w) { return std::move(w.value); };
     return windows.template add_transform<Out, FlatMapKernel<Result, Out, decltype(values)>>(
-        std::move(name), "flat_map", options.node, values);
+        std::move(name), "flat_map", options.node,
+        FlatMapStep<Result, Out, decltype(values)>{values});
   }
 
  private:
@@ -340,10 +341,10 @@ class JoinMethods : public StreamMixin<Self, JoinMethods<Self, T>> {
     auto tag_b = [](B b) { return Both(std::in_place_index<1>, std::move(b)); };
     const Stream<T>& self = this->self();
     auto left = self.template add_transform<Both, MapKernel<T, Both, decltype(tag_a)>>(
-        name + "/left", "map", {}, tag_a);
+        name + "/left", "map", {}, MapStep<T, Both, decltype(tag_a)>{tag_a});
     self.graph().node(left.node()).inherit_parallelism();
     auto right = other.template add_transform<Both, MapKernel<B, Both, decltype(tag_b)>>(
-        name + "/right", "map", {}, tag_b);
+        name + "/right", "map", {}, MapStep<B, Both, decltype(tag_b)>{tag_b});
     self.graph().node(right.node()).inherit_parallelism();
     const NodeId merged =
         left.attach(std::make_unique<MergeNode<Both>>(name + "/merge", NodeOptions{}));

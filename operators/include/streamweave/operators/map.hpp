@@ -46,7 +46,6 @@ struct MapStep {
 template <class In, class Out, class F>
 class MapKernel final : public TransformBase<In, Out> {
  public:
-  MapKernel(const InstanceContext& ctx, F f) : TransformBase<In, Out>(ctx), step_{std::move(f)} {}
   MapKernel(const InstanceContext& ctx, MapStep<In, Out, F> step)
       : TransformBase<In, Out>(ctx), step_(std::move(step)) {}
 
