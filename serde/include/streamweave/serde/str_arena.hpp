@@ -24,6 +24,12 @@ class StrArena {
   explicit StrArena(BufferPool& pool = BufferPool::global(),
                     std::size_t chunk_bytes = kDefaultChunkBytes) noexcept
       : pool_(&pool), chunk_bytes_(chunk_bytes) {}
+  // Not copyable: two arenas would append to one chunk, over each other's strings.
+  StrArena(const StrArena&) = delete;
+  StrArena& operator=(const StrArena&) = delete;
+  StrArena(StrArena&&) noexcept = default;
+  StrArena& operator=(StrArena&&) noexcept = default;
+  ~StrArena() = default;
 
   // Room for `n` bytes of one string: write them at the returned pointer, then call
   // commit(n) (or a smaller count) before asking for room again.
