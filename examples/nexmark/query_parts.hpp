@@ -2,8 +2,9 @@
 // over files so that the build compiles them in parallel (one file took 250 s under ASan).
 #pragma once
 
-#include <span>
+#include <optional>
 #include <string>
+#include <variant>
 
 #include "queries.hpp"
 
@@ -21,11 +22,12 @@ inline auto chained_events(Graph& g, const QueryOptions& options) {
                        {.out_of_orderness = options.out_of_orderness});
 }
 
-// The event's bid, if it is one, as a range of none or one: `events.flat_map(name, bid_in)`
-// is the bids of `events` (the range form of flat_map is a step of a compiled chain).
-inline const auto bid_in = [](const Event& e) {
-  const Bid* b = e.bid();
-  return std::span<const Bid>(b, b != nullptr ? 1U : 0U);
+// The event's bid, if it is one: `events.flat_map(name, bid_in)` is the bids of `events` (this
+// form of flat_map is a step of a compiled chain). The bid is moved out of the event, which
+// the chain drops next: a copy would take a reference to its string and release one.
+inline const auto bid_in = [](Event&& e) -> std::optional<Bid> {
+  if (Bid* b = std::get_if<Bid>(&e.value)) return std::move(*b);
+  return std::nullopt;
 };
 
 // A bid that may win an auction: it came between the auction's start and its expiry.

@@ -1,5 +1,6 @@
 // NEXMark q5, q7 and q8: the windowed queries.
 #include <algorithm>
+#include <optional>
 #include <span>
 #include <utility>
 #include <variant>
@@ -56,14 +57,17 @@ Stream<Bid> q7(Graph& g, const QueryOptions& options) {
 
 Stream<Q8Row> q8(Graph& g, const QueryOptions& options) {
   using PersonOrAuction = std::variant<Person, Auction>;
-  auto both = events(g, options)
-                  .flat_map<PersonOrAuction>("q8/persons-auctions",
-                                             [](const Event& e, Emitter<PersonOrAuction>& out) {
-                                               if (const Person* p = e.person())
-                                                 out(PersonOrAuction(std::in_place_index<0>, *p));
-                                               if (const Auction* a = e.auction())
-                                                 out(PersonOrAuction(std::in_place_index<1>, *a));
-                                             });
+  // A step of the generator's chain: each person or auction is moved out of its event.
+  auto both = chained_events(g, options)
+                  .flat_map("q8/persons-auctions", [](Event&& e) -> std::optional<PersonOrAuction> {
+                    if (Person* p = std::get_if<Person>(&e.value)) {
+                      return PersonOrAuction(std::in_place_index<0>, std::move(*p));
+                    }
+                    if (Auction* a = std::get_if<Auction>(&e.value)) {
+                      return PersonOrAuction(std::in_place_index<1>, std::move(*a));
+                    }
+                    return std::nullopt;
+                  });
   // Per person id (= the auction's seller) and 10 s window: the persons who also started an
   // auction in it.
   return both

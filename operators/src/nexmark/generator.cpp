@@ -127,15 +127,14 @@ void six_characters(std::int32_t r, char* out) noexcept {
 
 // StringsGenerator.nextExactString: six characters per nextInt(), Java's signed % and /.
 Str next_exact_string(JavaRandom& random_in, std::int32_t length, StrArena& arena) {
-  char* out = arena.reserve(static_cast<std::size_t>(length));
+  const auto draws = static_cast<std::size_t>(length + 5) / 6;
+  // Room for all six characters of the last draw: the string is its first `length`.
+  char* out = arena.reserve(draws * 6);
   JavaRandom random = random_in;  // not through the reference: `out` may alias it
-  std::int32_t i = 0;
-  for (; i + 6 <= length; i += 6) six_characters(random.next_int(), out + i);
-  if (i < length) {  // the last draw's first characters
-    char six[6];
-    six_characters(random.next_int(), six);
-    std::memcpy(out + i, six, static_cast<std::size_t>(length - i));
-  }
+  random.next_ints(draws, [at = out](std::int32_t r) mutable {
+    six_characters(r, at);
+    at += 6;
+  });
   random_in = random;
   return arena.commit(static_cast<std::size_t>(length));
 }
@@ -290,13 +289,19 @@ double GeneratorConfig::inter_event_delay_us() const noexcept {
 std::uint64_t GeneratorConfig::adjusted_event_number(std::uint64_t k) const noexcept {
   const std::uint64_t n = static_cast<std::uint64_t>(out_of_order_group_size);
   const std::uint64_t number = first_event_number + k;
+  if (n == 1) return number;  // the default: no grouping, and no two divisions per event
   return (number / n) * n + (number * 953) % n;
 }
 
+namespace {
+// Beam: baseTime + (long) (eventNumber * interEventDelayUs) / 1000L.
+std::int64_t timestamp_at(std::int64_t base_time, std::uint64_t n, double delay_us) noexcept {
+  return base_time + static_cast<std::int64_t>(static_cast<double>(n) * delay_us) / 1000;
+}
+}  // namespace
+
 std::int64_t GeneratorConfig::timestamp(std::uint64_t n) const noexcept {
-  // Beam: baseTime + (long) (eventNumber * interEventDelayUs) / 1000L.
-  return base_time +
-         static_cast<std::int64_t>(static_cast<double>(n) * inter_event_delay_us()) / 1000;
+  return timestamp_at(base_time, n, inter_event_delay_us());
 }
 
 void GeneratorConfig::validate() const {
@@ -330,6 +335,7 @@ void GeneratorConfig::validate() const {
 
 Generator::Generator(GeneratorConfig config) : config_(config) {
   config_.validate();
+  inter_event_delay_us_ = config_.inter_event_delay_us();
   (void)interned();  // intern the fixed lists now, not inside the first event
 }
 
@@ -338,8 +344,9 @@ std::int64_t Generator::event_id(std::uint64_t k) const noexcept {
 }
 
 Event Generator::event(std::uint64_t k, StrArena& arena) const {
-  const std::int64_t id = event_id(k);
-  const std::int64_t timestamp = config_.timestamp(config_.adjusted_event_number(k));
+  const std::uint64_t number = config_.adjusted_event_number(k);
+  const std::int64_t id = config_.first_event_id + static_cast<std::int64_t>(number);
+  const std::int64_t timestamp = timestamp_at(config_.base_time, number, inter_event_delay_us_);
   JavaRandom random(id);
   const std::int64_t slot = id % kProportionDenominator;
   if (slot < kPersonProportion) return Event{next_person(id, random, timestamp, config_, arena)};

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <random>
 #include <string>
+#include <vector>
 
 namespace nx = sw::nexmark;
 
@@ -136,6 +137,29 @@ TEST_CASE("a generator started at event K makes the events K, K+1, ... of one st
   for (std::uint64_t k = 0; k < 300; ++k) {
     REQUIRE(from_k.event(k, arena) == from_zero.event(start + k, arena));
   }
+}
+
+TEST_CASE("out-of-order groups shuffle ids and times within each group, as Beam does",
+          "[nexmark]") {
+  // Beam: eventNumber = (n / g) * g + (n * 953) % g for the n-th event; its id is
+  // firstEventId + eventNumber, its time baseTime + eventNumber * delay / 1000.
+  constexpr std::uint64_t kGroup = 10;
+  const nx::GeneratorConfig config{.first_event_id = 3, .out_of_order_group_size = kGroup};
+  const nx::Generator generator{config};
+  sw::StrArena arena;
+  std::vector<std::int64_t> ids;
+  for (std::uint64_t n = 0; n < 700; ++n) {
+    const std::uint64_t number = (n / kGroup) * kGroup + (n * 953) % kGroup;
+    const auto id = static_cast<std::int64_t>(3 + number);
+    REQUIRE(generator.event_id(n) == id);
+    const nx::Event e = generator.event(n, arena);
+    REQUIRE(e.date_time() == kBaseTime + static_cast<std::int64_t>(number) * 10);  // 10 ms apart
+    REQUIRE((e.person() != nullptr) == (id % nx::kProportionDenominator == 0));
+    ids.push_back(id);
+  }
+  CHECK(ids[1] == 3 + 953 % kGroup);  // 6: not in order within a group
+  std::sort(ids.begin(), ids.end());
+  for (std::size_t n = 0; n < ids.size(); ++n) CHECK(ids[n] == static_cast<std::int64_t>(3 + n));
 }
 
 TEST_CASE("a bad generator configuration is an error naming the field", "[nexmark]") {

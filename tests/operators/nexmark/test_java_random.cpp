@@ -55,3 +55,20 @@ TEST_CASE("java_round rounds ties up, like Math.round", "[nexmark]") {
   CHECK(java_round(13.6) == 14);
   CHECK(java_round(0.49999999999999994) == 0);
 }
+
+TEST_CASE(
+    "JavaRandom::next_ints gives what as many next_int() calls give, and leaves the same seed",
+    "[nexmark]") {
+  for (std::size_t n = 0; n < 8; ++n) {
+    INFO("n = " << n);
+    JavaRandom one_by_one(-123456789);
+    JavaRandom in_pairs(-123456789);
+    std::vector<std::int32_t> expected;
+    for (std::size_t k = 0; k < n; ++k) expected.push_back(one_by_one.next_int());
+    std::vector<std::int32_t> got;
+    in_pairs.next_ints(n, [&got](std::int32_t r) { got.push_back(r); });
+    CHECK(got == expected);
+    CHECK(in_pairs.next_int() == one_by_one.next_int());  // the seed after them
+    CHECK(in_pairs.next_int(13) == one_by_one.next_int(13));
+  }
+}

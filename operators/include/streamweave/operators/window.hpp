@@ -291,12 +291,16 @@ class WindowKernel final : public TransformBase<T, window_output_t<T, KeyFn, Tim
       EventTime earliest = kMinEventTime;  // windows start after time - size
       if (__builtin_sub_overflow(time, size, &earliest)) earliest = kMinEventTime;
       PerKeyEntry* entry = nullptr;  // looked up once, for the item's first open window
+      std::size_t at = 0;            // where the window after this one is, in the key's list
       for (EventTime start = last_start; start > earliest;) {
         EventTime end = 0;
         if (__builtin_add_overflow(start, size, &end)) throw_unrepresentable(time);
         if (!gone(end)) {
-          if (entry == nullptr) entry = &*state_.map().try_emplace(std::invoke(key_, item)).first;
-          add_to(*entry, item, start, end);
+          if (entry == nullptr) {
+            entry = &*state_.map().try_emplace(std::invoke(key_, item)).first;
+            at = entry->second.windows.size();
+          }
+          at = add_to(*entry, item, start, end, at);
           taken = true;
         }
         if (__builtin_sub_overflow(start, slide, &start)) break;
@@ -312,10 +316,20 @@ class WindowKernel final : public TransformBase<T, window_output_t<T, KeyFn, Tim
                             "int64 holds; is the item's timestamp wrong?");
   }
 
-  void add_to(PerKeyEntry& entry, const T& item, EventTime start, EventTime end) {
+  // Adds the item to the key's window [start, end), made if need be, and returns its index.
+  // `next`: the index of the key's first window that starts after `start` when known (the
+  // window an item went in before, walking back by slide), else the list's size. A sliding
+  // window's item goes into the one just before it, found without a search.
+  std::size_t add_to(PerKeyEntry& entry, const T& item, EventTime start, EventTime end,
+                     std::size_t next) {
     std::vector<Window>& windows = entry.second.windows;
-    auto at = std::lower_bound(windows.begin(), windows.end(), start,
-                               [](const Window& w, EventTime s) { return w.start < s; });
+    auto at = windows.begin() + static_cast<std::ptrdiff_t>(next);
+    if (at == windows.begin() || (at - 1)->start != start) {
+      at = std::lower_bound(windows.begin(), at, start,
+                            [](const Window& w, EventTime s) { return w.start < s; });
+    } else {
+      --at;
+    }
     if (at == windows.end() || at->start != start) {
       at = windows.insert(at, Window{start, end, agg_.create()});
       window_came(*at);
@@ -325,6 +339,7 @@ class WindowKernel final : public TransformBase<T, window_output_t<T, KeyFn, Tim
     account_item();
     // A window that fired already (within the allowed lateness) fires again, updated.
     if (at->fired) emit_window(entry.first, *at);
+    return static_cast<std::size_t>(at - windows.begin());
   }
 
   bool add_session(const T& item, EventTime time, EventTime gap) {

@@ -71,6 +71,8 @@ class Generator {
 
  private:
   GeneratorConfig config_;
+  // config_.inter_event_delay_us(), computed once: it divides by the rate.
+  double inter_event_delay_us_ = 0;
 };
 
 }  // namespace sw::nexmark

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 
 namespace sw::nexmark {
@@ -16,6 +17,26 @@ class JavaRandom {
 
   // nextInt(): a full signed 32-bit value.
   constexpr std::int32_t next_int() noexcept { return next(32); }
+
+  // n calls of nextInt(), f(value) for each in order. Two draws are in flight at a time (each
+  // lane steps two seeds at once), so that a draw does not wait for the multiply before it.
+  template <class F>
+  constexpr void next_ints(std::size_t n, F&& f) {
+    std::uint64_t odd = seed_ * kMultiplier + kAddend;     // the 1st, 3rd, ... seed
+    std::uint64_t even = seed_ * kMultiplier2 + kAddend2;  // the 2nd, 4th, ...
+    std::size_t k = 0;
+    for (; k + 2 <= n; k += 2) {
+      f(value(odd, 32));
+      f(value(even, 32));
+      seed_ = even;
+      odd = odd * kMultiplier2 + kAddend2;
+      even = even * kMultiplier2 + kAddend2;
+    }
+    if (k < n) {
+      f(value(odd, 32));
+      seed_ = odd;
+    }
+  }
 
   // nextInt(bound), bound > 0: uniform in [0, bound), with Java's rejection loop.
   constexpr std::int32_t next_int(std::int32_t bound) noexcept {
@@ -52,15 +73,26 @@ class JavaRandom {
 
  private:
   static constexpr std::uint64_t kMultiplier = 0x5DEECE66DULL;
+  static constexpr std::uint64_t kAddend = 0xBULL;
+  // Two steps at once: s'' = a (a s + c) + c = a^2 s + (a + 1) c (mod 2^64, so also mod 2^48).
+  static constexpr std::uint64_t kMultiplier2 = kMultiplier * kMultiplier;
+  static constexpr std::uint64_t kAddend2 = (kMultiplier + 1) * kAddend;
   static constexpr std::uint64_t kMask = (std::uint64_t{1} << 48) - 1;
 
   static constexpr std::int32_t wrap32(std::int64_t v) noexcept {
     return static_cast<std::int32_t>(static_cast<std::uint32_t>(static_cast<std::uint64_t>(v)));
   }
 
+  // The seed's low 48 bits are Java's seed; the bits above them are left unmasked, since they
+  // never reach the low 48 of a product or a sum. Masking the value instead of the seed keeps
+  // the mask off the chain from one draw to the next.
   constexpr std::int32_t next(int bits) noexcept {
-    seed_ = (seed_ * kMultiplier + 0xBULL) & kMask;
-    return static_cast<std::int32_t>(static_cast<std::uint32_t>(seed_ >> (48 - bits)));
+    seed_ = seed_ * kMultiplier + kAddend;
+    return value(seed_, bits);
+  }
+  // The top `bits` of the 48-bit seed, as Java's (int) (seed >>> (48 - bits)).
+  static constexpr std::int32_t value(std::uint64_t seed, int bits) noexcept {
+    return static_cast<std::int32_t>(static_cast<std::uint32_t>((seed & kMask) >> (48 - bits)));
   }
 
   std::uint64_t seed_;
