@@ -1,5 +1,6 @@
 // NEXMark q4 and q6: the winning bid of every auction, then an aggregate per category or seller.
 #include <algorithm>
+#include <optional>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -8,6 +9,27 @@
 #include "query_parts.hpp"
 
 namespace sw::nexmark {
+
+namespace {
+// What the join reads of an auction and of a bid: only these columns cross the exchange and
+// are held in the join's state, not the strings (Flink's planner projects them likewise).
+struct AuctionTerms {
+  std::int64_t id = 0;
+  std::int64_t category = 0;
+  std::int64_t seller = 0;
+  std::int64_t date_time = 0;
+  std::int64_t expires = 0;
+  friend bool operator==(const AuctionTerms&, const AuctionTerms&) = default;
+};
+BOOST_DESCRIBE_STRUCT(AuctionTerms, (), (id, category, seller, date_time, expires))
+struct BidPrice {
+  std::int64_t auction = 0;
+  std::int64_t price = 0;
+  std::int64_t date_time = 0;
+  friend bool operator==(const BidPrice&, const BidPrice&) = default;
+};
+BOOST_DESCRIBE_STRUCT(BidPrice, (), (auction, price, date_time))
+}  // namespace
 
 namespace detail {
 
@@ -18,21 +40,28 @@ Stream<KeyValue<std::int64_t, Candidate>> winning_bids(Graph& g, const QueryOpti
                                                        const std::string& prefix) {
   const Stream<Event> all = events(g, options);
   auto auctions =
-      all.flat_map<Auction>(prefix + "/auctions", [](const Event& e, Emitter<Auction>& out) {
-        if (const Auction* a = e.auction()) out(*a);
+      all.flat_map(prefix + "/auctions", [](const Event& e) -> std::optional<AuctionTerms> {
+        const Auction* a = e.auction();
+        if (a == nullptr) return std::nullopt;
+        return AuctionTerms{a->id, a->category, a->seller, a->date_time, a->expires};
       });
-  auto bids = all.flat_map(prefix + "/bids", bid_in);
+  auto bids = all.flat_map(prefix + "/bids", [](const Event& e) -> std::optional<BidPrice> {
+    const Bid* b = e.bid();
+    if (b == nullptr) return std::nullopt;
+    return BidPrice{b->auction, b->price, b->date_time};
+  });
   return auctions
       .join_until(
-          prefix + "/join", bids, [](const Auction& a) { return a.id; },
-          [](const Bid& b) { return b.auction; },
-          [](const Auction& a, const Bid& b) -> std::optional<Candidate> {
+          prefix + "/join", bids, [](const AuctionTerms& a) { return a.id; },
+          [](const BidPrice& b) { return b.auction; },
+          [](const AuctionTerms& a, const BidPrice& b) -> std::optional<Candidate> {
             if (b.date_time < a.date_time || b.date_time > a.expires) return std::nullopt;
             return Candidate{a.id, a.category, a.seller, a.expires, b.price};
           },
           // An auction takes bids until it expires; a bid can only fall into an auction that
           // started before it, and every later auction starts after the watermark.
-          [](const Auction& a) { return a.expires; }, [](const Bid& b) { return b.date_time; })
+          [](const AuctionTerms& a) { return a.expires; },
+          [](const BidPrice& b) { return b.date_time; })
       .key_by([](const Candidate& c) { return c.auction; })
       .aggregate(prefix + "/max", Candidate{},
                  [](Candidate best, const Candidate& c) { return c.price > best.price ? c : best; },
