@@ -328,8 +328,13 @@ class ChainRunner {
           push<K + 1>(std::forward<X>(item));
         } else {
           auto emit = [this](auto&& out) __attribute__((always_inline)) {
+            using Out = typename S::out_type;
             ++passed_[K];
-            push<K + 1>(typename S::out_type(std::forward<decltype(out)>(out)));
+            if constexpr (std::is_same_v<decltype(out), Out&&>) {
+              push<K + 1>(std::move(out));  // the step's own: no temporary to move it into
+            } else {
+              push<K + 1>(Out(std::forward<decltype(out)>(out)));
+            }
           };
           step.expand(std::forward<X>(item), emit);
         }

@@ -78,7 +78,10 @@ struct FlatMapStep {
     constexpr bool kOwns = !std::is_reference_v<Range> && !std::ranges::view<R>;
     if constexpr (detail::kIsOptional<R>) {
       if (!range) return;
-      if constexpr (kOwns && !std::is_const_v<Range>) {
+      if constexpr (kOwns && !std::is_const_v<Range> &&
+                    std::is_same_v<typename R::value_type, Out>) {
+        emit(std::move(*range));
+      } else if constexpr (kOwns && !std::is_const_v<Range>) {
         emit(Out(std::move(*range)));
       } else {
         emit(Out(*range));
@@ -88,7 +91,9 @@ struct FlatMapStep {
       constexpr bool kMove = !std::is_const_v<std::remove_reference_t<Ref>> &&
                              (kOwns || !std::is_lvalue_reference_v<Ref>);
       for (auto&& element : range) {
-        if constexpr (kMove) {
+        if constexpr (kMove && std::is_same_v<std::remove_cvref_t<Ref>, Out>) {
+          emit(std::move(element));
+        } else if constexpr (kMove) {
           emit(Out(std::move(element)));
         } else {
           emit(Out(element));
