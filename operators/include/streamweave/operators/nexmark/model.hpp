@@ -64,9 +64,12 @@ struct Event {
   [[nodiscard]] const Person* person() const noexcept { return std::get_if<Person>(&value); }
   [[nodiscard]] const Auction* auction() const noexcept { return std::get_if<Auction>(&value); }
   [[nodiscard]] const Bid* bid() const noexcept { return std::get_if<Bid>(&value); }
-  // The event's time: its dateTime.
+  // The event's time: its dateTime. Bids are tried first (46 of every 50 events), with
+  // branches rather than std::visit, which g++ leaves out of line in longer chains.
   [[nodiscard]] std::int64_t date_time() const noexcept {
-    return std::visit([](const auto& e) { return e.date_time; }, value);
+    if (const Bid* b = bid()) return b->date_time;
+    if (const Auction* a = auction()) return a->date_time;
+    return std::get<Person>(value).date_time;
   }
   friend bool operator==(const Event&, const Event&) = default;
 };
