@@ -327,14 +327,9 @@ class ChainRunner {
           step.see(std::as_const(item));
           push<K + 1>(std::forward<X>(item));
         } else {
-          auto emit = [this](auto&& out) __attribute__((always_inline)) {
-            using Out = typename S::out_type;
+          auto emit = [this](typename S::out_type && out) __attribute__((always_inline)) {
             ++passed_[K];
-            if constexpr (std::is_same_v<decltype(out), Out&&>) {
-              push<K + 1>(std::move(out));  // the step's own: no temporary to move it into
-            } else {
-              push<K + 1>(Out(std::forward<decltype(out)>(out)));
-            }
+            push<K + 1>(std::move(out));
           };
           step.expand(std::forward<X>(item), emit);
         }

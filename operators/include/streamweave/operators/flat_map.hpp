@@ -80,27 +80,33 @@ struct FlatMapStep {
     constexpr bool kOwns = !std::is_reference_v<Range> && !std::ranges::view<R>;
     if constexpr (detail::kIsOptional<R>) {
       if (!range) return;
-      if constexpr (kOwns && !std::is_const_v<Range> &&
-                    std::is_same_v<typename R::value_type, Out>) {
-        emit(std::move(*range));
-      } else if constexpr (kOwns && !std::is_const_v<Range>) {
-        emit(Out(std::move(*range)));
+      if constexpr (kOwns && !std::is_const_v<Range>) {
+        emit_one(std::move(*range), emit);
       } else {
-        emit(Out(*range));
+        emit_one(std::as_const(*range), emit);
       }
     } else {
       using Ref = std::ranges::range_reference_t<R>;
       constexpr bool kMove = !std::is_const_v<std::remove_reference_t<Ref>> &&
                              (kOwns || !std::is_lvalue_reference_v<Ref>);
       for (auto&& element : range) {
-        if constexpr (kMove && std::is_same_v<std::remove_cvref_t<Ref>, Out>) {
-          emit(std::move(element));
-        } else if constexpr (kMove) {
-          emit(Out(std::move(element)));
+        if constexpr (kMove) {
+          emit_one(std::move(element), emit);
         } else {
-          emit(Out(element));
+          emit_one(std::as_const(element), emit);
         }
       }
+    }
+  }
+
+  // Hands emit an Out&&: an element that is one already is passed on as it is, with no
+  // temporary to move it into; any other is converted (moved or copied) into one.
+  template <class X, class Emit>
+  [[gnu::always_inline]] static void emit_one(X&& element, Emit& emit) {
+    if constexpr (std::is_same_v<X, Out>) {
+      emit(std::move(element));
+    } else {
+      emit(Out(std::forward<X>(element)));
     }
   }
 
