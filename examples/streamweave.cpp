@@ -318,8 +318,9 @@ int main(int argc, char** argv) {
                   "temporary name and renamed when the run "
                   "succeeds; a FIFO, device or /dev/fd/N is written directly");
   run->add_option("--max-line-bytes", config.max_line_bytes,
-                  "the longest line --input may have (wordcount: a longer one fails the run; "
-                  "logs: it is skipped as a bad line)")
+                  "the longest line --input may have (wordcount: a longer one fails the run, "
+                  "also from tcp:// unless its URI sets max_frame; logs: it is skipped as a "
+                  "bad line)")
       ->capture_default_str()
       ->check(number_in(1, 1ULL << 34));
   run->add_option("--max-errors", config.max_errors,

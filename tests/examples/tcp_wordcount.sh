@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # wordcount over TCP from the command line: the text of a file sent by three clients (bash's
 # /dev/tcp) to `run wordcount --input tcp://...?connections=3`, with checkpoints, the counts
-# sent on to a server (python3) with --output tcp://... by each sink instance; they must equal the counts of the
-# same file read as a file. Plus the errors: a bad URI, tcp:// for another pipeline, a sink
-# whose server is not there. Ports chosen free; everything in a temp dir, removed on any exit.
+# sent on to a server (python3) with --output tcp://... by each sink instance; they must equal
+# the counts of the same file read as a file. Plus the errors: a bad URI, a line longer than
+# --max-line-bytes, tcp:// for another pipeline, a sink whose server is not there. Ports chosen
+# free; everything in a temp dir, removed on any exit.
 #   tcp_wordcount.sh STREAMWEAVE_CLI
 set -euo pipefail
 cli=${1:?usage: tcp_wordcount.sh STREAMWEAVE_CLI}
@@ -86,6 +87,15 @@ if "$cli" run wordcount --input "tcp://127.0.0.1:$in_port?colour=red" >"$work/ba
   fail "an unknown parameter was taken"
 fi
 grep -q "colour" "$work/bad.log" || fail "the unknown parameter not named"
+# --max-line-bytes bounds the lines clients send too (send() writes to $in_port).
+in_port=$(free_port)
+"$cli" run wordcount --input "tcp://127.0.0.1:$in_port?connections=1" --max-line-bytes 100 \
+  --no-progress >"$work/long.log" 2>&1 &
+run=$!
+pids+=($run)
+{ echo "short line"; printf 'x%.0s' {1..200}; echo; } | send || fail "cannot connect to the tcp input"
+if wait "$run"; then fail "a line longer than --max-line-bytes was taken over tcp"; fi
+grep -q "longer than max_frame=100" "$work/long.log" || fail "the long line not named"
 set +e
 "$cli" run logs --input "tcp://127.0.0.1:$in_port" >"$work/logs.log" 2>&1
 [[ $? == 2 ]] || fail "logs took tcp://"

@@ -232,6 +232,39 @@ TEST_CASE("A tcp frame longer than max_frame fails the node naming the client, o
   }
 }
 
+TEST_CASE("TcpOptions::max_frame bounds a frame where the URI sets none, and the URI's wins") {
+  sw::test::Watchdog watchdog("tcp max_frame option", 60s);
+  std::mt19937 rng(std::random_device{}());
+  CHECK_THROWS_WITH(sw::read_tcp("tcp://127.0.0.1:9000", {.max_frame = 0}),
+                    Catch::Contains("max_frame=0 (TcpOptions) must be 1 to 4294967295 bytes"));
+  CHECK_THROWS_WITH(sw::write_tcp("tcp://127.0.0.1:9000", {.max_frame = std::size_t{1} << 32}),
+                    Catch::Contains("max_frame=4294967296 (TcpOptions) must be"));
+  CHECK_NOTHROW(sw::read_tcp("tcp://127.0.0.1:9000?max_frame=10", {.max_frame = 0}));
+  for (const bool uri_sets : {false, true}) {
+    INFO("the URI sets max_frame: " << uri_sets);
+    const std::uint16_t port = sw::test::free_loopback_port();
+    sw::Graph g{"tcp_max_frame_option"};
+    std::vector<sw::Str> frames;
+    g.source("in",
+             sw::read_tcp(uri(port, uri_sets ? "max_frame=10000&connections=1" : "connections=1"),
+                          {.max_frame = 1000}))
+        .sink("frames", sw::collect(frames));
+    auto run = std::async(std::launch::async, [&] { return sw::run(g, {.threads = 2}); });
+    {
+      Client client(port);
+      client.send(framed("fine", false) + framed(std::string(5000, 'y'), false), 100, rng);
+    }
+    if (uri_sets) {
+      const sw::RunReport r = run.get();
+      CHECK(strings(frames) == std::vector<std::string>{"fine", std::string(5000, 'y')});
+      CHECK(r.node("in").errors_skipped == 0);
+    } else {
+      CHECK_THROWS_WITH(
+          run.get(), Catch::Contains("node 'in'") && Catch::Contains("longer than max_frame=1000"));
+    }
+  }
+}
+
 TEST_CASE("A tcp client that vanishes mid-frame loses that frame only, counted and named") {
   sw::test::Watchdog watchdog("tcp vanished", 60s);
   std::mt19937 rng(std::random_device{}());

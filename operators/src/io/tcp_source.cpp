@@ -505,13 +505,14 @@ namespace detail {
 std::unique_ptr<OperatorInstance> make_tcp_source(const InstanceContext& ctx,
                                                   const std::string& uri,
                                                   const TcpOptions& options) {
-  auto source = std::make_unique<TcpSource>(ctx, parse_tcp_uri(uri, true), options);
+  auto source =
+      std::make_unique<TcpSource>(ctx, parse_tcp_uri(uri, true, options.max_frame), options);
   source->start_log();
   return source;
 }
 
-void check_tcp_uri(const std::string& uri, bool source) {
-  (void)parse_tcp_uri(uri, source);
+void check_tcp_uri(const std::string& uri, bool source, std::size_t max_frame) {
+  (void)parse_tcp_uri(uri, source, max_frame);
 }
 
 }  // namespace detail

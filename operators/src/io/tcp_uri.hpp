@@ -18,7 +18,7 @@ enum class Framing { lines, length };
 struct TcpUri {
   ServiceUri address;
   Framing framing = Framing::lines;
-  std::size_t max_frame = std::size_t{16} << 20;
+  std::size_t max_frame = 0;
   bool skip_malformed = false;    // malformed=skip: an oversized frame is counted, not fatal
   std::uint64_t connections = 0;  // source: end after this many clients closed (0: never)
 };
@@ -37,7 +37,8 @@ inline std::uint64_t number_parameter(const ServiceUri& uri, std::string_view na
   return value;
 }
 
-inline TcpUri parse_tcp_uri(const std::string& text, bool source) {
+// `max_frame`: the longest frame where the URI sets none (TcpOptions::max_frame).
+inline TcpUri parse_tcp_uri(const std::string& text, bool source, std::size_t max_frame) {
   // The sink takes the first two.
   constexpr std::array<std::string_view, 4> kParameters{"framing", "max_frame", "malformed",
                                                         "connections"};
@@ -57,9 +58,11 @@ inline TcpUri parse_tcp_uri(const std::string& text, bool source) {
                                 " (expected lines or length)");
   }
   t.framing = framing == "lines" ? Framing::lines : Framing::length;
-  t.max_frame = number_parameter(t.address, "max_frame", t.max_frame);
+  t.max_frame = number_parameter(t.address, "max_frame", max_frame);
   if (t.max_frame == 0 || t.max_frame > 0xffffffffU) {
-    throw std::invalid_argument(t.address.uri() + ": max_frame must be 1 to 4294967295 bytes");
+    throw std::invalid_argument(t.address.uri() + ": max_frame=" + std::to_string(t.max_frame) +
+                                (t.address.query_value("max_frame") ? "" : " (TcpOptions)") +
+                                " must be 1 to 4294967295 bytes");
   }
   const std::string malformed = t.address.query_value("malformed").value_or("fail");
   if (malformed != "fail" && malformed != "skip") {

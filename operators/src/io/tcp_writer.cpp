@@ -74,7 +74,7 @@ int connect_to(const TcpUri& uri, std::chrono::milliseconds timeout) {
 
 struct TcpWriter::State {
   State(const InstanceContext& context, const std::string& text, const TcpOptions& opts)
-      : uri(parse_tcp_uri(text, false)), ctx(context), options(opts) {}
+      : uri(parse_tcp_uri(text, false, opts.max_frame)), ctx(context), options(opts) {}
   ~State() { disconnect(); }
   State(const State&) = delete;
   State& operator=(const State&) = delete;

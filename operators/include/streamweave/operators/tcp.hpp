@@ -5,7 +5,8 @@
 //   framing=lines   a frame is a line: its '\n' (and a '\r' before it) is not part of it; a
 //                   last line without '\n' when a client closes counts too (the default)
 //   framing=length  a frame is a 4-byte big-endian length, then that many bytes
-//   max_frame=N     the longest frame, in bytes (default 16 MiB); a longer one fails the node
+//   max_frame=N     the longest frame, in bytes (default TcpOptions::max_frame, 16 MiB); a
+//                   longer one fails the node
 //                   naming the client and the byte, or with malformed=skip is skipped whole,
 //                   counted in errors_skipped and named in the report
 //   connections=N   source: end once N clients have connected and all of them closed (a bounded
@@ -37,6 +38,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -55,6 +57,9 @@ struct TcpOptions {
   std::chrono::microseconds max_poll_interval{2'000};
   // Sink: the connect timeout.
   std::chrono::milliseconds timeout{5'000};
+  // Source and sink: the longest frame, in bytes (1 to 4294967295), where the URI sets no
+  // max_frame; the URI's wins.
+  std::size_t max_frame = std::size_t{16} << 20;
 };
 
 namespace detail {
@@ -62,8 +67,9 @@ namespace detail {
                                                                 const std::string& uri,
                                                                 const TcpOptions& options);
 // Throws std::invalid_argument naming what is wrong with a tcp:// URI (`source`: the source's
-// parameters are allowed too).
-void check_tcp_uri(const std::string& uri, bool source);
+// parameters are allowed too), or with `max_frame` where the URI sets none.
+void check_tcp_uri(const std::string& uri, bool source,
+                   std::size_t max_frame = TcpOptions{}.max_frame);
 
 // The sink's socket half, whatever its item type. The sink's task.
 class TcpWriter {
@@ -111,11 +117,11 @@ struct TcpSinkSpec {
 // Both throw std::invalid_argument at once for a malformed URI; the port is listened on, or
 // the server reached, when the graph runs.
 [[nodiscard]] inline TcpSourceSpec read_tcp(std::string uri, TcpOptions options = {}) {
-  detail::check_tcp_uri(uri, true);
+  detail::check_tcp_uri(uri, true, options.max_frame);
   return {std::move(uri), options};
 }
 [[nodiscard]] inline TcpSinkSpec write_tcp(std::string uri, TcpOptions options = {}) {
-  detail::check_tcp_uri(uri, false);
+  detail::check_tcp_uri(uri, false, options.max_frame);
   return {std::move(uri), options};
 }
 
