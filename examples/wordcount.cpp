@@ -86,13 +86,12 @@ ResultPrinter build_wordcount(Graph& g, const PipelineConfig& config) {
       [&](const std::string& path) { write_sample_text(path, config.events); }, sample);
   using Count = KeyValue<Symbol, std::uint64_t>;
   auto counts = std::make_shared<std::vector<Count>>();
-  // A text file (or standard input), or the lines clients send to a port (tcp://). A TCP
-  // frame cannot be longer than 4 GiB: the longest line is capped there.
-  constexpr std::size_t kLongestFrame = 0xffffffffU;
+  // A text file (or standard input), or the lines clients send to a port (tcp://), whose
+  // longest line is capped at the longest frame TCP input can have.
   auto lines =
       input.starts_with("tcp://")
           ? g.source("lines",
-                     read_tcp(input, {.max_frame = std::min(config.max_line_bytes, kLongestFrame)}))
+                     read_tcp(input, {.max_frame = std::min(config.max_line_bytes, kMaxTcpFrame)}))
           : g.source("lines", read_lines(input, {.max_record_bytes = config.max_line_bytes}));
   auto words = lines.flat_map<Symbol>("words", [](const Str& line, const Emitter<Symbol>& emit) {
     // Words are interned: no allocation per word, 8-byte keys, O(1) hashing.

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "streamweave/operators/io/service_uri.hpp"
+#include "streamweave/operators/tcp.hpp"
 
 namespace sw::detail {
 
@@ -59,10 +60,10 @@ inline TcpUri parse_tcp_uri(const std::string& text, bool source, std::size_t ma
   }
   t.framing = framing == "lines" ? Framing::lines : Framing::length;
   t.max_frame = number_parameter(t.address, "max_frame", max_frame);
-  if (t.max_frame == 0 || t.max_frame > 0xffffffffU) {
+  if (t.max_frame == 0 || t.max_frame > kMaxTcpFrame) {
     throw std::invalid_argument(t.address.uri() + ": max_frame=" + std::to_string(t.max_frame) +
                                 (t.address.query_value("max_frame") ? "" : " (TcpOptions)") +
-                                " must be 1 to 4294967295 bytes");
+                                " must be 1 to " + std::to_string(kMaxTcpFrame) + " bytes");
   }
   const std::string malformed = t.address.query_value("malformed").value_or("fail");
   if (malformed != "fail" && malformed != "skip") {

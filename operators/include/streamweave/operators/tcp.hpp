@@ -6,9 +6,9 @@
 //                   last line without '\n' when a client closes counts too (the default)
 //   framing=length  a frame is a 4-byte big-endian length, then that many bytes
 //   max_frame=N     the longest frame, in bytes (default TcpOptions::max_frame, 16 MiB); a
-//                   longer one fails the node
-//                   naming the client and the byte, or with malformed=skip is skipped whole,
-//                   counted in errors_skipped and named in the report
+//                   longer one fails the node naming the client and the byte, or with
+//                   malformed=skip is skipped whole, counted in errors_skipped and named in
+//                   the report
 //   connections=N   source: end once N clients have connected and all of them closed (a bounded
 //                   read); default: listen until the run is stopped
 //
@@ -50,6 +50,9 @@
 
 namespace sw {
 
+// The longest frame there can be: a length frame's length is 32 bits.
+inline constexpr std::size_t kMaxTcpFrame = 0xffffffffU;
+
 struct TcpOptions {
   // Sink: a connection lost mid-run is reconnected with backoff for this long.
   std::chrono::milliseconds retry_for{30'000};
@@ -57,7 +60,7 @@ struct TcpOptions {
   std::chrono::microseconds max_poll_interval{2'000};
   // Sink: the connect timeout.
   std::chrono::milliseconds timeout{5'000};
-  // Source and sink: the longest frame, in bytes (1 to 4294967295), where the URI sets no
+  // Source and sink: the longest frame, in bytes (1 to kMaxTcpFrame), where the URI sets no
   // max_frame; the URI's wins.
   std::size_t max_frame = std::size_t{16} << 20;
 };
